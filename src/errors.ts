@@ -1,0 +1,73 @@
+/**
+ * Every error hes-gate raises, in one list, each with a stable code. Callers and tests match
+ * on `err.code`; the README's "Error codes" table is checked against this list by a test.
+ *
+ * Messages never contain a full HES code, QR payload, card id or credential: callers pass
+ * masked values only.
+ */
+
+export interface ErrorSpec {
+  /** HTTP status when the error reaches an API client; 500 for internal ones. */
+  status: number;
+  /** One line for operators: what happened and what was expected. */
+  description: string;
+}
+
+export const ERRORS = {
+  // Requests to the HTTP API
+  HG_BAD_REQUEST: { status: 400, description: 'The request body does not match the schema; the message says which field and what was expected.' },
+  HG_BODY_TOO_LARGE: { status: 413, description: 'The request body is larger than server.bodyLimitBytes.' },
+  HG_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The request body must be application/json.' },
+  HG_UNAUTHORIZED: { status: 401, description: 'A bearer token is required and was missing or wrong.' },
+  HG_NOT_FOUND: { status: 404, description: 'No such route or resource.' },
+  HG_GATE_UNKNOWN: { status: 422, description: 'The gate is not configured and gates.requireKnown is true.' },
+  HG_CARD_ID_INVALID: { status: 400, description: 'A card id must be 4 to 20 bytes of hexadecimal (separators allowed).' },
+  HG_HES_CODE_INVALID: { status: 400, description: 'A HES code must be 10 letters or digits (dashes and spaces allowed).' },
+  HG_NOT_READY: { status: 503, description: 'The service cannot decide yet (stores opening, or neither ministry nor fallback available).' },
+  HG_INTERNAL: { status: 500, description: 'An unexpected internal error; the log has details.' },
+
+  // Configuration and device profiles
+  HG_CONFIG_INVALID: { status: 500, description: 'A configuration value is invalid; the message names the key and what was expected.' },
+  HG_CONFIG_FILE: { status: 500, description: 'A configuration or secret file could not be read or is not valid JSON.' },
+  HG_PROFILE_INVALID: { status: 500, description: 'A device profile is invalid; the message names the file, the key and what was expected.' },
+
+  // The ministry's service
+  HG_MINISTRY_AUTH: { status: 502, description: 'The ministry refused the credentials (401/403): check the user name and password for this environment.' },
+  HG_MINISTRY_RATE_LIMITED: { status: 502, description: 'The ministry answered 429; calls pause for its Retry-After.' },
+  HG_MINISTRY_SERVER_ERROR: { status: 502, description: 'The ministry answered with a 5xx status.' },
+  HG_MINISTRY_HTTP_STATUS: { status: 502, description: 'The ministry answered with an unexpected HTTP status (for example 404: wrong base URL).' },
+  HG_MINISTRY_BAD_RESPONSE: { status: 502, description: 'The ministry\'s body was not JSON or not the expected shape.' },
+  HG_MINISTRY_UNKNOWN_STATUS: { status: 502, description: 'The ministry returned a health status other than RISKLESS or RISKY; never treated as riskless.' },
+  HG_MINISTRY_UNKNOWN_ERROR: { status: 502, description: 'The ministry returned an errorKey hes-gate does not know.' },
+  HG_MINISTRY_TIMEOUT: { status: 504, description: 'Connecting to the ministry, or waiting for its headers or body, took longer than the configured timeout.' },
+  HG_MINISTRY_CONNECTION: { status: 502, description: 'The connection to the ministry failed or was reset.' },
+  HG_MINISTRY_CIRCUIT_OPEN: { status: 503, description: 'Calls to the ministry are paused after repeated failures; a probe will test recovery.' },
+
+  // Card store and import
+  HG_STORE: { status: 500, description: 'The binding store (SQLite) failed.' },
+  HG_IMPORT_FILE: { status: 400, description: 'An import file could not be read or its format is unknown.' },
+
+  // Serial devices
+  HG_DEVICE: { status: 500, description: 'A serial device could not be opened or written.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class HesGateError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra machine-readable detail (never secrets or full codes). */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HesGateError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.details = options?.details;
+  }
+}
+
+export function isHesGateError(err: unknown, code?: ErrorCode): err is HesGateError {
+  return err instanceof HesGateError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,79 @@
+/**
+ * The domain's shared vocabulary: credentials, statuses, findings and decisions.
+ * Every stage of a tap speaks these types; no stage depends on another's internals.
+ *
+ * Times are milliseconds since the epoch (numbers), taken from an injected clock.
+ */
+
+/** A clock returning milliseconds since the epoch. Injected everywhere a time is read. */
+export type Clock = () => number;
+
+export type CredentialKind = 'card' | 'qr' | 'hes';
+
+/** What a reader or validator presented, before it is resolved to a HES code. */
+export interface Credential {
+  kind: CredentialKind;
+  /** Raw value as presented (card id, QR payload, typed code). Never logged. */
+  value: string;
+  gate: string;
+  /** Reader id for serial taps; absent for HTTP validators. */
+  reader?: string;
+  at: number;
+}
+
+export type HealthStatus = 'RISKLESS' | 'RISKY';
+
+/** Optional "plus" fields. `null` means the holder did not consent to sharing, not "no". */
+export interface PlusFields {
+  isVaccinated: boolean | null;
+  isImmune: boolean | null;
+  isTestDataShared: boolean | null;
+  /** Epoch ms of the last negative PCR test, or null. */
+  lastNegativeTestAt: number | null;
+}
+
+/** A status the ministry gave for a code, with when we learned it. */
+export interface StatusRecord {
+  status: HealthStatus;
+  /** When the shared code stops being valid (epoch ms). */
+  expiresAt: number;
+  /** When the ministry said this (epoch ms). */
+  fetchedAt: number;
+  plus?: PlusFields;
+}
+
+/**
+ * The ministry's definitive answer about one code. Anything that is not definitive
+ * (timeouts, 5xx, bad bodies, unknown statuses) is a MinistryError instead.
+ */
+export type MinistryLookup =
+  | { kind: 'status'; status: HealthStatus; expiresAt: number; plus?: PlusFields }
+  | { kind: 'not-found' }
+  | { kind: 'expired' };
+
+/** Stable decision reasons (public contract; see README "Reasons"). */
+export type Reason =
+  | 'RISKLESS'
+  | 'RISKY'
+  | 'CODE_EXPIRED'
+  | 'CODE_NOT_FOUND'
+  | 'CODE_INVALID'
+  | 'CARD_UNBOUND'
+  | 'MINISTRY_UNAVAILABLE'
+  | 'REPEAT_TAP'
+  | 'REQUIREMENT_UNMET'
+  | 'OUTSIDE_HOURS';
+
+/** Where the status behind a decision came from (public contract). */
+export type Source = 'cache' | 'ministry' | 'stale' | 'none';
+
+export type Verdict = 'pass' | 'deny';
+
+export interface Decision {
+  verdict: Verdict;
+  reason: Reason;
+  source: Source;
+}
+
+/** What the ministry-unavailable policy of a gate does. */
+export type UnavailablePolicy = 'deny' | 'pass' | 'last-known';
