@@ -1,0 +1,169 @@
+/**
+ * The composition root: builds a running hes-gate from a loaded configuration. Every adapter
+ * (ministry client, stores, serial devices, HTTP) is created here and passed to the stages
+ * that use it; nothing else constructs adapters or reads the environment.
+ *
+ *   config ─> logger, metrics
+ *          ─> ministry (embedded simulator when no base URL) ─> status service
+ *          ─> card store ─> decision service ─> HTTP app, serial station, refresher
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/schema.js';
+import type { LoadedConfig } from './config/load.js';
+import { createLogger, type Logger } from './ops/logger.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
+import { MinistryHealth } from './ops/ministry-health.js';
+import { createMinistryClient } from './ministry/client.js';
+import type { MinistryCallEvent, MinistryClient } from './ministry/types.js';
+import { StatusService } from './status/status-service.js';
+import { DecisionService } from './decisions/decision-service.js';
+import { RepeatTaps } from './decisions/repeat-taps.js';
+import { createHttpApp } from './http/app.js';
+import { decisionRoutes } from './http/routes/decisions.js';
+import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
+import { startSimulator, type Simulator, SIMULATOR_USER, SIMULATOR_PASSWORD } from './simulator/index.js';
+import type { Clock } from './types.js';
+import type { GatePolicy } from './policy/types.js';
+
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Listen (default true); tests may use `app.inject()` instead. */
+  listen?: boolean;
+}
+
+export interface HesGate {
+  config: Readonly<Config>;
+  app: FastifyInstance;
+  /** The service's own address, when listening. */
+  url: string | null;
+  decisions: DecisionService;
+  status: StatusService;
+  ministry: MinistryClient;
+  ministryHealth: MinistryHealth;
+  metrics: Metrics;
+  logger: Logger;
+  /** The embedded simulator, when the configuration has no ministry base URL. */
+  simulator: Simulator | null;
+  close(): Promise<void>;
+}
+
+export async function startHesGate(loaded: LoadedConfig, options: StartOptions = {}): Promise<HesGate> {
+  const { config } = loaded;
+  const clock = options.clock ?? Date.now;
+  const logger = options.logger ?? createLogger(config.log.level);
+  const closers: Array<() => Promise<void> | void> = [];
+  const close = async (): Promise<void> => {
+    for (const fn of closers.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        logger.error({ err }, 'error while closing');
+      }
+    }
+  };
+
+  try {
+    // The ministry: a real address, or the embedded simulator over loopback HTTP.
+    let simulator: Simulator | null = null;
+    let baseUrl = config.ministry.baseUrl;
+    let user = config.ministry.user;
+    let password = config.ministry.password?.reveal() ?? null;
+    if (baseUrl === null) {
+      simulator = await startSimulator({ host: config.simulator.host, port: config.simulator.port, codesFile: config.simulator.codesFile ?? undefined });
+      closers.push(() => simulator?.close());
+      baseUrl = simulator.url;
+      user = SIMULATOR_USER;
+      password = SIMULATOR_PASSWORD;
+      logger.info({ baseUrl }, 'ministry: embedded simulator (sample codes, no real data)');
+    } else {
+      logger.info({ baseUrl, environment: config.environment, user: user === null ? null : 'set', password: password === null ? 'unset' : 'set' }, 'ministry: remote service');
+    }
+    if (user === null || password === null) {
+      logger.warn('ministry credentials are not set (HES_GATE_MINISTRY_USER, HES_GATE_MINISTRY_PASSWORD or _FILE): every call will be refused');
+    }
+
+    const ministryHealth = new MinistryHealth();
+    let metrics: Metrics | undefined;
+    const onCall = (e: MinistryCallEvent): void => {
+      ministryHealth.record(e, clock());
+      metrics?.ministryCall(e);
+      if (e.outcome === 'HG_MINISTRY_AUTH') logger.error({ endpoint: e.endpoint }, 'the ministry refused the credentials: check HES_GATE_MINISTRY_USER and the password for this environment');
+    };
+    const ministry = createMinistryClient({
+      baseUrl,
+      user: user ?? '',
+      password: password ?? '',
+      connections: config.ministry.connections,
+      connectTimeoutMs: config.ministry.connectTimeoutMs,
+      headersTimeoutMs: config.ministry.headersTimeoutMs,
+      bodyTimeoutMs: config.ministry.bodyTimeoutMs,
+      ca: config.ministry.caFile === null ? undefined : readFileSync(resolve(config.ministry.caFile)),
+      onCall,
+      clock,
+    });
+    closers.push(() => ministry.close());
+
+    const status = new StatusService({
+      ...config.cache,
+      ministry: (code) => ministry.checkHesCode(code),
+      clock,
+    });
+    closers.push(() => status.drain());
+
+    metrics = createMetrics({ status, ministryHealth, clock });
+
+    const gatesById = new Map(config.gates.list.map((g) => [g.id, { group: g.group, policy: g.policy }]));
+    const defaults = config.gates.defaults;
+    const gates = (id: string): { group: string; policy: GatePolicy } | undefined =>
+      gatesById.get(id) ?? (config.gates.requireKnown ? undefined : { group: id, policy: defaults });
+
+    const m = metrics;
+    const decisions = new DecisionService({
+      status,
+      gates,
+      clock,
+      repeatTaps: new RepeatTaps(),
+      onDecision: (e) => m.decision(e),
+    });
+
+    const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger });
+    closers.push(() => app.close());
+
+    const allPolicies = [defaults, ...config.gates.list.map((g) => g.policy)];
+    const readiness = (): ReadinessCheck[] => [
+      { name: 'config', check: () => ({ ok: true, detail: `${config.environment} environment` }) },
+      {
+        name: 'ministry',
+        check: () => {
+          const s = ministryHealth.state;
+          const fallbackArmed = allPolicies.every((p) => p.ministryUnavailable !== 'deny');
+          if (s === 'credentials-refused') return { ok: false, detail: 'the ministry refused the credentials' };
+          if (s === 'down') {
+            return fallbackArmed
+              ? { ok: true, detail: `ministry down (${ministryHealth.lastError}); outage policy armed` }
+              : { ok: false, detail: `ministry down (${ministryHealth.lastError}) and a gate policy denies on outage` };
+          }
+          return { ok: true, detail: s };
+        },
+      },
+    ];
+    await app.register(opsRoutes, { registry: metrics.registry, readiness });
+    await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken });
+
+    let url: string | null = null;
+    if (options.listen !== false) {
+      url = await app.listen({ host: config.server.host, port: config.server.port });
+      logger.info({ url, environment: config.environment, gates: config.gates.list.length }, 'hes-gate is serving');
+    } else {
+      await app.ready();
+    }
+
+    return { config, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/**
+ * The `hes-gate` command. Each subcommand lives in its own file; this one only parses the
+ * command line and turns coded errors into a message and an exit code (never a stack trace
+ * for an operator's mistake).
+ */
+import { Command } from 'commander';
+import { HesGateError } from '../errors.js';
+
+function fail(err: unknown): never {
+  if (err instanceof HesGateError) {
+    process.stderr.write(`hes-gate: ${err.code}: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`hes-gate: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}
+
+function run(fn: () => Promise<number | void>): () => void {
+  return () => {
+    fn().then((code) => {
+      if (typeof code === 'number') process.exitCode = code;
+    }, fail);
+  };
+}
+
+const program = new Command();
+program
+  .name('hes-gate')
+  .description('Fare-gate verification edge service for HES codes, HES QR codes and transit cards.')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the service (configuration: HES_GATE_CONFIG, HES_GATE_* variables)')
+  .action(run(async () => (await import('./serve.js')).serve()));
+
+program
+  .command('check')
+  .description('ask the configured ministry about one HES code (output masked)')
+  .argument('<code>', 'HES code, dashes and spaces allowed')
+  .option('--plus', 'use check-hes-code-plus (vaccination, immunity, test fields)')
+  .option('--json', 'print JSON')
+  .action((code: string, opts: { plus?: boolean; json?: boolean }) => run(async () => (await import('./check.js')).checkCode(code, opts))());
+
+program
+  .command('simulate')
+  .description('run the ministry simulator alone (for rehearsal before credentials arrive)')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port to listen on', '8089')
+  .option('--codes <file>', 'JSON file of sample codes (default: the bundled set)')
+  .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+  .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
+  .action((opts: { host: string; port: string; codes?: string; tlsCert?: string; tlsKey?: string }) =>
+    run(async () => (await import('./simulate.js')).simulate(opts))(),
+  );
+
+program.parseAsync(process.argv).catch(fail);

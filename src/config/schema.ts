@@ -1,0 +1,94 @@
+/**
+ * The configuration: one schema with defaults, the single description of every setting.
+ * `load.ts` layers a file and `HES_GATE_*` variables over these defaults, validates once,
+ * and freezes the result. Nothing else in hes-gate reads `process.env`.
+ */
+import type { GatePolicy } from '../policy/types.js';
+import type { Secret } from './secret.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface GateConfig {
+  id: string;
+  /** Gates of one group share second-tap refusal (for example one station entrance). @default the gate id */
+  group: string;
+  policy: GatePolicy;
+  /** Serial devices of this gate (see docs/devices.md); raw here, validated by the station runtime. */
+  readers: unknown[];
+  controller: unknown;
+}
+
+export interface Config {
+  /** Which ministry environment this configuration speaks to. @default 'simulator' */
+  environment: 'simulator' | 'test' | 'live';
+  server: {
+    /** @default '127.0.0.1' */
+    host: string;
+    /** @default 8080 */
+    port: number;
+    /** Largest decision or admin request body, in bytes. @default 8192 */
+    bodyLimitBytes: number;
+    /** Bearer token for `POST /v1/decisions` (env/secret file only). Unset = no token required. */
+    apiToken: Secret | null;
+    /** Bearer token for the card admin API (env/secret file only). Unset = admin API disabled. */
+    adminToken: Secret | null;
+  };
+  ministry: {
+    /** Base URL including the environment's path prefix; null = the embedded simulator. */
+    baseUrl: string | null;
+    /** Ministry user name (for example `ORG-TEST`); from the file or HES_GATE_MINISTRY_USER. */
+    user: string | null;
+    /** Ministry password: HES_GATE_MINISTRY_PASSWORD or HES_GATE_MINISTRY_PASSWORD_FILE only. */
+    password: Secret | null;
+    /** Pooled keep-alive connections to the ministry. @default 8 */
+    connections: number;
+    /** @default 1000 */
+    connectTimeoutMs: number;
+    /** @default 2000 */
+    headersTimeoutMs: number;
+    /** @default 2000 */
+    bodyTimeoutMs: number;
+    /** Extra CA certificate file (PEM) to trust, for a TLS-intercepting proxy or the simulator's test cert. */
+    caFile: string | null;
+  };
+  simulator: {
+    /** Host of the embedded simulator (used when ministry.baseUrl is null). @default '127.0.0.1' */
+    host: string;
+    /** Port of the embedded simulator; 0 = any free port. @default 0 */
+    port: number;
+    /** JSON file of sample codes; null = the bundled set. */
+    codesFile: string | null;
+  };
+  cache: {
+    /** @default 600000 (10 min) */ risklessTtlMs: number;
+    /** @default 21600000 (6 h) */ riskyTtlMs: number;
+    /** @default 60000 */ notFoundTtlMs: number;
+    /** @default 3600000 */ expiredTtlMs: number;
+    /** How long any status is kept for last-known decisions. @default 86400000 (24 h) */ lastKnownMaxAgeMs: number;
+    /** @default 1000000 */ maxEntries: number;
+  };
+  gates: {
+    /** Policy of every gate unless the gate overrides a field. */
+    defaults: GatePolicy;
+    /** Refuse decisions for gate ids not listed in `gates.list`. @default false */
+    requireKnown: boolean;
+    list: GateConfig[];
+  };
+  refresher: {
+    /** Keep bound codes fresh in the background. @default true */
+    enabled: boolean;
+    /** Budget of bulk ministry calls per second. @default 1 */
+    callsPerSecond: number;
+    /** Back-off after a failed bulk call, first step and cap, in ms. @default 2000 / 300000 */
+    backoffInitialMs: number;
+    backoffMaxMs: number;
+  };
+  /** Where the binding store and persisted statuses live. @default './data' */
+  dataDir: string;
+  /** Directory of device profiles. @default the package's `devices/` */
+  devicesDir: string | null;
+  log: {
+    /** @default 'info' */
+    level: LogLevel;
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * The path of a tap: credential → resolve → status → decide → record.
+ *
+ * Shared by the HTTP API and the serial station runtime. Resolution and the status lookup are
+ * the only waits; a cache hit never leaves the current tick. The gate's deadline bounds the
+ * wait for the ministry; the ministry call itself is not aborted (see status-service.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock, Credential, Decision, Reason, Source, Verdict } from '../types.js';
+import { hesCodeFromQr, normalizeHesCode } from '../credentials/hes-code.js';
+import { decide, type Resolution, type StatusOutcome } from '../policy/decide.js';
+import type { GatePolicy } from '../policy/types.js';
+import type { StatusService } from '../status/status-service.js';
+import type { RepeatTaps } from './repeat-taps.js';
+
+export interface DecisionResult extends Decision {
+  decisionId: string;
+  elapsedMs: number;
+}
+
+/** What the record stage sees: no credential values, only what operators may know. */
+export interface DecisionEvent {
+  gate: string;
+  group: string;
+  reader: string | undefined;
+  kind: Credential['kind'];
+  verdict: Verdict;
+  reason: Reason;
+  source: Source;
+  decisionId: string;
+  elapsedMs: number;
+  at: number;
+}
+
+export interface GateLookup {
+  /** The gate's id, group and policy; undefined when the gate is unknown and unknown gates are refused. */
+  (gate: string): { group: string; policy: GatePolicy } | undefined;
+}
+
+/** The binding store as a tap needs it. */
+export interface BindingLookup {
+  getBinding(cardId: string): { hesCode: string; profile: string } | undefined;
+}
+
+export interface DecisionServiceOptions {
+  status: StatusService;
+  gates: GateLookup;
+  clock: Clock;
+  /** A monotonic clock in ms for elapsed times. @default performance.now */
+  monotonic?: () => number;
+  /** Card bindings; without them every card is unbound. */
+  bindings?: BindingLookup;
+  /** Canonicalises a presented card id; null when it is not a card id. */
+  canonicalCardId?: (raw: string) => string | null;
+  repeatTaps?: RepeatTaps;
+  /** Margin kept for the rest of the work after the status wait, in ms. @default 3 */
+  marginMs?: number;
+  /** Told of every card tap's code so the refresher can put it first. */
+  onCardTap?: (hesCode: string) => void;
+  /** Told of every decision (observability, journal, live feed). */
+  onDecision?: (event: DecisionEvent) => void;
+}
+
+const defaultCanonical = (raw: string): string | null => {
+  const hex = raw.replace(/[\s:-]/g, '').toUpperCase();
+  return /^[0-9A-F]{8,40}$/.test(hex) && hex.length % 2 === 0 ? hex : null;
+};
+
+
+export class DecisionService {
+  private readonly o: DecisionServiceOptions;
+  private readonly monotonic: () => number;
+  private readonly canonical: (raw: string) => string | null;
+  private readonly marginMs: number;
+
+  constructor(options: DecisionServiceOptions) {
+    this.o = options;
+    this.monotonic = options.monotonic ?? (() => performance.now());
+    this.canonical = options.canonicalCardId ?? defaultCanonical;
+    this.marginMs = options.marginMs ?? 3;
+  }
+
+  /**
+   * Decide a credential. `startedAt` (monotonic ms) is when the credential arrived, so time
+   * spent before this call (parsing a request, framing a serial read) counts against the
+   * deadline. Returns undefined only for a gate that is not configured while unknown gates are
+   * refused.
+   */
+  async decide(credential: Credential, startedAt = this.monotonic()): Promise<DecisionResult | undefined> {
+    const gate = this.o.gates(credential.gate);
+    if (gate === undefined) return undefined;
+    const { policy } = gate;
+
+    let resolution: Resolution;
+    let cardId: string | null = null;
+    if (credential.kind === 'card') {
+      cardId = this.canonical(credential.value);
+      const binding = cardId === null ? undefined : this.o.bindings?.getBinding(cardId);
+      if (cardId === null) resolution = { kind: 'invalid' };
+      else if (binding === undefined) resolution = { kind: 'unbound' };
+      else {
+        resolution = { kind: 'code', code: binding.hesCode, profile: binding.profile };
+        this.o.onCardTap?.(binding.hesCode);
+      }
+    } else {
+      const code = credential.kind === 'qr' ? hesCodeFromQr(credential.value) : normalizeHesCode(credential.value);
+      resolution = code === null ? { kind: 'invalid' } : { kind: 'code', code };
+    }
+
+    let status: StatusOutcome | undefined;
+    if (resolution.kind === 'code') {
+      const budget = policy.deadlineMs - this.marginMs - (this.monotonic() - startedAt);
+      const found = this.o.status.lookup(resolution.code, budget);
+      status = found instanceof Promise ? await found : found;
+    }
+
+    const now = this.o.clock();
+    const lastPassAt =
+      cardId !== null && policy.repeatTapWindowMs > 0 ? this.o.repeatTaps?.lastPassAt(gate.group, cardId) : undefined;
+    const decision = decide({ now, policy, resolution, status, lastPassAt });
+    if (decision.verdict === 'pass' && cardId !== null && policy.repeatTapWindowMs > 0) {
+      this.o.repeatTaps?.recordPass(gate.group, cardId, now);
+    }
+
+    const result: DecisionResult = {
+      verdict: decision.verdict,
+      reason: decision.reason,
+      source: decision.source,
+      decisionId: randomUUID(),
+      elapsedMs: Math.round((this.monotonic() - startedAt) * 1000) / 1000,
+    };
+    this.o.onDecision?.({
+      gate: credential.gate,
+      group: gate.group,
+      reader: credential.reader,
+      kind: credential.kind,
+      verdict: result.verdict,
+      reason: result.reason,
+      source: result.source,
+      decisionId: result.decisionId,
+      elapsedMs: result.elapsedMs,
+      at: now,
+    });
+    return result;
+  }
+}

@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import { HesGateError } from '../../errors.js';
+import type { CredentialKind } from '../../types.js';
+import type { DecisionService } from '../../decisions/decision-service.js';
+import type { Clock } from '../../types.js';
+import type { Secret } from '../../config/secret.js';
+import { bearerGuard } from '../auth.js';
+
+interface DecisionBody {
+  gate: string;
+  hesCode?: string;
+  qr?: string;
+  card?: string;
+}
+
+const bodySchema = {
+  type: 'object',
+  required: ['gate'],
+  additionalProperties: false,
+  properties: {
+    gate: { type: 'string', minLength: 1, maxLength: 64 },
+    hesCode: { type: 'string', maxLength: 64 },
+    qr: { type: 'string', maxLength: 512 },
+    card: { type: 'string', maxLength: 64 },
+  },
+} as const;
+
+const responseSchema = {
+  200: {
+    type: 'object',
+    properties: {
+      verdict: { type: 'string' },
+      reason: { type: 'string' },
+      source: { type: 'string' },
+      decisionId: { type: 'string' },
+      elapsedMs: { type: 'number' },
+    },
+  },
+} as const;
+
+const CREDENTIALS: Array<[keyof DecisionBody, CredentialKind]> = [
+  ['hesCode', 'hes'],
+  ['qr', 'qr'],
+  ['card', 'card'],
+];
+
+export interface DecisionRoutesOptions {
+  decisions: DecisionService;
+  clock: Clock;
+  apiToken: Secret | null;
+}
+
+/** `POST /v1/decisions`: one credential in, a verdict out, always inside the gate's deadline. */
+export async function decisionRoutes(app: FastifyInstance, opts: DecisionRoutesOptions): Promise<void> {
+  const guard = opts.apiToken === null ? undefined : bearerGuard(opts.apiToken, 'decision API');
+  app.post<{ Body: DecisionBody }>(
+    '/v1/decisions',
+    { schema: { body: bodySchema, response: responseSchema }, onRequest: guard },
+    async (req) => {
+      const body = req.body;
+      let kind: CredentialKind | undefined;
+      let value: string | undefined;
+      for (const [field, k] of CREDENTIALS) {
+        const v = body[field];
+        if (v === undefined) continue;
+        if (kind !== undefined) {
+          throw new HesGateError('HG_BAD_REQUEST', 'body must carry exactly one credential: "hesCode", "qr" or "card", got more than one');
+        }
+        kind = k;
+        value = v;
+      }
+      if (kind === undefined || value === undefined) {
+        throw new HesGateError('HG_BAD_REQUEST', 'body must carry exactly one credential: "hesCode", "qr" or "card"');
+      }
+      // The request's arrival time: parsing and validation count against the deadline.
+      const startedAt = (req as unknown as { arrivedAt: number }).arrivedAt;
+      const result = await opts.decisions.decide({ kind, value, gate: body.gate, at: opts.clock() }, startedAt);
+      if (result === undefined) {
+        throw new HesGateError('HG_GATE_UNKNOWN', `gate "${body.gate.slice(0, 64)}" is not configured`);
+      }
+      return result;
+    },
+  );
+}

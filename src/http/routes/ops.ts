@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+
+/** One named readiness check: whether it passes and a short operator-readable detail. */
+export interface ReadinessCheck {
+  name: string;
+  check(): { ok: boolean; detail: string };
+}
+
+export interface OpsRoutesOptions {
+  registry: Registry;
+  readiness: () => ReadinessCheck[];
+  /** Checks that may fail without making the service unready (shown for operators). */
+  informational?: () => ReadinessCheck[];
+}
+
+/** `/healthz` (alive), `/readyz` (able to decide), `/metrics` (Prometheus text). */
+export async function opsRoutes(app: FastifyInstance, opts: OpsRoutesOptions): Promise<void> {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, { ok: boolean; detail: string }> = {};
+    let ready = true;
+    for (const c of opts.readiness()) {
+      const r = c.check();
+      checks[c.name] = r;
+      if (!r.ok) ready = false;
+    }
+    for (const c of opts.informational?.() ?? []) checks[c.name] = c.check();
+    reply.code(ready ? 200 : 503);
+    return { status: ready ? 'ready' : 'not-ready', checks };
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', opts.registry.contentType);
+    return opts.registry.metrics();
+  });
+}

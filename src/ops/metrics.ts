@@ -1,0 +1,139 @@
+/**
+ * Prometheus metrics. Modules report what happened (events, counters, status objects); this
+ * module turns that into metrics. Label values are closed sets (reasons, sources, endpoints,
+ * error codes, gate ids): never a HES code, card id or payload.
+ *
+ * The hot path pays for one pre-bound counter increment and one histogram observation per
+ * decision; everything else is read at scrape time.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DecisionEvent } from '../decisions/decision-service.js';
+import type { MinistryCallEvent } from '../ministry/types.js';
+import type { StatusService } from '../status/status-service.js';
+import type { MinistryHealth } from './ministry-health.js';
+
+/** Buckets around a 150 ms deadline, fine at the low end where cache hits live. */
+const DECISION_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.125, 0.15, 0.155, 0.175, 0.2, 0.3, 0.5, 1];
+
+export interface Metrics {
+  registry: Registry;
+  decision(e: DecisionEvent): void;
+  ministryCall(e: MinistryCallEvent): void;
+  /** Register a scrape-time collector for modules that keep their own counters. */
+  addCollector(fn: (registry: Registry) => void): void;
+}
+
+export interface MetricsSources {
+  status: StatusService;
+  ministryHealth: MinistryHealth;
+  clock: () => number;
+}
+
+export function createMetrics(sources: MetricsSources): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'hes_gate_' });
+
+  const decisions = new Counter({
+    name: 'hes_gate_decisions_total',
+    help: 'Decisions by verdict, reason and source.',
+    labelNames: ['verdict', 'reason', 'source'] as const,
+    registers: [registry],
+  });
+  const decisionSeconds = new Histogram({
+    name: 'hes_gate_decision_duration_seconds',
+    help: 'Time from credential arrival to decision.',
+    buckets: DECISION_BUCKETS,
+    registers: [registry],
+  });
+  const ministryCalls = new Counter({
+    name: 'hes_gate_ministry_calls_total',
+    help: 'HTTP calls to the ministry by endpoint and outcome (ok, not-found, expired, or an error code).',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers: [registry],
+  });
+  const ministrySeconds = new Histogram({
+    name: 'hes_gate_ministry_call_duration_seconds',
+    help: 'Ministry call latency by endpoint.',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2, 5],
+    registers: [registry],
+  });
+
+  const { status, ministryHealth, clock } = sources;
+  const c = status.counters;
+  new Counter({
+    name: 'hes_gate_status_lookups_total',
+    help: 'Status lookups: hit (fresh cache), miss (went to the ministry), stale (unavailable, last-known used), unknown (unavailable, nothing known), coalesced (joined a call in flight).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.labels('hit').inc(c.hits);
+      this.labels('miss').inc(c.misses);
+      this.labels('stale').inc(c.stale);
+      this.labels('unknown').inc(c.unknown);
+      this.labels('coalesced').inc(c.coalesced);
+    },
+  });
+  new Gauge({
+    name: 'hes_gate_status_cache_entries',
+    help: 'Codes whose status is held (fresh or last-known).',
+    registers: [registry],
+    collect() {
+      this.set(status.size);
+    },
+  });
+  new Gauge({
+    name: 'hes_gate_status_oldest_age_seconds',
+    help: 'Age of the oldest status held.',
+    registers: [registry],
+    collect() {
+      this.set(status.oldestAgeMs(clock()) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'hes_gate_ministry_inflight_codes',
+    help: 'Codes with a tap-initiated ministry call in flight.',
+    registers: [registry],
+    collect() {
+      this.set(status.inflightCount);
+    },
+  });
+  new Gauge({
+    name: 'hes_gate_ministry_up',
+    help: 'Ministry state from recent calls: 1 up, 0.5 degraded or unknown, 0 down or credentials refused.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const s = ministryHealth.state;
+      this.labels(s).set(s === 'up' ? 1 : s === 'degraded' || s === 'unknown' ? 0.5 : 0);
+    },
+  });
+
+  // Pre-bound children: a decision pays for a property lookup, not a label hash.
+  const bound = new Map<string, Counter.Internal>();
+  const collectors: Array<(r: Registry) => void> = [];
+
+  return {
+    registry,
+    decision(e) {
+      const key = e.verdict + e.reason + e.source;
+      let child = bound.get(key);
+      if (child === undefined) {
+        child = decisions.labels(e.verdict, e.reason, e.source);
+        bound.set(key, child);
+      }
+      child.inc();
+      decisionSeconds.observe(e.elapsedMs / 1000);
+    },
+    ministryCall(e) {
+      ministryCalls.labels(e.endpoint, e.outcome).inc();
+      ministrySeconds.labels(e.endpoint).observe(e.durationMs / 1000);
+    },
+    addCollector(fn) {
+      collectors.push(fn);
+      fn(registry);
+    },
+  };
+}
