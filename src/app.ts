@@ -16,7 +16,8 @@ import { createLogger, type Logger } from './ops/logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { MinistryHealth } from './ops/ministry-health.js';
 import { createMinistryClient } from './ministry/client.js';
-import type { MinistryCallEvent, MinistryClient } from './ministry/types.js';
+import { GuardedMinistry } from './ministry/guard.js';
+import type { MinistryCallEvent } from './ministry/types.js';
 import { StatusService } from './status/status-service.js';
 import { DecisionService } from './decisions/decision-service.js';
 import { RepeatTaps } from './decisions/repeat-taps.js';
@@ -41,7 +42,7 @@ export interface HesGate {
   url: string | null;
   decisions: DecisionService;
   status: StatusService;
-  ministry: MinistryClient;
+  ministry: GuardedMinistry;
   ministryHealth: MinistryHealth;
   metrics: Metrics;
   logger: Logger;
@@ -92,7 +93,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       metrics?.ministryCall(e);
       if (e.outcome === 'HG_MINISTRY_AUTH') logger.error({ endpoint: e.endpoint }, 'the ministry refused the credentials: check HES_GATE_MINISTRY_USER and the password for this environment');
     };
-    const ministry = createMinistryClient({
+    const client = createMinistryClient({
       baseUrl,
       user: user ?? '',
       password: password ?? '',
@@ -104,6 +105,15 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       onCall,
       clock,
     });
+    const ministry = new GuardedMinistry(client, {
+      clock,
+      callBudgetMs: config.ministry.connectTimeoutMs + config.ministry.headersTimeoutMs,
+    });
+    ministry.on('state', (e: { from: string; to: string; reason: string; openUntil: number }) => {
+      const log = e.to === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log({ from: e.from, to: e.to, reason: e.reason, retryInMs: Math.max(0, e.openUntil - clock()) }, `ministry circuit ${e.to}`);
+    });
+    ministry.on('paused', (e: { until: number }) => logger.warn({ pauseMs: e.until - clock() }, 'the ministry asked to slow down (429): pausing calls'));
     closers.push(() => ministry.close());
 
     const status = new StatusService({
@@ -113,7 +123,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     });
     closers.push(() => status.drain());
 
-    metrics = createMetrics({ status, ministryHealth, clock });
+    metrics = createMetrics({ status, ministryHealth, clock, guard: ministry });
 
     const gatesById = new Map(config.gates.list.map((g) => [g.id, { group: g.group, policy: g.policy }]));
     const defaults = config.gates.defaults;
@@ -139,14 +149,15 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
         name: 'ministry',
         check: () => {
           const s = ministryHealth.state;
+          const circuit = ministry.snapshot();
           const fallbackArmed = allPolicies.every((p) => p.ministryUnavailable !== 'deny');
           if (s === 'credentials-refused') return { ok: false, detail: 'the ministry refused the credentials' };
-          if (s === 'down') {
+          if (s === 'down' || circuit.state !== 'closed') {
             return fallbackArmed
-              ? { ok: true, detail: `ministry down (${ministryHealth.lastError}); outage policy armed` }
-              : { ok: false, detail: `ministry down (${ministryHealth.lastError}) and a gate policy denies on outage` };
+              ? { ok: true, detail: `ministry ${s}, circuit ${circuit.state} (${ministryHealth.lastError}); outage policy armed` }
+              : { ok: false, detail: `ministry ${s}, circuit ${circuit.state} (${ministryHealth.lastError}) and a gate policy denies on outage` };
           }
-          return { ok: true, detail: s };
+          return { ok: true, detail: `${s}, circuit ${circuit.state}` };
         },
       },
     ];

@@ -69,5 +69,6 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     return reply.code(500).send(errorBody('HG_INTERNAL', ERRORS.HG_INTERNAL.description));
   });
 
-  return app;
+  // pino's Logger type is narrower than fastify's generic logger slot; the instance is the same.
+  return app as unknown as FastifyInstance;
 }

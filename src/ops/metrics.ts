@@ -11,6 +11,7 @@ import type { DecisionEvent } from '../decisions/decision-service.js';
 import type { MinistryCallEvent } from '../ministry/types.js';
 import type { StatusService } from '../status/status-service.js';
 import type { MinistryHealth } from './ministry-health.js';
+import type { GuardedMinistry } from '../ministry/guard.js';
 
 /** Buckets around a 150 ms deadline, fine at the low end where cache hits live. */
 const DECISION_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.125, 0.15, 0.155, 0.175, 0.2, 0.3, 0.5, 1];
@@ -27,6 +28,7 @@ export interface MetricsSources {
   status: StatusService;
   ministryHealth: MinistryHealth;
   clock: () => number;
+  guard?: GuardedMinistry;
 }
 
 export function createMetrics(sources: MetricsSources): Metrics {
@@ -110,6 +112,32 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.labels(s).set(s === 'up' ? 1 : s === 'degraded' || s === 'unknown' ? 0.5 : 0);
     },
   });
+
+  const guard = sources.guard;
+  if (guard !== undefined) {
+    new Gauge({
+      name: 'hes_gate_ministry_circuit_state',
+      help: 'Circuit breaker around the ministry: 0 closed, 1 half-open, 2 open.',
+      registers: [registry],
+      collect() {
+        const s = guard.snapshot().state;
+        this.set(s === 'closed' ? 0 : s === 'half-open' ? 1 : 2);
+      },
+    });
+    new Counter({
+      name: 'hes_gate_ministry_guard_total',
+      help: 'Resilience guard actions: rejected (failed fast while open or paused), retries, retries_denied (over the retry budget).',
+      labelNames: ['action'] as const,
+      registers: [registry],
+      collect() {
+        const g = guard.snapshot();
+        this.reset();
+        this.labels('rejected').inc(g.rejected);
+        this.labels('retries').inc(g.retries);
+        this.labels('retries_denied').inc(g.retriesDenied);
+      },
+    });
+  }
 
   // Pre-bound children: a decision pays for a property lookup, not a label hash.
   const bound = new Map<string, Counter.Internal>();

@@ -1,0 +1,17 @@
+import { runSimulatorCli } from '../simulator/index.js';
+
+/** `hes-gate simulate`: the ministry simulator alone, until SIGINT/SIGTERM. */
+export async function simulate(opts: { host: string; port: string; codes?: string; tlsCert?: string; tlsKey?: string }): Promise<void> {
+  const sim = await runSimulatorCli({
+    host: opts.host,
+    port: Number(opts.port),
+    codesFile: opts.codes,
+    tlsCert: opts.tlsCert,
+    tlsKey: opts.tlsKey,
+  });
+  const stop = (): void => {
+    void sim.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

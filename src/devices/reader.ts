@@ -1,0 +1,43 @@
+/**
+ * Decodes one frame from a reader into what was presented: a canonical card id, a QR payload
+ * with its AIM symbology prefix stripped, or a rejection with a reason the station counts.
+ * Pure: no I/O, no clock. The payload is validated here, not trusted to the framing (a QR with
+ * an embedded CR LF arrives from a line-framed scanner as two frames).
+ */
+import { canonicalCardId } from './card-id.js';
+import type { QrDecoding, ReaderProfile } from './profiles.js';
+
+export type RejectReason = 'symbology' | 'checksum' | 'length' | 'format';
+
+export type ReadResult =
+  | { kind: 'card'; value: string }
+  | { kind: 'qr'; value: string }
+  | { kind: 'rejected'; why: RejectReason };
+
+const AIM = /^\]([A-Za-z])([0-9A-Za-z])/;
+const CONTROL = /[\x00-\x1C\x1E\x1F\x7F]/;
+
+export function decodeFrame(profile: ReaderProfile, frame: Buffer): ReadResult {
+  if (profile.credential === 'card') {
+    const result = canonicalCardId(frame.toString('latin1'), profile.card);
+    return result.ok ? { kind: 'card', value: result.id } : { kind: 'rejected', why: result.why };
+  }
+  return decodeQr(profile.qr, frame.toString('utf8'));
+}
+
+/** Strip and check the AIM prefix, then bound the payload. GS (0x1D) is legal inside a payload. */
+export function decodeQr(qr: QrDecoding, text: string): ReadResult {
+  let payload = text;
+  if (qr.aimPrefix !== 'none') {
+    const aim = AIM.exec(text);
+    if (aim) {
+      if (!qr.symbologies.includes(aim[1] as string)) return { kind: 'rejected', why: 'symbology' };
+      payload = text.slice(3);
+    } else if (qr.aimPrefix === 'required') {
+      return { kind: 'rejected', why: 'symbology' };
+    }
+  }
+  if (payload.length < qr.minLength || payload.length > qr.maxLength) return { kind: 'rejected', why: 'length' };
+  if (CONTROL.test(payload)) return { kind: 'rejected', why: 'format' };
+  return { kind: 'qr', value: payload };
+}

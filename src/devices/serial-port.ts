@@ -1,0 +1,66 @@
+/**
+ * The edge between hes-gate and a serial line. The station never names `serialport` itself:
+ * it is given an `openPort` function returning something `SerialPortLike`, so the binding can be
+ * swapped (a real tty, a pseudo-terminal, a mock) exactly as serialport's own binding is.
+ */
+import { SerialPort } from 'serialport';
+
+/** Line settings of a profile (8N1 is `{dataBits: 8, parity: 'none', stopBits: 1}`). */
+export interface LineSettings {
+  /** Bits per second. Not enforced on pseudo-terminals. */
+  baudRate: number;
+  /** @default 8 */
+  dataBits: 5 | 6 | 7 | 8;
+  /** @default 'none' */
+  parity: 'none' | 'even' | 'odd' | 'mark' | 'space';
+  /** @default 1 */
+  stopBits: 1 | 1.5 | 2;
+}
+
+/** An error as serialport reports an unplugged device on `close`. */
+export interface DisconnectError extends Error {
+  disconnected?: boolean;
+}
+
+/** The subset of serialport's `SerialPort` the station uses. Created closed; the station opens it. */
+export interface SerialPortLike {
+  readonly isOpen: boolean;
+  open(callback: (err: Error | null) => void): void;
+  write(data: Buffer, callback?: (err: Error | null | undefined) => void): boolean;
+  close(callback?: (err: Error | null) => void): void;
+  on(event: 'data', listener: (chunk: Buffer) => void): this;
+  on(event: 'close', listener: (err?: DisconnectError | null) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  removeAllListeners(event?: string): this;
+}
+
+export type OpenPort = (path: string, settings: LineSettings) => SerialPortLike;
+
+/** Opens a real port by path (no `SerialPort.list()`: it needs udevadm and never lists PTYs). */
+export const openSerialPort: OpenPort = (path, settings) =>
+  new SerialPort({
+    path,
+    baudRate: settings.baudRate,
+    dataBits: settings.dataBits,
+    parity: settings.parity,
+    stopBits: settings.stopBits,
+    autoOpen: false,
+  }) as unknown as SerialPortLike;
+
+/** Write and wait until the bytes are handed to the OS. */
+export function writeAsync(port: SerialPortLike, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    port.write(data, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** Close, swallowing "not open" (closing is always best effort). */
+export function closeQuietly(port: SerialPortLike): Promise<void> {
+  return new Promise((resolve) => {
+    if (!port.isOpen) {
+      resolve();
+      return;
+    }
+    port.close(() => resolve());
+  });
+}

@@ -1,0 +1,153 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isHesGateError } from '../../src/errors.js';
+import { canonicalCardId, encodeCardId } from '../../src/devices/card-id.js';
+import { checkStationGates, parseStationGates } from '../../src/devices/config.js';
+import { loadProfiles, type ReaderProfile } from '../../src/devices/profiles.js';
+import { decodeFrame } from '../../src/devices/reader.js';
+import { encodeTap } from '../../src/devices/tap-simulator.js';
+import { createFramer } from '../../src/devices/framing/index.js';
+
+const profiles = loadProfiles('devices');
+
+function reader(name: string): ReaderProfile {
+  const p = profiles.readers.get(name);
+  if (!p) throw new Error(`no profile ${name}`);
+  return p;
+}
+
+/** Run bytes through the profile's own framer and decoder, as the station does. */
+function readBack(profile: ReaderProfile, bytes: Buffer): ReturnType<typeof decodeFrame>[] {
+  let silence: (() => void) | undefined;
+  const timers = { setTimeout: (fn: () => void) => (silence = fn), clearTimeout: () => (silence = undefined) };
+  const framer = createFramer(profile.framing, { timers });
+  const out: ReturnType<typeof decodeFrame>[] = [];
+  framer.on('data', (frame: Buffer) => out.push(decodeFrame(profile, frame)));
+  framer.write(bytes);
+  silence?.();
+  return out;
+}
+
+describe('shipped profiles', () => {
+  it('all load and validate', () => {
+    expect([...profiles.readers.keys()].sort()).toEqual(['hex-uid', 'honeywell-qr', 'rdm6300', 'silence-qr', 'wiegand-decimal', 'wiegand26-hex']);
+    expect([...profiles.gates.keys()].sort()).toEqual(['modbus-relay', 'text-gate']);
+  });
+
+  const cards: Array<[string, string, string]> = [
+    ['rdm6300', '0A007186A6', '\x020A007186A6' + (0x0a ^ 0x71 ^ 0x86 ^ 0xa6).toString(16).toUpperCase() + '\x03'],
+    ['hex-uid', '04A1B2C3D4E5F6', '04A1B2C3D4E5F6\r\n'],
+    ['wiegand26-hex', '0012ABCD', '12ABCD\r'],
+    ['wiegand-decimal', '7186A61E', `${0x7186a61e}`.padStart(10, '0') + '\r\n'],
+  ];
+  it.each(cards)('%s: encodeTap sends what the reader sends, and it reads back to the canonical id', (name, id, wire) => {
+    const profile = reader(name);
+    expect(encodeTap(profile, 'card', id).toString('latin1')).toBe(wire);
+    expect(readBack(profile, Buffer.from(wire, 'latin1'))).toEqual([{ kind: 'card', value: id }]);
+  });
+
+  it.each(['honeywell-qr', 'silence-qr'])('%s: a QR with an AIM prefix reads back without it', (name) => {
+    const profile = reader(name);
+    const bytes = encodeTap(profile, 'qr', 'HC1:PAYLOAD/1');
+    expect(bytes.toString('latin1').startsWith(']Q1HC1:PAYLOAD/1')).toBe(true);
+    expect(readBack(profile, bytes)).toEqual([{ kind: 'qr', value: 'HC1:PAYLOAD/1' }]);
+  });
+});
+
+describe('card id canonicalisation', () => {
+  const base = { encoding: 'hex' as const, byteOrder: 'msb-first' as const, lengths: [4, 7] };
+  it('upper-cases hex and strips separators', () => {
+    expect(canonicalCardId('71:86:a6:1e', base)).toEqual({ ok: true, id: '7186A61E' });
+  });
+  it('reverses an lsb-first reader to the same canonical id', () => {
+    expect(canonicalCardId('1EA68671', { ...base, byteOrder: 'lsb-first' })).toEqual({ ok: true, id: '7186A61E' });
+    expect(encodeCardId('7186A61E', { ...base, byteOrder: 'lsb-first' })).toBe('1EA68671');
+  });
+  it('turns a decimal id into hex and pads it to its byte width', () => {
+    const dec = { encoding: 'decimal' as const, byteOrder: 'msb-first' as const, padToBytes: 4, lengths: [4] };
+    expect(canonicalCardId('0000001234', dec)).toEqual({ ok: true, id: '000004D2' });
+    expect(canonicalCardId('99999999999', dec)).toEqual({ ok: false, why: 'length' });
+  });
+  it('rejects bad lengths and non-hex', () => {
+    expect(canonicalCardId('7186A6', base)).toEqual({ ok: false, why: 'length' });
+    expect(canonicalCardId('7186A6G1', base)).toEqual({ ok: false, why: 'format' });
+    expect(canonicalCardId('7186A61', base)).toEqual({ ok: false, why: 'format' });
+    expect(canonicalCardId('12ABC', { ...base, digits: 6 })).toEqual({ ok: false, why: 'length' });
+  });
+});
+
+describe('QR decoding', () => {
+  const qr = reader('honeywell-qr');
+  it('rejects a non-QR symbology when an AIM prefix says so', () => {
+    expect(decodeFrame(qr, Buffer.from(']C0123456'))).toEqual({ kind: 'rejected', why: 'symbology' });
+    expect(decodeFrame(qr, Buffer.from(']E04006381333931'))).toEqual({ kind: 'rejected', why: 'symbology' });
+  });
+  it('accepts a payload without a prefix when the prefix is optional, and keeps GS inside', () => {
+    expect(decodeFrame(qr, Buffer.from('A\x1dB'))).toEqual({ kind: 'qr', value: 'A\x1dB' });
+  });
+  it('rejects control characters (a QR split by its own CR LF arrives broken)', () => {
+    expect(decodeFrame(qr, Buffer.from('AB\x00C'))).toEqual({ kind: 'rejected', why: 'format' });
+  });
+  it('requires the prefix when the profile says required', () => {
+    const strict: ReaderProfile = { ...qr, qr: { ...(qr.credential === 'qr' ? qr.qr : ({} as never)), aimPrefix: 'required' } } as ReaderProfile;
+    expect(decodeFrame(strict, Buffer.from('ABC'))).toEqual({ kind: 'rejected', why: 'symbology' });
+    expect(decodeFrame(strict, Buffer.from(']Q1ABC'))).toEqual({ kind: 'qr', value: 'ABC' });
+  });
+});
+
+describe('profile validation', () => {
+  function loadOne(json: unknown): unknown {
+    const dir = mkdtempSync(join(tmpdir(), 'hg-profiles-'));
+    writeFileSync(join(dir, 'bad.json'), typeof json === 'string' ? json : JSON.stringify(json));
+    try {
+      loadProfiles(dir);
+    } catch (err) {
+      return err;
+    }
+    return undefined;
+  }
+  const good = JSON.parse(JSON.stringify({ ...reader('hex-uid'), kind: 'reader' })) as Record<string, unknown>;
+  delete good.name;
+  delete good.file;
+
+  it('names the file, the key and what was expected', () => {
+    const err = loadOne({ ...good, line: { baudRate: 'fast' } });
+    expect(isHesGateError(err, 'HG_PROFILE_INVALID')).toBe(true);
+    expect((err as Error).message).toMatch(/bad\.json: "line\.baudRate" is "fast"; expected an integer/);
+  });
+  it.each([
+    ['an unknown framing', { ...good, framing: { type: 'magic', maxLength: 4 } }, 'framing.type'],
+    ['no card lengths', { ...good, card: { encoding: 'hex', lengths: [] } }, 'card.lengths'],
+    ['a QR reader without qr', { ...good, credential: 'qr' }, 'qr'],
+    ['an unknown key', { ...good, colour: 'red' }, 'colour'],
+    ['a pulse without pulseMs', { kind: 'gate', protocol: 'modbus-rtu', line: { baudRate: 9600 }, open: { coil: 0 } }, 'open.pulseMs'],
+    ['broken JSON', '{not json', undefined],
+  ])('rejects %s', (_label, json, key) => {
+    const err = loadOne(json);
+    expect(isHesGateError(err, 'HG_PROFILE_INVALID')).toBe(true);
+    if (key) expect((err as { details: { key: string } }).details.key).toBe(key);
+  });
+});
+
+describe('station.gates config', () => {
+  const gate = { id: 'G1', group: 'north', reader: { path: '/dev/ttyUSB0', profile: 'hex-uid' }, controller: { path: '/dev/ttyUSB9', profile: 'modbus-relay', openCoil: 2 } };
+  it('normalises a single reader to readers[] with an id, and freezes', () => {
+    const [g] = parseStationGates([gate], profiles);
+    expect(g?.readers).toEqual([{ id: 'G1/reader', path: '/dev/ttyUSB0', profile: 'hex-uid' }]);
+    expect(g?.deadlineMs).toBe(400);
+    expect(Object.isFrozen(g)).toBe(true);
+  });
+  it('returns coded errors naming the key', () => {
+    const errors = checkStationGates([{ ...gate, reader: { path: '/x', profile: 'nope' } }, { ...gate, id: '' }], profiles);
+    expect(errors.map((e) => e.code)).toEqual(['HG_CONFIG_INVALID', 'HG_CONFIG_INVALID']);
+    expect(errors[0]?.message).toMatch(/station\.gates\[0\]\.reader\.profile is "nope"; expected a reader profile/);
+    expect(errors[1]?.message).toMatch(/station\.gates\[1\]\.id/);
+  });
+  it('rejects a port used twice by readers, Modbus keys on a text gate, and duplicate gate ids', () => {
+    expect(checkStationGates([gate, { ...gate, id: 'G2' }], profiles)[0]?.message).toMatch(/used by one reader/);
+    expect(checkStationGates([{ ...gate, controller: { path: '/c', profile: 'text-gate', unit: 2 } }], profiles)[0]?.message).toMatch(/not a Modbus profile/);
+    expect(checkStationGates([gate, { ...gate, reader: { path: '/other', profile: 'hex-uid' } }], profiles)[0]?.message).toMatch(/gate id not used/);
+  });
+});
