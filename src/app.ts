@@ -25,7 +25,12 @@ import { createHttpApp } from './http/app.js';
 import { decisionRoutes } from './http/routes/decisions.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { startSimulator, type Simulator, SIMULATOR_USER, SIMULATOR_PASSWORD } from './simulator/index.js';
-import type { Clock } from './types.js';
+import type { Clock, Decision } from './types.js';
+import { PACKAGE_ROOT } from './config/load.js';
+import { loadProfiles } from './devices/profiles.js';
+import { parseStationGates } from './devices/config.js';
+import { createStation, type Station } from './devices/station.js';
+import { deviceMetrics } from './ops/device-metrics.js';
 import type { GatePolicy } from './policy/types.js';
 
 export interface StartOptions {
@@ -48,6 +53,8 @@ export interface HesGate {
   logger: Logger;
   /** The embedded simulator, when the configuration has no ministry base URL. */
   simulator: Simulator | null;
+  /** Serial readers and gate controllers, when gates list devices. */
+  station: Station | null;
   close(): Promise<void>;
 }
 
@@ -107,6 +114,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     });
     const ministry = new GuardedMinistry(client, {
       clock,
+      ...config.resilience,
       callBudgetMs: config.ministry.connectTimeoutMs + config.ministry.headersTimeoutMs,
     });
     ministry.on('state', (e: { from: string; to: string; reason: string; openUntil: number }) => {
@@ -139,6 +147,36 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       onDecision: (e) => m.decision(e),
     });
 
+    // Serial readers and gate controllers: gates that list devices become a station.
+    let station: Station | null = null;
+    const deviceGates = config.gates.list.filter((g) => g.readers.length > 0 || g.controller !== null);
+    if (deviceGates.length > 0) {
+      const profiles = loadProfiles(resolve(PACKAGE_ROOT, config.devicesDir ?? 'devices'));
+      const stationGates = parseStationGates(
+        deviceGates.map((g) => ({
+          id: g.id,
+          group: g.group,
+          // A backstop only: the decision itself already answers within the gate's deadline.
+          deadlineMs: g.policy.deadlineMs + 25,
+          readers: g.readers,
+          ...(g.controller === null ? {} : { controller: g.controller }),
+        })),
+        profiles,
+        'gates.list',
+      );
+      const unknownGate: Decision = { verdict: 'deny', reason: 'MINISTRY_UNAVAILABLE', source: 'none' };
+      station = createStation({
+        gates: stationGates,
+        profiles,
+        clock,
+        logger: logger.child({ component: 'devices' }),
+        decide: async (credential) => (await decisions.decide(credential)) ?? unknownGate,
+      });
+      deviceMetrics(metrics, station);
+      const st = station;
+      closers.push(() => st.stop());
+    }
+
     const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger });
     closers.push(() => app.close());
 
@@ -161,8 +199,17 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
         },
       },
     ];
-    await app.register(opsRoutes, { registry: metrics.registry, readiness });
+    const informational = (): ReadinessCheck[] =>
+      station === null
+        ? []
+        : station.status().map((d) => ({
+            name: `device ${d.id}`,
+            check: () => ({ ok: d.state === 'open', detail: `${d.role} ${d.profile} on ${d.path}: ${d.state}${d.lastError ? ` (${d.lastError})` : ''}` }),
+          }));
+    await app.register(opsRoutes, { registry: metrics.registry, readiness, informational });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken });
+
+    if (station !== null) await station.start();
 
     let url: string | null = null;
     if (options.listen !== false) {
@@ -172,7 +219,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       await app.ready();
     }
 
-    return { config, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, close };
+    return { config, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, close };
   } catch (err) {
     await close();
     throw err;

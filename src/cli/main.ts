@@ -55,4 +55,20 @@ program
     run(async () => (await import('./simulate.js')).simulate(opts))(),
   );
 
+program
+  .command('devices')
+  .description('list the configured gates, readers and gate controllers (with --url: their state in a running service)')
+  .option('--url <url>', 'a running hes-gate, e.g. http://127.0.0.1:8080')
+  .action((opts: { url?: string }) => run(async () => (await import('./devices.js')).listDevices(opts))());
+
+program
+  .command('tap')
+  .description('rehearse without hardware: write one read, framed like the given reader profile, into a serial port or pseudo-terminal')
+  .requiredOption('--port <path>', 'the peer end of the reader\'s pseudo-terminal (see docs/devices.md)')
+  .requiredOption('--profile <name>', 'reader profile, e.g. honeywell-qr, rdm6300')
+  .option('--card <id>', 'card id (hex)')
+  .option('--qr <payload>', 'QR payload, e.g. "12345678901|A1B2345678"')
+  .option('--aim <prefix>', 'AIM symbology prefix to send, e.g. ]Q1')
+  .action((opts: { port: string; profile: string; card?: string; qr?: string; aim?: string }) => run(async () => (await import('./devices.js')).tap(opts))());
+
 program.parseAsync(process.argv).catch(fail);

@@ -51,6 +51,21 @@ export interface Config {
     /** Extra CA certificate file (PEM) to trust, for a TLS-intercepting proxy or the simulator's test cert. */
     caFile: string | null;
   };
+  /** The circuit breaker and retries around the ministry (see src/ministry/guard.ts). */
+  resilience: {
+    /** Consecutive failures that open the circuit. @default 5 */
+    consecutiveFailures: number;
+    /** Failure share over the window that opens it. @default 0.5 */
+    failureRate: number;
+    /** Calls in a 10 s window before the share counts. @default 20 */
+    minimumCalls: number;
+    /** First ejection time; doubles per consecutive ejection. @default 1000 */
+    baseEjectionMs: number;
+    /** @default 30000 */
+    maxEjectionMs: number;
+    /** Retries of one single-code call (connection reset, 5xx), inside the call's time. @default 1 */
+    maxRetries: number;
+  };
   simulator: {
     /** Host of the embedded simulator (used when ministry.baseUrl is null). @default '127.0.0.1' */
     host: string;

@@ -26,6 +26,9 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
   });
 
+  // JSON only: a text body is refused with 415 rather than failing validation as a string.
+  app.removeContentTypeParser('text/plain');
+
   app.decorateRequest('arrivedAt', 0);
   app.addHook('onRequest', async (req) => {
     (req as unknown as { arrivedAt: number }).arrivedAt = performance.now();

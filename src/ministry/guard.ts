@@ -87,6 +87,7 @@ export class GuardedMinistry extends EventEmitter implements MinistryClient {
   private windowCalls = 0;
   private windowFailures = 0;
   private active = 0;
+  private halfOpenTimer: NodeJS.Timeout | undefined;
   private activeRetries = 0;
   private readonly stats = { rejected: 0, retries: 0, retriesDenied: 0, lastError: null as ErrorCode | null };
 
@@ -202,6 +203,10 @@ export class GuardedMinistry extends EventEmitter implements MinistryClient {
     const from = this.state;
     this.state = 'open';
     this.emit('state', { from, to: 'open', reason, openUntil: this.openUntil, ejections: this.ejections });
+    // Announce the half-open state when it comes, so operators (and tests) see it without a call.
+    clearTimeout(this.halfOpenTimer);
+    this.halfOpenTimer = setTimeout(() => this.refreshState(this.clock()), ms);
+    this.halfOpenTimer.unref();
   }
 
   private async guarded<T>(fn: () => Promise<T>, retry: boolean): Promise<T> {
@@ -265,6 +270,7 @@ export class GuardedMinistry extends EventEmitter implements MinistryClient {
     return this.guarded(() => this.inner.checkHesCodesPlus(codes), false);
   }
   close(): Promise<void> {
+    clearTimeout(this.halfOpenTimer);
     return this.inner.close();
   }
 }

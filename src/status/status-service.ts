@@ -120,6 +120,10 @@ export class StatusService implements StatusSink {
         if (result.status === 'RISKY') {
           return { kind: KIND_RISKY, expiresAt: result.expiresAt, fetchedAt: at, freshUntil: at + o.riskyTtlMs };
         }
+        if (result.expiresAt <= at) {
+          // The holder's sharing period is over: as good as the ministry's "expired".
+          return { kind: KIND_EXPIRED, expiresAt: result.expiresAt, fetchedAt: at, freshUntil: at + o.expiredTtlMs };
+        }
         return {
           kind: KIND_RISKLESS,
           expiresAt: result.expiresAt,
