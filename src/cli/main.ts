@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { HesGateError } from '../errors.js';
+import { registerSelftestCommands } from './selftest.js';
 
 function fail(err: unknown): never {
   if (err instanceof HesGateError) {
@@ -70,5 +71,7 @@ program
   .option('--qr <payload>', 'QR payload, e.g. "12345678901|A1B2345678"')
   .option('--aim <prefix>', 'AIM symbology prefix to send, e.g. ]Q1')
   .action((opts: { port: string; profile: string; card?: string; qr?: string; aim?: string }) => run(async () => (await import('./devices.js')).tap(opts))());
+
+registerSelftestCommands(program);
 
 program.parseAsync(process.argv).catch(fail);

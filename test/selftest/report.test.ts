@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { buildReport, maskUser, ministryAddress, renderMarkdown, renderText } from '../../src/selftest/report.js';
+import { percentile } from '../../src/selftest/runner.js';
+
+describe('selftest report pieces', () => {
+  it('masks the user name but keeps the organisation', () => {
+    expect(maskUser('ORG-TEST')).toBe('ORG-****');
+    expect(maskUser('ANTALYABB-G2G-HES')).toBe('ANTALYABB-****');
+    expect(maskUser('ORGTEST')).toBe('ORG****');
+    expect(maskUser(null)).toBe('(unset)');
+  });
+
+  it('keeps only host and path of the base URL', () => {
+    expect(ministryAddress('https://u:p@hesservis.turkiye.gov.tr/services/g2g/test/saglik/hes/?k=v#x')).toEqual({
+      host: 'hesservis.turkiye.gov.tr',
+      path: '/services/g2g/test/saglik/hes/',
+    });
+  });
+
+  it('takes nearest-rank percentiles', () => {
+    expect(percentile([], 0.5)).toBe(0);
+    expect(percentile([5, 1, 3, 2, 4], 0.5)).toBe(3);
+    expect(percentile([5, 1, 3, 2], 0.5)).toBe(2);
+    expect(percentile([5, 1, 3, 2], 1)).toBe(5);
+  });
+
+  it('fails the report when one check failed, and escapes table cells', () => {
+    const report = buildReport(
+      {
+        checks: [
+          { id: 'credentials', title: 'A | B', endpoints: ['check-hes-code'], outcome: 'PASS', reason: 'ok', action: '', durationMs: 3 },
+          { id: 'single', title: 'Single', endpoints: ['check-hes-code'], outcome: 'FAIL', reason: 'x', action: 'do y', durationMs: 1 },
+          { id: 'expired', title: 'Expired', endpoints: ['check-hes-code'], outcome: 'SKIP', reason: 'no code', action: 'give z', durationMs: 0 },
+        ],
+        calls: [
+          { endpoint: 'check-hes-code', durationMs: 3.4 },
+          { endpoint: 'check-hes-code', durationMs: 1.2 },
+        ],
+      },
+      { version: '1.2.3', startedAt: Date.UTC(2021, 2, 1, 12), environment: 'test', baseUrl: 'https://h/services/g2g/test/saglik/hes/', user: 'ORG-TEST' },
+    );
+    expect(report).toMatchObject({ result: 'FAIL', summary: { pass: 1, fail: 1, skip: 1 }, date: '2021-03-01T12:00:00.000Z', user: 'ORG-****' });
+    expect(report.latency).toEqual({ calls: 2, p50Ms: 1, maxMs: 3, byEndpoint: { 'check-hes-code': { calls: 2, p50Ms: 1, maxMs: 3 } } });
+    expect(renderMarkdown(report)).toContain('| PASS | A \\| B |');
+    const text = renderText(report);
+    expect(text).toContain('What to do:\n  single: do y\n  expired: give z\n');
+    expect(text).toMatch(/FAIL: 1 passed, 1 failed, 1 skipped\n$/);
+  });
+});
