@@ -1,0 +1,78 @@
+/**
+ * The simulator's control API, for rehearsal scripts and tests (no authentication: keep the
+ * simulator on loopback). Never subject to faults.
+ *
+ *   GET  /_simulator/faults          current knobs        PUT /_simulator/faults   {knob: value, …}
+ *   GET  /_simulator/counts          request counts       POST /_simulator/counts/reset
+ *   GET  /_simulator/codes           known codes          PUT|DELETE /_simulator/codes/<code>
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Faults } from './faults.js';
+import type { Simulator } from './server.js';
+import { readBody } from './http.js';
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  const body = value === undefined ? '' : JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Runs `apply` on the JSON body; a bad body or a TypeError from `apply` is a 400. */
+function withJson(req: IncomingMessage, res: ServerResponse, apply: (body: unknown) => unknown): void {
+  readBody(req, res, (text) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      json(res, 400, { error: 'the body must be JSON' });
+      return;
+    }
+    try {
+      json(res, 200, apply(body));
+    } catch (err) {
+      json(res, 400, { error: (err as Error).message });
+    }
+  });
+}
+
+export function handleControl(sim: Simulator, req: IncomingMessage, res: ServerResponse, path: string): void {
+  const method = req.method ?? 'GET';
+  if (path === '/_simulator/faults') {
+    if (method === 'GET') return json(res, 200, sim.faults);
+    if (method === 'PUT') return withJson(req, res, (body) => sim.setFaults(body as Partial<Faults>));
+  } else if (path === '/_simulator/counts') {
+    if (method === 'GET') return json(res, 200, sim.counts());
+  } else if (path === '/_simulator/counts/reset') {
+    if (method === 'POST') {
+      req.resume();
+      sim.resetCounts();
+      return json(res, 200, sim.counts());
+    }
+  } else if (path === '/_simulator/codes') {
+    if (method === 'GET') return json(res, 200, sim.codes());
+  } else if (path.startsWith('/_simulator/codes/')) {
+    let code: string;
+    try {
+      code = decodeURIComponent(path.slice('/_simulator/codes/'.length));
+    } catch {
+      req.resume();
+      return json(res, 400, { error: 'the code in the path is not valid URL encoding' });
+    }
+    if (method === 'PUT') {
+      return withJson(req, res, (body) => {
+        if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new TypeError('the body must be a sample code object');
+        sim.setCode(code, body as Parameters<Simulator['setCode']>[1]);
+        return sim.codes().find((c) => c.code === code);
+      });
+    }
+    if (method === 'DELETE') {
+      req.resume();
+      return sim.removeCode(code) ? json(res, 200, { removed: code }) : json(res, 404, { error: 'no such code' });
+    }
+  } else {
+    req.resume();
+    return json(res, 404, { error: 'no such control path (see /_simulator/faults, /_simulator/counts, /_simulator/codes)' });
+  }
+  req.resume();
+  json(res, 405, { error: `method ${method} not allowed here` });
+}
