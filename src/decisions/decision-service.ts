@@ -53,7 +53,7 @@ export interface DecisionServiceOptions {
   /** Canonicalises a presented card id; null when it is not a card id. */
   canonicalCardId?: (raw: string) => string | null;
   repeatTaps?: RepeatTaps;
-  /** Margin kept for the rest of the work after the status wait, in ms. @default 5 */
+  /** Margin kept for the rest of the work after the status wait, in ms. @default 8 */
   marginMs?: number;
   /** Told of every card tap's code so the refresher can put it first. */
   onCardTap?: (hesCode: string) => void;
@@ -77,7 +77,7 @@ export class DecisionService {
     this.o = options;
     this.monotonic = options.monotonic ?? (() => performance.now());
     this.canonical = options.canonicalCardId ?? defaultCanonical;
-    this.marginMs = options.marginMs ?? 5;
+    this.marginMs = options.marginMs ?? 8;
   }
 
   /**

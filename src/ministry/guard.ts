@@ -205,7 +205,12 @@ export class GuardedMinistry extends EventEmitter implements MinistryClient {
     this.emit('state', { from, to: 'open', reason, openUntil: this.openUntil, ejections: this.ejections });
     // Announce the half-open state when it comes, so operators (and tests) see it without a call.
     clearTimeout(this.halfOpenTimer);
-    this.halfOpenTimer = setTimeout(() => this.refreshState(this.clock()), ms);
+    // The timer is the authority here: it may fire a millisecond before the clock says so.
+    this.halfOpenTimer = setTimeout(() => {
+      if (this.state !== 'open') return;
+      this.openUntil = Math.min(this.openUntil, this.clock());
+      this.transition('half-open', 'ejection time passed');
+    }, ms);
     this.halfOpenTimer.unref();
   }
 
