@@ -31,6 +31,11 @@ import { loadProfiles } from './devices/profiles.js';
 import { parseStationGates } from './devices/config.js';
 import { createStation, type Station } from './devices/station.js';
 import { deviceMetrics } from './ops/device-metrics.js';
+import { openCardStore, type CardStore } from './cards/store.js';
+import { canonicalCardId } from './cards/card-id.js';
+import { createRefresher, type Refresher } from './cards/refresher.js';
+import { cardRoutes } from './http/routes/cards.js';
+import { cardMetrics } from './ops/card-metrics.js';
 import type { GatePolicy } from './policy/types.js';
 
 export interface StartOptions {
@@ -55,6 +60,10 @@ export interface HesGate {
   simulator: Simulator | null;
   /** Serial readers and gate controllers, when gates list devices. */
   station: Station | null;
+  /** Card bindings and persisted statuses (SQLite in `dataDir`). */
+  cards: CardStore;
+  /** Keeps bound codes fresh with bulk calls. */
+  refresher: Refresher;
   close(): Promise<void>;
 }
 
@@ -124,14 +133,34 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     ministry.on('paused', (e: { until: number }) => logger.warn({ pauseMs: e.until - clock() }, 'the ministry asked to slow down (429): pausing calls'));
     closers.push(() => ministry.close());
 
+    const cards = openCardStore({ dataDir: resolve(config.dataDir), clock });
+    closers.push(() => cards.close());
+
     const status = new StatusService({
       ...config.cache,
       ministry: (code) => ministry.checkHesCode(code),
       clock,
+      persistence: cards,
     });
     closers.push(() => status.drain());
+    const restored = status.restore();
+    logger.info({ bindings: cards.countBindings(), restoredStatuses: restored }, 'card store open');
+
+    // Bound codes are refreshed in bulk; what it learns is persisted for the outage policy.
+    const refresher = createRefresher({
+      store: cards,
+      ministry,
+      sink: { ingest: (code, result, at) => status.ingest(code, result, at, true) },
+      clock,
+      budgetCallsPerSecond: config.refresher.callsPerSecond,
+      backoff: { initialMs: config.refresher.backoffInitialMs, maxMs: config.refresher.backoffMaxMs },
+    });
+    refresher.on('backoff', (e) => logger.warn({ delayMs: Math.round(e.delayMs), error: e.errorCode, consecutiveFailures: e.consecutiveFailures }, 'refresher backing off'));
+    refresher.on('rotation', (e) => logger.info({ codes: e.codes, calls: e.calls, failedCalls: e.failedCalls, durationMs: Math.round(e.durationMs) }, 'refresher rotation complete'));
+    closers.push(() => refresher.stop());
 
     metrics = createMetrics({ status, ministryHealth, clock, guard: ministry });
+    cardMetrics(metrics, cards, refresher);
 
     const gatesById = new Map(config.gates.list.map((g) => [g.id, { group: g.group, policy: g.policy }]));
     const defaults = config.gates.defaults;
@@ -144,6 +173,9 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       gates,
       clock,
       repeatTaps: new RepeatTaps(),
+      bindings: cards,
+      canonicalCardId,
+      onCardTap: (code) => refresher.noteTap(code),
       onDecision: (e) => m.decision(e),
     });
 
@@ -183,6 +215,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const allPolicies = [defaults, ...config.gates.list.map((g) => g.policy)];
     const readiness = (): ReadinessCheck[] => [
       { name: 'config', check: () => ({ ok: true, detail: `${config.environment} environment` }) },
+      { name: 'store', check: () => ({ ok: true, detail: `${cards.countBindings()} card bindings` }) },
       {
         name: 'ministry',
         check: () => {
@@ -208,8 +241,18 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
           }));
     await app.register(opsRoutes, { registry: metrics.registry, readiness, informational });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken });
+    await app.register(cardRoutes, {
+      store: cards,
+      adminToken: config.server.adminToken?.reveal(),
+      importBatchSize: 5000,
+      // A new or changed binding is refreshed first, so its first tap finds a fresh status.
+      onChange: (e) => {
+        if (e.action === 'put') refresher.noteTap(e.hesCode);
+      },
+    });
 
     if (station !== null) await station.start();
+    if (config.refresher.enabled) refresher.start();
 
     let url: string | null = null;
     if (options.listen !== false) {
@@ -219,7 +262,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       await app.ready();
     }
 
-    return { config, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, close };
+    return { config, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, close };
   } catch (err) {
     await close();
     throw err;

@@ -72,6 +72,16 @@ program
   .option('--aim <prefix>', 'AIM symbology prefix to send, e.g. ]Q1')
   .action((opts: { port: string; profile: string; card?: string; qr?: string; aim?: string }) => run(async () => (await import('./devices.js')).tap(opts))());
 
+const cards = program.command('cards').description('transit card bindings');
+cards
+  .command('import')
+  .description('import card bindings from CSV (card_id,hes_code,profile) or NDJSON ({"cardId","hesCode","profile"})')
+  .argument('<file>', 'a .csv, .ndjson or .jsonl file')
+  .option('--format <format>', 'csv or ndjson (default: from the file name)')
+  .option('--batch-size <rows>', 'rows per transaction', '5000')
+  .option('--json', 'print the report as JSON')
+  .action((file: string, opts: { format?: string; batchSize?: string; json?: boolean }) => run(async () => (await import('./cards.js')).cardsImport(file, opts))());
+
 registerSelftestCommands(program);
 
 program.parseAsync(process.argv).catch(fail);

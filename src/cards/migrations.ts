@@ -1,0 +1,91 @@
+/**
+ * The card store's schema, as an ordered list of migrations. `PRAGMA user_version` holds the
+ * number of migrations applied; opening a store applies the missing ones, each in its own
+ * transaction, so a crash mid-migration leaves the previous version intact.
+ *
+ * Append only: never edit a migration that has shipped, add the next one.
+ */
+import type Database from 'better-sqlite3';
+import { HesGateError } from '../errors.js';
+
+export interface Migration {
+  /** 1-based; equals the `user_version` after it ran. */
+  version: number;
+  description: string;
+  up(db: Database.Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'card bindings, keyed by canonical card id, indexed by HES code for the refresher rotation',
+    up(db) {
+      db.exec(`
+        CREATE TABLE bindings (
+          card_id    TEXT PRIMARY KEY,
+          hes_code   TEXT NOT NULL,
+          profile    TEXT NOT NULL,
+          updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX bindings_hes_code ON bindings (hes_code);
+      `);
+    },
+  },
+  {
+    version: 2,
+    description: 'last-known statuses (code, status, expiry, fetched-at only) so they survive a restart',
+    up(db) {
+      db.exec(`
+        CREATE TABLE statuses (
+          code       TEXT PRIMARY KEY,
+          status     TEXT NOT NULL CHECK (status IN ('RISKLESS', 'RISKY')),
+          expires_at INTEGER NOT NULL,
+          fetched_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
+    version: 3,
+    description: 'admin journal: who changed which binding when, masked',
+    up(db) {
+      db.exec(`
+        CREATE TABLE admin_journal (
+          id              INTEGER PRIMARY KEY,
+          at              INTEGER NOT NULL,
+          who             TEXT NOT NULL,
+          action          TEXT NOT NULL,
+          card_id_masked  TEXT,
+          hes_code_masked TEXT,
+          detail          TEXT
+        );
+      `);
+    },
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Bring `db` to the last version of `migrations`. Returns the versions applied.
+ * A database newer than this build is refused rather than guessed at.
+ */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.length;
+  if (current > latest) {
+    throw new HesGateError(
+      'HG_STORE',
+      `The card store has schema version ${current}, newer than this build knows (${latest}); upgrade hes-gate or use another data dir.`,
+    );
+  }
+  const applied: number[] = [];
+  for (const m of migrations.slice(current)) {
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+    applied.push(m.version);
+  }
+  return applied;
+}
