@@ -210,7 +210,16 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     }
 
     const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger });
-    closers.push(() => app.close());
+    closers.push(async () => {
+      // Keep-alive clients hold connections open after their last answer; close each one as it
+      // goes idle, so shutdown waits for requests in flight and not for clients' idle sockets.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
+    });
 
     const allPolicies = [defaults, ...config.gates.list.map((g) => g.policy)];
     const readiness = (): ReadinessCheck[] => [

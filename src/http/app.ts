@@ -3,7 +3,7 @@
  * store is open) card administration. Errors leave as `{"error":{"code","message"}}` with the
  * codes of src/errors.ts; nothing else about the failure reaches the client.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { HesGateError, ERRORS } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 
@@ -19,7 +19,8 @@ function errorBody(code: string, message: string): { error: { code: string; mess
 export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'http' }),
-    disableRequestLogging: true,
+    // Per-request logs would be one line per tap: decisions are counted in metrics instead.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimitBytes,
     return503OnClosing: true,
     forceCloseConnections: 'idle',

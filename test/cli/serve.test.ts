@@ -1,0 +1,69 @@
+/**
+ * The real `hes-gate` process, as an operator runs it (built by `npm test`'s tsc step).
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+
+const MAIN = resolve('dist/src/cli/main.js');
+
+describe.skipIf(!existsSync(MAIN))('hes-gate serve', () => {
+  it('serves decisions, then on SIGTERM answers what is in flight and exits 0', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hes-gate-serve-'));
+    const child = spawn(process.execPath, [MAIN, 'serve'], {
+      env: { ...process.env, HES_GATE_PORT: '0', HES_GATE_DATA_DIR: dataDir, HES_GATE_CONFIG: 'default', HES_GATE_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: Array<Record<string, unknown>> = [];
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      const rl = createInterface({ input: child.stdout! });
+      rl.on('line', (line) => {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        lines.push(entry);
+        if (entry.msg === 'hes-gate is serving') resolveUrl(String(entry.url));
+      });
+      child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+    });
+
+    // Keep the ministry slow so a decision is in flight when the signal arrives.
+    const sim = lines.find((l) => l.msg?.toString().startsWith('ministry: embedded simulator'))!.baseUrl as string;
+    await fetch(new URL('/_simulator/faults', sim), { method: 'PUT', body: JSON.stringify({ latencyMs: 100 }) });
+    const inFlight = fetch(`${url}/v1/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"gate":"G1","hesCode":"A1B2345678"}' });
+    // Signal once the decision's ministry call is under way (the simulator counts it on arrival).
+    for (let i = 0; i < 200; i++) {
+      const counts = (await (await fetch(new URL('/_simulator/counts', sim))).json()) as { total: number };
+      if (counts.total > 0) break;
+    }
+    child.kill('SIGTERM');
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(((await answer.json()) as { verdict: string }).verdict).toBe('pass');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(lines.map((l) => l.msg)).toContain('stopped');
+  });
+
+  it('refuses a bad configuration with the coded error and exit code 2', async () => {
+    const child = spawn(process.execPath, [MAIN, 'serve'], { env: { ...process.env, HES_GATE_PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/HG_CONFIG_INVALID: server\.port \(env HES_GATE_PORT\) must be an integer/);
+  });
+
+  it('checks one code against the configured ministry with masked output', async () => {
+    const child = spawn(process.execPath, [MAIN, 'check', 'e5f6-7890-12', '--json'], { env: { ...process.env, HES_GATE_CONFIG: 'default' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({ code: 'E5F6-****-**', status: 'RISKY', environment: 'simulator' });
+    expect(stdout).not.toContain('E5F6789012');
+  });
+});
