@@ -136,9 +136,12 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const cards = openCardStore({ dataDir: resolve(config.dataDir), clock });
     closers.push(() => cards.close());
 
+    // Gates that require vaccination, immunity or a test need the plus calls; others never ask
+    // for those fields (keep only what a decision needs).
+    const usePlus = [config.gates.defaults, ...config.gates.list.map((g) => g.policy)].some((p) => p.requirement !== 'none');
     const status = new StatusService({
       ...config.cache,
-      ministry: (code) => ministry.checkHesCode(code),
+      ministry: usePlus ? (code) => ministry.checkHesCodePlus(code) : (code) => ministry.checkHesCode(code),
       clock,
       persistence: cards,
     });
@@ -149,7 +152,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     // Bound codes are refreshed in bulk; what it learns is persisted for the outage policy.
     const refresher = createRefresher({
       store: cards,
-      ministry,
+      ministry: usePlus ? { checkHesCodes: (codes) => ministry.checkHesCodesPlus(codes) } : ministry,
       sink: { ingest: (code, result, at) => status.ingest(code, result, at, true) },
       clock,
       budgetCallsPerSecond: config.refresher.callsPerSecond,

@@ -59,6 +59,8 @@ const POLICY_DEFAULTS: GatePolicy = {
   lastKnownFallback: 'deny',
   repeatTapWindowMs: 0,
   profileHours: {},
+  requirement: 'none',
+  negativeTestValidityMs: 72 * 3_600_000,
   utcOffsetMinutes: 180,
 };
 
@@ -69,6 +71,8 @@ const POLICY_CHECKS: Record<keyof GatePolicy, Check> = {
   lastKnownFallback: oneOf('deny', 'pass'),
   repeatTapWindowMs: int(0, 86_400_000),
   profileHours,
+  requirement: oneOf('none', 'vaccinated', 'vaccinated-or-immune', 'vaccinated-immune-or-tested'),
+  negativeTestValidityMs: int(0, 30 * 86_400_000),
   utcOffsetMinutes: int(-720, 840),
 };
 

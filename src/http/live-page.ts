@@ -15,6 +15,7 @@ export const LIVE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>hes-gate · live</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/live/app.css">
 <script src="/live/app.js" defer></script>
 </head>

@@ -12,6 +12,7 @@
  */
 import type { Decision, Reason, Source, StatusRecord } from '../types.js';
 import type { GatePolicy, TimeWindow } from './types.js';
+import type { PlusFields } from '../types.js';
 
 export type Resolution =
   | { kind: 'invalid' }
@@ -60,11 +61,23 @@ function inWindows(minute: number, windows: readonly TimeWindow[]): boolean {
   return false;
 }
 
+function meetsRequirement(policy: GatePolicy, plus: PlusFields | undefined, now: number): boolean {
+  if (policy.requirement === 'none') return true;
+  if (plus === undefined) return false;
+  if (plus.isVaccinated === true) return true;
+  if (policy.requirement === 'vaccinated') return false;
+  if (plus.isImmune === true) return true;
+  if (policy.requirement === 'vaccinated-or-immune') return false;
+  const tested = plus.lastNegativeTestAt;
+  return tested !== null && tested <= now && now - tested <= policy.negativeTestValidityMs;
+}
+
 /** Decide from a status that is usable (fresh, just fetched, or last-known within bounds). */
 function fromRecord(input: DecideInput, record: StatusRecord, source: Source, profile: string | undefined): Decision {
   const { now, policy } = input;
   if (record.status === 'RISKY') return deny('RISKY', source);
   if (record.expiresAt <= now) return deny('CODE_EXPIRED', source);
+  if (!meetsRequirement(policy, record.plus, now)) return deny('REQUIREMENT_UNMET', source);
   if (
     policy.repeatTapWindowMs > 0 &&
     input.lastPassAt !== undefined &&

@@ -7,6 +7,13 @@ export interface TimeWindow {
 }
 
 /**
+ * What a gate requires beyond RISKLESS, from the ministry's "plus" fields (journeys that
+ * required vaccination, recent immunity or a recent negative PCR test, from September 2021).
+ * A field the holder did not consent to share (`null`) does not meet a requirement.
+ */
+export type Requirement = 'none' | 'vaccinated' | 'vaccinated-or-immune' | 'vaccinated-immune-or-tested';
+
+/**
  * How one gate decides. Every field has a default in the configuration schema
  * (`gates.defaults`) and may be overridden per gate.
  */
@@ -23,6 +30,10 @@ export interface GatePolicy {
   repeatTapWindowMs: number;
   /** Allowed travel windows per card profile (for example `senior`); a profile not listed travels any time. @default {} */
   profileHours: Record<string, TimeWindow[]>;
+  /** What the gate requires beyond RISKLESS (asks the ministry's plus calls when not `none`). @default 'none' */
+  requirement: Requirement;
+  /** With `…-or-tested`: how old a negative PCR test may be, in ms. @default 259200000 (72 h) */
+  negativeTestValidityMs: number;
   /** Offset of the station's local time from UTC in minutes (Türkiye: 180). @default 180 */
   utcOffsetMinutes: number;
 }

@@ -14,7 +14,7 @@
  * longer, "not found" is kept briefly.
  */
 import { LRUCache } from 'lru-cache';
-import type { Clock, MinistryLookup, StatusRecord } from '../types.js';
+import type { Clock, MinistryLookup, PlusFields, StatusRecord } from '../types.js';
 import { HesGateError } from '../errors.js';
 import type { StatusOutcome } from '../policy/decide.js';
 import type { PersistedStatus, StatusPersistence, StatusSink } from './types.js';
@@ -41,6 +41,8 @@ interface Entry {
   expiresAt: number;
   fetchedAt: number;
   freshUntil: number;
+  /** Plus fields, only when the gate's requirement made us ask the plus calls. */
+  plus: PlusFields | undefined;
 }
 
 const KIND_RISKLESS = 0;
@@ -74,6 +76,13 @@ export interface StatusServiceOptions extends StatusCacheOptions {
 }
 
 function toRecord(e: Entry): StatusRecord {
+  const record: StatusRecord = { status: e.kind === KIND_RISKY ? 'RISKY' : 'RISKLESS', expiresAt: e.expiresAt, fetchedAt: e.fetchedAt };
+  if (e.plus !== undefined) record.plus = e.plus;
+  return record;
+}
+
+/** What survives a restart: status, expiry, fetched-at — never the plus (vaccination, test) fields. */
+function persistable(e: Entry): StatusRecord {
   return { status: e.kind === KIND_RISKY ? 'RISKY' : 'RISKLESS', expiresAt: e.expiresAt, fetchedAt: e.fetchedAt };
 }
 
@@ -118,22 +127,23 @@ export class StatusService implements StatusSink {
     switch (result.kind) {
       case 'status':
         if (result.status === 'RISKY') {
-          return { kind: KIND_RISKY, expiresAt: result.expiresAt, fetchedAt: at, freshUntil: at + o.riskyTtlMs };
+          return { kind: KIND_RISKY, expiresAt: result.expiresAt, fetchedAt: at, freshUntil: at + o.riskyTtlMs, plus: undefined };
         }
         if (result.expiresAt <= at) {
           // The holder's sharing period is over: as good as the ministry's "expired".
-          return { kind: KIND_EXPIRED, expiresAt: result.expiresAt, fetchedAt: at, freshUntil: at + o.expiredTtlMs };
+          return { kind: KIND_EXPIRED, expiresAt: result.expiresAt, fetchedAt: at, freshUntil: at + o.expiredTtlMs, plus: undefined };
         }
         return {
           kind: KIND_RISKLESS,
           expiresAt: result.expiresAt,
           fetchedAt: at,
           freshUntil: Math.min(at + o.risklessTtlMs, result.expiresAt),
+          plus: result.plus,
         };
       case 'not-found':
-        return { kind: KIND_NOT_FOUND, expiresAt: 0, fetchedAt: at, freshUntil: at + o.notFoundTtlMs };
+        return { kind: KIND_NOT_FOUND, expiresAt: 0, fetchedAt: at, freshUntil: at + o.notFoundTtlMs, plus: undefined };
       case 'expired':
-        return { kind: KIND_EXPIRED, expiresAt: 0, fetchedAt: at, freshUntil: at + o.expiredTtlMs };
+        return { kind: KIND_EXPIRED, expiresAt: 0, fetchedAt: at, freshUntil: at + o.expiredTtlMs, plus: undefined };
     }
   }
 
@@ -149,7 +159,7 @@ export class StatusService implements StatusSink {
     this.cache.set(code, entry);
     const p = this.opts.persistence;
     if (persist && p !== undefined) {
-      if (entry.kind <= KIND_RISKY) p.saveStatuses([{ code, record: toRecord(entry) }]);
+      if (entry.kind <= KIND_RISKY) p.saveStatuses([{ code, record: persistable(entry) }]);
       else p.deleteStatuses([code]);
     }
   }
@@ -164,7 +174,7 @@ export class StatusService implements StatusSink {
       if (current !== undefined && current.fetchedAt > at) continue;
       const entry = this.entryFor(result, at);
       this.cache.set(code, entry);
-      if (entry.kind <= KIND_RISKY) save.push({ code, record: toRecord(entry) });
+      if (entry.kind <= KIND_RISKY) save.push({ code, record: persistable(entry) });
       else drop.push(code);
     }
     const p = this.opts.persistence;

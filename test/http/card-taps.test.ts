@@ -88,3 +88,20 @@ describe('card taps through the whole gate', () => {
     }
   });
 });
+
+describe('a gate that requires vaccination, immunity or a recent negative test', () => {
+  it('asks the plus calls and decides on their fields', async () => {
+    const t = await startTestGate({ refresher: { enabled: false }, gates: { defaults: { requirement: 'vaccinated-immune-or-tested' } } });
+    try {
+      expect((await t.post({ gate: 'G1', hesCode: SAMPLE.PLUS_VACCINATED })).body).toMatchObject({ verdict: 'pass', reason: 'RISKLESS', source: 'ministry' });
+      expect((await t.post({ gate: 'G1', hesCode: SAMPLE.PLUS_NEGATIVE_TEST })).body).toMatchObject({ verdict: 'pass', reason: 'RISKLESS' });
+      expect((await t.post({ gate: 'G1', hesCode: SAMPLE.PLUS_NULLS })).body).toMatchObject({ verdict: 'deny', reason: 'REQUIREMENT_UNMET' });
+      expect((await t.post({ gate: 'G1', hesCode: SAMPLE.PLUS_STRING_BOOLEANS })).body).toMatchObject({ verdict: 'pass', reason: 'RISKLESS' });
+      expect((await t.post({ gate: 'G1', hesCode: SAMPLE.PLUS_NULLS })).body).toMatchObject({ verdict: 'deny', reason: 'REQUIREMENT_UNMET', source: 'cache' });
+      expect(t.gate.simulator!.counts().byPath['check-hes-code-plus']).toBe(4);
+      expect(t.gate.simulator!.counts().byPath['check-hes-code']).toBe(0);
+    } finally {
+      await t.gate.close();
+    }
+  });
+});

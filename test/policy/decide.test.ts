@@ -11,6 +11,8 @@ const policy: GatePolicy = {
   lastKnownFallback: 'deny',
   repeatTapWindowMs: 0,
   profileHours: {},
+  requirement: 'none',
+  negativeTestValidityMs: 72 * 3_600_000,
   utcOffsetMinutes: 180,
 };
 const riskless: StatusRecord = { status: 'RISKLESS', expiresAt: NOW + 86_400_000, fetchedAt: NOW - 1000 };
@@ -81,6 +83,31 @@ describe('decide', () => {
     expect(at({ kind: 'code', code: 'A1B2345678', profile: 'night' }).verdict).toBe('deny');
     expect(at({ kind: 'code', code: 'A1B2345678', profile: 'night' }, NOW + 12 * 3_600_000).verdict).toBe('pass');
     expect(at({ kind: 'code', code: 'A1B2345678', profile: 'standard' }).verdict).toBe('pass');
+  });
+
+  describe('plus requirements', () => {
+    const plus = (over: Partial<NonNullable<StatusRecord['plus']>>) => ({
+      kind: 'status' as const,
+      source: 'cache' as const,
+      record: { ...riskless, plus: { isVaccinated: null, isImmune: null, isTestDataShared: null, lastNegativeTestAt: null, ...over } },
+    });
+    it('passes the vaccinated, and only them under "vaccinated"', () => {
+      expect(run(plus({ isVaccinated: true }), {}, { requirement: 'vaccinated' }).verdict).toBe('pass');
+      expect(run(plus({ isImmune: true }), {}, { requirement: 'vaccinated' })).toEqual({ verdict: 'deny', reason: 'REQUIREMENT_UNMET', source: 'cache' });
+    });
+    it('accepts immunity, then a recent negative test, as the requirement widens', () => {
+      expect(run(plus({ isImmune: true }), {}, { requirement: 'vaccinated-or-immune' }).verdict).toBe('pass');
+      expect(run(plus({ lastNegativeTestAt: NOW - 3_600_000 }), {}, { requirement: 'vaccinated-or-immune' }).verdict).toBe('deny');
+      expect(run(plus({ lastNegativeTestAt: NOW - 3_600_000 }), {}, { requirement: 'vaccinated-immune-or-tested' }).verdict).toBe('pass');
+      expect(run(plus({ lastNegativeTestAt: NOW - 73 * 3_600_000 }), {}, { requirement: 'vaccinated-immune-or-tested' }).reason).toBe('REQUIREMENT_UNMET');
+    });
+    it('treats no consent (null) and missing plus fields as unmet', () => {
+      expect(run(plus({}), {}, { requirement: 'vaccinated-immune-or-tested' }).reason).toBe('REQUIREMENT_UNMET');
+      expect(run({ kind: 'status', record: riskless, source: 'cache' }, {}, { requirement: 'vaccinated' }).reason).toBe('REQUIREMENT_UNMET');
+    });
+    it('still denies RISKY first', () => {
+      expect(run({ kind: 'status', record: { ...risky, plus: { isVaccinated: true, isImmune: null, isTestDataShared: null, lastNegativeTestAt: null } }, source: 'cache' }, {}, { requirement: 'vaccinated' }).reason).toBe('RISKY');
+    });
   });
 
   it('is pure: same input, same output, input untouched', () => {
