@@ -31,6 +31,8 @@ import { loadProfiles } from './devices/profiles.js';
 import { parseStationGates } from './devices/config.js';
 import { createStation, type Station } from './devices/station.js';
 import { deviceMetrics } from './ops/device-metrics.js';
+import { LiveFeed, liveStatusFrom } from './ops/live-feed.js';
+import { liveRoutes } from './http/routes/live.js';
 import { openCardStore, type CardStore } from './cards/store.js';
 import { canonicalCardId } from './cards/card-id.js';
 import { createRefresher, type Refresher } from './cards/refresher.js';
@@ -64,6 +66,8 @@ export interface HesGate {
   cards: CardStore;
   /** Keeps bound codes fresh with bulk calls. */
   refresher: Refresher;
+  /** The operators' live feed behind GET /live. */
+  live: LiveFeed;
   close(): Promise<void>;
 }
 
@@ -104,9 +108,11 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     const ministryHealth = new MinistryHealth();
     let metrics: Metrics | undefined;
+    let live: LiveFeed | undefined;
     const onCall = (e: MinistryCallEvent): void => {
       ministryHealth.record(e, clock());
       metrics?.ministryCall(e);
+      live?.ministryCall(e);
       if (e.outcome === 'HG_MINISTRY_AUTH') logger.error({ endpoint: e.endpoint }, 'the ministry refused the credentials: check HES_GATE_MINISTRY_USER and the password for this environment');
     };
     const client = createMinistryClient({
@@ -171,6 +177,13 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       gatesById.get(id) ?? (config.gates.requireKnown ? undefined : { group: id, policy: defaults });
 
     const m = metrics;
+    let station: Station | null = null;
+    const feed = new LiveFeed({
+      clock,
+      status: liveStatusFrom({ environment: config.environment, clock, ministryHealth, guard: ministry, status, devices: () => station?.status() ?? [] }),
+      onError: (err) => logger.error({ err }, 'live feed: status snapshot failed'),
+    });
+    live = feed;
     const decisions = new DecisionService({
       status,
       gates,
@@ -179,11 +192,13 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       bindings: cards,
       canonicalCardId,
       onCardTap: (code) => refresher.noteTap(code),
-      onDecision: (e) => m.decision(e),
+      onDecision: (e) => {
+        m.decision(e);
+        feed.decision(e);
+      },
     });
 
     // Serial readers and gate controllers: gates that list devices become a station.
-    let station: Station | null = null;
     const deviceGates = config.gates.list.filter((g) => g.readers.length > 0 || g.controller !== null);
     if (deviceGates.length > 0) {
       const profiles = loadProfiles(resolve(PACKAGE_ROOT, config.devicesDir ?? 'devices'));
@@ -208,6 +223,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
         decide: async (credential) => (await decisions.decide(credential)) ?? unknownGate,
       });
       deviceMetrics(metrics, station);
+      station.on('tap', (e) => feed.tap(e));
       const st = station;
       closers.push(() => st.stop());
     }
@@ -253,6 +269,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
           }));
     await app.register(opsRoutes, { registry: metrics.registry, readiness, informational });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken });
+    await app.register(liveRoutes, { feed, token: config.server.adminToken });
     await app.register(cardRoutes, {
       store: cards,
       adminToken: config.server.adminToken?.reveal(),
@@ -274,7 +291,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       await app.ready();
     }
 
-    return { config, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, close };
+    return { config, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live: feed, close };
   } catch (err) {
     await close();
     throw err;

@@ -50,6 +50,7 @@ export const LIVE_HTML = `<!doctype html>
       <dl>
         <dt>Codes held</dt><dd id="c-entries">—</dd>
         <dt>Hit ratio</dt><dd><meter id="c-meter" min="0" max="1" value="0" aria-labelledby="c-ratio"></meter> <span id="c-ratio">—</span></dd>
+        <dt>Lookups</dt><dd id="c-lookups">—</dd>
         <dt>Stale answers</dt><dd id="c-stale">—</dd>
         <dt>Ministry calls in flight</dt><dd id="c-inflight">—</dd>
       </dl>
@@ -66,6 +67,19 @@ export const LIVE_HTML = `<!doctype html>
     </article>
   </section>
 
+  <section class="panel" aria-labelledby="h-devices">
+    <h2 id="h-devices">Cihazlar <span class="en">Devices</span></h2>
+    <div class="scroll">
+      <table class="devices">
+        <thead><tr>
+          <th scope="col">Device</th><th scope="col">Role</th><th scope="col">Gates</th><th scope="col">Port</th>
+          <th scope="col">Profile</th><th scope="col">State</th><th scope="col">Since</th><th scope="col" class="r">Reopens</th><th scope="col">Last error</th>
+        </tr></thead>
+        <tbody id="devices"></tbody>
+      </table>
+    </div>
+    <p id="no-devices" class="empty">No serial devices configured (HTTP validators only).</p>
+  </section>
   <div class="columns">
     <section class="panel wide" aria-labelledby="h-decisions">
       <div class="panel-head">
@@ -73,7 +87,7 @@ export const LIVE_HTML = `<!doctype html>
         <button id="pause" type="button" aria-pressed="false">Duraklat · Pause</button>
       </div>
       <p id="missed" class="note" hidden></p>
-      <div class="scroll">
+      <div class="scroll tall">
         <table class="decisions">
           <caption class="sr-only">The most recent decisions, newest first</caption>
           <thead><tr>
@@ -92,7 +106,7 @@ export const LIVE_HTML = `<!doctype html>
         <caption class="sr-only">Decisions and ministry calls per minute, newest first</caption>
         <thead><tr>
           <th scope="col">Minute</th><th scope="col" class="r">Pass</th><th scope="col" class="r">Deny</th>
-          <th scope="col" class="r">Ministry calls</th><th scope="col" class="r">Errors</th><th scope="col"><span class="sr-only">Share</span></th>
+          <th scope="col" class="r"><abbr title="Ministry calls">Calls</abbr></th><th scope="col" class="r"><abbr title="Failed ministry calls">Failed</abbr></th><th scope="col"><span class="sr-only">Share</span></th>
         </tr></thead>
         <tbody id="minutes"></tbody>
       </table>
@@ -109,19 +123,6 @@ export const LIVE_HTML = `<!doctype html>
     </section>
   </div>
 
-  <section class="panel" aria-labelledby="h-devices">
-    <h2 id="h-devices">Cihazlar <span class="en">Devices</span></h2>
-    <div class="scroll">
-      <table class="devices">
-        <thead><tr>
-          <th scope="col">Device</th><th scope="col">Role</th><th scope="col">Gates</th><th scope="col">Port</th>
-          <th scope="col">Profile</th><th scope="col">State</th><th scope="col">Since</th><th scope="col" class="r">Reopens</th><th scope="col">Last error</th>
-        </tr></thead>
-        <tbody id="devices"></tbody>
-      </table>
-    </div>
-    <p id="no-devices" class="empty">No serial devices configured (HTTP validators only).</p>
-  </section>
 </main>
 <footer>Updated <span id="updated">—</span>. No personal data is shown here: HES codes, card ids and QR payloads never leave the service.</footer>
 </body>
@@ -149,12 +150,12 @@ main { padding: 1rem; max-width: 1400px; margin: 0 auto; }
 h2 { font-size: 1.05rem; margin: 0 0 .5rem; }
 h2 .en { font-weight: 400; color: var(--muted); }
 h3 { font-size: .95rem; margin: 1rem 0 .3rem; color: var(--muted); }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 1rem; margin-bottom: 1rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(250px, 1fr)); gap: 1rem; margin-bottom: 1rem; }
 .card, .panel { background: var(--card); border: 1px solid var(--line); border-radius: .5rem; padding: .8rem 1rem; }
 .panel { margin-bottom: 1rem; min-width: 0; }
 dl { display: grid; grid-template-columns: auto 1fr; gap: .25rem .8rem; margin: 0; }
 dt { color: var(--muted); }
-dd { margin: 0; font-variant-numeric: tabular-nums; }
+dd { margin: 0; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
 meter { width: 6rem; vertical-align: middle; }
 .pill { display: inline-block; padding: 0 .5rem; border-radius: 1rem; font-weight: 600; background: #e9ecef; }
 .ok { background: var(--pass-bg); color: var(--pass); }
@@ -163,12 +164,23 @@ meter { width: 6rem; vertical-align: middle; }
 .num-pass { color: var(--pass); font-weight: 700; }
 .num-deny { color: var(--deny); font-weight: 700; }
 .columns { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 1fr); gap: 1rem; }
-@media (max-width: 900px) { .columns { grid-template-columns: minmax(0, 1fr); } }
+@media (max-width: 900px) {
+  .columns { grid-template-columns: minmax(0, 1fr); }
+  main { padding: .6rem; }
+  table { font-size: .88rem; }
+  th, td { padding: .25rem .3rem; }
+  td.gate { max-width: 7rem; }
+}
 .panel-head { display: flex; align-items: center; justify-content: space-between; gap: .5rem; }
 .scroll { overflow-x: auto; }
+.tall { max-height: 34rem; overflow-y: auto; }
+.tall thead th { position: sticky; top: 0; background: var(--card); z-index: 1; }
+td.gate { max-width: 11rem; overflow: hidden; text-overflow: ellipsis; }
+abbr { text-decoration: none; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); white-space: nowrap; }
-th { font-size: .85rem; color: var(--muted); font-weight: 600; }
+th { font-size: .85rem; color: var(--muted); font-weight: 600; white-space: normal; vertical-align: bottom; }
+td.wrap { white-space: normal; min-width: 8rem; }
 .r { text-align: right; }
 tr.pass td.verdict { color: var(--pass); font-weight: 700; }
 tr.deny td.verdict { color: var(--deny); font-weight: 700; }
@@ -177,7 +189,8 @@ tr.deny { background: #fdf3f3; }
 tr.fresh td { animation: fresh 1.5s ease-out; }
 @keyframes fresh { from { background: #fff3bf; } to { background: transparent; } }
 @media (prefers-reduced-motion: reduce) { tr.fresh td { animation: none; } }
-.bar-cell { width: 35%; }
+.bar-cell { width: 30%; min-width: 4rem; }
+.minutes th, .minutes td { padding: .3rem .35rem; }
 .share { display: flex; height: .7rem; border-radius: .2rem; overflow: hidden; background: #eef0f3; }
 .share .p { background: #37b24d; }
 .share .d { background: #e03131; }
@@ -210,6 +223,8 @@ export const LIVE_JS = String.raw`(function () {
   var paused = false;
   var held = [];
   var reconnectTimer = null;
+  /** The first batch of a connection is the feed's history: it replaces the table rather than adding to it. */
+  var firstBatch = true;
 
   var CONN = {
     connecting: 'Bağlanıyor · Connecting…',
@@ -273,7 +288,8 @@ export const LIVE_JS = String.raw`(function () {
     text($('c-entries'), c.entries.toLocaleString('en-GB'));
     var lookups = c.hits + c.misses;
     $('c-meter').value = lookups ? c.hits / lookups : 0;
-    text($('c-ratio'), lookups ? (100 * c.hits / lookups).toFixed(1) + ' % of ' + lookups.toLocaleString('en-GB') : null);
+    text($('c-ratio'), lookups ? (100 * c.hits / lookups).toFixed(1) + ' %' : null);
+    text($('c-lookups'), lookups.toLocaleString('en-GB'));
     text($('c-stale'), c.stale.toLocaleString('en-GB'));
     text($('c-inflight'), c.inflight);
 
@@ -360,7 +376,7 @@ export const LIVE_JS = String.raw`(function () {
       td.appendChild(span);
       cell(tr, ago(d.since, now));
       cell(tr, String(d.reopens), 'r');
-      cell(tr, d.lastError || '—');
+      cell(tr, d.lastError || '—', 'wrap');
       body.appendChild(tr);
     });
   }
@@ -370,6 +386,13 @@ export const LIVE_JS = String.raw`(function () {
       var note = $('missed');
       note.hidden = false;
       note.textContent = batch.missed + ' decisions came too fast to list (they are counted above).';
+    }
+    if (firstBatch) {
+      firstBatch = false;
+      clear($('decisions'));
+      held = [];
+      addRows(batch.events, false);
+      return;
     }
     if (paused) {
       held = held.concat(batch.events).slice(-MAX_ROWS);
@@ -384,7 +407,8 @@ export const LIVE_JS = String.raw`(function () {
       var tr = document.createElement('tr');
       tr.className = e.verdict + (fresh ? ' fresh' : '');
       cell(tr, clock(e.at));
-      cell(tr, e.gate + (e.reader ? ' / ' + e.reader : ''));
+      var where = e.gate + (e.reader ? ' / ' + e.reader : '');
+      cell(tr, where, 'gate').title = where;
       cell(tr, e.kind);
       cell(tr, e.verdict === 'pass' ? 'pass · geç' : 'deny · red', 'verdict');
       cell(tr, e.reason);
@@ -464,6 +488,7 @@ export const LIVE_JS = String.raw`(function () {
       }
       if (!res.ok || !res.body) throw new Error('HTTP ' + res.status);
       $('token-form').hidden = true;
+      firstBatch = true;
       setConn('live');
       backoff = 0;
       lastMessageAt = Date.now();

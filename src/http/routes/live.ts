@@ -62,7 +62,7 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
 
     const client: LiveClient = {
       send: (chunk) => {
-        res.write(chunk);
+        if (!res.destroyed && !res.writableEnded) res.write(chunk);
       },
       get buffered() {
         return res.writableLength;
