@@ -7,7 +7,6 @@
  *          ─> ministry (embedded simulator when no base URL) ─> status service
  *          ─> card store ─> decision service ─> HTTP app, serial station, refresher
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
@@ -16,6 +15,7 @@ import { createLogger, type Logger } from './ops/logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { MinistryHealth } from './ops/ministry-health.js';
 import { createMinistryClient } from './ministry/client.js';
+import { ministryClientOptions } from './ministry/from-config.js';
 import { GuardedMinistry } from './ministry/guard.js';
 import type { MinistryCallEvent } from './ministry/types.js';
 import { StatusService } from './status/status-service.js';
@@ -115,18 +115,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       live?.ministryCall(e);
       if (e.outcome === 'HG_MINISTRY_AUTH') logger.error({ endpoint: e.endpoint }, 'the ministry refused the credentials: check HES_GATE_MINISTRY_USER and the password for this environment');
     };
-    const client = createMinistryClient({
-      baseUrl,
-      user: user ?? '',
-      password: password ?? '',
-      connections: config.ministry.connections,
-      connectTimeoutMs: config.ministry.connectTimeoutMs,
-      headersTimeoutMs: config.ministry.headersTimeoutMs,
-      bodyTimeoutMs: config.ministry.bodyTimeoutMs,
-      ca: config.ministry.caFile === null ? undefined : readFileSync(resolve(config.ministry.caFile)),
-      onCall,
-      clock,
-    });
+    const client = createMinistryClient(ministryClientOptions(config, { baseUrl, user: user ?? '', password: password ?? '', onCall, clock }));
     const ministry = new GuardedMinistry(client, {
       clock,
       ...config.resilience,

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { createMinistryClient } from '../ministry/client.js';
+import { ministryClientOptions } from '../ministry/from-config.js';
 import type { MinistryCallEvent, MinistryClient } from '../ministry/types.js';
 import { SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator } from '../simulator/index.js';
 
@@ -26,16 +25,13 @@ export async function ministryFromConfig(
       },
     };
   }
-  const ministry = createMinistryClient({
-    baseUrl: config.ministry.baseUrl,
-    user: config.ministry.user ?? '',
-    password: config.ministry.password?.reveal() ?? '',
-    connections: config.ministry.connections,
-    connectTimeoutMs: config.ministry.connectTimeoutMs,
-    headersTimeoutMs: config.ministry.headersTimeoutMs,
-    bodyTimeoutMs: config.ministry.bodyTimeoutMs,
-    ca: config.ministry.caFile === null ? undefined : readFileSync(resolve(config.ministry.caFile)),
-    onCall,
-  });
+  const ministry = createMinistryClient(
+    ministryClientOptions(config, {
+      baseUrl: config.ministry.baseUrl,
+      user: config.ministry.user ?? '',
+      password: config.ministry.password?.reveal() ?? '',
+      onCall,
+    }),
+  );
   return { ministry, environment: config.environment, baseUrl: config.ministry.baseUrl, close: () => ministry.close() };
 }

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { HesGateError } from '../errors.js';
 import type { Clock, MinistryLookup } from '../types.js';
-import type { BulkResult, CallOutcome, MinistryCallEvent, MinistryClient, MinistryEndpoint, VisitorDetails } from './types.js';
+import { MINISTRY_ENDPOINTS, type BulkResult, type CallOutcome, type MinistryCallEvent, type MinistryClient, type MinistryEndpoint, type VisitorDetails } from './types.js';
 import { bulkProblemError, parseBulkOk, parseSingleOk, parseSingleProblem, statusError, transportError } from './parse.js';
 
 /** The ministry accepts at most this many codes per bulk call. */
@@ -58,15 +58,6 @@ export interface MinistryClientOptions {
   clock?: Clock;
 }
 
-const ENDPOINTS: readonly MinistryEndpoint[] = [
-  'check-hes-code',
-  'check-hes-code-plus',
-  'check-hes-codes',
-  'check-hes-codes-plus',
-  'check-employee-hes-code',
-  'check-visitor-hes-code',
-];
-
 /** Creates a client; it opens connections lazily, on the first call. */
 export function createMinistryClient(options: MinistryClientOptions): MinistryClient {
   return new UndiciMinistryClient(options);
@@ -96,7 +87,7 @@ class UndiciMinistryClient implements MinistryClient {
       throw new HesGateError('HG_CONFIG_INVALID', `ministry.baseUrl must be http or https, not ${base.protocol.replace(/[^a-z]/g, '')}`);
     }
     const prefix = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
-    this.#paths = Object.fromEntries(ENDPOINTS.map((e) => [e, prefix + e])) as Record<MinistryEndpoint, string>;
+    this.#paths = Object.fromEntries(MINISTRY_ENDPOINTS.map((e) => [e, prefix + e])) as Record<MinistryEndpoint, string>;
     this.#headers = {
       'content-type': 'application/json',
       accept: 'application/json',

@@ -6,13 +6,17 @@
 import type { MinistryLookup } from '../types.js';
 import type { HesGateError } from '../errors.js';
 
-export type MinistryEndpoint =
-  | 'check-hes-code'
-  | 'check-hes-code-plus'
-  | 'check-hes-codes'
-  | 'check-hes-codes-plus'
-  | 'check-employee-hes-code'
-  | 'check-visitor-hes-code';
+/** The G2G service's six calls, relative to the environment's base URL. */
+export const MINISTRY_ENDPOINTS = [
+  'check-hes-code',
+  'check-hes-code-plus',
+  'check-hes-codes',
+  'check-hes-codes-plus',
+  'check-employee-hes-code',
+  'check-visitor-hes-code',
+] as const;
+
+export type MinistryEndpoint = (typeof MINISTRY_ENDPOINTS)[number];
 
 /** Outcome label for metrics: `ok`, `not-found`, `expired`, or the error code. */
 export type CallOutcome = 'ok' | 'not-found' | 'expired' | string;

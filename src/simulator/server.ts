@@ -13,7 +13,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Clock } from '../types.js';
-import type { MinistryEndpoint } from '../ministry/types.js';
+import { MINISTRY_ENDPOINTS, type MinistryEndpoint } from '../ministry/types.js';
 import { httpProblem, ministryAnswer, prepareCode, requestCodes, type PreparedCode } from './answers.js';
 import { defaultFaults, validateFaults, type Faults } from './faults.js';
 import { loadSampleCodes, sampleCodes, validateSampleCode, type SampleCode } from './sample-codes.js';
@@ -32,14 +32,7 @@ const GARBAGE =
 
 export { BULK_LIMIT } from './answers.js';
 
-const ENDPOINTS = new Set<string>([
-  'check-hes-code',
-  'check-hes-code-plus',
-  'check-hes-codes',
-  'check-hes-codes-plus',
-  'check-employee-hes-code',
-  'check-visitor-hes-code',
-]);
+const ENDPOINTS = new Set<string>(MINISTRY_ENDPOINTS);
 
 export interface SimulatorOptions {
   /** Interface to listen on. @default '127.0.0.1' */
