@@ -1,0 +1,96 @@
+/**
+ * The parent's side of server-main.ts: fork a server under test and talk to it.
+ * `BENCH_CHILD_NODE_OPTIONS` adds node flags to every forked server, e.g.
+ * `BENCH_CHILD_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=bench/results/prof"` to profile it.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ChildRequest, ServerMode } from './server-main.js';
+
+export interface ServerChild {
+  mode: ServerMode;
+  url: string;
+  pid: number;
+  call<T = unknown>(cmd: ChildRequest['cmd'], arg?: unknown): Promise<T>;
+  /** CPU time (user + system) the child has used so far, in ms. */
+  cpuMs(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function childNodeOptions(): string[] {
+  const extra = process.env['BENCH_CHILD_NODE_OPTIONS'];
+  return extra === undefined || extra.trim() === '' ? [] : extra.trim().split(/\s+/);
+}
+
+export async function startServer(mode: ServerMode): Promise<ServerChild> {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./server-main.js', import.meta.url)), [mode], {
+    // fastify warns once per process that hes-gate's `disableRequestLogging` option is deprecated
+    // (FSTDEP023); known, and not what a benchmark reports.
+    execArgv: ['--disable-warning=FSTDEP023', ...childNodeOptions()],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let isReady = false;
+  const exited = new Promise<void>((r) =>
+    child.once('exit', () => {
+      for (const p of pending.values()) p.reject(new Error(`server-main ${mode} exited`));
+      pending.clear();
+      r();
+    }),
+  );
+  const ready = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (!isReady) reject(new Error(`server-main ${mode} exited (${code}) before it was ready`));
+    });
+    child.on('message', (m: { type?: string; id?: number; ok?: boolean; value?: unknown; error?: string; url?: string; pid?: number }) => {
+      if (m.type === 'ready') {
+        isReady = true;
+        resolve({ url: m.url!, pid: m.pid! });
+        return;
+      }
+      const p = pending.get(m.id!);
+      if (p === undefined) return;
+      pending.delete(m.id!);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(new Error(m.error));
+    });
+  });
+  const call = <T>(cmd: ChildRequest['cmd'], arg?: unknown): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      child.send({ id, cmd, arg } satisfies ChildRequest);
+    });
+  return {
+    mode,
+    url: ready.url,
+    pid: ready.pid,
+    call,
+    async cpuMs() {
+      const u = await call<{ user: number; system: number }>('cpu');
+      return (u.user + u.system) / 1000;
+    },
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await call('close').catch(() => undefined);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** POST a JSON body, resolve with the parsed answer (for warm-ups and checks). */
+export async function postJson(url: string, body: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  let json: unknown = text;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* keep the text */
+  }
+  return { status: res.status, json };
+}
