@@ -41,6 +41,7 @@ export const ERRORS = {
   HG_MINISTRY_UNKNOWN_ERROR: { status: 502, description: 'The ministry returned an errorKey hes-gate does not know.' },
   HG_MINISTRY_TIMEOUT: { status: 504, description: 'Connecting to the ministry, or waiting for its headers or body, took longer than the configured timeout.' },
   HG_MINISTRY_CONNECTION: { status: 502, description: 'The connection to the ministry failed or was reset.' },
+  HG_MINISTRY_BUSY: { status: 503, description: 'Too many ministry calls are already in flight (resilience.maxInFlight); new ones fail fast.' },
   HG_MINISTRY_CIRCUIT_OPEN: { status: 503, description: 'Calls to the ministry are paused after repeated failures; a probe will test recovery.' },
 
   // Card store and import

@@ -95,6 +95,7 @@ const LEAVES: Record<string, [unknown, Check]> = {
   'resilience.baseEjectionMs': [1000, int(10, 600_000)],
   'resilience.maxEjectionMs': [30_000, int(10, 3_600_000)],
   'resilience.maxRetries': [1, int(0, 5)],
+  'resilience.maxInFlight': [64, int(1, 10_000)],
   'simulator.host': ['127.0.0.1', str],
   'simulator.port': [0, int(0, 65535)],
   'simulator.codesFile': [null, nullableStr],

@@ -65,6 +65,8 @@ export interface Config {
     maxEjectionMs: number;
     /** Retries of one single-code call (connection reset, 5xx), inside the call's time. @default 1 */
     maxRetries: number;
+    /** Calls in flight beyond which new calls fail fast (HG_MINISTRY_BUSY). @default 64 */
+    maxInFlight: number;
   };
   simulator: {
     /** Host of the embedded simulator (used when ministry.baseUrl is null). @default '127.0.0.1' */

@@ -45,6 +45,12 @@ export interface GuardOptions {
   retryBudgetRatio?: number;
   /** Retries always allowed in flight regardless of the ratio. @default 3 */
   retryBudgetMin?: number;
+  /**
+   * Calls in flight (queued behind busy connections included) beyond which new calls fail
+   * fast: a tap stuck behind hundreds of queued calls cannot be answered in time anyway, and a
+   * struggling ministry should not meet a wall of them when it recovers. @default 64
+   */
+  maxInFlight?: number;
 }
 
 const AVAILABILITY_FAILURES = new Set<ErrorCode>([
@@ -64,6 +70,8 @@ export interface GuardStats {
   openUntil: number;
   pausedUntil: number;
   rejected: number;
+  /** Calls refused because `maxInFlight` calls were already under way. */
+  shed: number;
   retries: number;
   retriesDenied: number;
   lastError: ErrorCode | null;
@@ -89,7 +97,7 @@ export class GuardedMinistry extends EventEmitter implements MinistryClient {
   private active = 0;
   private halfOpenTimer: NodeJS.Timeout | undefined;
   private activeRetries = 0;
-  private readonly stats = { rejected: 0, retries: 0, retriesDenied: 0, lastError: null as ErrorCode | null };
+  private readonly stats = { rejected: 0, shed: 0, retries: 0, retriesDenied: 0, lastError: null as ErrorCode | null };
 
   constructor(inner: MinistryClient, options: GuardOptions) {
     super();
@@ -107,6 +115,7 @@ export class GuardedMinistry extends EventEmitter implements MinistryClient {
       callBudgetMs: options.callBudgetMs ?? 2000,
       retryBudgetRatio: options.retryBudgetRatio ?? 0.2,
       retryBudgetMin: options.retryBudgetMin ?? 3,
+      maxInFlight: options.maxInFlight ?? 64,
     };
   }
 
@@ -136,6 +145,12 @@ export class GuardedMinistry extends EventEmitter implements MinistryClient {
       });
     }
     this.refreshState(now);
+    if (this.active >= this.o.maxInFlight) {
+      this.stats.shed++;
+      throw new HesGateError('HG_MINISTRY_BUSY', `${this.active} ministry calls are already in flight; this one fails fast`, {
+        details: { inFlight: this.active },
+      });
+    }
     if (this.state === 'closed') return false;
     if (this.state === 'half-open' && !this.probeInFlight) {
       this.probeInFlight = true;

@@ -140,13 +140,14 @@ export function createMetrics(sources: MetricsSources): Metrics {
     });
     new Counter({
       name: 'hes_gate_ministry_guard_total',
-      help: 'Resilience guard actions: rejected (failed fast while open or paused), retries, retries_denied (over the retry budget).',
+      help: 'Resilience guard actions: rejected (failed fast while open or paused), shed (over maxInFlight), retries, retries_denied (over the retry budget).',
       labelNames: ['action'] as const,
       registers: [registry],
       collect() {
         const g = guard.snapshot();
         this.reset();
         this.labels('rejected').inc(g.rejected);
+        this.labels('shed').inc(g.shed);
         this.labels('retries').inc(g.retries);
         this.labels('retries_denied').inc(g.retriesDenied);
       },

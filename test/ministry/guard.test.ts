@@ -131,6 +131,22 @@ describe('GuardedMinistry', () => {
     expect(s.calls()).toBe(1);
   });
 
+  it('sheds calls beyond the in-flight cap without counting them as failures', async () => {
+    const s = scripted();
+    const release: Array<() => void> = [];
+    s.client.checkHesCode = () => new Promise((resolve) => release.push(() => resolve({ kind: 'not-found' })));
+    const g = new GuardedMinistry(s.client, { clock: () => 0, consecutiveFailures: 1, maxInFlight: 2 });
+    const a = g.checkHesCode('A1B2345678');
+    const b = g.checkHesCode('C3D4567890');
+    expect(await codeOf(g.checkHesCode('E5F6789012'))).toBe('HG_MINISTRY_BUSY');
+    release.forEach((r) => r());
+    expect([await codeOf(a), await codeOf(b)]).toEqual(['ok', 'ok']);
+    expect(g.snapshot()).toMatchObject({ state: 'closed', shed: 1 });
+    const c = g.checkHesCode('E5F6789012');
+    release.at(-1)!();
+    expect(await codeOf(c)).toBe('ok');
+  });
+
   it('keeps retries within the retry budget', async () => {
     const s = scripted();
     const g = new GuardedMinistry(s.client, { clock: () => 0, consecutiveFailures: 1000, maxRetries: 1, retryBudgetMin: 2, retryBudgetRatio: 0 });
