@@ -34,13 +34,19 @@ export interface StatusCacheOptions {
   maxEntries: number;
 }
 
-/** One cached answer. Small on purpose: a station holds up to a million of them. */
+/**
+ * One cached answer. Small on purpose: a station holds up to a million of them. Times are whole
+ * seconds relative to the service's start, so V8 keeps them as small integers inside the
+ * object instead of boxing epoch milliseconds (48 bytes per entry saved); freshness is derived
+ * from the kind and the TTLs rather than stored.
+ */
 interface Entry {
   /** 0 RISKLESS, 1 RISKY, 2 not found, 3 expired. */
   kind: 0 | 1 | 2 | 3;
-  expiresAt: number;
-  fetchedAt: number;
-  freshUntil: number;
+  /** Code expiry, seconds since `baseS` (rounded down: a code is never held valid past it). */
+  expiresS: number;
+  /** When the ministry said this, seconds since `baseS` (rounded down: ages count slightly older). */
+  fetchedS: number;
   /** Plus fields, only when the gate's requirement made us ask the plus calls. */
   plus: PlusFields | undefined;
 }
@@ -75,16 +81,8 @@ export interface StatusServiceOptions extends StatusCacheOptions {
   onMinistryError?: (err: HesGateError) => void;
 }
 
-function toRecord(e: Entry): StatusRecord {
-  const record: StatusRecord = { status: e.kind === KIND_RISKY ? 'RISKY' : 'RISKLESS', expiresAt: e.expiresAt, fetchedAt: e.fetchedAt };
-  if (e.plus !== undefined) record.plus = e.plus;
-  return record;
-}
-
-/** What survives a restart: status, expiry, fetched-at — never the plus (vaccination, test) fields. */
-function persistable(e: Entry): StatusRecord {
-  return { status: e.kind === KIND_RISKY ? 'RISKY' : 'RISKLESS', expiresAt: e.expiresAt, fetchedAt: e.fetchedAt };
-}
+/** Largest small integer V8 keeps unboxed (31-bit with pointer compression). */
+const SMI_MAX = 2 ** 30 - 1;
 
 function asError(err: unknown): HesGateError {
   return err instanceof HesGateError
@@ -97,10 +95,57 @@ export class StatusService implements StatusSink {
   private readonly cache: LRUCache<string, Entry>;
   private readonly inflight = new Map<string, Promise<Entry | HesGateError>>();
   private readonly opts: StatusServiceOptions;
+  /** Epoch second that entry times count from. */
+  private readonly baseS: number;
 
   constructor(opts: StatusServiceOptions) {
     this.opts = opts;
     this.cache = new LRUCache<string, Entry>({ max: opts.maxEntries });
+    this.baseS = Math.floor(opts.clock() / 1000);
+  }
+
+  private toS(ms: number): number {
+    const s = Math.floor(ms / 1000) - this.baseS;
+    // Beyond ~34 years either way nothing changes for a decision; clamping keeps it unboxed.
+    return s > SMI_MAX ? SMI_MAX : s < -SMI_MAX ? -SMI_MAX : s;
+  }
+
+  private toMs(s: number): number {
+    return (s + this.baseS) * 1000;
+  }
+
+  /** Until when (epoch ms) an entry counts as fresh. */
+  private freshUntil(e: Entry): number {
+    const o = this.opts;
+    const fetched = this.toMs(e.fetchedS);
+    switch (e.kind) {
+      case KIND_RISKLESS:
+        return Math.min(fetched + o.risklessTtlMs, this.toMs(e.expiresS));
+      case KIND_RISKY:
+        return fetched + o.riskyTtlMs;
+      case KIND_NOT_FOUND:
+        return fetched + o.notFoundTtlMs;
+      default:
+        return fetched + o.expiredTtlMs;
+    }
+  }
+
+  private toRecord(e: Entry): StatusRecord {
+    const record: StatusRecord = { status: e.kind === KIND_RISKY ? 'RISKY' : 'RISKLESS', expiresAt: this.toMs(e.expiresS), fetchedAt: this.toMs(e.fetchedS) };
+    if (e.plus !== undefined) record.plus = e.plus;
+    return record;
+  }
+
+  /** What survives a restart: status, expiry, fetched-at — never the plus (vaccination, test) fields. */
+  private persistable(e: Entry): StatusRecord {
+    return { status: e.kind === KIND_RISKY ? 'RISKY' : 'RISKLESS', expiresAt: this.toMs(e.expiresS), fetchedAt: this.toMs(e.fetchedS) };
+  }
+
+  /** Whether `next` should replace `current`: newer wins; within one second, RISKY is kept. */
+  private replaces(current: Entry | undefined, next: Entry): boolean {
+    if (current === undefined || next.fetchedS > current.fetchedS) return true;
+    if (next.fetchedS < current.fetchedS) return false;
+    return !(current.kind === KIND_RISKY && next.kind !== KIND_RISKY);
   }
 
   /** Load last-known statuses persisted before a restart, dropping those past the maximum age. */
@@ -123,27 +168,21 @@ export class StatusService implements StatusSink {
   }
 
   private entryFor(result: MinistryLookup, at: number): Entry {
-    const o = this.opts;
+    const fetchedS = this.toS(at);
     switch (result.kind) {
-      case 'status':
-        if (result.status === 'RISKY') {
-          return { kind: KIND_RISKY, expiresAt: result.expiresAt, fetchedAt: at, freshUntil: at + o.riskyTtlMs, plus: undefined };
-        }
+      case 'status': {
+        const expiresS = this.toS(result.expiresAt);
+        if (result.status === 'RISKY') return { kind: KIND_RISKY, expiresS, fetchedS, plus: undefined };
         if (result.expiresAt <= at) {
           // The holder's sharing period is over: as good as the ministry's "expired".
-          return { kind: KIND_EXPIRED, expiresAt: result.expiresAt, fetchedAt: at, freshUntil: at + o.expiredTtlMs, plus: undefined };
+          return { kind: KIND_EXPIRED, expiresS, fetchedS, plus: undefined };
         }
-        return {
-          kind: KIND_RISKLESS,
-          expiresAt: result.expiresAt,
-          fetchedAt: at,
-          freshUntil: Math.min(at + o.risklessTtlMs, result.expiresAt),
-          plus: result.plus,
-        };
+        return { kind: KIND_RISKLESS, expiresS, fetchedS, plus: result.plus };
+      }
       case 'not-found':
-        return { kind: KIND_NOT_FOUND, expiresAt: 0, fetchedAt: at, freshUntil: at + o.notFoundTtlMs, plus: undefined };
+        return { kind: KIND_NOT_FOUND, expiresS: 0, fetchedS, plus: undefined };
       case 'expired':
-        return { kind: KIND_EXPIRED, expiresAt: 0, fetchedAt: at, freshUntil: at + o.expiredTtlMs, plus: undefined };
+        return { kind: KIND_EXPIRED, expiresS: 0, fetchedS, plus: undefined };
     }
   }
 
@@ -153,13 +192,12 @@ export class StatusService implements StatusSink {
    */
   ingest(code: string, result: MinistryLookup | HesGateError, at: number, persist = false): void {
     if (result instanceof HesGateError) return; // keep what we knew; the refresher counts the failure
-    const current = this.cache.peek(code);
-    if (current !== undefined && current.fetchedAt > at) return; // an older answer arriving late
     const entry = this.entryFor(result, at);
+    if (!this.replaces(this.cache.peek(code), entry)) return; // an older answer arriving late
     this.cache.set(code, entry);
     const p = this.opts.persistence;
     if (persist && p !== undefined) {
-      if (entry.kind <= KIND_RISKY) p.saveStatuses([{ code, record: persistable(entry) }]);
+      if (entry.kind <= KIND_RISKY) p.saveStatuses([{ code, record: this.persistable(entry) }]);
       else p.deleteStatuses([code]);
     }
   }
@@ -170,11 +208,10 @@ export class StatusService implements StatusSink {
     const drop: string[] = [];
     for (const [code, result] of results) {
       if (result instanceof HesGateError) continue;
-      const current = this.cache.peek(code);
-      if (current !== undefined && current.fetchedAt > at) continue;
       const entry = this.entryFor(result, at);
+      if (!this.replaces(this.cache.peek(code), entry)) continue;
       this.cache.set(code, entry);
-      if (entry.kind <= KIND_RISKY) save.push({ code, record: persistable(entry) });
+      if (entry.kind <= KIND_RISKY) save.push({ code, record: this.persistable(entry) });
       else drop.push(code);
     }
     const p = this.opts.persistence;
@@ -191,14 +228,14 @@ export class StatusService implements StatusSink {
       case KIND_EXPIRED:
         return { kind: 'expired', source };
       default:
-        return { kind: 'status', record: toRecord(e), source };
+        return { kind: 'status', record: this.toRecord(e), source };
     }
   }
 
   /** A fresh cached outcome, or undefined. Synchronous: the hot path of a cache hit. */
   fresh(code: string, now: number): StatusOutcome | undefined {
     const e = this.cache.get(code);
-    if (e === undefined || now >= e.freshUntil) return undefined;
+    if (e === undefined || now >= this.freshUntil(e)) return undefined;
     this.counters.hits++;
     return this.outcomeOf(e, 'cache');
   }
@@ -207,11 +244,11 @@ export class StatusService implements StatusSink {
   lastKnown(code: string, now: number): StatusRecord | undefined {
     const e = this.cache.peek(code);
     if (e === undefined) return undefined;
-    if (now - e.fetchedAt > this.opts.lastKnownMaxAgeMs) {
+    if (now - this.toMs(e.fetchedS) > this.opts.lastKnownMaxAgeMs) {
       this.cache.delete(code);
       return undefined;
     }
-    return e.kind <= KIND_RISKY ? toRecord(e) : undefined;
+    return e.kind <= KIND_RISKY ? this.toRecord(e) : undefined;
   }
 
   /**
@@ -292,9 +329,10 @@ export class StatusService implements StatusSink {
 
   /** Age in ms of the oldest held status (for the freshness metric); 0 when empty. O(n): call at scrape time. */
   oldestAgeMs(now: number): number {
-    let oldest = now;
-    for (const e of this.cache.values()) if (e.fetchedAt < oldest) oldest = e.fetchedAt;
-    return now - oldest;
+    if (this.cache.size === 0) return 0;
+    let oldest = SMI_MAX;
+    for (const e of this.cache.values()) if (e.fetchedS < oldest) oldest = e.fetchedS;
+    return Math.max(0, now - this.toMs(oldest));
   }
 
   /** Settle when every ministry call in flight has finished (for graceful shutdown). */

@@ -111,6 +111,25 @@ describe('StatusService', () => {
     expect(service.fresh('A1B2345678', T0 + 20)).toMatchObject({ record: { status: 'RISKY' } });
   });
 
+  it('keeps RISKY over RISKLESS when both arrive within the same second', () => {
+    const { service } = setup();
+    service.ingest('A1B2345678', { kind: 'status', status: 'RISKY', expiresAt: T0 + 86_400_000 }, T0 + 400);
+    service.ingest('A1B2345678', riskless(), T0 + 600);
+    expect(service.fresh('A1B2345678', T0 + 700)).toMatchObject({ record: { status: 'RISKY' } });
+    service.ingest('A1B2345678', riskless(), T0 + 1600);
+    expect(service.fresh('A1B2345678', T0 + 1700)).toMatchObject({ record: { status: 'RISKLESS' } });
+  });
+
+  it('holds a far-future expiry (2070) and a long-past one correctly', () => {
+    const { service } = setup();
+    const farFuture = Date.UTC(2070, 11, 31, 20, 59, 59);
+    service.ingest('A1B2345678', riskless(farFuture), T0);
+    const rec = service.lastKnown('A1B2345678', T0)!;
+    expect(rec.expiresAt).toBeGreaterThan(T0 + 30 * 365 * 86_400_000);
+    service.ingest('L2M3456789', riskless(Date.UTC(2020, 0, 1)), T0);
+    expect(service.fresh('L2M3456789', T0)).toEqual({ kind: 'expired', source: 'cache' });
+  });
+
   it('persists bound codes and restores them with their fetch time', () => {
     const rows = new Map<string, PersistedStatus>();
     const persistence: StatusPersistence = {
