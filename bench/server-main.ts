@@ -20,6 +20,7 @@ import { loadConfig } from '../src/config/load.js';
 import { startHesGate, type HesGate } from '../src/app.js';
 import { createLogger } from '../src/ops/logger.js';
 import type { Faults, SampleCode } from '../src/simulator/index.js';
+import { bodySchema, responseSchema } from '../src/http/routes/decisions.js';
 
 export type ServerMode = 'gate' | 'bare' | 'stub';
 
@@ -37,32 +38,6 @@ export const STUB_ANSWER = JSON.stringify({
   masked_firstname: 'DE****',
   masked_lastname: 'DE**** ',
 });
-
-/** The decision route's request schema, as src/http/routes/decisions.ts declares it. */
-const bodySchema = {
-  type: 'object',
-  required: ['gate'],
-  additionalProperties: false,
-  properties: {
-    gate: { type: 'string', minLength: 1, maxLength: 64 },
-    hesCode: { type: 'string', maxLength: 64 },
-    qr: { type: 'string', maxLength: 512 },
-    card: { type: 'string', maxLength: 64 },
-  },
-} as const;
-
-const responseSchema = {
-  200: {
-    type: 'object',
-    properties: {
-      verdict: { type: 'string' },
-      reason: { type: 'string' },
-      source: { type: 'string' },
-      decisionId: { type: 'string' },
-      elapsedMs: { type: 'number' },
-    },
-  },
-} as const;
 
 /** The bare route answers a constant id: generating one is hes-gate's work, not fastify's. */
 const FIXED_ID = '5f0c3a52-9d7e-4d59-8a43-3b1a6f1f2c11';

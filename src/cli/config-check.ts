@@ -8,7 +8,7 @@ import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, type LoadedConfig, type ValueSource } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { Secret } from '../config/secret.js';
+import { Secret } from '../config/sensitive-value.js';
 import { HesGateError } from '../errors.js';
 import type { CliIo } from './selftest.js';
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { HesGateError } from '../errors.js';
 import type { GatePolicy } from '../policy/types.js';
 import type { Config, GateConfig } from './schema.js';
-import { Secret } from './secret.js';
+import { Secret } from './sensitive-value.js';
 
 /** The package's root directory (where `config/` and `devices/` ship), from source or from dist/. */
 export const PACKAGE_ROOT = ((): string => {

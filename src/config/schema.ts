@@ -4,7 +4,7 @@
  * and freezes the result. Nothing else in hes-gate reads `process.env`.
  */
 import type { GatePolicy } from '../policy/types.js';
-import type { Secret } from './secret.js';
+import type { Secret } from './sensitive-value.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 

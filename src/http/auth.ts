@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { HesGateError } from '../errors.js';
-import type { Secret } from '../config/secret.js';
+import type { Secret } from '../config/sensitive-value.js';
 
 /**
  * A bearer-token check in constant time: both sides are hashed to equal-length digests first,

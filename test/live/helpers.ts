@@ -5,7 +5,7 @@ import { liveRoutes } from '../../src/http/routes/live.js';
 import { LiveFeed, type LiveFeedOptions, type LiveStatus, type Ticker } from '../../src/ops/live-feed.js';
 import { createLogger } from '../../src/ops/logger.js';
 import type { DecisionEvent } from '../../src/decisions/decision-service.js';
-import type { Secret } from '../../src/config/secret.js';
+import type { Secret } from '../../src/config/sensitive-value.js';
 import { LogCapture } from '../http/helpers.js';
 
 /** A ticker the test drives: tick() runs one fan-out period, as the interval would. */

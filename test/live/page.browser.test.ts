@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { Secret } from '../../src/config/secret.js';
+import { Secret } from '../../src/config/sensitive-value.js';
 import { LIVE_CSP } from '../../src/http/routes/live.js';
 import { decisionEvent, sampleStatus, startLiveServer, T0, type LiveServer } from './helpers.js';
 

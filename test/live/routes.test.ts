@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { setImmediate as turn } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Secret } from '../../src/config/secret.js';
+import { Secret } from '../../src/config/sensitive-value.js';
 import type { LiveDecision, LiveSnapshot } from '../../src/ops/live-feed.js';
 import { decisionEvent, SseReader, startLiveServer, type LiveServer } from './helpers.js';
 

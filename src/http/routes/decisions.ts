@@ -3,7 +3,7 @@ import { HesGateError } from '../../errors.js';
 import type { CredentialKind } from '../../types.js';
 import type { DecisionService } from '../../decisions/decision-service.js';
 import type { Clock } from '../../types.js';
-import type { Secret } from '../../config/secret.js';
+import type { Secret } from '../../config/sensitive-value.js';
 import { bearerGuard } from '../auth.js';
 
 interface DecisionBody {
@@ -13,7 +13,8 @@ interface DecisionBody {
   card?: string;
 }
 
-const bodySchema = {
+/** The request schema (exported so the benchmark's bare-fastify baseline validates the same way). */
+export const bodySchema = {
   type: 'object',
   required: ['gate'],
   additionalProperties: false,
@@ -25,7 +26,7 @@ const bodySchema = {
   },
 } as const;
 
-const responseSchema = {
+export const responseSchema = {
   200: {
     type: 'object',
     properties: {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Secret } from '../../config/secret.js';
+import type { Secret } from '../../config/sensitive-value.js';
 import type { LiveClient, LiveFeed } from '../../ops/live-feed.js';
 import { bearerGuard } from '../auth.js';
 import { LIVE_CSS, LIVE_HTML, LIVE_JS } from '../live-page.js';
