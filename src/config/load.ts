@@ -34,6 +34,7 @@ const baseUrl: Check = (v) => {
   if (typeof v !== 'string') return 'an http(s) URL or null';
   try {
     const u = new URL(v);
+    if (u.username !== '' || u.password !== '') return 'an http(s) URL without credentials in it (use HES_GATE_MINISTRY_USER and HES_GATE_MINISTRY_PASSWORD)';
     return u.protocol === 'http:' || u.protocol === 'https:' ? null : 'an http(s) URL or null';
   } catch {
     return 'an http(s) URL or null';
@@ -144,6 +145,7 @@ export interface LoadedConfig {
 }
 
 function invalid(key: string, expected: string, got: unknown, where: string): HesGateError {
+  if (typeof got === 'string' && /:\/\/[^/]*@/.test(got)) got = '<a URL with credentials, not shown>';
   const shown = typeof got === 'string' ? JSON.stringify(got.length > 40 ? `${got.slice(0, 40)}…` : got) : JSON.stringify(got);
   return new HesGateError('HG_CONFIG_INVALID', `${key} (${where}) must be ${expected}, got ${shown}`, {
     details: { key, expected },

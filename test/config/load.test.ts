@@ -75,6 +75,13 @@ describe('loadConfig', () => {
     expect(e4.message).toMatch(/gates\.list\[1\]\.id .* must be unique/);
   });
 
+  it('refuses credentials inside the ministry URL without echoing them', () => {
+    const e = codeOf(() => loadConfig({ env: { HES_GATE_MINISTRY_URL: 'https://ORG-TEST:hunter2@hesservis.example/services/g2g/test/saglik/hes/' } }));
+    expect(e.code).toBe('HG_CONFIG_INVALID');
+    expect(e.message).toMatch(/without credentials/);
+    expect(e.message).not.toContain('hunter2');
+  });
+
   it('reports unreadable and non-JSON files with their own code', () => {
     expect(codeOf(() => loadConfig({ env: { HES_GATE_CONFIG: join(dir, 'missing.json') } })).code).toBe('HG_CONFIG_FILE');
     expect(codeOf(() => loadConfig({ env: { HES_GATE_CONFIG: file('broken.json', '{"server":') } })).code).toBe('HG_CONFIG_FILE');
