@@ -9,7 +9,11 @@
  *   parent <── {type:'ready', url} ─── child
  *   parent ─── {id, cmd, arg} ───────> child ──> {id, ok, value | error}
  *
- * Commands: cpu, close (any mode); faults, counts, set-code, gate-state (gate only).
+ * Commands: cpu, mem, close (any mode); faults, counts, set-code, gate-state (gate only).
+ *
+ * `gate` opens a fresh temp data dir (removed on close), or the one named by
+ * `BENCH_GATE_DATA_DIR` (or a second argument), which is left in place: card-taps.ts fills a
+ * store with bindings first and hands it over this way.
  */
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,7 +30,7 @@ export type ServerMode = 'gate' | 'bare' | 'stub';
 
 export interface ChildRequest {
   id: number;
-  cmd: 'cpu' | 'close' | 'faults' | 'counts' | 'set-code' | 'gate-state';
+  cmd: 'cpu' | 'mem' | 'close' | 'faults' | 'counts' | 'set-code' | 'gate-state';
   arg?: unknown;
 }
 
@@ -49,7 +53,9 @@ interface Running {
 }
 
 async function startGate(): Promise<Running> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hg-bench-gate-'));
+  const given = process.argv[3] ?? process.env['BENCH_GATE_DATA_DIR'];
+  const owned = given === undefined || given === '';
+  const dataDir = owned ? mkdtempSync(join(tmpdir(), 'hg-bench-gate-')) : given;
   const loaded = loadConfig({
     noFile: true,
     env: { HES_GATE_PORT: '0', HES_GATE_DATA_DIR: dataDir },
@@ -79,7 +85,7 @@ async function startGate(): Promise<Running> {
     async close() {
       sim.resetFaults();
       await gate.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (owned) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -154,6 +160,7 @@ async function main(): Promise<void> {
       try {
         let value: unknown;
         if (m.cmd === 'cpu') value = process.cpuUsage();
+        else if (m.cmd === 'mem') value = process.memoryUsage();
         else if (m.cmd === 'close') {
           send({ id: m.id, ok: true, value: null });
           await shutdown(0);

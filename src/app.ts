@@ -158,7 +158,15 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     closers.push(() => refresher.stop());
 
     metrics = createMetrics({ status, ministryHealth, clock, guard: ministry });
-    cardMetrics(metrics, cards, refresher);
+    // Counting a million rows takes tens of ms of synchronous SQLite: at most every 30 s, not per
+    // probe or scrape. (Another process, `hes-gate cards import`, may change the count too.)
+    let counted = { at: -Infinity, n: 0 };
+    const countBindings = (): number => {
+      const now = clock();
+      if (now - counted.at >= 30_000) counted = { at: now, n: cards.countBindings() };
+      return counted.n;
+    };
+    cardMetrics(metrics, countBindings, refresher);
 
     const gatesById = new Map(config.gates.list.map((g) => [g.id, { group: g.group, policy: g.policy }]));
     const defaults = config.gates.defaults;
@@ -232,7 +240,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const allPolicies = [defaults, ...config.gates.list.map((g) => g.policy)];
     const readiness = (): ReadinessCheck[] => [
       { name: 'config', check: () => ({ ok: true, detail: `${config.environment} environment` }) },
-      { name: 'store', check: () => ({ ok: true, detail: `${cards.countBindings()} card bindings` }) },
+      { name: 'store', check: () => ({ ok: true, detail: `${countBindings()} card bindings` }) },
       {
         name: 'ministry',
         check: () => {

@@ -1,17 +1,16 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Metrics } from './metrics.js';
-import type { CardStore } from '../cards/store.js';
 import type { Refresher } from '../cards/refresher.js';
 
 /** Card store and refresher metrics, read at scrape time from their own counters. */
-export function cardMetrics(metrics: Metrics, store: CardStore, refresher: Refresher): void {
+export function cardMetrics(metrics: Metrics, countBindings: () => number, refresher: Refresher): void {
   const registry = metrics.registry;
   new Gauge({
     name: 'hes_gate_card_bindings',
-    help: 'Card bindings in the store.',
+    help: 'Card bindings in the store (counted at most every 30 s).',
     registers: [registry],
     collect() {
-      this.set(store.countBindings());
+      this.set(countBindings());
     },
   });
   new Counter({
