@@ -142,7 +142,8 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     });
     closers.push(() => status.drain());
     const restored = status.restore();
-    logger.info({ bindings: cards.countBindings(), restoredStatuses: restored }, 'card store open');
+    let counted = { at: clock(), n: cards.countBindings() };
+    logger.info({ bindings: counted.n, restoredStatuses: restored }, 'card store open');
 
     // Bound codes are refreshed in bulk; what it learns is persisted for the outage policy.
     const refresher = createRefresher({
@@ -160,7 +161,6 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     metrics = createMetrics({ status, ministryHealth, clock, guard: ministry });
     // Counting a million rows takes tens of ms of synchronous SQLite: at most every 30 s, not per
     // probe or scrape. (Another process, `hes-gate cards import`, may change the count too.)
-    let counted = { at: -Infinity, n: 0 };
     const countBindings = (): number => {
       const now = clock();
       if (now - counted.at >= 30_000) counted = { at: now, n: cards.countBindings() };
