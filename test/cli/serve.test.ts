@@ -3,7 +3,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -69,5 +69,31 @@ describe.skipIf(!existsSync(MAIN))('hes-gate serve', () => {
     const out = JSON.parse(stdout) as Record<string, unknown>;
     expect(out).toMatchObject({ code: 'E5F6-****-**', status: 'RISKY', environment: 'simulator' });
     expect(stdout).not.toContain('E5F6789012');
+  });
+
+  it('lists the configured station with `hes-gate devices`', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hes-gate-devices-'));
+    const config = join(dir, 'station.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        gates: {
+          list: [
+            {
+              id: 'N1',
+              group: 'north',
+              reader: { path: '/dev/serial/by-id/usb-Honeywell-if00', profile: 'honeywell-qr' },
+              controller: { path: '/dev/ttyUSB1', profile: 'modbus-relay', unit: 1, openCoil: 0 },
+            },
+          ],
+        },
+      }),
+    );
+    const child = spawn(process.execPath, [MAIN, 'devices'], { env: { ...process.env, HES_GATE_CONFIG: config }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    for (const text of ['N1', 'honeywell-qr', 'modbus-relay', '/dev/serial/by-id/usb-Honeywell-if00', 'rdm6300']) expect(stdout).toContain(text);
   });
 });
