@@ -264,7 +264,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
             name: `device ${d.id}`,
             check: () => ({ ok: d.state === 'open', detail: `${d.role} ${d.profile} on ${d.path}: ${d.state}${d.lastError ? ` (${d.lastError})` : ''}` }),
           }));
-    await app.register(opsRoutes, { registry: metrics.registry, readiness, informational });
+    await app.register(opsRoutes, { registry: metrics.registry, readiness, informational, devices: () => station?.status() ?? [] });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken });
     await app.register(liveRoutes, { feed, token: config.server.adminToken });
     await app.register(cardRoutes, {

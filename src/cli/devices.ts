@@ -13,7 +13,7 @@ function profilesDir(devicesDir: string | null): string {
 
 /**
  * `hes-gate devices`: the configured gates and their serial devices; with `--url`, the state
- * each device has in a running hes-gate (from its /readyz).
+ * each device has in a running hes-gate (from its `GET /v1/devices`).
  */
 export async function listDevices(opts: { url?: string }): Promise<number> {
   const { config } = loadConfig();
@@ -27,14 +27,8 @@ export async function listDevices(opts: { url?: string }): Promise<number> {
   );
   let status: DeviceStatus[] = [];
   if (opts.url !== undefined) {
-    const res = await fetch(new URL('/readyz', opts.url));
-    const body = (await res.json()) as { checks: Record<string, { ok: boolean; detail: string }> };
-    status = Object.entries(body.checks)
-      .filter(([name]) => name.startsWith('device '))
-      .map(([name, c]) => {
-        const state = c.detail.split(': ').pop()?.split(' ')[0] ?? 'unknown';
-        return { id: name.slice(7), state } as unknown as DeviceStatus;
-      });
+    const res = await fetch(new URL('/v1/devices', opts.url));
+    status = ((await res.json()) as { devices: DeviceStatus[] }).devices;
   }
   process.stdout.write(`${describeDevices(gates, status)}\n`);
   process.stdout.write(`\nprofiles in ${profilesDir(config.devicesDir)}: readers ${[...profiles.readers.keys()].join(', ')}; gates ${[...profiles.gates.keys()].join(', ')}\n`);

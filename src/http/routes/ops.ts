@@ -12,9 +12,11 @@ export interface OpsRoutesOptions {
   readiness: () => ReadinessCheck[];
   /** Checks that may fail without making the service unready (shown for operators). */
   informational?: () => ReadinessCheck[];
+  /** Serial devices and their state (for `hes-gate devices --url`); none without a station. */
+  devices?: () => unknown[];
 }
 
-/** `/healthz` (alive), `/readyz` (able to decide), `/metrics` (Prometheus text). */
+/** `/healthz` (alive), `/readyz` (able to decide), `/metrics` (Prometheus text), `/v1/devices`. */
 export async function opsRoutes(app: FastifyInstance, opts: OpsRoutesOptions): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -30,6 +32,8 @@ export async function opsRoutes(app: FastifyInstance, opts: OpsRoutesOptions): P
     reply.code(ready ? 200 : 503);
     return { status: ready ? 'ready' : 'not-ready', checks };
   });
+
+  app.get('/v1/devices', async () => ({ devices: opts.devices?.() ?? [] }));
 
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', opts.registry.contentType);
