@@ -1,19 +1,35 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HesGateError } from '../errors.js';
-import type { Secret } from '../config/sensitive-value.js';
+import { Secret } from '../config/sensitive-value.js';
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
 
 /**
- * A bearer-token check in constant time: both sides are hashed to equal-length digests first,
- * so neither the token's content nor its length leaks through timing.
+ * Compare a presented token with the expected one's SHA-256 digest in constant time: hashing
+ * first gives equal lengths, so neither the token's content nor its length shows in the timing.
  */
-export function bearerGuard(token: Secret, realm: string): (req: FastifyRequest) => Promise<void> {
-  const expected = createHash('sha256').update(token.reveal()).digest();
-  return async (req) => {
-    const header = req.headers.authorization;
-    const presented = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
-    const digest = createHash('sha256').update(presented).digest();
-    if (!timingSafeEqual(digest, expected) || presented.length === 0) {
+export function tokenMatches(presented: string, expectedDigest: Buffer): boolean {
+  const ok = timingSafeEqual(digest(presented), expectedDigest);
+  return ok && presented.length > 0;
+}
+
+/** The token of an `Authorization: Bearer <token>` header (scheme in any case), or ''. */
+function bearerToken(req: FastifyRequest): string {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string') return '';
+  const m = /^Bearer[ ]+(.+)$/i.exec(header.trim());
+  return m?.[1] ?? '';
+}
+
+/** An `onRequest` hook that lets a request through only with the right bearer token. */
+export function bearerGuard(token: Secret | string, realm: string): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  const expected = digest(token instanceof Secret ? token.reveal() : token);
+  return async (req, reply) => {
+    if (!tokenMatches(bearerToken(req), expected)) {
+      void reply.header('www-authenticate', `Bearer realm="hes-gate ${realm}"`);
       throw new HesGateError('HG_UNAUTHORIZED', `a valid bearer token is required for the ${realm}`);
     }
   };

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { HesGateError } from '../../src/errors.js';
 import { openCardStore, type CardStore } from '../../src/cards/store.js';
-import { cardRoutes, tokenMatches, type CardChangeEvent } from '../../src/http/routes/cards.js';
+import { cardRoutes, type CardChangeEvent } from '../../src/http/routes/cards.js';
+import { tokenMatches } from '../../src/http/auth.js';
 import { tempDir } from './helpers.js';
 
 // Spy on the real timingSafeEqual to show the token check goes through it.

@@ -10,7 +10,7 @@
  * disabled. Answers and the admin journal carry masked HES codes only; every change is
  * journaled as `admin`.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { bearerGuard } from '../auth.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HesGateError } from '../../errors.js';
 import { maskHesCode } from '../../ops/mask.js';
@@ -38,26 +38,6 @@ export interface CardRoutesOptions {
 
 /** Journal actor for every change made through this API. */
 const WHO = 'admin';
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
-
-/**
- * Compare a presented token with the expected one's SHA-256 digest in constant time: hashing
- * first gives equal lengths, so neither content nor length shows in the timing.
- */
-export function tokenMatches(presented: string, expectedDigest: Buffer): boolean {
-  const ok = timingSafeEqual(digest(presented), expectedDigest);
-  return ok && presented.length > 0;
-}
-
-function bearer(req: FastifyRequest): string {
-  const header = req.headers.authorization;
-  if (typeof header !== 'string') return '';
-  const m = /^Bearer[ ]+(.+)$/i.exec(header.trim());
-  return m?.[1] ?? '';
-}
 
 export interface MaskedBinding {
   cardId: string;
@@ -96,19 +76,16 @@ function putBody(body: unknown): { hesCode: string; profile: string | undefined 
 
 export async function cardRoutes(app: FastifyInstance, opts: CardRoutesOptions): Promise<void> {
   const { store, onChange } = opts;
-  const expected = opts.adminToken ? digest(opts.adminToken) : undefined;
   const bodyLimit = opts.importBodyLimitBytes ?? 16 * 1024 * 1024;
   const batchSize = opts.importBatchSize ?? 5000;
 
-  app.addHook('onRequest', async (req, reply) => {
-    if (expected === undefined) {
+  if (opts.adminToken) {
+    app.addHook('onRequest', bearerGuard(opts.adminToken, 'card admin API'));
+  } else {
+    app.addHook('onRequest', async () => {
       throw new HesGateError('HG_UNAUTHORIZED', 'the card admin API is disabled: no admin token is configured (set HES_GATE_ADMIN_TOKEN)');
-    }
-    if (!tokenMatches(bearer(req), expected)) {
-      void reply.header('www-authenticate', 'Bearer realm="hes-gate cards"');
-      throw new HesGateError('HG_UNAUTHORIZED', 'a valid bearer token is required for the card admin API');
-    }
-  });
+    });
+  }
 
   // Bulk bodies: NDJSON as one string; this parser exists in this plugin's scope only.
   app.addContentTypeParser(['application/x-ndjson', 'application/ndjson'], { parseAs: 'string', bodyLimit }, (_req, body, done) => {
