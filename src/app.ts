@@ -34,7 +34,6 @@ import { deviceMetrics } from './ops/device-metrics.js';
 import { LiveFeed, liveStatusFrom } from './ops/live-feed.js';
 import { liveRoutes } from './http/routes/live.js';
 import { openCardStore, type CardStore } from './cards/store.js';
-import { canonicalCardId } from './cards/card-id.js';
 import { createRefresher, type Refresher } from './cards/refresher.js';
 import { cardRoutes } from './http/routes/cards.js';
 import { cardMetrics } from './ops/card-metrics.js';
@@ -133,7 +132,8 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     // Gates that require vaccination, immunity or a test need the plus calls; others never ask
     // for those fields (keep only what a decision needs).
-    const usePlus = [config.gates.defaults, ...config.gates.list.map((g) => g.policy)].some((p) => p.requirement !== 'none');
+    const allPolicies = [config.gates.defaults, ...config.gates.list.map((g) => g.policy)];
+    const usePlus = allPolicies.some((p) => p.requirement !== 'none');
     const status = new StatusService({
       ...config.cache,
       ministry: usePlus ? (code) => ministry.checkHesCodePlus(code) : (code) => ministry.checkHesCode(code),
@@ -187,7 +187,6 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       clock,
       repeatTaps: new RepeatTaps(),
       bindings: cards,
-      canonicalCardId,
       onCardTap: (code) => refresher.noteTap(code),
       onDecision: (e) => {
         m.decision(e);
@@ -237,7 +236,6 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       }
     });
 
-    const allPolicies = [defaults, ...config.gates.list.map((g) => g.policy)];
     const readiness = (): ReadinessCheck[] => [
       { name: 'config', check: () => ({ ok: true, detail: `${config.environment} environment` }) },
       { name: 'store', check: () => ({ ok: true, detail: `${countBindings()} card bindings` }) },

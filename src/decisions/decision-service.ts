@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, Credential, Decision, Reason, Source, Verdict } from '../types.js';
 import { hesCodeFromQr, normalizeHesCode } from '../credentials/hes-code.js';
+import { canonicalCardId } from '../cards/card-id.js';
 import { decide, type Resolution, type StatusOutcome } from '../policy/decide.js';
 import type { GatePolicy } from '../policy/types.js';
 import type { StatusService } from '../status/status-service.js';
@@ -50,8 +51,6 @@ export interface DecisionServiceOptions {
   monotonic?: () => number;
   /** Card bindings; without them every card is unbound. */
   bindings?: BindingLookup;
-  /** Canonicalises a presented card id; null when it is not a card id. */
-  canonicalCardId?: (raw: string) => string | null;
   repeatTaps?: RepeatTaps;
   /** Margin kept for the rest of the work after the status wait, in ms. @default 8 */
   marginMs?: number;
@@ -61,22 +60,15 @@ export interface DecisionServiceOptions {
   onDecision?: (event: DecisionEvent) => void;
 }
 
-const defaultCanonical = (raw: string): string | null => {
-  const hex = raw.replace(/[\s:-]/g, '').toUpperCase();
-  return /^[0-9A-F]{8,40}$/.test(hex) && hex.length % 2 === 0 ? hex : null;
-};
-
 
 export class DecisionService {
   private readonly o: DecisionServiceOptions;
   private readonly monotonic: () => number;
-  private readonly canonical: (raw: string) => string | null;
   private readonly marginMs: number;
 
   constructor(options: DecisionServiceOptions) {
     this.o = options;
     this.monotonic = options.monotonic ?? (() => performance.now());
-    this.canonical = options.canonicalCardId ?? defaultCanonical;
     this.marginMs = options.marginMs ?? 8;
   }
 
@@ -94,7 +86,7 @@ export class DecisionService {
     let resolution: Resolution;
     let cardId: string | null = null;
     if (credential.kind === 'card') {
-      cardId = this.canonical(credential.value);
+      cardId = canonicalCardId(credential.value);
       const binding = cardId === null ? undefined : this.o.bindings?.getBinding(cardId);
       if (cardId === null) resolution = { kind: 'invalid' };
       else if (binding === undefined) resolution = { kind: 'unbound' };
