@@ -52,7 +52,7 @@ export interface DecisionServiceOptions {
   /** Card bindings; without them every card is unbound. */
   bindings?: BindingLookup;
   repeatTaps?: RepeatTaps;
-  /** Margin kept for the rest of the work after the status wait, in ms. @default 8 */
+  /** Margin kept for the rest of the work after the status wait, in ms. @default 15 */
   marginMs?: number;
   /** Told of every card tap's code so the refresher can put it first. */
   onCardTap?: (hesCode: string) => void;
@@ -69,7 +69,7 @@ export class DecisionService {
   constructor(options: DecisionServiceOptions) {
     this.o = options;
     this.monotonic = options.monotonic ?? (() => performance.now());
-    this.marginMs = options.marginMs ?? 8;
+    this.marginMs = options.marginMs ?? 15;
   }
 
   /**

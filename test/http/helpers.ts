@@ -29,10 +29,13 @@ export async function startTestGate(
   env: Record<string, string> = {},
 ): Promise<{ gate: HesGate; url: string; logs: LogCapture; post: (body: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any; ms: number }> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hes-gate-test-'));
+  // A station-sized cache preallocates ~24 MB per gate (lru-cache sizes its arrays by `max`);
+  // tests start dozens of gates, and that garbage would show up as GC pauses in timed tests.
+  const cache = { maxEntries: 10_000, ...((overrides.cache as Record<string, unknown> | undefined) ?? {}) };
   const loaded = loadConfig({
     noFile: true,
     env: { HES_GATE_PORT: '0', HES_GATE_DATA_DIR: dataDir, ...env },
-    overrides,
+    overrides: { ...overrides, cache },
   });
   const logs = new LogCapture();
   const gate = await startHesGate(loaded, { logger: createLogger('info', logs) });

@@ -23,7 +23,8 @@ describe('the deadline while the ministry hangs', () => {
       await arrived;
       expect(r.body).toMatchObject({ verdict: 'deny', reason: 'MINISTRY_UNAVAILABLE', source: 'none' });
       expect(r.body.elapsedMs).toBeLessThanOrEqual(105);
-      expect(r.body.elapsedMs).toBeGreaterThanOrEqual(90);
+      // It waited for the ministry until the deadline less the 15 ms margin kept for the rest of the work.
+      expect(r.body.elapsedMs).toBeGreaterThanOrEqual(80);
     } finally {
       await t.gate.close();
     }
