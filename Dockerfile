@@ -1,6 +1,6 @@
 # hes-gate: build on a full image, run on a slim one with production dependencies only.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
@@ -14,7 +14,7 @@ COPY src ./src
 COPY bench ./bench
 RUN npx tsc -p tsconfig.json && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     HES_GATE_CONFIG=live \
     HES_GATE_HOST=0.0.0.0 \
