@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { HesGateError } from '../errors.js';
-import { maskCardId, maskHesCode } from '../ops/mask.js';
+import { maskCardId, maskHesCode } from '../privacy/mask.js';
 import type { Clock, HealthStatus } from '../types.js';
 import type { PersistedStatus, StatusPersistence } from '../status/types.js';
 import { checkBinding, DEFAULT_PROFILE, type BindingInput, type BindingProblem, type CardBinding } from './binding.js';

@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { HesGateError } from '../errors.js';
-import { maskCardId, maskQr } from '../ops/mask.js';
+import { maskCardId, maskQr } from '../privacy/mask.js';
 import type { Clock, Credential, Decision } from '../types.js';
 import type { ControllerConfig, ReaderConfig, StationGateConfig } from './config.js';
 import { createControllerDriver, type ControllerDriver } from './controller.js';

@@ -12,7 +12,7 @@
  * as causes, because a body can hold full codes.
  */
 import { HesGateError, type ErrorCode } from '../errors.js';
-import { maskHesCode } from '../ops/mask.js';
+import { maskHesCode } from '../privacy/mask.js';
 import type { HealthStatus, MinistryLookup, PlusFields } from '../types.js';
 import type { BulkResult, MinistryEndpoint } from './types.js';
 import { parseMinistryDate, parseRetryAfterMs } from './dates.js';

@@ -13,7 +13,7 @@
 import { bearerGuard } from '../auth.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HesGateError } from '../../errors.js';
-import { maskHesCode } from '../../ops/mask.js';
+import { maskHesCode } from '../../privacy/mask.js';
 import { checkBinding, type CardBinding } from '../../cards/binding.js';
 import { canonicalCardId } from '../../cards/card-id.js';
 import { importCardLines, importCardRecords, type ImportReport } from '../../cards/import.js';
