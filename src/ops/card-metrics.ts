@@ -1,9 +1,9 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Metrics } from './metrics.js';
-import type { Refresher } from '../cards/refresher.js';
+import type { RefresherReadout } from './sources.js';
 
 /** Card store and refresher metrics, read at scrape time from their own counters. */
-export function cardMetrics(metrics: Metrics, countBindings: () => number, refresher: Refresher): void {
+export function cardMetrics(metrics: Metrics, countBindings: () => number, refresher: RefresherReadout): void {
   const registry = metrics.registry;
   new Gauge({
     name: 'hes_gate_card_bindings',

@@ -9,9 +9,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DecisionEvent } from '../decisions/decision-service.js';
 import type { MinistryCallEvent } from '../ministry/types.js';
-import type { StatusService } from '../status/status-service.js';
-import type { MinistryHealth } from './ministry-health.js';
-import type { GuardedMinistry } from '../ministry/guard.js';
+import type { Clock } from '../types.js';
+import type { CircuitReadout, MinistryHealthReadout, StatusReadout } from './sources.js';
 
 /** Buckets around a 150 ms deadline, fine at the low end where cache hits live. */
 const DECISION_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.125, 0.15, 0.155, 0.175, 0.2, 0.3, 0.5, 1];
@@ -25,10 +24,10 @@ export interface Metrics {
 }
 
 export interface MetricsSources {
-  status: StatusService;
-  ministryHealth: MinistryHealth;
-  clock: () => number;
-  guard?: GuardedMinistry;
+  status: StatusReadout;
+  ministryHealth: MinistryHealthReadout;
+  clock: Clock;
+  guard?: CircuitReadout;
 }
 
 export function createMetrics(sources: MetricsSources): Metrics {
