@@ -9,15 +9,15 @@
  *     every snapshotEveryMs: status() + minutes ──> one `snapshot` event ──> every client
  *   a client whose unsent bytes would pass maxBufferedBytes is dropped, not buffered for.
  *
- * Privacy: decisions leave only through toWire() (live-wire.ts). Tap events are counted only
- * (their masked values never enter the feed).
+ * Privacy: a decision leaves only through toWire(), which copies named fields. DecisionEvent
+ * carries no code, card id or payload, and a field added to it later is not sent until it is
+ * named there. Tap events are counted only (their masked values never enter the feed).
  */
 import type { Clock } from '../types.js';
 import type { DecisionEvent } from '../decisions/decision-service.js';
 import type { TapEvent } from '../devices/events.js';
 import type { MinistryCallEvent } from '../ministry/types.js';
-import type { LiveStatus } from './live-status.js';
-import { sseEvent, toWire, type LiveDecision, type LiveSnapshot } from './live-wire.js';
+import type { DecisionBatch, LiveDecision, LiveSnapshot, LiveStatus } from './live-wire.js';
 import { MinuteCounter } from './minute-counts.js';
 
 /** A connected stream. The feed hands it pre-serialised SSE text. */
@@ -59,6 +59,28 @@ const defaultTicker: Ticker = (fn, ms) => {
   t.unref();
   return () => clearInterval(t);
 };
+
+/** The named fields of a decision, and nothing else. */
+export function toWire(e: DecisionEvent): LiveDecision {
+  return {
+    id: e.decisionId,
+    at: e.at,
+    gate: e.gate,
+    group: e.group,
+    reader: e.reader ?? null,
+    kind: e.kind,
+    verdict: e.verdict,
+    reason: e.reason,
+    source: e.source,
+    elapsedMs: e.elapsedMs,
+  };
+}
+
+export function sseEvent(name: 'snapshot', data: LiveSnapshot): string;
+export function sseEvent(name: 'decisions', data: DecisionBatch): string;
+export function sseEvent(name: string, data: unknown): string {
+  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+}
 
 export class LiveFeed {
   private readonly statusOf: () => LiveStatus;

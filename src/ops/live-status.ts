@@ -4,51 +4,8 @@
  */
 import type { Clock } from '../types.js';
 import type { DeviceStatus } from '../devices/events.js';
+import type { LiveStatus } from './live-wire.js';
 import type { CircuitSnapshot, MinistryHealthReadout, StatusCounts, StatusReadout } from './sources.js';
-
-/** What operators see of one device: its link, never what it read. */
-export interface LiveDevice {
-  id: string;
-  role: DeviceStatus['role'];
-  gates: string[];
-  path: string;
-  profile: string;
-  state: DeviceStatus['state'];
-  /** When `state` last changed (epoch ms). */
-  since: number;
-  lastError: string | null;
-  reopens: number;
-  /** Readers: accepted reads. Controllers: commands sent. */
-  count: number;
-}
-
-/** The service's state at one moment, as the status provider reports it. */
-export interface LiveStatus {
-  environment: 'simulator' | 'test' | 'live';
-  ministry: {
-    /** MinistryHealth's state: unknown, up, degraded, down, credentials-refused. */
-    state: string;
-    circuit: 'closed' | 'open' | 'half-open';
-    lastError: string | null;
-    lastSuccessAt: number | null;
-    /** While the circuit is open: when the next probe may go (epoch ms); else 0. */
-    openUntil: number;
-    /** After a 429: when calls resume (epoch ms); else 0. */
-    pausedUntil: number;
-  };
-  cache: {
-    entries: number;
-    /** Lookups answered from a fresh status, since start. */
-    hits: number;
-    /** Lookups that went to the ministry, since start. */
-    misses: number;
-    /** Lookups answered with a last-known status while the ministry could not answer, since start. */
-    stale: number;
-    /** Codes with a ministry call in flight. */
-    inflight: number;
-  };
-  devices: LiveDevice[];
-}
 
 /** Where the status is read from (structural, so tests can pass plain objects). */
 export interface LiveStatusSources {

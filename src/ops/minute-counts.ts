@@ -6,24 +6,7 @@
  * and allocates nothing; a bucket is reset when a newer minute lands in its slot.
  */
 import type { Reason, Source, Verdict } from '../types.js';
-
-/** Counts for one wall-clock minute. */
-export interface MinuteCounts {
-  /** Start of the minute (epoch ms). */
-  minute: number;
-  pass: number;
-  deny: number;
-  byReason: Partial<Record<Reason, number>>;
-  bySource: Partial<Record<Source, number>>;
-  /** Serial taps whose decision missed the deadline and got a deny. */
-  fallbacks: number;
-  /** Serial taps whose gate command failed. */
-  commandFailures: number;
-  ministryCalls: number;
-  ministryErrors: number;
-  ministryMsSum: number;
-  ministryMsMax: number;
-}
+import type { MinuteCounts } from './live-wire.js';
 
 const MINUTE_MS = 60_000;
 

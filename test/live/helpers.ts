@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createHttpApp } from '../../src/http/app.js';
 import { liveRoutes } from '../../src/http/routes/live.js';
 import { LiveFeed, type LiveFeedOptions, type Ticker } from '../../src/ops/live-feed.js';
-import type { LiveStatus } from '../../src/ops/live-status.js';
+import type { LiveStatus } from '../../src/ops/live-wire.js';
 import { createLogger } from '../../src/ops/logger.js';
 import type { DecisionEvent } from '../../src/decisions/decision-service.js';
 import type { Secret } from '../../src/config/sensitive-value.js';
