@@ -44,7 +44,7 @@ export function normalizeHesCode(input: string): string | null {
 const AIM_PREFIX = /^\][A-Za-z][0-9A-Za-z]/;
 
 /** Longest QR payload considered at all; real ones are well under 100 characters. */
-export const MAX_QR_LENGTH = 512;
+const MAX_QR_LENGTH = 512;
 
 /**
  * Extract the HES code from a HES QR payload: the part after the last `|` (or the whole

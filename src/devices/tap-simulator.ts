@@ -42,7 +42,7 @@ export function encodeTap(profile: ReaderProfile, kind: 'card' | 'qr', value: st
 }
 
 /** Write bytes into a tty (or any existing file) by path; never creates a file. */
-export async function writeTap(path: string, bytes: Buffer): Promise<void> {
+async function writeTap(path: string, bytes: Buffer): Promise<void> {
   const handle = await open(path, constants.O_WRONLY | constants.O_NOCTTY);
   try {
     await handle.write(bytes);

@@ -61,7 +61,7 @@ const defaultTicker: Ticker = (fn, ms) => {
 };
 
 /** The named fields of a decision, and nothing else. */
-export function toWire(e: DecisionEvent): LiveDecision {
+function toWire(e: DecisionEvent): LiveDecision {
   return {
     id: e.decisionId,
     at: e.at,
@@ -76,9 +76,9 @@ export function toWire(e: DecisionEvent): LiveDecision {
   };
 }
 
-export function sseEvent(name: 'snapshot', data: LiveSnapshot): string;
-export function sseEvent(name: 'decisions', data: DecisionBatch): string;
-export function sseEvent(name: string, data: unknown): string {
+function sseEvent(name: 'snapshot', data: LiveSnapshot): string;
+function sseEvent(name: 'decisions', data: DecisionBatch): string;
+function sseEvent(name: string, data: unknown): string {
   return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
