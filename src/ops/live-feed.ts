@@ -123,13 +123,13 @@ export class LiveFeed {
   /** Record a serial tap's outcome at the gate (its decision already came through decision()). */
   tap(e: Pick<TapEvent, 'fallback' | 'command'>): void {
     if (!e.fallback && e.command !== 'failed') return;
-    this.minutes.tap(this.clock(), { fallback: e.fallback, commandFailed: e.command === 'failed' });
+    this.minutes.tap(this.clock(), e.fallback, e.command === 'failed');
   }
 
   /** Record a ministry call's outcome and latency. */
   ministryCall(e: Pick<MinistryCallEvent, 'outcome' | 'durationMs'>): void {
     const failed = e.outcome !== 'ok' && e.outcome !== 'not-found' && e.outcome !== 'expired';
-    this.minutes.ministryCall(this.clock(), { failed, durationMs: e.durationMs });
+    this.minutes.ministryCall(this.clock(), failed, e.durationMs);
   }
 
   /** The last decisions held, oldest first, at most `limit`. */

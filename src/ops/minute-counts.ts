@@ -43,20 +43,21 @@ export class MinuteCounter {
     b.bySource[e.source] = (b.bySource[e.source] ?? 0) + 1;
   }
 
-  tap(at: number, e: { fallback: boolean; commandFailed: boolean }): void {
+  // Plain arguments, not an options object: counting allocates nothing.
+  tap(at: number, fallback: boolean, commandFailed: boolean): void {
     const b = this.bucket(at);
     if (b === undefined) return;
-    if (e.fallback) b.fallbacks++;
-    if (e.commandFailed) b.commandFailures++;
+    if (fallback) b.fallbacks++;
+    if (commandFailed) b.commandFailures++;
   }
 
-  ministryCall(at: number, e: { failed: boolean; durationMs: number }): void {
+  ministryCall(at: number, failed: boolean, durationMs: number): void {
     const b = this.bucket(at);
     if (b === undefined) return;
     b.ministryCalls++;
-    if (e.failed) b.ministryErrors++;
-    b.ministryMsSum += e.durationMs;
-    if (e.durationMs > b.ministryMsMax) b.ministryMsMax = e.durationMs;
+    if (failed) b.ministryErrors++;
+    b.ministryMsSum += durationMs;
+    if (durationMs > b.ministryMsMax) b.ministryMsMax = durationMs;
   }
 
   /** Copies of the minutes held that had any activity, oldest first (the one holding `now` last). */
