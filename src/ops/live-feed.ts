@@ -9,16 +9,16 @@
  *     every snapshotEveryMs: status() + minutes ──> one `snapshot` event ──> every client
  *   a client whose unsent bytes would pass maxBufferedBytes is dropped, not buffered for.
  *
- * Privacy: a decision leaves only through toWire(), which copies named fields. DecisionEvent
+ * Privacy: a decision leaves only through toWire(), which copies named fields. A decision
  * carries no code, card id or payload, and a field added to it later is not sent until it is
  * named there. Tap events are counted only (their masked values never enter the feed).
  */
 import type { Clock } from '../types.js';
-import type { DecisionEvent } from '../decisions/decision-service.js';
 import type { TapEvent } from '../devices/events.js';
 import type { MinistryCallEvent } from '../ministry/types.js';
 import type { DecisionBatch, LiveDecision, LiveSnapshot, LiveStatus } from './live-wire.js';
 import { MinuteCounter } from './minute-counts.js';
+import type { DecisionRecord } from './sources.js';
 
 /** A connected stream. The feed hands it pre-serialised SSE text. */
 export interface LiveClient {
@@ -61,7 +61,7 @@ const defaultTicker: Ticker = (fn, ms) => {
 };
 
 /** The named fields of a decision, and nothing else. */
-function toWire(e: DecisionEvent): LiveDecision {
+function toWire(e: DecisionRecord): LiveDecision {
   return {
     id: e.decisionId,
     at: e.at,
@@ -85,7 +85,7 @@ function sseEvent(name: string, data: unknown): string {
 export class LiveFeed {
   private readonly statusOf: () => LiveStatus;
   private readonly clock: Clock;
-  private readonly ring: Array<DecisionEvent | undefined>;
+  private readonly ring: Array<DecisionRecord | undefined>;
   private readonly minutes: MinuteCounter;
   private readonly flushEveryMs: number;
   private readonly snapshotEvery: number;
@@ -103,7 +103,7 @@ export class LiveFeed {
   constructor(options: LiveFeedOptions) {
     this.statusOf = options.status;
     this.clock = options.clock ?? Date.now;
-    this.ring = new Array<DecisionEvent | undefined>(Math.max(1, options.ringSize ?? 200)).fill(undefined);
+    this.ring = new Array<DecisionRecord | undefined>(Math.max(1, options.ringSize ?? 200)).fill(undefined);
     this.minutes = new MinuteCounter(options.minutes ?? 15);
     this.flushEveryMs = options.flushEveryMs ?? 250;
     this.snapshotEvery = Math.max(1, Math.round((options.snapshotEveryMs ?? 2000) / this.flushEveryMs));
@@ -114,7 +114,7 @@ export class LiveFeed {
   }
 
   /** Record a decision. Keeps a reference (the event is not copied or changed) and counts it. */
-  decision(e: DecisionEvent): void {
+  decision(e: DecisionRecord): void {
     this.ring[this.seq % this.ring.length] = e;
     this.seq++;
     this.minutes.decision(e.at, e);

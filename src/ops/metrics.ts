@@ -7,17 +7,16 @@
  * decision; everything else is read at scrape time.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DecisionEvent } from '../decisions/decision-service.js';
 import type { MinistryCallEvent } from '../ministry/types.js';
 import type { Clock } from '../types.js';
-import type { CircuitReadout, MinistryHealthReadout, StatusReadout } from './sources.js';
+import type { CircuitReadout, DecisionRecord, MinistryHealthReadout, StatusReadout } from './sources.js';
 
 /** Buckets around a 150 ms deadline, fine at the low end where cache hits live. */
 const DECISION_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.125, 0.15, 0.155, 0.175, 0.2, 0.3, 0.5, 1];
 
 export interface Metrics {
   registry: Registry;
-  decision(e: DecisionEvent): void;
+  decision(e: Pick<DecisionRecord, 'verdict' | 'reason' | 'source' | 'elapsedMs'>): void;
   ministryCall(e: MinistryCallEvent): void;
   /** Register a scrape-time collector for modules that keep their own counters. */
   addCollector(fn: (registry: Registry) => void): void;

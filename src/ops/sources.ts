@@ -7,8 +7,24 @@
  * Events (decisions, ministry calls, taps) are the other way in: modules report what
  * happened, ops/ counts it.
  */
+import type { CredentialKind, Reason, Source, Verdict } from '../types.js';
 import type { DeviceStatus, StationEvents } from '../devices/events.js';
 import type { MinistryState } from './ministry-health.js';
+
+/** A decision as ops records it: what the decision service reports, never a credential value. */
+export interface DecisionRecord {
+  readonly decisionId: string;
+  /** When the credential arrived (epoch ms). */
+  readonly at: number;
+  readonly gate: string;
+  readonly group: string;
+  readonly reader: string | undefined;
+  readonly kind: CredentialKind;
+  readonly verdict: Verdict;
+  readonly reason: Reason;
+  readonly source: Source;
+  readonly elapsedMs: number;
+}
 
 /** Status lookups since start, by outcome. */
 export interface StatusCounts {
