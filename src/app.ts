@@ -158,7 +158,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     refresher.on('rotation', (e) => logger.info({ codes: e.codes, calls: e.calls, failedCalls: e.failedCalls, durationMs: Math.round(e.durationMs) }, 'refresher rotation complete'));
     closers.push(() => refresher.stop());
 
-    metrics = createMetrics({ status, ministryHealth, clock, guard: ministry });
+    metrics = createMetrics({ status, ministryHealth, clock, guard: ministry, gates: config.gates.list.map((g) => g.id) });
     // Counting a million rows takes tens of ms of synchronous SQLite: at most every 30 s, not per
     // probe or scrape. (Another process, `hes-gate cards import`, may change the count too.)
     const countBindings = (): number => {
