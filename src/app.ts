@@ -39,6 +39,8 @@ import { createRefresher, type Refresher } from './cards/refresher.js';
 import { cardRoutes } from './http/routes/cards.js';
 import { cardMetrics } from './ops/card-metrics.js';
 import type { GatePolicy } from './policy/types.js';
+import { Journal } from './journal/journal.js';
+import { journalRoutes } from './http/routes/journal.js';
 
 export interface StartOptions {
   clock?: Clock;
@@ -68,13 +70,15 @@ export interface HesGate {
   refresher: Refresher;
   /** The operators' live feed behind GET /live. */
   live: LiveFeed;
+  /** The decision journal (null when journal.enabled is false). */
+  journal: Journal | null;
   close(): Promise<void>;
 }
 
 export async function startHesGate(loaded: LoadedConfig, options: StartOptions = {}): Promise<HesGate> {
   const { config } = loaded;
   const clock = options.clock ?? Date.now;
-  const logger = options.logger ?? createLogger(config.log.level);
+  const logger = options.logger ?? createLogger(config.log.level, undefined, config.stationId);
   const closers: Array<() => Promise<void> | void> = [];
   const close = async (): Promise<void> => {
     for (const fn of closers.reverse()) {
@@ -159,7 +163,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     refresher.on('rotation', (e) => logger.info({ codes: e.codes, calls: e.calls, failedCalls: e.failedCalls, durationMs: Math.round(e.durationMs) }, 'refresher rotation complete'));
     closers.push(() => refresher.stop());
 
-    metrics = createMetrics({ status, ministryHealth, clock, guard: ministry });
+    metrics = createMetrics({ status, ministryHealth, clock, guard: ministry, gates: config.gates.list.map((g) => g.id) });
     // Counting a million rows takes tens of ms of synchronous SQLite: at most every 30 s, not per
     // probe or scrape. (Another process, `hes-gate cards import`, may change the count too.)
     const countBindings = (): number => {
@@ -173,6 +177,22 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const defaults = config.gates.defaults;
     const gates = (id: string): { group: string; policy: GatePolicy } | undefined =>
       gatesById.get(id) ?? (config.gates.requireKnown ? undefined : { group: id, policy: defaults });
+
+    // The decision journal: every decision, batched to its own worker thread and SQLite file.
+    let journal: Journal | null = null;
+    if (config.journal.enabled) {
+      const j = new Journal({
+        file: resolve(config.dataDir, 'journal.db'),
+        clock,
+        retentionMs: config.journal.retentionDays * 86_400_000,
+        maxBytes: config.journal.maxBytes,
+        flushIntervalMs: config.journal.flushIntervalMs,
+        onError: (err) => logger.error({ err }, 'decision journal failed: decisions go on unrecorded'),
+      });
+      journal = j;
+      closers.push(() => j.close());
+      await j.ready;
+    }
 
     const m = metrics;
     let station: Station | null = null;
@@ -192,6 +212,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       onDecision: (e) => {
         m.decision(e);
         feed.decision(e);
+        journal?.record(e);
       },
     });
 
@@ -266,6 +287,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     await app.register(opsRoutes, { registry: metrics.registry, readiness, informational, devices: () => station?.status() ?? [] });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken });
     await app.register(liveRoutes, { feed, token: config.server.adminToken });
+    await app.register(journalRoutes, { journal, adminToken: config.server.adminToken, clock, station: config.stationId });
     await app.register(cardRoutes, {
       store: cards,
       adminToken: config.server.adminToken?.reveal(),
@@ -287,7 +309,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       await app.ready();
     }
 
-    return { config, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live: feed, close };
+    return { config, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live: feed, journal, close };
   } catch (err) {
     await close();
     throw err;
