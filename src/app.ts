@@ -34,7 +34,7 @@ import { deviceMetrics } from './ops/device-metrics.js';
 import { LiveFeed, liveStatusFrom } from './ops/live-feed.js';
 import { liveRoutes } from './http/routes/live.js';
 import { openCardStore, type CardStore } from './cards/store.js';
-import { createRefresher, type Refresher } from './cards/refresher.js';
+import { createRefresher, type Refresher } from './status/refresher.js';
 import { cardRoutes } from './http/routes/cards.js';
 import { cardMetrics } from './ops/card-metrics.js';
 import type { GatePolicy } from './policy/types.js';

@@ -1,6 +1,6 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Metrics } from './metrics.js';
-import type { Refresher } from '../cards/refresher.js';
+import type { Refresher } from '../status/refresher.js';
 
 /** Card store and refresher metrics, read at scrape time from their own counters. */
 export function cardMetrics(metrics: Metrics, countBindings: () => number, refresher: Refresher): void {

@@ -16,9 +16,9 @@
 import { EventEmitter } from 'node:events';
 import { isHesGateError } from '../errors.js';
 import type { MinistryClient } from '../ministry/types.js';
-import type { StatusSink } from '../status/types.js';
+import type { StatusSink } from './types.js';
 import type { Clock } from '../types.js';
-import type { CardStore } from './store.js';
+import type { CardStore } from '../cards/store.js';
 
 /** A timer the scheduler uses; tests pass a manual one and never sleep. */
 export interface RefresherTimer {
