@@ -149,7 +149,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const refresher = createRefresher({
       store: cards,
       ministry: usePlus ? { checkHesCodes: (codes) => ministry.checkHesCodesPlus(codes) } : ministry,
-      sink: { ingest: (code, result, at) => status.ingest(code, result, at, true) },
+      sink: status,
       clock,
       budgetCallsPerSecond: config.refresher.callsPerSecond,
       backoff: { initialMs: config.refresher.backoffInitialMs, maxMs: config.refresher.backoffMaxMs },

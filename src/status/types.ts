@@ -19,6 +19,9 @@ export interface StatusPersistence {
 
 /** What the refresher feeds back into the status cache after a bulk call. */
 export interface StatusSink {
-  /** A definitive answer (status, not found, expired) or a per-code failure, learned at `at`. */
-  ingest(code: string, result: MinistryLookup | HesGateError, at: number): void;
+  /**
+   * The per-code results of one bulk call about bound codes, learned at `at`: definitive answers
+   * (status, not found, expired) or per-code failures. One call, one persistence write.
+   */
+  ingestMany(results: Iterable<[string, MinistryLookup | HesGateError]>, at: number): void;
 }

@@ -15,9 +15,11 @@ function recorder(): StatusSink & { seen: Map<string, { result: MinistryLookup |
   return {
     seen,
     ingested: 0,
-    ingest(code, result, at) {
-      this.ingested++;
-      seen.set(code, { result, at });
+    ingestMany(results, at) {
+      for (const [code, result] of results) {
+        this.ingested++;
+        seen.set(code, { result, at });
+      }
     },
   };
 }
