@@ -51,6 +51,20 @@ export type MinistryLookup =
   | { kind: 'not-found' }
   | { kind: 'expired' };
 
+/**
+ * What the status stage found for a code: the status stage produces it, the policy decides
+ * from it (both import it from here, so neither depends on the other).
+ */
+export type StatusOutcome =
+  | { kind: 'status'; record: StatusRecord; source: 'cache' | 'ministry' | 'stale' }
+  | { kind: 'not-found'; source: 'cache' | 'ministry' }
+  | { kind: 'expired'; source: 'cache' | 'ministry' }
+  /**
+   * The ministry could not answer in time, or gave a status that is neither RISKLESS nor
+   * RISKY; `lastKnown` is the newest status held that may still decide, if any.
+   */
+  | { kind: 'unavailable'; lastKnown?: StatusRecord };
+
 /** Stable decision reasons (public contract; see README "Reasons"). */
 export type Reason =
   | 'RISKLESS'

@@ -6,10 +6,10 @@
  * wait for the ministry; the ministry call itself is not aborted (see status-service.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock, Credential, Decision, Reason, Source, Verdict } from '../types.js';
+import type { Clock, Credential, Decision, Reason, Source, StatusOutcome, Verdict } from '../types.js';
 import { hesCodeFromQr, normalizeHesCode } from '../credentials/hes-code.js';
 import { canonicalCardId } from '../cards/card-id.js';
-import { decide, type Resolution, type StatusOutcome } from '../policy/decide.js';
+import { decide, type Resolution } from '../policy/decide.js';
 import type { GatePolicy } from '../policy/types.js';
 import type { StatusService } from '../status/status-service.js';
 import type { RepeatTaps } from './repeat-taps.js';

@@ -14,9 +14,8 @@
  * longer, "not found" is kept briefly.
  */
 import { LRUCache } from 'lru-cache';
-import type { Clock, MinistryLookup, PlusFields, StatusRecord } from '../types.js';
+import type { Clock, MinistryLookup, PlusFields, StatusOutcome, StatusRecord } from '../types.js';
 import { HesGateError } from '../errors.js';
-import type { StatusOutcome } from '../policy/decide.js';
 import type { PersistedStatus, StatusPersistence, StatusSink } from './types.js';
 
 export interface StatusCacheOptions {
