@@ -13,7 +13,11 @@ export type CredentialKind = 'card' | 'qr' | 'hes';
 /** What a reader or validator presented, before it is resolved to a HES code. */
 export interface Credential {
   kind: CredentialKind;
-  /** Raw value as presented (card id, QR payload, typed code). Never logged. */
+  /**
+   * The value presented (card id, QR payload, typed code). Never logged. From a reader, card
+   * ids and QR payloads arrive canonical (its profile's rules applied); from a validator, as
+   * typed or scanned (decisions/resolve.ts canonicalises them).
+   */
   value: string;
   gate: string;
   /** Reader id for serial taps; absent for HTTP validators. */
