@@ -66,7 +66,7 @@ export function canonicalCardId(text: string, rules: CardIdRules = VALIDATOR_CAR
         break;
       }
     }
-    if (canonical) return rules.lengths.includes(n / 2) ? { ok: true, id: text } : LENGTH;
+    if (canonical) return acceptsLength(rules, n / 2) ? { ok: true, id: text } : LENGTH;
   }
   let digits = '';
   for (let i = 0; i < n; i++) {
@@ -94,7 +94,12 @@ export function canonicalCardId(text: string, rules: CardIdRules = VALIDATOR_CAR
   }
   if (rules.byteOrder === 'lsb-first') hex = reverseBytes(hex);
   if (rules.padToBytes !== undefined && hex.length / 2 < rules.padToBytes) hex = hex.padStart(rules.padToBytes * 2, '0');
-  return rules.lengths.includes(hex.length / 2) ? { ok: true, id: hex } : LENGTH;
+  return acceptsLength(rules, hex.length / 2) ? { ok: true, id: hex } : LENGTH;
+}
+
+function acceptsLength(rules: CardIdRules, bytes: number): boolean {
+  // The validator rules are a range: no array search on the HTTP tap path.
+  return rules === VALIDATOR_CARD_RULES ? bytes >= CARD_ID_MIN_BYTES && bytes <= CARD_ID_MAX_BYTES : rules.lengths.includes(bytes);
 }
 
 /** What a reader with these rules sends for a canonical id (the inverse of `canonicalCardId`). */
