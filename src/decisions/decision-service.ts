@@ -3,13 +3,13 @@
  *
  * Shared by the HTTP API and the serial station runtime. Resolution and the status lookup are
  * the only waits; a cache hit never leaves the current tick. The gate's deadline bounds the
- * wait for the ministry; the ministry call itself is not aborted (see status-service.ts).
+ * wait for the ministry; the ministry call itself is not aborted (see status/ministry-lookup.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock, Credential, Decision, Reason, Source, StatusOutcome, Verdict } from '../types.js';
 import { decide } from '../policy/decide.js';
 import type { GatePolicy } from '../policy/types.js';
-import type { StatusService } from '../status/status-service.js';
+import type { StatusLookup } from '../status/types.js';
 import type { RepeatTaps } from './repeat-taps.js';
 import { resolveCredential, type BindingLookup } from './resolve.js';
 
@@ -40,7 +40,7 @@ export interface GateLookup {
 }
 
 export interface DecisionServiceOptions {
-  status: StatusService;
+  status: StatusLookup;
   gates: GateLookup;
   clock: Clock;
   /** A monotonic clock in ms for elapsed times. @default performance.now */

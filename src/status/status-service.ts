@@ -17,7 +17,7 @@ import type { Clock, MinistryLookup, StatusOutcome, StatusRecord } from '../type
 import { StatusCache, type Entry, type StatusCacheOptions } from './status-cache.js';
 import { answerOf, MinistryLookups, within, type LookupFn } from './ministry-lookup.js';
 import { PersistBatch, restoreStatuses } from './status-persistence.js';
-import type { Answer, StatusPersistence, StatusSink } from './types.js';
+import type { Answer, StatusLookup, StatusPersistence, StatusSink } from './types.js';
 
 export type { StatusCacheOptions } from './status-cache.js';
 export type { LookupFn } from './ministry-lookup.js';
@@ -44,7 +44,7 @@ export interface StatusServiceOptions extends StatusCacheOptions {
   persistence?: StatusPersistence;
 }
 
-export class StatusService implements StatusSink {
+export class StatusService implements StatusLookup, StatusSink {
   /** Live counters since start (the metrics read this object at scrape time). */
   readonly counters: StatusCounters = { hits: 0, misses: 0, stale: 0, unknown: 0, ministryCalls: 0, coalesced: 0, unrecognised: 0 };
   private readonly cache: StatusCache;

@@ -1,4 +1,4 @@
-import type { MinistryLookup, StatusRecord } from '../types.js';
+import type { MinistryLookup, StatusOutcome, StatusRecord } from '../types.js';
 import type { HesGateError } from '../errors.js';
 
 /**
@@ -27,6 +27,12 @@ export interface StatusPersistence {
   saveStatuses(items: readonly PersistedStatus[]): void;
   loadStatuses(): Iterable<PersistedStatus>;
   deleteStatuses(codes: readonly string[]): void;
+}
+
+/** The status stage as a tap needs it (the status service implements it). */
+export interface StatusLookup {
+  /** The status of a code within `budgetMs`: synchronous on a fresh cache hit, never rejects. */
+  lookup(code: string, budgetMs: number): StatusOutcome | Promise<StatusOutcome>;
 }
 
 /** What the refresher feeds back into the status cache after a bulk call. */
