@@ -35,7 +35,7 @@ import { LiveFeed } from './ops/live-feed.js';
 import { liveStatusFrom } from './ops/live-status.js';
 import { liveRoutes } from './http/routes/live.js';
 import { openCardStore, type CardStore } from './cards/store.js';
-import { createRefresher, type Refresher } from './cards/refresher.js';
+import { createRefresher, type Refresher } from './status/refresher.js';
 import { cardRoutes } from './http/routes/cards.js';
 import { cardMetrics } from './ops/card-metrics.js';
 import type { GatePolicy } from './policy/types.js';
@@ -154,7 +154,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const refresher = createRefresher({
       store: cards,
       ministry: usePlus ? { checkHesCodes: (codes) => ministry.checkHesCodesPlus(codes) } : ministry,
-      sink: { ingest: (code, result, at) => status.ingest(code, result, at, true) },
+      sink: status,
       clock,
       budgetCallsPerSecond: config.refresher.callsPerSecond,
       backoff: { initialMs: config.refresher.backoffInitialMs, maxMs: config.refresher.backoffMaxMs },

@@ -5,7 +5,7 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { encodeCardId } from './card-id.js';
+import { encodeCardId } from '../credentials/card-id.js';
 import { xorHexChecksum } from './framing/start-end.js';
 import type { ReaderProfile } from './profiles.js';
 

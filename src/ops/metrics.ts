@@ -131,6 +131,15 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.labels('coalesced').inc(c.coalesced);
     },
   });
+  new Counter({
+    name: 'hes_gate_ministry_unrecognised_status_total',
+    help: 'Ministry answers whose health status was neither RISKLESS nor RISKY (an answer, not a failure; never passes as RISKLESS).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(c.unrecognised);
+    },
+  });
   new Gauge({
     name: 'hes_gate_status_cache_entries',
     help: 'Codes whose status is held (fresh or last-known).',

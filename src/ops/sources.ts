@@ -33,6 +33,8 @@ export interface StatusCounts {
   readonly stale: number;
   readonly unknown: number;
   readonly coalesced: number;
+  /** Ministry answers whose health status was neither RISKLESS nor RISKY. */
+  readonly unrecognised: number;
 }
 
 /** The status cache's counters and sizes. */
