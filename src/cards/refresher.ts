@@ -40,7 +40,7 @@ export interface RefresherOptions {
   minRotationMs?: number;
   /** Recently tapped codes remembered for priority; the oldest are dropped beyond it. @default 10000 */
   recentCapacity?: number;
-  /** After a failed call: initialMs, doubling per consecutive failure, capped at maxMs, with jitter. @default {initialMs: 1000, maxMs: 300000} */
+  /** After a failed call: initialMs, doubling per consecutive failure, capped at maxMs, with jitter. @default {initialMs: 2000, maxMs: 300000} (config: refresher.backoffInitialMs, backoffMaxMs) */
   backoff?: { initialMs?: number; maxMs?: number };
   /** @default global setTimeout/clearTimeout, unref'd so the refresher never holds the process open */
   timer?: RefresherTimer;
@@ -185,7 +185,7 @@ class CodeRefresher extends EventEmitter<RefresherEvents> implements Refresher {
     }
     this.#minRotationMs = o.minRotationMs ?? 60_000;
     this.#recentCapacity = o.recentCapacity ?? 10_000;
-    this.#backoffInitial = o.backoff?.initialMs ?? 1000;
+    this.#backoffInitial = o.backoff?.initialMs ?? 2000;
     this.#backoffMax = o.backoff?.maxMs ?? 300_000;
     if (!(this.#backoffInitial > 0) || this.#backoffMax < this.#backoffInitial) {
       throw new TypeError('backoff needs 0 < initialMs <= maxMs');

@@ -2,7 +2,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { startProblems } from '../config/start-checks.js';
 import { HesGateError } from '../errors.js';
-import { startHesGate } from '../app.js';
+import type { HesGate } from '../app.js';
 
 /**
  * An error from starting the service as one coded line with the next step. Errors that are
@@ -34,8 +34,10 @@ export async function serve(): Promise<void> {
   const loaded = loadConfig();
   const [problem] = await startProblems(loaded.config, { createDataDir: true });
   if (problem !== undefined) throw problem;
-  let gate: Awaited<ReturnType<typeof startHesGate>>;
+  let gate: HesGate;
   try {
+    // Loaded after the checks: a refusal is reported without loading the whole service.
+    const { startHesGate } = await import('../app.js');
     gate = await startHesGate(loaded);
   } catch (err) {
     throw startError(err, loaded.config);
