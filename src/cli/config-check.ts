@@ -10,11 +10,12 @@ import type { Config } from '../config/schema.js';
 import { CONFIG_NAME } from '../config/sources.js';
 import { credentialProblems, startProblems, type Lookup } from '../config/start-checks.js';
 import { Secret } from '../config/sensitive-value.js';
+import { SECRETS } from '../config/settings.js';
 import { HesGateError } from '../errors.js';
 import type { CliIo } from './selftest.js';
 
-/** Settings that only ever come from the environment or a secret file (load.ts SECRETS). */
-const SECRET_KEYS = new Set(['ministry.password', 'server.apiToken', 'server.adminToken']);
+/** Settings that only ever come from the environment or a secret file. */
+const SECRET_KEYS = new Set(SECRETS.values());
 
 export interface ConfigCheckOptions {
   /** Configuration file or environment name; sets HES_GATE_CONFIG for this run. */
