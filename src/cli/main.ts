@@ -8,8 +8,8 @@ import { Command } from 'commander';
 import { HesGateError } from '../errors.js';
 import { registerSelftestCommands } from './selftest.js';
 
-// Files hes-gate creates (card store, its WAL, selftest reports) hold personal data and
-// credentials' results: readable by the service user only, whatever umask the shell had.
+// Files hes-gate creates (card store, its WAL, selftest reports) hold personal data:
+// readable by the service user only, whatever umask the shell had.
 process.umask(0o077);
 
 function fail(err: unknown): never {
