@@ -2,7 +2,8 @@
  * Every setting's default and check, in one table: the single source of truth for defaults.
  * `schema.ts` documents the types; code that takes options elsewhere (the refresher, the
  * ministry guard, …) is given these values by the composition root, so a default written in
- * code is only a fallback for tests and must equal the one here (test/config/defaults.test.ts).
+ * code is only a fallback for tests and must equal the one here (test/config/defaults.test.ts
+ * checks the refresher's and the ministry guard's).
  */
 import type { GatePolicy } from '../policy/types.js';
 import { must, type Check } from './checks.js';

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createRefresher, type BackoffEvent } from '../../src/cards/refresher.js';
 import { defaultOf } from '../../src/config/settings.js';
 import { HesGateError } from '../../src/errors.js';
+import { GuardedMinistry } from '../../src/ministry/guard.js';
 
 describe('code defaults equal configuration defaults', () => {
   it('refresher: the first back-off and its cap', async () => {
@@ -24,5 +25,14 @@ describe('code defaults equal configuration defaults', () => {
     for (let i = 0; i < 12; i++) await refresher.runOnce();
     expect(delays[0]).toBe(defaultOf('refresher.backoffInitialMs'));
     expect(Math.max(...delays)).toBe(defaultOf('refresher.backoffMaxMs'));
+  });
+
+  it('ministry guard: circuit, retries and the in-flight bound', () => {
+    const guard = new GuardedMinistry({} as ConstructorParameters<typeof GuardedMinistry>[0], { clock: () => 0 });
+    // The effective options (a private field: the guard exposes no getter, and this test only reads).
+    const o = (guard as unknown as { o: Record<string, unknown> }).o;
+    for (const key of ['consecutiveFailures', 'failureRate', 'minimumCalls', 'baseEjectionMs', 'maxEjectionMs', 'maxRetries', 'maxInFlight']) {
+      expect(o[key], key).toBe(defaultOf(`resilience.${key}`));
+    }
   });
 });
