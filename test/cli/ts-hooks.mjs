@@ -27,6 +27,8 @@ function transpile(file) {
   return outputText;
 }
 
+if (typeof registerHooks !== 'function') throw new Error(`test/cli runs hes-gate from its sources with module.registerHooks: Node >= 22.15 needed, this is ${process.version}`);
+
 registerHooks({
   resolve(specifier, context, nextResolve) {
     if (context.parentURL?.endsWith('.ts') && /^\.{1,2}\//.test(specifier) && specifier.endsWith('.js')) {
