@@ -32,8 +32,12 @@ export function startError(err: unknown, config: Config): unknown {
  */
 export async function serve(): Promise<void> {
   const loaded = loadConfig();
-  const [problem] = await startProblems(loaded.config, { createDataDir: true });
-  if (problem !== undefined) throw problem;
+  const [problem, ...more] = await startProblems(loaded.config, { createDataDir: true });
+  if (problem !== undefined) {
+    if (more.length === 0) throw problem;
+    const others = `${more.length} more problem${more.length === 1 ? '' : 's'} (${more.map((p) => p.code).join(', ')}): hes-gate config check lists them`;
+    throw new HesGateError(problem.code, `${problem.message}; ${others}`, { cause: problem, ...(problem.details === undefined ? {} : { details: problem.details }) });
+  }
   let gate: HesGate;
   try {
     // Loaded after the checks: a refusal is reported without loading the whole service.

@@ -65,6 +65,12 @@ describe('hes-gate serve: a start-up mistake is one coded line and exit 2', () =
       'HG_EXPOSED_WITHOUT_TOKEN',
       /server\.host is 0\.0\.0\.0, .* HES_GATE_API_TOKEN and HES_GATE_ADMIN_TOKEN are not set: .*HES_GATE_ALLOW_UNAUTHENTICATED=1/,
     ],
+    [
+      'a bare container (the live configuration on all interfaces, nothing set) names the first problem and counts the others',
+      () => ({ ...base('bare'), HES_GATE_CONFIG: 'live', HES_GATE_HOST: '0.0.0.0' }),
+      'HG_CREDENTIALS_MISSING',
+      /live environment needs credentials: .*; 1 more problem \(HG_EXPOSED_WITHOUT_TOKEN\): hes-gate config check lists them$/m,
+    ],
     ['an invalid value', () => ({ ...base('port'), HES_GATE_PORT: 'eighty' }), 'HG_CONFIG_INVALID', /server\.port \(env HES_GATE_PORT\) must be an integer/],
   ])('%s', async (_label, env, code, message) => {
     expect(oneCodedLine(await runCli(['serve'], { env: env() }), code)).toMatch(message);
