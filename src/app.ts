@@ -26,9 +26,9 @@ import { decisionRoutes } from './http/routes/decisions.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { startSimulator, type Simulator, SIMULATOR_USER, SIMULATOR_PASSWORD } from './simulator/index.js';
 import type { Clock, Decision } from './types.js';
-import { PACKAGE_ROOT } from './config/load.js';
+import { profilesDir } from './config/load.js';
 import { loadProfiles } from './devices/profiles.js';
-import { parseStationGates } from './devices/config.js';
+import { stationGates } from './devices/config.js';
 import { createStation, type Station } from './devices/station.js';
 import { deviceMetrics } from './ops/device-metrics.js';
 import { LiveFeed } from './ops/live-feed.js';
@@ -217,24 +217,12 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     });
 
     // Serial readers and gate controllers: gates that list devices become a station.
-    const deviceGates = config.gates.list.filter((g) => g.readers.length > 0 || g.controller !== null);
-    if (deviceGates.length > 0) {
-      const profiles = loadProfiles(resolve(PACKAGE_ROOT, config.devicesDir ?? 'devices'));
-      const stationGates = parseStationGates(
-        deviceGates.map((g) => ({
-          id: g.id,
-          group: g.group,
-          // A backstop only: the decision itself already answers within the gate's deadline.
-          deadlineMs: g.policy.deadlineMs + 25,
-          readers: g.readers,
-          ...(g.controller === null ? {} : { controller: g.controller }),
-        })),
-        profiles,
-        'gates.list',
-      );
+    const stationGateList = stationGates(config.gates.list);
+    if (stationGateList.length > 0) {
+      const profiles = loadProfiles(profilesDir(config));
       const unknownGate: Decision = { verdict: 'deny', reason: 'MINISTRY_UNAVAILABLE', source: 'none' };
       station = createStation({
-        gates: stationGates,
+        gates: stationGateList,
         profiles,
         clock,
         logger: logger.child({ component: 'devices' }),

@@ -8,6 +8,10 @@ import { Command } from 'commander';
 import { HesGateError } from '../errors.js';
 import { registerSelftestCommands } from './selftest.js';
 
+// Files hes-gate creates (card store, its WAL, selftest reports) hold personal data:
+// readable by the service user only, whatever umask the shell had.
+process.umask(0o077);
+
 function fail(err: unknown): never {
   if (err instanceof HesGateError) {
     process.stderr.write(`hes-gate: ${err.code}: ${err.message}\n`);
