@@ -7,6 +7,8 @@
 import { Command } from 'commander';
 import { HesGateError } from '../errors.js';
 import { registerSelftestCommands } from './selftest.js';
+import { registerStoreCommands } from './store.js';
+import { versionLine } from './version.js';
 
 function fail(err: unknown): never {
   if (err instanceof HesGateError) {
@@ -29,6 +31,7 @@ const program = new Command();
 program
   .name('hes-gate')
   .description('Fare-gate verification edge service for HES codes, HES QR codes and transit cards.')
+  .version(versionLine(), '-V, --version', 'print the version and the commit it was built from')
   .showHelpAfterError();
 
 program
@@ -83,5 +86,6 @@ cards
   .action((file: string, opts: { format?: string; batchSize?: string; json?: boolean }) => run(async () => (await import('./cards.js')).cardsImport(file, opts))());
 
 registerSelftestCommands(program);
+registerStoreCommands(program, run);
 
 program.parseAsync(process.argv).catch(fail);
