@@ -147,7 +147,11 @@ function inspect(db: Database.Database, file: string, opts: { refuseNewer: boole
     }
   }
   const rows: Record<string, number> = {};
-  for (const name of actual.keys()) rows[name] = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM "${name.replace(/"/g, '""')}"`).get()?.n ?? 0;
+  try {
+    for (const name of actual.keys()) rows[name] = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM "${name.replace(/"/g, '""')}"`).get()?.n ?? 0;
+  } catch (err) {
+    throw fileError(file, err);
+  }
   return { file, bytes: fs.statSync(file).size, schemaVersion: version, buildSchemaVersion: SCHEMA_VERSION, integrity: 'ok', rows };
 }
 
