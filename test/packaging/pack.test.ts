@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildInfo, versionLine } from '../../src/cli/version.js';
+import { buildInfo } from '../../src/build-info.js';
+import { versionLine } from '../../src/cli/version.js';
 
 const ROOT = resolve('.');
 const scratch: string[] = [];
