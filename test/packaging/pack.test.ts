@@ -59,6 +59,8 @@ describe('npm pack', () => {
       'dist/build-info.json',
       'packaging/hes-gate.service',
       'packaging/hes-gate.env.example',
+      'packaging/hes-gate-backup.service',
+      'packaging/hes-gate-backup.timer',
       ...compiled,
       ...readdirSync('config').map((f) => `config/${f}`),
       ...readdirSync('devices').map((f) => `devices/${f}`),
