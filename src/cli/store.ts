@@ -7,10 +7,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import type { StoreReport } from '../cards/backup.js';
+import type { StoreReport } from '../cards/store-check.js';
 
 /** Loaded on use: the other commands need not load SQLite. */
 const backup = (): Promise<typeof import('../cards/backup.js')> => import('../cards/backup.js');
+const checking = (): Promise<typeof import('../cards/store-check.js')> => import('../cards/store-check.js');
 
 export interface StoreCliOptions {
   dataDir?: string;
@@ -58,7 +59,7 @@ export async function storeRestore(file: string, opts: StoreCliOptions): Promise
 }
 
 export async function storeCheck(file: string | undefined, opts: StoreCliOptions): Promise<number> {
-  const { checkStore, storePath } = await backup();
+  const { checkStore, storePath } = await checking();
   const r = checkStore(file === undefined ? storePath(dataDirOf(opts)) : resolve(file));
   print(opts, r, `${r.file}: ${describe(r)}`);
   return r.schemaVersion > r.buildSchemaVersion ? 1 : 0;
