@@ -83,7 +83,7 @@ export async function backupStore(dataDir: string, to: string, clock: () => numb
     fsyncPath(path.dirname(dest));
     return { ...report, file: dest, source, durationMs: clock() - started };
   } catch (err) {
-    removeQuietly(partial, `${partial}-journal`);
+    removeQuietly(partial, `${partial}-journal`, `${partial}-wal`, `${partial}-shm`);
     throw fileError(dest, err);
   }
 }
