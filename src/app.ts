@@ -38,6 +38,8 @@ import { openCardStore, type CardStore } from './cards/store.js';
 import { createRefresher, type Refresher } from './status/refresher.js';
 import { cardRoutes } from './http/routes/cards.js';
 import { cardMetrics } from './ops/card-metrics.js';
+import { registerOpenApi } from './http/openapi.js';
+import { buildInfo } from './build-info.js';
 import type { GatePolicy } from './policy/types.js';
 import { Journal } from './journal/journal.js';
 import { journalRoutes } from './http/routes/journal.js';
@@ -272,6 +274,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
             name: `device ${d.id}`,
             check: () => ({ ok: d.state === 'open', detail: `${d.role} ${d.profile} on ${d.path}: ${d.state}${d.lastError ? ` (${d.lastError})` : ''}` }),
           }));
+    await registerOpenApi(app, { version: buildInfo().version });
     await app.register(opsRoutes, { registry: metrics.registry, readiness, informational, devices: () => station?.status() ?? [] });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken });
     await app.register(liveRoutes, { feed, token: config.server.adminToken });

@@ -54,6 +54,10 @@ export const ERRORS = {
   HG_STORE: { status: 500, description: 'The binding store (SQLite) failed.' },
   HG_JOURNAL: { status: 503, description: 'The decision journal is disabled (journal.enabled) or its file failed; decisions go on unrecorded.' },
   HG_IMPORT_FILE: { status: 400, description: 'An import file could not be read or its format is unknown.' },
+  HG_STORE_IN_USE: { status: 500, description: 'The card store is open in another process (a running station, an import): stop it before restoring.' },
+  HG_STORE_FOREIGN: { status: 500, description: 'The file is not a hes-gate card store: not an SQLite database, or without hes-gate\'s tables.' },
+  HG_STORE_CORRUPT: { status: 500, description: 'SQLite\'s integrity check found damage in the card store or backup file.' },
+  HG_STORE_NEWER: { status: 500, description: 'The store or backup has a newer schema version than this build knows: install the newer hes-gate first.' },
 
   // Serial devices
   HG_DEVICE: { status: 500, description: 'A serial device could not be opened or written.' },
