@@ -165,7 +165,15 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     refresher.on('rotation', (e) => logger.info({ codes: e.codes, calls: e.calls, failedCalls: e.failedCalls, durationMs: Math.round(e.durationMs) }, 'refresher rotation complete'));
     closers.push(() => refresher.stop());
 
-    metrics = createMetrics({ status, ministryHealth, clock, guard: ministry, gates: config.gates.list.map((g) => g.id) });
+    const build = buildInfo();
+    metrics = createMetrics({
+      status,
+      ministryHealth,
+      clock,
+      guard: ministry,
+      gates: config.gates.list.map((g) => g.id),
+      build: { version: build.version, commit: build.commit.slice(0, 12) + (build.dirty ? '-modified' : '') },
+    });
     // Counting a million rows takes tens of ms of synchronous SQLite: at most every 30 s, not per
     // probe or scrape. (Another process, `hes-gate cards import`, may change the count too.)
     const countBindings = (): number => {
@@ -274,7 +282,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
             name: `device ${d.id}`,
             check: () => ({ ok: d.state === 'open', detail: `${d.role} ${d.profile} on ${d.path}: ${d.state}${d.lastError ? ` (${d.lastError})` : ''}` }),
           }));
-    await registerOpenApi(app, { version: buildInfo().version });
+    await registerOpenApi(app, { version: build.version });
     await app.register(opsRoutes, { registry: metrics.registry, readiness, informational, devices: () => station?.status() ?? [] });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken });
     await app.register(liveRoutes, { feed, token: config.server.adminToken });
