@@ -28,9 +28,10 @@ export function logLine(logs: LogCapture, match: (line: LogLine) => boolean, tim
   });
 }
 
-/** The next `n` log lines matching `match`, counting from now (lines already written do not count). */
-export function nextLogLines(logs: LogCapture, match: (line: LogLine) => boolean, n: number, timeoutMs = 5000): Promise<LogLine[]> {
-  const found: LogLine[] = [];
+/** The first `n` log lines matching `match`, those already written included. */
+export function logLines(logs: LogCapture, match: (line: LogLine) => boolean, n: number, timeoutMs = 5000): Promise<LogLine[]> {
+  const found = logs.lines.filter(match);
+  if (found.length >= n) return Promise.resolve(found.slice(0, n));
   return new Promise((resolve, reject) => {
     const listener = (line: LogLine) => {
       if (!match(line)) return;
