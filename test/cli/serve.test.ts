@@ -1,17 +1,25 @@
 /**
- * The real `hes-gate` process, as an operator runs it (built by `npm test`'s tsc step).
+ * The real `hes-gate` process, as an operator runs it: the built CLI in dist/, which the `unit`
+ * project's global setup (test/setup/build-dist.ts) brings up to date with src/ before any test.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { staleSources } from '../setup/build-dist.js';
 
 const MAIN = resolve('dist/src/cli/main.js');
 
-describe.skipIf(!existsSync(MAIN))('hes-gate serve', () => {
+describe('hes-gate serve', () => {
+  beforeAll(() => {
+    // Never test a stale build: fail loudly if the global setup did not run or did not build.
+    const stale = staleSources();
+    if (stale.length > 0) throw new Error(`dist/ is older than src/ (${stale.length} files, e.g. ${stale[0]}): run \`npm run build\``);
+  });
+
   it('serves decisions, then on SIGTERM answers what is in flight and exits 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hes-gate-serve-'));
     const child = spawn(process.execPath, [MAIN, 'serve'], {
