@@ -17,10 +17,12 @@ import { startTestGate } from '../http/helpers.js';
 const DEADLINE_MS = 100;
 const TOLERANCE_MS = 5;
 /**
- * Lateness allowed at the client: the server's tolerance, loopback HTTP both ways, and the twelve
- * answers of a round arriving together and read one after another by one client process.
+ * Lateness allowed at the client: loopback HTTP both ways, the twelve answers of a round read one
+ * after another, and the event loop this test shares between client, gate and simulator (whose
+ * failing calls are torn down while a round's answers are on their way). Still far below the
+ * ministry's own delays here (250–300 ms), so a reply held back for the ministry would fail.
  */
-const CLIENT_TOLERANCE_MS = 40;
+const CLIENT_TOLERANCE_MS = 60;
 const ROUNDS = 15;
 const PER_ROUND = 12;
 
