@@ -21,8 +21,6 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...TIMING],
-          // `hes-gate serve` tests run the built CLI: build it first when src/ is newer than dist/.
-          globalSetup: ['test/setup/build-dist.ts'],
           sequence: { groupOrder: 0 },
         },
       },

@@ -26,18 +26,21 @@ import { decisionRoutes } from './http/routes/decisions.js';
 import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { startSimulator, type Simulator, SIMULATOR_USER, SIMULATOR_PASSWORD } from './simulator/index.js';
 import type { Clock, Decision } from './types.js';
-import { PACKAGE_ROOT } from './config/load.js';
+import { profilesDir } from './config/load.js';
 import { loadProfiles } from './devices/profiles.js';
-import { parseStationGates } from './devices/config.js';
+import { stationGates } from './devices/config.js';
 import { createStation, type Station } from './devices/station.js';
 import { deviceMetrics } from './ops/device-metrics.js';
-import { LiveFeed, liveStatusFrom } from './ops/live-feed.js';
+import { LiveFeed } from './ops/live-feed.js';
+import { liveStatusFrom } from './ops/live-status.js';
 import { liveRoutes } from './http/routes/live.js';
 import { openCardStore, type CardStore } from './cards/store.js';
-import { createRefresher, type Refresher } from './cards/refresher.js';
+import { createRefresher, type Refresher } from './status/refresher.js';
 import { cardRoutes } from './http/routes/cards.js';
 import { cardMetrics } from './ops/card-metrics.js';
 import type { GatePolicy } from './policy/types.js';
+import { Journal } from './journal/journal.js';
+import { journalRoutes } from './http/routes/journal.js';
 
 export interface StartOptions {
   clock?: Clock;
@@ -67,13 +70,15 @@ export interface HesGate {
   refresher: Refresher;
   /** The operators' live feed behind GET /live. */
   live: LiveFeed;
+  /** The decision journal (null when journal.enabled is false). */
+  journal: Journal | null;
   close(): Promise<void>;
 }
 
 export async function startHesGate(loaded: LoadedConfig, options: StartOptions = {}): Promise<HesGate> {
   const { config } = loaded;
   const clock = options.clock ?? Date.now;
-  const logger = options.logger ?? createLogger(config.log.level);
+  const logger = options.logger ?? createLogger(config.log.level, undefined, config.stationId);
   const closers: Array<() => Promise<void> | void> = [];
   const close = async (): Promise<void> => {
     for (const fn of closers.reverse()) {
@@ -149,7 +154,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const refresher = createRefresher({
       store: cards,
       ministry: usePlus ? { checkHesCodes: (codes) => ministry.checkHesCodesPlus(codes) } : ministry,
-      sink: { ingest: (code, result, at) => status.ingest(code, result, at, true) },
+      sink: status,
       clock,
       budgetCallsPerSecond: config.refresher.callsPerSecond,
       backoff: { initialMs: config.refresher.backoffInitialMs, maxMs: config.refresher.backoffMaxMs },
@@ -158,7 +163,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     refresher.on('rotation', (e) => logger.info({ codes: e.codes, calls: e.calls, failedCalls: e.failedCalls, durationMs: Math.round(e.durationMs) }, 'refresher rotation complete'));
     closers.push(() => refresher.stop());
 
-    metrics = createMetrics({ status, ministryHealth, clock, guard: ministry });
+    metrics = createMetrics({ status, ministryHealth, clock, guard: ministry, gates: config.gates.list.map((g) => g.id) });
     // Counting a million rows takes tens of ms of synchronous SQLite: at most every 30 s, not per
     // probe or scrape. (Another process, `hes-gate cards import`, may change the count too.)
     const countBindings = (): number => {
@@ -172,6 +177,22 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const defaults = config.gates.defaults;
     const gates = (id: string): { group: string; policy: GatePolicy } | undefined =>
       gatesById.get(id) ?? (config.gates.requireKnown ? undefined : { group: id, policy: defaults });
+
+    // The decision journal: every decision, batched to its own worker thread and SQLite file.
+    let journal: Journal | null = null;
+    if (config.journal.enabled) {
+      const j = new Journal({
+        file: resolve(config.dataDir, 'journal.db'),
+        clock,
+        retentionMs: config.journal.retentionDays * 86_400_000,
+        maxBytes: config.journal.maxBytes,
+        flushIntervalMs: config.journal.flushIntervalMs,
+        onError: (err) => logger.error({ err }, 'decision journal failed: decisions go on unrecorded'),
+      });
+      journal = j;
+      closers.push(() => j.close());
+      await j.ready;
+    }
 
     const m = metrics;
     let station: Station | null = null;
@@ -191,28 +212,17 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       onDecision: (e) => {
         m.decision(e);
         feed.decision(e);
+        journal?.record(e);
       },
     });
 
     // Serial readers and gate controllers: gates that list devices become a station.
-    const deviceGates = config.gates.list.filter((g) => g.readers.length > 0 || g.controller !== null);
-    if (deviceGates.length > 0) {
-      const profiles = loadProfiles(resolve(PACKAGE_ROOT, config.devicesDir ?? 'devices'));
-      const stationGates = parseStationGates(
-        deviceGates.map((g) => ({
-          id: g.id,
-          group: g.group,
-          // A backstop only: the decision itself already answers within the gate's deadline.
-          deadlineMs: g.policy.deadlineMs + 25,
-          readers: g.readers,
-          ...(g.controller === null ? {} : { controller: g.controller }),
-        })),
-        profiles,
-        'gates.list',
-      );
+    const stationGateList = stationGates(config.gates.list);
+    if (stationGateList.length > 0) {
+      const profiles = loadProfiles(profilesDir(config));
       const unknownGate: Decision = { verdict: 'deny', reason: 'MINISTRY_UNAVAILABLE', source: 'none' };
       station = createStation({
-        gates: stationGates,
+        gates: stationGateList,
         profiles,
         clock,
         logger: logger.child({ component: 'devices' }),
@@ -265,6 +275,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     await app.register(opsRoutes, { registry: metrics.registry, readiness, informational, devices: () => station?.status() ?? [] });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken });
     await app.register(liveRoutes, { feed, token: config.server.adminToken });
+    await app.register(journalRoutes, { journal, adminToken: config.server.adminToken, clock, station: config.stationId });
     await app.register(cardRoutes, {
       store: cards,
       adminToken: config.server.adminToken?.reveal(),
@@ -286,7 +297,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       await app.ready();
     }
 
-    return { config, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live: feed, close };
+    return { config, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live: feed, journal, close };
   } catch (err) {
     await close();
     throw err;

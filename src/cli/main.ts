@@ -8,6 +8,10 @@ import { Command } from 'commander';
 import { HesGateError } from '../errors.js';
 import { registerSelftestCommands } from './selftest.js';
 
+// Files hes-gate creates (card store, its WAL, selftest reports) hold personal data:
+// readable by the service user only, whatever umask the shell had.
+process.umask(0o077);
+
 function fail(err: unknown): never {
   if (err instanceof HesGateError) {
     process.stderr.write(`hes-gate: ${err.code}: ${err.message}\n`);
@@ -81,6 +85,16 @@ cards
   .option('--batch-size <rows>', 'rows per transaction', '5000')
   .option('--json', 'print the report as JSON')
   .action((file: string, opts: { format?: string; batchSize?: string; json?: boolean }) => run(async () => (await import('./cards.js')).cardsImport(file, opts))());
+
+const journal = program.command('journal').description('the decision journal (no codes, card ids or QR contents)');
+journal
+  .command('export')
+  .description('print the decisions of a time range, oldest first')
+  .requiredOption('--from <time>', 'ISO 8601 time (or ms since the epoch), inclusive')
+  .requiredOption('--to <time>', 'ISO 8601 time (or ms since the epoch), exclusive')
+  .option('--gate <id>', 'one gate only')
+  .option('--format <format>', 'ndjson or csv', 'ndjson')
+  .action((opts: { from: string; to: string; gate?: string; format?: string }) => run(async () => (await import('./journal.js')).journalExport(opts))());
 
 registerSelftestCommands(program);
 

@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startTestGate } from '../http/helpers.js';
-import { logLines } from './helpers.js';
+import { logLines, type LogLine } from './helpers.js';
+
+/** A log line's time in epoch ms (pino writes ISO times with millisecond precision). */
+const at = (line: LogLine): number => (typeof line.time === 'number' ? line.time : Date.parse(String(line.time)));
 
 describe('reconnecting a serial port', () => {
   it('waits longer after each failed attempt to open a missing reader', async () => {
@@ -22,7 +25,7 @@ describe('reconnecting a serial port', () => {
       // Attempt 1 failed during start; then a retry after 250 ms, and the next after 500 ms.
       const attempts = await logLines(t.logs, (l) => l.msg === 'device port unavailable; retrying' && l.device === 'N1/card', 3);
       expect(attempts.map((l) => l.attempt)).toEqual([1, 2, 3]);
-      const gaps = attempts.slice(1).map((l, i) => Number(l.time) - Number(attempts[i]!.time));
+      const gaps = attempts.slice(1).map((l, i) => at(l) - at(attempts[i]!));
       // Log times are whole milliseconds: allow 1 ms of rounding below each delay.
       expect(gaps[0]).toBeGreaterThanOrEqual(250 - 1);
       expect(gaps[1]).toBeGreaterThanOrEqual(500 - 1);
