@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { HesGateError } from '../../src/errors.js';
+import type { FastifyInstance } from 'fastify';
+import { createHttpApp } from '../../src/http/app.js';
+import { createLogger } from '../../src/ops/logger.js';
 import { openCardStore, type CardStore } from '../../src/cards/store.js';
 import { cardRoutes, type CardChangeEvent } from '../../src/http/routes/cards.js';
 import { tokenMatches } from '../../src/http/auth.js';
@@ -35,12 +36,8 @@ afterEach(async () => {
 async function build(options: { adminToken?: string } = { adminToken: TOKEN }): Promise<{ app: FastifyInstance; store: CardStore; changes: CardChangeEvent[] }> {
   const store = openCardStore({ dataDir: tempDir(), clock: () => Date.parse('2021-03-01T08:00:00Z') });
   const changes: CardChangeEvent[] = [];
-  const app = Fastify();
-  // The equivalent of the service's error handler: coded errors as {"error":{"code","message"}}.
-  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-    if (err instanceof HesGateError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
-    return reply.code(err.statusCode ?? 500).send({ error: { code: 'OTHER', message: err.message } });
-  });
+  // The service's own HTTP app (its error handler, body limit and content types), with the card routes.
+  const app = createHttpApp({ bodyLimitBytes: 8192, logger: createLogger('silent') });
   await app.register(cardRoutes, { store, adminToken: options.adminToken, onChange: (e) => changes.push(e) });
   await app.ready();
   apps.push(app);

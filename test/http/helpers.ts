@@ -14,7 +14,9 @@ export class LogCapture extends Writable {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (line.length === 0) continue;
       this.raw.push(line);
-      this.lines.push(JSON.parse(line) as Record<string, unknown>);
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      this.lines.push(parsed);
+      this.emit('line', parsed);
     }
     cb();
   }
