@@ -111,6 +111,13 @@ const LEAVES: Record<string, [unknown, Check]> = {
   'refresher.callsPerSecond': [1, num(0.001, 100)],
   'refresher.backoffInitialMs': [2000, int(10, 3_600_000)],
   'refresher.backoffMaxMs': [300_000, int(10, 86_400_000)],
+  'limits.requestTimeoutMs': [10_000, int(100, 3_600_000)],
+  'limits.headersTimeoutMs': [5_000, int(100, 3_600_000)],
+  'limits.idleTimeoutMs': [60_000, int(100, 3_600_000)],
+  'limits.maxConnections': [1024, int(1, 1_000_000)],
+  'limits.maxHeaderBytes': [8192, int(1024, 1024 * 1024)],
+  'limits.maxEventLoopDelayMs': [15, int(1, 10_000)],
+  'limits.maxDecisionsInFlight': [256, int(1, 1_000_000)],
   dataDir: ['./data', str],
   devicesDir: [null, nullableStr],
   'log.level': ['info', oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')],
@@ -351,6 +358,9 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   setPath(out, 'gates.list', list);
 
   const config = out as unknown as Config;
+  if (config.limits.headersTimeoutMs > config.limits.requestTimeoutMs) {
+    throw invalid('limits.headersTimeoutMs', `at most limits.requestTimeoutMs (${config.limits.requestTimeoutMs})`, config.limits.headersTimeoutMs, sources.get('limits.headersTimeoutMs') ?? 'default');
+  }
   if (config.ministry.baseUrl !== null && config.environment === 'simulator') {
     // A real address with the simulator label would mislead operators reading logs and /readyz.
     config.environment = /\/test\//.test(config.ministry.baseUrl) ? 'test' : 'live';

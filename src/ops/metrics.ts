@@ -180,3 +180,50 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
   };
 }
+
+/** What overload metrics read (narrow: the event-loop monitor and admission control). */
+export interface OverloadSources {
+  eventLoop: { window(): { p99Ms: number; maxMs: number } };
+  admission: { readonly inFlight: number; readonly counters: { admitted: number; shedEventLoop: number; shedInFlight: number } };
+}
+
+/**
+ * Event-loop delay and decision shedding, read at scrape time. The shed share an alert wants is
+ * `sum(rate(hes_gate_decision_admission_total{outcome!="admitted"}[5m])) / sum(rate(hes_gate_decision_admission_total[5m]))`.
+ */
+export function overloadMetrics(metrics: Metrics, sources: OverloadSources): void {
+  const registry = metrics.registry;
+  const { eventLoop, admission } = sources;
+  new Gauge({
+    name: 'hes_gate_event_loop_delay_seconds',
+    help: 'How late the event loop ran (perf_hooks.monitorEventLoopDelay) over the last 10 s window, by statistic (p99, max).',
+    labelNames: ['stat'] as const,
+    registers: [registry],
+    collect() {
+      const w = eventLoop.window();
+      this.labels('p99').set(w.p99Ms / 1000);
+      this.labels('max').set(w.maxMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'hes_gate_decisions_in_flight',
+    help: 'HTTP decisions admitted and waiting for a status.',
+    registers: [registry],
+    collect() {
+      this.set(admission.inFlight);
+    },
+  });
+  new Counter({
+    name: 'hes_gate_decision_admission_total',
+    help: 'HTTP decision requests by admission outcome: admitted, shed_event_loop (loop lagging), shed_in_flight (too many waiting); shed ones got 503 HG_OVERLOADED.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      const c = admission.counters;
+      this.reset();
+      this.labels('admitted').inc(c.admitted);
+      this.labels('shed_event_loop').inc(c.shedEventLoop);
+      this.labels('shed_in_flight').inc(c.shedInFlight);
+    },
+  });
+}
