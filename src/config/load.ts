@@ -116,7 +116,7 @@ const LEAVES: Record<string, [unknown, Check]> = {
   'limits.idleTimeoutMs': [60_000, int(100, 3_600_000)],
   'limits.maxConnections': [1024, int(1, 1_000_000)],
   'limits.maxHeaderBytes': [8192, int(1024, 1024 * 1024)],
-  'limits.maxEventLoopDelayMs': [15, int(1, 10_000)],
+  'limits.maxEventLoopDelayMs': [50, int(1, 10_000)],
   'limits.maxDecisionsInFlight': [256, int(1, 1_000_000)],
   dataDir: ['./data', str],
   devicesDir: [null, nullableStr],

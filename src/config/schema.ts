@@ -112,7 +112,7 @@ export interface Config {
     maxConnections: number;
     /** Largest request line plus headers, bytes (431 beyond). @default 8192 */
     maxHeaderBytes: number;
-    /** Decisions are shed (503 HG_OVERLOADED) while the event loop lags more than this, ms. @default 15 */
+    /** Decisions are shed (503 HG_OVERLOADED) while the event loop lags more than this, ms. @default 50 */
     maxEventLoopDelayMs: number;
     /** Decisions are shed while this many are already waiting for a status. @default 256 */
     maxDecisionsInFlight: number;

@@ -32,10 +32,14 @@ export async function startTestGate(
   // A station-sized cache preallocates ~24 MB per gate (lru-cache sizes its arrays by `max`);
   // tests start dozens of gates, and that garbage would show up as GC pauses in timed tests.
   const cache = { maxEntries: 10_000, ...((overrides.cache as Record<string, unknown> | undefined) ?? {}) };
+  // These gates test behaviour, not overload, on a machine shared with other test processes whose
+  // scheduling makes the event loop late by tens of ms at times: shedding is tested on its own
+  // (test/hardening/overload*.test.ts) with bounds set there.
+  const limits = { maxEventLoopDelayMs: 1000, ...((overrides.limits as Record<string, unknown> | undefined) ?? {}) };
   const loaded = loadConfig({
     noFile: true,
     env: { HES_GATE_PORT: '0', HES_GATE_DATA_DIR: dataDir, ...env },
-    overrides: { ...overrides, cache },
+    overrides: { ...overrides, cache, limits },
   });
   const logs = new LogCapture();
   const gate = await startHesGate(loaded, { logger: createLogger('info', logs) });
