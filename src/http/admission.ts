@@ -5,7 +5,7 @@
  * subtraction and a comparison:
  *
  *   event loop lag (probe, see ops/event-loop.ts) > maxEventLoopDelayMs ─┐
- *   decisions waiting for a status ≥ maxInFlight ──────────────────────────┴─> shed
+ *   decisions admitted and not yet answered ≥ maxInFlight ─────────────────┴─> shed
  *
  * A lagging loop fires every deadline timer late, so admitting more work then only makes every
  * answer in flight later; shedding lets the loop catch up. Counts are kept here and read by
@@ -37,7 +37,7 @@ export class Admission {
     return this.inFlightNow;
   }
 
-  /** Admit one decision, or say why it is shed. */
+  /** Admit one decision (counted in flight until `leave`), or say why it is shed. */
   admit(): ShedReason | null {
     if (this.inFlightNow >= this.o.maxInFlight) {
       this.counters.shedInFlight += 1;
@@ -48,16 +48,12 @@ export class Admission {
       return 'event-loop';
     }
     this.counters.admitted += 1;
+    this.inFlightNow += 1;
     return null;
   }
 
-  /** Count a decision in flight while it waits (parsing before it is synchronous and short). */
-  async track<T>(decision: Promise<T>): Promise<T> {
-    this.inFlightNow += 1;
-    try {
-      return await decision;
-    } finally {
-      this.inFlightNow -= 1;
-    }
-  }
+  /** An admitted decision was answered (or its client went away). Bound: usable as a listener. */
+  readonly leave = (): void => {
+    this.inFlightNow -= 1;
+  };
 }

@@ -67,8 +67,11 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRoutesO
   // Before the body is read or parsed: a shed request costs as little as it can.
   const admit = admission === undefined ? undefined : (_req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
     const shed = admission.admit();
-    if (shed === null) done();
-    else void reply.code(503).header('retry-after', '1').send(errorBody('HG_OVERLOADED', SHED_MESSAGE[shed]));
+    if (shed === null) {
+      // Counted from admission, not from the handler: a burst is admitted before any body is parsed.
+      reply.raw.on('close', admission.leave);
+      done();
+    } else void reply.code(503).header('retry-after', '1').send(errorBody('HG_OVERLOADED', SHED_MESSAGE[shed]));
   };
   const onRequest = [guard, admit].filter((h) => h !== undefined);
   app.post<{ Body: DecisionBody }>(
@@ -92,8 +95,7 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRoutesO
       }
       // The request's arrival time: parsing and validation count against the deadline.
       const startedAt = req.arrivedAt;
-      const deciding = opts.decisions.decide({ kind, value, gate: body.gate, at: opts.clock() }, startedAt);
-      const result = await (admission === undefined ? deciding : admission.track(deciding));
+      const result = await opts.decisions.decide({ kind, value, gate: body.gate, at: opts.clock() }, startedAt);
       if (result === undefined) {
         throw new HesGateError('HG_GATE_UNKNOWN', 'the gate is not configured, and gates.requireKnown refuses unknown gates');
       }
