@@ -80,9 +80,14 @@ export class EventLoopMonitor {
     return overdue > this.probeLag ? overdue : this.probeLag;
   }
 
-  /** The last completed window (the one in progress until the first completes). */
+  /**
+   * The last completed window's percentiles (the current window's until one completes); the max
+   * covers the current window too, so a stall shows at once and for at least one whole window.
+   */
   window(): EventLoopWindow {
-    return this.last ?? this.current();
+    const current = this.current();
+    if (this.last === undefined) return current;
+    return { ...this.last, maxMs: Math.max(this.last.maxMs, current.maxMs), worstMs: current.worstMs };
   }
 
   private current(): EventLoopWindow {

@@ -207,7 +207,7 @@ export function overloadMetrics(metrics: Metrics, sources: OverloadSources): voi
   });
   new Gauge({
     name: 'hes_gate_decisions_in_flight',
-    help: 'HTTP decisions admitted and waiting for a status.',
+    help: 'HTTP decision requests admitted and not yet answered.',
     registers: [registry],
     collect() {
       this.set(admission.inFlight);
