@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import type { LoadedConfig } from './config/load.js';
 import { createLogger, type Logger } from './ops/logger.js';
-import { createMetrics, overloadMetrics, type Metrics } from './ops/metrics.js';
+import { controllerMetrics, createMetrics, overloadMetrics, type Metrics } from './ops/metrics.js';
 import { EventLoopMonitor } from './ops/event-loop.js';
 import { Admission } from './http/admission.js';
 import { MinistryHealth } from './ops/ministry-health.js';
@@ -221,6 +221,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
         decide: async (credential) => (await decisions.decide(credential)) ?? unknownGate,
       });
       deviceMetrics(metrics, station);
+      controllerMetrics(metrics, station);
       station.on('tap', (e) => feed.tap(e));
       const st = station;
       closers.push(() => st.stop());
@@ -268,7 +269,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
         ? []
         : station.status().map((d) => ({
             name: `device ${d.id}`,
-            check: () => ({ ok: d.state === 'open', detail: `${d.role} ${d.profile} on ${d.path}: ${d.state}${d.lastError ? ` (${d.lastError})` : ''}` }),
+            check: () => ({ ok: d.state === 'open', detail: `${d.role} ${d.profile} on ${d.path}: ${d.state}${d.state === 'failing' ? ` (${d.commandFailures} commands failed in a row: ${d.lastCommandError})` : d.lastError ? ` (${d.lastError})` : ''}` }),
           }));
     await app.register(opsRoutes, { registry: metrics.registry, readiness, informational, devices: () => station?.status() ?? [], deviceTokens: [config.server.adminToken, config.server.apiToken] });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken, admission });

@@ -227,3 +227,25 @@ export function overloadMetrics(metrics: Metrics, sources: OverloadSources): voi
     },
   });
 }
+
+/** What controller metrics read: the station's device status (narrow). */
+export interface ControllerStatusSource {
+  status(): ReadonlyArray<{ id: string; role: string; state: string; commandFailures?: number }>;
+}
+
+/**
+ * Gate controllers whose commands fail or time out (a relay board that stopped answering, a
+ * port that is gone): 1 until a command succeeds again. Alert on `hes_gate_device_command_failing == 1`.
+ */
+export function controllerMetrics(metrics: Metrics, station: ControllerStatusSource): void {
+  new Gauge({
+    name: 'hes_gate_device_command_failing',
+    help: 'Gate controller whose last command failed or timed out: 1 until a command succeeds again, 0 otherwise.',
+    labelNames: ['device'] as const,
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const d of station.status()) if (d.role === 'controller') this.labels(d.id).set((d.commandFailures ?? 0) > 0 ? 1 : 0);
+    },
+  });
+}
