@@ -5,7 +5,7 @@
  *
  *   monitorEventLoopDelay (libuv timer, native histogram) ──every windowMs──> last window's
  *        p50 / p99 / max ─> metrics, /readyz
- *   probe timer (every probeMs) ─> lagMs(): how late the loop is *now* ─> admission control
+ *   probe timer (every probeMs) ─> lagMs(): how late the loop runs *now* ─> admission control
  *
  * The native histogram only learns of a stall once it is over; the probe also sees one in
  * progress: when a request is handled after the probe was due, the loop is at least that late.
@@ -46,6 +46,7 @@ export class EventLoopMonitor {
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
   private probeDue = 0;
   private probeLag = 0;
+  private previousProbeLag = 0;
   /** Largest probe lateness in the current window: the native histogram skips the first interval after a reset. */
   private probeMax = 0;
 
@@ -73,11 +74,16 @@ export class EventLoopMonitor {
     this.probeTimer = undefined;
   }
 
-  /** How late the loop is now, ms: the last probe's lateness, or an overdue probe's. Cheap: per request. */
+  /**
+   * How late the loop runs now, ms: an overdue probe's lateness (a stall in progress), else the
+   * lesser of the last two probes' — lateness that lasted, not one descheduling blip, whose
+   * backlog of cache hits is still answered in time. Cheap: read per request.
+   */
   lagMs(): number {
     if (this.probeTimer === undefined) return 0;
     const overdue = this.now() - this.probeDue;
-    return overdue > this.probeLag ? overdue : this.probeLag;
+    const lasting = this.probeLag < this.previousProbeLag ? this.probeLag : this.previousProbeLag;
+    return overdue > lasting ? overdue : lasting;
   }
 
   /**
@@ -109,6 +115,7 @@ export class EventLoopMonitor {
     this.probeDue = this.now() + this.probeMs;
     this.probeTimer = setTimeout(() => {
       const lag = this.now() - this.probeDue;
+      this.previousProbeLag = this.probeLag;
       this.probeLag = lag > 0 ? lag : 0;
       if (this.probeLag > this.probeMax) this.probeMax = this.probeLag;
       this.scheduleProbe();
