@@ -230,7 +230,12 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const eventLoop = new EventLoopMonitor();
     eventLoop.start();
     closers.push(() => eventLoop.stop());
-    const admission = new Admission({ lagMs: () => eventLoop.lagMs(), maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, maxInFlight: config.limits.maxDecisionsInFlight });
+    const admission = new Admission({
+      lagMs: () => eventLoop.lagMs(),
+      waiting: () => status.inflightCount,
+      maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs,
+      maxInFlight: config.limits.maxDecisionsInFlight,
+    });
     overloadMetrics(metrics, { eventLoop, admission });
     const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
     closers.push(async () => {

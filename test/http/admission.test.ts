@@ -20,4 +20,12 @@ describe('admission control', () => {
     expect(a.admit()).toBeNull();
     expect(a.counters).toEqual({ admitted: 1, shedEventLoop: 1, shedInFlight: 0 });
   });
+
+  it('does not shed on lag while nothing waits for the ministry: cache hits wait on no timer', () => {
+    let waiting = 0;
+    const a = new Admission({ lagMs: () => 80, waiting: () => waiting, maxEventLoopDelayMs: 50, maxInFlight: 100 });
+    expect(a.admit()).toBeNull();
+    waiting = 3;
+    expect(a.admit()).toBe('event-loop');
+  });
 });
