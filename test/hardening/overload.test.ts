@@ -3,6 +3,7 @@
  * enough that every admitted decision waits for it. The service and the load run in processes
  * of their own; measured client-side, no answer may come later than the deadline plus a bound —
  * a shed request is answered at once with a coded 503 the validator can act on, instead of late.
+ * It loads both cores: package.json runs it on its own, after the timed resilience tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
