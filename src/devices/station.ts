@@ -46,6 +46,8 @@ const FALLBACK: Decision = { verdict: 'deny', reason: 'MINISTRY_UNAVAILABLE', so
 interface Device {
   status: DeviceStatus;
   link: DeviceLink;
+  /** Controllers: set from a failed command until one succeeds (see ControllerDevice). */
+  failing?: { since: number; count: number } | undefined;
 }
 interface ReaderDevice extends Device {
   config: ReaderConfig;
@@ -120,7 +122,7 @@ export class Station extends EventEmitter<StationEvents> {
   status(): DeviceStatus[] {
     return this.devices().map((d) => {
       const out: DeviceStatus = { ...d.status, ...d.link.status(), gates: [...d.status.gates], dropped: { ...d.status.dropped } };
-      const failing = (d as Partial<ControllerDevice>).failing;
+      const failing = d.failing;
       if (d.status.role === 'controller') out.commandFailures = failing?.count ?? 0;
       // An open port whose commands fail is no better than a closed one: say so in its state.
       if (failing !== undefined && out.state === 'open') {
@@ -143,7 +145,7 @@ export class Station extends EventEmitter<StationEvents> {
     const { link, status } = device;
     link.on('state', (s) => {
       // A reopened port does not make a failing controller answer: it stays failing until a command succeeds.
-      const state = s.state === 'open' && (device as Partial<ControllerDevice>).failing !== undefined ? 'failing' : s.state;
+      const state = s.state === 'open' && device.failing !== undefined ? 'failing' : s.state;
       const event: DeviceEvent = { id: status.id, role: status.role, path: status.path, state };
       if (s.state !== 'open' && s.lastError !== undefined) event.error = s.lastError;
       if (s.state === 'reconnecting') this.log?.warn({ device: status.id, path: status.path, error: s.lastError, attempt: s.failedAttempts }, 'device port unavailable; retrying');
