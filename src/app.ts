@@ -12,7 +12,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import type { LoadedConfig } from './config/load.js';
 import { createLogger, type Logger } from './ops/logger.js';
-import { createMetrics, type Metrics } from './ops/metrics.js';
+import { controllerMetrics, createMetrics, overloadMetrics, type Metrics } from './ops/metrics.js';
+import { EventLoopMonitor } from './ops/event-loop.js';
+import { Admission } from './http/admission.js';
 import { MinistryHealth } from './ops/ministry-health.js';
 import { createMinistryClient } from './ministry/client.js';
 import { ministryClientOptions } from './ministry/from-config.js';
@@ -23,7 +25,7 @@ import { DecisionService } from './decisions/decision-service.js';
 import { RepeatTaps } from './decisions/repeat-taps.js';
 import { createHttpApp } from './http/app.js';
 import { decisionRoutes } from './http/routes/decisions.js';
-import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
+import { eventLoopCheck, opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
 import { startSimulator, type Simulator, SIMULATOR_USER, SIMULATOR_PASSWORD } from './simulator/index.js';
 import type { Clock, Decision } from './types.js';
 import { profilesDir } from './config/load.js';
@@ -239,12 +241,23 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
         decide: async (credential) => (await decisions.decide(credential)) ?? unknownGate,
       });
       deviceMetrics(metrics, station);
+      controllerMetrics(metrics, station);
       station.on('tap', (e) => feed.tap(e));
       const st = station;
       closers.push(() => st.stop());
     }
 
-    const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger });
+    const eventLoop = new EventLoopMonitor();
+    eventLoop.start();
+    closers.push(() => eventLoop.stop());
+    const admission = new Admission({
+      lagMs: () => eventLoop.lagMs(),
+      waiting: () => status.inflightCount,
+      maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs,
+      maxInFlight: config.limits.maxDecisionsInFlight,
+    });
+    overloadMetrics(metrics, { eventLoop, admission });
+    const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
     closers.push(async () => {
       // Keep-alive clients hold connections open after their last answer; close each one as it
       // goes idle, so shutdown waits for requests in flight and not for clients' idle sockets.
@@ -259,6 +272,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const readiness = (): ReadinessCheck[] => [
       { name: 'config', check: () => ({ ok: true, detail: `${config.environment} environment` }) },
       { name: 'store', check: () => ({ ok: true, detail: `${countBindings()} card bindings` }) },
+      { name: 'event loop', check: () => eventLoopCheck(eventLoop.window(), config.limits.maxEventLoopDelayMs) },
       {
         name: 'ministry',
         check: () => {
@@ -280,11 +294,11 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
         ? []
         : station.status().map((d) => ({
             name: `device ${d.id}`,
-            check: () => ({ ok: d.state === 'open', detail: `${d.role} ${d.profile} on ${d.path}: ${d.state}${d.lastError ? ` (${d.lastError})` : ''}` }),
+            check: () => ({ ok: d.state === 'open', detail: `${d.role} ${d.profile} on ${d.path}: ${d.state}${d.state === 'failing' ? ` (${d.commandFailures} commands failed in a row: ${d.lastCommandError})` : d.lastError ? ` (${d.lastError})` : ''}` }),
           }));
     await registerOpenApi(app, { version: build.version });
-    await app.register(opsRoutes, { registry: metrics.registry, readiness, informational, devices: () => station?.status() ?? [] });
-    await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken });
+    await app.register(opsRoutes, { registry: metrics.registry, readiness, informational, devices: () => station?.status() ?? [], deviceTokens: [config.server.adminToken, config.server.apiToken] });
+    await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken, admission });
     await app.register(liveRoutes, { feed, token: config.server.adminToken });
     await app.register(journalRoutes, { journal, adminToken: config.server.adminToken, clock, station: config.stationId });
     await app.register(cardRoutes, {

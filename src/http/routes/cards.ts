@@ -66,7 +66,7 @@ function putBody(body: unknown): { hesCode: string; profile: string | undefined 
   const o = body as Record<string, unknown>;
   for (const key of Object.keys(o)) {
     if (key !== 'hesCode' && key !== 'profile') {
-      throw new HesGateError('HG_BAD_REQUEST', `unexpected field "${key.slice(0, 32)}": expected {"hesCode": string, "profile"?: string}`);
+      throw new HesGateError('HG_BAD_REQUEST', 'unexpected field (not named: it is the sender\'s text); expected {"hesCode": string, "profile"?: string}');
     }
   }
   if (typeof o['hesCode'] !== 'string') throw new HesGateError('HG_BAD_REQUEST', '"hesCode" must be a string');
