@@ -33,7 +33,7 @@ import { createStation, type Station } from './devices/station.js';
 import { deviceMetrics } from './ops/device-metrics.js';
 import { LiveFeed, liveStatusFrom } from './ops/live-feed.js';
 import { liveRoutes } from './http/routes/live.js';
-import { openCardStore, type CardStore } from './cards/store.js';
+import { openStationStore, type StationStore } from './cards/station-store.js';
 import { createRefresher, type Refresher } from './cards/refresher.js';
 import { cardRoutes } from './http/routes/cards.js';
 import { cardMetrics } from './ops/card-metrics.js';
@@ -62,7 +62,7 @@ export interface HesGate {
   /** Serial readers and gate controllers, when gates list devices. */
   station: Station | null;
   /** Card bindings and persisted statuses (SQLite in `dataDir`). */
-  cards: CardStore;
+  cards: StationStore;
   /** Keeps bound codes fresh with bulk calls. */
   refresher: Refresher;
   /** The operators' live feed behind GET /live. */
@@ -127,7 +127,11 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     ministry.on('paused', (e: { until: number }) => logger.warn({ pauseMs: e.until - clock() }, 'the ministry asked to slow down (429): pausing calls'));
     closers.push(() => ministry.close());
 
-    const cards = openCardStore({ dataDir: resolve(config.dataDir), clock });
+    const cards = await openStationStore({
+      dataDir: resolve(config.dataDir),
+      clock,
+      onWriteError: (err) => logger.error({ code: err.code, msg: err.message }, 'card store: statuses were not persisted'),
+    });
     closers.push(() => cards.close());
 
     // Gates that require vaccination, immunity or a test need the plus calls; others never ask
@@ -142,8 +146,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     });
     closers.push(() => status.drain());
     const restored = status.restore();
-    let counted = { at: clock(), n: cards.countBindings() };
-    logger.info({ bindings: counted.n, restoredStatuses: restored }, 'card store open');
+    logger.info({ bindings: cards.bindingCount, restoredStatuses: restored }, 'card store open');
 
     // Bound codes are refreshed in bulk; what it learns is persisted for the outage policy.
     const refresher = createRefresher({
@@ -159,13 +162,8 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     closers.push(() => refresher.stop());
 
     metrics = createMetrics({ status, ministryHealth, clock, guard: ministry });
-    // Counting a million rows takes tens of ms of synchronous SQLite: at most every 30 s, not per
-    // probe or scrape. (Another process, `hes-gate cards import`, may change the count too.)
-    const countBindings = (): number => {
-      const now = clock();
-      if (now - counted.at >= 30_000) counted = { at: now, n: cards.countBindings() };
-      return counted.n;
-    };
+    // The store's worker keeps the count (and recounts after another process's import).
+    const countBindings = (): number => cards.bindingCount;
     cardMetrics(metrics, countBindings, refresher);
 
     const gatesById = new Map(config.gates.list.map((g) => [g.id, { group: g.group, policy: g.policy }]));

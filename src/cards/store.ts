@@ -1,12 +1,20 @@
 /**
- * The station's binding store: one SQLite file (`<dataDir>/hes-gate.db`, WAL) holding
+ * The binding store on one SQLite connection: one file (`<dataDir>/hes-gate.db`, WAL) holding
  *
  *   bindings       card id → HES code, profile       (the tap path reads it: one prepared get)
  *   statuses       code → status, expiry, fetched-at (StatusPersistence: last-known survives restarts)
  *   admin_journal  who changed which binding, masked
  *
- * Everything is synchronous (better-sqlite3): a primary-key get costs microseconds, cheaper
- * than any async hop would. Writes in bulk go through `putBindings`, one transaction a batch.
+ * Everything here is synchronous (better-sqlite3), so a write or a wait for another writer's
+ * lock stops the calling thread. The running service therefore never writes from its event
+ * loop: `openStationStore` (station-store.ts) runs this store in a worker thread for writes and
+ * opens it `readonly` on the main thread for the tap path's reads. Tools (the import command,
+ * tests, benchmarks) use it directly.
+ *
+ * Writes take the lock up front (`BEGIN IMMEDIATE`): a transaction that read first and then
+ * tried to write would fail at once with SQLITE_BUSY when another process wrote meanwhile,
+ * without waiting. A write that still cannot get the lock within `busyTimeoutMs` fails with
+ * HG_STORE, saying so.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,7 +40,24 @@ export interface CardStoreOptions {
    * times faster (random inserts into two B-trees). @default 64
    */
   cacheMiB?: number;
+  /**
+   * Open for reading only (the tap path's connection): no schema changes, no writes; the file
+   * must exist at the current schema version. @default false
+   */
+  readonly?: boolean;
+  /**
+   * How long a write waits for another connection's lock before failing with HG_STORE, ms.
+   * 0 never waits (a WAL reader needs no lock, so the read-only connection uses 0). @default 5000
+   */
+  busyTimeoutMs?: number;
 }
+
+/**
+ * How a write reaches the disk. `normal`: committed at once, survives a process kill; a power
+ * cut may lose the last commits (the WAL is synced at checkpoints). `full`: the WAL is synced at
+ * the commit, so an acknowledged write survives a power cut too (one fsync each).
+ */
+export type Durability = 'normal' | 'full';
 
 /** What a write did: `unchanged` writes nothing (re-imports are idempotent). */
 export type PutOutcome = 'created' | 'updated' | 'unchanged';
@@ -65,6 +90,12 @@ export interface JournalEntry {
   detail: Record<string, unknown> | null;
 }
 
+/** An admin change and the binding it left (or removed). */
+export interface AdminPutResult {
+  outcome: PutOutcome;
+  binding: CardBinding;
+}
+
 export interface CardStore extends StatusPersistence {
   /** Absolute path of the database file. */
   readonly file: string;
@@ -80,15 +111,24 @@ export interface CardStore extends StatusPersistence {
   putBinding(binding: BindingInput): PutOutcome;
   /** Returns the binding deleted, or undefined when the card was not bound. */
   deleteBinding(cardId: string): CardBinding | undefined;
+  /**
+   * An operator's change: upsert one binding and journal it as `who` (when it changed) in one
+   * `full` durability transaction, so the acknowledged change survives a power cut.
+   */
+  adminPut(binding: BindingInput, who: string): AdminPutResult;
+  /** An operator's unbind, journaled as `who`, `full` durability. Undefined when not bound. */
+  adminDelete(cardId: string, who: string): CardBinding | undefined;
   /** Upsert a batch in one transaction: all of it is written, or none. Inputs must be canonical. */
-  putBindings(batch: readonly BindingInput[]): PutCounts;
+  putBindings(batch: readonly BindingInput[], durability?: Durability): PutCounts;
   countBindings(): number;
   /** Number of distinct bound HES codes (the size of one refresher rotation). */
   countCodes(): number;
   /** Distinct bound HES codes after `afterCode` in ascending order, at most `limit` (keyset pagination). */
   iterateCodes(afterCode: string | undefined, limit: number): string[];
   /** Append to the admin journal; ids and codes are masked here. */
-  journal(entry: JournalInput): void;
+  journal(entry: JournalInput, durability?: Durability): void;
+  /** Whether another connection changed the file since the last call (PRAGMA data_version). */
+  changedElsewhere(): boolean;
   /** The newest journal entries first. */
   readJournal(limit?: number): JournalEntry[];
   close(): void;
@@ -133,40 +173,75 @@ function storeError(message: string, cause: unknown): HesGateError {
   return new HesGateError('HG_STORE', message, { cause });
 }
 
+/** SQLite's BUSY and LOCKED results (and their extended codes): another connection holds the lock. */
+export function isLockError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/**
+ * A failed write as HG_STORE, naming the cause an operator can act on: a lock held by another
+ * process, a full disk, a read-only file. Coded errors (bad input) pass through.
+ */
+export function writeError(err: unknown, busyTimeoutMs: number): unknown {
+  if (err instanceof HesGateError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return err;
+  if (isLockError(err)) {
+    return storeError(
+      `The card store is locked by another writer (waited ${busyTimeoutMs} ms; is another import or process writing?): nothing was written, try again.`,
+      err,
+    );
+  }
+  return storeError(`The card store could not be written (${code}).`, err);
+}
+
 export function openCardStore(options: CardStoreOptions): CardStore {
   const clock = options.clock ?? Date.now;
   const dir = path.resolve(options.dataDir);
   const file = path.join(dir, STORE_FILE);
+  const readonly = options.readonly ?? false;
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   let db: Database.Database;
   try {
-    fs.mkdirSync(dir, { recursive: true });
-    db = new Database(file);
+    if (!readonly) fs.mkdirSync(dir, { recursive: true });
+    db = new Database(file, { readonly, fileMustExist: readonly });
   } catch (err) {
     throw storeError(`The card store could not be opened in ${dir}.`, err);
   }
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma(`cache_size = ${-Math.round((options.cacheMiB ?? 64) * 1024)}`);
-    // Checkpoint every ~40 MiB of WAL rather than every 4 MiB: an import batch of random keys
-    // dirties thousands of pages, and each checkpoint costs two fsyncs. The WAL is cut back after.
-    db.pragma('wal_autocheckpoint = 10000');
-    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-    migrate(db);
+    if (readonly) {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version !== SCHEMA_VERSION) {
+        throw storeError(`The card store ${file} has schema version ${version}, expected ${SCHEMA_VERSION}.`, undefined);
+      }
+    } else {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      // Checkpoint every ~40 MiB of WAL rather than every 4 MiB: an import batch of random keys
+      // dirties thousands of pages, and each checkpoint costs two fsyncs. The WAL is cut back after.
+      db.pragma('wal_autocheckpoint = 10000');
+      db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      migrate(db);
+    }
   } catch (err) {
     db.close();
     if (err instanceof HesGateError) throw err;
-    throw storeError(`The card store ${file} could not be prepared (schema version ${SCHEMA_VERSION}).`, err);
+    throw isLockError(err)
+      ? writeError(err, busyTimeoutMs)
+      : storeError(`The card store ${file} could not be prepared (schema version ${SCHEMA_VERSION}).`, err);
   }
-  return new SqliteCardStore(db, file, clock);
+  return new SqliteCardStore(db, file, clock, busyTimeoutMs);
 }
 
 class SqliteCardStore implements CardStore {
   readonly file: string;
   readonly #db: Database.Database;
   readonly #clock: Clock;
+  readonly #busyTimeoutMs: number;
   readonly #get: Database.Statement<[string], BindingRow>;
   readonly #insert: Database.Statement<[string, string, string, number]>;
   readonly #update: Database.Statement<[string, string, number, string]>;
@@ -180,14 +255,13 @@ class SqliteCardStore implements CardStore {
   readonly #deleteStatus: Database.Statement<[string]>;
   readonly #journal: Database.Statement<[number, string, string, string | null, string | null, string | null]>;
   readonly #readJournal: Database.Statement<[number], JournalRow>;
-  readonly #putMany: (batch: readonly BindingInput[]) => PutCounts;
-  readonly #saveMany: (items: readonly PersistedStatus[]) => void;
-  readonly #deleteMany: (codes: readonly string[]) => void;
+  #dataVersion: number | undefined;
 
-  constructor(db: Database.Database, file: string, clock: Clock) {
+  constructor(db: Database.Database, file: string, clock: Clock, busyTimeoutMs: number) {
     this.#db = db;
     this.file = file;
     this.#clock = clock;
+    this.#busyTimeoutMs = busyTimeoutMs;
     this.#get = db.prepare<[string], BindingRow>('SELECT hes_code, profile, updated_at FROM bindings WHERE card_id = ?');
     this.#insert = db.prepare<[string, string, string, number], unknown>('INSERT INTO bindings (card_id, hes_code, profile, updated_at) VALUES (?, ?, ?, ?)');
     this.#update = db.prepare<[string, string, number, string], unknown>('UPDATE bindings SET hes_code = ?, profile = ?, updated_at = ? WHERE card_id = ?');
@@ -208,18 +282,21 @@ class SqliteCardStore implements CardStore {
     this.#readJournal = db.prepare<[number], JournalRow>(
       'SELECT id, at, who, action, card_id_masked, hes_code_masked, detail FROM admin_journal ORDER BY id DESC LIMIT ?',
     );
-    this.#putMany = db.transaction((batch: readonly BindingInput[]) => {
-      const counts: PutCounts = { created: 0, updated: 0, unchanged: 0 };
-      const now = this.#clock();
-      for (const b of batch) counts[this.#upsert(b.cardId, b.hesCode, b.profile ?? DEFAULT_PROFILE, now)]++;
-      return counts;
-    });
-    this.#saveMany = db.transaction((items: readonly PersistedStatus[]) => {
-      for (const { code, record } of items) this.#saveStatus.run(code, record.status, record.expiresAt, record.fetchedAt);
-    });
-    this.#deleteMany = db.transaction((codes: readonly string[]) => {
-      for (const code of codes) this.#deleteStatus.run(code);
-    });
+  }
+
+  /**
+   * Run `fn` in one `BEGIN IMMEDIATE` transaction (the lock first, so the busy timeout applies),
+   * syncing the WAL at the commit when `full`. A failure rolls back and leaves as HG_STORE.
+   */
+  #write<T>(fn: () => T, durability: Durability = 'normal'): T {
+    if (durability === 'full') this.#db.pragma('synchronous = FULL');
+    try {
+      return this.#db.transaction(fn).immediate();
+    } catch (err) {
+      throw writeError(err, this.#busyTimeoutMs);
+    } finally {
+      if (durability === 'full') this.#db.pragma('synchronous = NORMAL');
+    }
   }
 
   getBinding(cardId: string): CardBinding | undefined {
@@ -230,10 +307,8 @@ class SqliteCardStore implements CardStore {
   }
 
   putBinding(binding: BindingInput): PutOutcome {
-    const checked = checkBinding(binding.cardId, binding.hesCode, binding.profile);
-    if (!checked.ok) throw bindingError(checked.problem);
-    const b = checked.binding;
-    return this.#upsert(b.cardId, b.hesCode, b.profile, this.#clock());
+    const b = checked(binding);
+    return this.#write(() => this.#upsert(b.cardId, b.hesCode, b.profile, this.#clock()));
   }
 
   /** Unchanged bindings are not rewritten, so a re-import leaves `updated_at` and the file alone. */
@@ -249,13 +324,43 @@ class SqliteCardStore implements CardStore {
   }
 
   deleteBinding(cardId: string): CardBinding | undefined {
+    return this.#write(() => this.#remove(cardId));
+  }
+
+  #remove(cardId: string): CardBinding | undefined {
     const existing = this.getBinding(cardId);
     if (existing !== undefined) this.#delete.run(existing.cardId);
     return existing;
   }
 
-  putBindings(batch: readonly BindingInput[]): PutCounts {
-    return this.#putMany(batch);
+  adminPut(binding: BindingInput, who: string): AdminPutResult {
+    const b = checked(binding);
+    return this.#write(() => {
+      const outcome = this.#upsert(b.cardId, b.hesCode, b.profile, this.#clock());
+      if (outcome !== 'unchanged') {
+        this.#append({ who, action: outcome === 'created' ? 'bind' : 'rebind', cardId: b.cardId, hesCode: b.hesCode, detail: { profile: b.profile } });
+      }
+      const stored = this.getBinding(b.cardId);
+      if (stored === undefined) throw storeError('the binding was not found right after it was written', undefined);
+      return { outcome, binding: stored };
+    }, 'full');
+  }
+
+  adminDelete(cardId: string, who: string): CardBinding | undefined {
+    return this.#write(() => {
+      const removed = this.#remove(cardId);
+      if (removed !== undefined) this.#append({ who, action: 'unbind', cardId: removed.cardId, hesCode: removed.hesCode });
+      return removed;
+    }, 'full');
+  }
+
+  putBindings(batch: readonly BindingInput[], durability: Durability = 'normal'): PutCounts {
+    return this.#write(() => {
+      const counts: PutCounts = { created: 0, updated: 0, unchanged: 0 };
+      const now = this.#clock();
+      for (const b of batch) counts[this.#upsert(b.cardId, b.hesCode, b.profile ?? DEFAULT_PROFILE, now)]++;
+      return counts;
+    }, durability);
   }
 
   countBindings(): number {
@@ -272,7 +377,9 @@ class SqliteCardStore implements CardStore {
   }
 
   saveStatuses(items: readonly PersistedStatus[]): void {
-    this.#saveMany(items);
+    this.#write(() => {
+      for (const { code, record } of items) this.#saveStatus.run(code, record.status, record.expiresAt, record.fetchedAt);
+    });
   }
 
   /** Read all at once: an open iterator would lock the connection against the tap path's reads. */
@@ -283,10 +390,16 @@ class SqliteCardStore implements CardStore {
   }
 
   deleteStatuses(codes: readonly string[]): void {
-    this.#deleteMany(codes);
+    this.#write(() => {
+      for (const code of codes) this.#deleteStatus.run(code);
+    });
   }
 
-  journal(entry: JournalInput): void {
+  journal(entry: JournalInput, durability: Durability = 'normal'): void {
+    this.#write(() => this.#append(entry), durability);
+  }
+
+  #append(entry: JournalInput): void {
     this.#journal.run(
       this.#clock(),
       entry.who,
@@ -309,7 +422,20 @@ class SqliteCardStore implements CardStore {
     }));
   }
 
+  changedElsewhere(): boolean {
+    const v = this.#db.pragma('data_version', { simple: true }) as number;
+    const changed = this.#dataVersion !== undefined && v !== this.#dataVersion;
+    this.#dataVersion = v;
+    return changed;
+  }
+
   close(): void {
     if (this.#db.open) this.#db.close();
   }
+}
+
+function checked(binding: BindingInput): Required<BindingInput> {
+  const c = checkBinding(binding.cardId, binding.hesCode, binding.profile);
+  if (!c.ok) throw bindingError(c.problem);
+  return c.binding;
 }
