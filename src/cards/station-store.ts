@@ -38,6 +38,11 @@ export interface StationStoreOptions {
   busyTimeoutMs?: number;
   /** How often the worker checks for bindings written by another process, ms. @default 2000 */
   recountIntervalMs?: number;
+  /**
+   * Added to the store worker's nice value (Linux: per thread), so that under CPU contention an
+   * import slows down rather than the taps. @default 10
+   */
+  niceIncrement?: number;
   /** A fire-and-forget write (statuses) failed; nothing else reports it. */
   onWriteError?: (err: HesGateError) => void;
 }
@@ -93,6 +98,7 @@ export async function openStationStore(options: StationStoreOptions): Promise<St
     cacheMiB: options.cacheMiB ?? 64,
     busyTimeoutMs: options.busyTimeoutMs ?? 5000,
     recountIntervalMs: options.recountIntervalMs ?? 2000,
+    niceIncrement: options.niceIncrement ?? 10,
   };
   const worker = new Worker(storeWorkerUrl(), { workerData: settings, name: 'hes-gate card store' });
   let onMessage: (m: WorkerMessage) => void = () => undefined;

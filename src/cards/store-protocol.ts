@@ -16,6 +16,8 @@ export interface WorkerSettings {
   busyTimeoutMs: number;
   /** How often the worker looks for changes by other processes (a CLI import), ms. */
   recountIntervalMs: number;
+  /** Added to the worker thread's nice value, so that taps win the CPU over imports. */
+  niceIncrement: number;
 }
 
 /** One queued status write, in order: a save or a delete. */

@@ -9,6 +9,7 @@
  * arrive as chunks and are parsed and batched here too. The count of bindings is kept from
  * what each write did, and recounted when another process (a CLI import) changed the file.
  */
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { HesGateError } from '../errors.js';
 import { StreamImport } from './import-stream.js';
@@ -18,6 +19,14 @@ import type { Ops, OpName, Request, WireError, WorkerMessage, WorkerSettings } f
 const port = parentPort;
 if (port === null) throw new Error('store-worker.ts runs as a worker thread only');
 const settings = workerData as WorkerSettings;
+
+// Background work yields the CPU to the thread that answers taps: on Linux a nice value is per
+// thread, and pid 0 means the calling thread. Where that is refused, the default stays.
+try {
+  os.setPriority(0, Math.min(19, os.getPriority(0) + settings.niceIncrement));
+} catch {
+  // not permitted here: run at the process's priority
+}
 
 function wire(err: unknown): WireError {
   if (err instanceof HesGateError) return { code: err.code, message: err.message };
