@@ -32,8 +32,11 @@ describe('taps during a 200k-row import over the admin API', () => {
       const card = '04A1B2C3D4E5F6';
       const put = await fetch(`${t.url}/v1/cards/${card}`, { method: 'PUT', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ hesCode: SAMPLE.RISKLESS }) });
       expect(put.status).toBe(201);
-      // Warm: the first tap asks the simulator, the next ones are cache hits.
-      for (let i = 0; i < 20; i++) expect((await t.post({ gate: 'G1', card })).body.verdict).toBe('pass');
+      // Warm: the first tap starts the ministry call (its answer may miss the deadline on a busy
+      // machine); once it is in, taps are cache hits.
+      await t.post({ gate: 'G1', card });
+      await t.gate.status.drain();
+      for (let i = 0; i < 20; i++) expect((await t.post({ gate: 'G1', card })).body).toMatchObject({ verdict: 'pass', source: 'cache' });
 
       const tap = { gate: 'G1', card };
       // The same taps on the idle station first: the machine's own noise, measured in this run.
