@@ -45,7 +45,7 @@ describe.skipIf(!existsSync(MAIN))('hes-gate cards import against a running serv
     try {
       const rows = 20_000;
       const file = csv(rows);
-      const run = cli(t.gate.config.dataDir, [file, '--batch-size', '500', '--json']);
+      const run = cli(t.gate.config.dataDir, [file, '--batch-size', '200', '--json']);
       // Keep the service's writer busy for as long as the command runs: each PUT is a commit
       // that, before the fix, invalidated the command's read snapshot inside its batch.
       let finished = false;
