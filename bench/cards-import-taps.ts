@@ -135,6 +135,8 @@ export async function benchCardsImportTaps(o: BenchOptions & { rows?: number; id
     if (put.status !== 201) throw new Error(`binding the tap card answered ${put.status}`);
     for (let i = 0; i < 50; i++) await (await fetch(`${gate.url}/v1/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ gate: 'G1', card: CARD }) })).text();
 
+    // Warm-up at the full rate (JIT, connections, the gate's start-up garbage), not counted.
+    await tapsUntil(gate, pool, new Promise((resolve) => setTimeout(resolve, 2000)));
     const idle = await tapsUntil(gate, pool, new Promise((resolve) => setTimeout(resolve, idleMs)));
     const t0 = performance.now();
     const importing = (async () => {
