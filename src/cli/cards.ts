@@ -12,13 +12,11 @@ import { renderImportProgress } from '../cards/import-progress.js';
  * Ctrl-C stops between batches; committed batches stay.
  *
  * A running service may share the store: each batch takes the write lock (`BEGIN IMMEDIATE`)
- * for its own short transaction, waiting up to LOCK_WAIT_MS for the service's writes, and the
+ * for its own short transaction, waiting up to --lock-wait-ms for the service's writes, and the
  * service sees the new bindings at once (its count within seconds). When the lock cannot be had,
  * the command says so (HG_STORE) rather than blaming the file.
  */
-const LOCK_WAIT_MS = 10_000;
-
-export async function cardsImport(file: string, opts: { format?: string; batchSize?: string; json?: boolean }): Promise<number> {
+export async function cardsImport(file: string, opts: { format?: string; batchSize?: string; json?: boolean; lockWaitMs?: string }): Promise<number> {
   const { config } = loadConfig();
   const format = (opts.format ?? formatFromPath(file)) as ImportFormat | undefined;
   if (format !== 'csv' && format !== 'ndjson') {
@@ -28,7 +26,11 @@ export async function cardsImport(file: string, opts: { format?: string; batchSi
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
     throw new HesGateError('HG_CONFIG_INVALID', '--batch-size must be an integer from 1 to 100000');
   }
-  const store = openCardStore({ dataDir: resolve(config.dataDir), busyTimeoutMs: LOCK_WAIT_MS });
+  const lockWaitMs = opts.lockWaitMs === undefined ? 10_000 : Number(opts.lockWaitMs);
+  if (!Number.isInteger(lockWaitMs) || lockWaitMs < 0 || lockWaitMs > 600_000) {
+    throw new HesGateError('HG_CONFIG_INVALID', '--lock-wait-ms must be an integer from 0 to 600000');
+  }
+  const store = openCardStore({ dataDir: resolve(config.dataDir), busyTimeoutMs: lockWaitMs });
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
