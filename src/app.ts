@@ -36,7 +36,7 @@ import { deviceMetrics } from './ops/device-metrics.js';
 import { LiveFeed } from './ops/live-feed.js';
 import { liveStatusFrom } from './ops/live-status.js';
 import { liveRoutes } from './http/routes/live.js';
-import { openCardStore, type CardStore } from './cards/store.js';
+import { openStationStore, type StationStore } from './cards/station-store.js';
 import { createRefresher, type Refresher } from './status/refresher.js';
 import { cardRoutes } from './http/routes/cards.js';
 import { cardMetrics } from './ops/card-metrics.js';
@@ -69,7 +69,7 @@ export interface HesGate {
   /** Serial readers and gate controllers, when gates list devices. */
   station: Station | null;
   /** Card bindings and persisted statuses (SQLite in `dataDir`). */
-  cards: CardStore;
+  cards: StationStore;
   /** Keeps bound codes fresh with bulk calls. */
   refresher: Refresher;
   /** The operators' live feed behind GET /live. */
@@ -136,8 +136,27 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     ministry.on('paused', (e: { until: number }) => logger.warn({ pauseMs: e.until - clock() }, 'the ministry asked to slow down (429): pausing calls'));
     closers.push(() => ministry.close());
 
-    const cards = openCardStore({ dataDir: resolve(config.dataDir), clock });
+    // A failed write marks the store down for a minute (card_store_up, the card-store alert).
+    let storeWriteFailedAt = Number.NEGATIVE_INFINITY;
+    const cards = await openStationStore({
+      dataDir: resolve(config.dataDir),
+      clock,
+      onWriteError: (err) => {
+        storeWriteFailedAt = clock();
+        logger.error({ err }, 'card store: statuses were not persisted');
+      },
+    });
     closers.push(() => cards.close());
+    /** At scrape time: no write failed in the last minute, and an indexed read answers. */
+    const storeUp = (): boolean => {
+      if (clock() - storeWriteFailedAt < 60_000) return false;
+      try {
+        cards.getBinding('00000000');
+        return true;
+      } catch {
+        return false;
+      }
+    };
 
     // Gates that require vaccination, immunity or a test need the plus calls; others never ask
     // for those fields (keep only what a decision needs).
@@ -151,8 +170,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     });
     closers.push(() => status.drain());
     const restored = status.restore();
-    let counted = { at: clock(), n: cards.countBindings() };
-    logger.info({ bindings: counted.n, restoredStatuses: restored }, 'card store open');
+    logger.info({ bindings: cards.bindingCount, restoredStatuses: restored }, 'card store open');
 
     // Bound codes are refreshed in bulk; what it learns is persisted for the outage policy.
     const refresher = createRefresher({
@@ -176,14 +194,9 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       gates: config.gates.list.map((g) => g.id),
       build: { version: build.version, commit: build.commit.slice(0, 12) + (build.dirty ? '-modified' : '') },
     });
-    // Counting a million rows takes tens of ms of synchronous SQLite: at most every 30 s, not per
-    // probe or scrape. (Another process, `hes-gate cards import`, may change the count too.)
-    const countBindings = (): number => {
-      const now = clock();
-      if (now - counted.at >= 30_000) counted = { at: now, n: cards.countBindings() };
-      return counted.n;
-    };
-    cardMetrics(metrics, countBindings, refresher);
+    // The store's worker keeps the count (and recounts after another process's import).
+    const countBindings = (): number => cards.bindingCount;
+    cardMetrics(metrics, countBindings, refresher, storeUp);
 
     const gatesById = new Map(config.gates.list.map((g) => [g.id, { group: g.group, policy: g.policy }]));
     const defaults = config.gates.defaults;

@@ -55,7 +55,7 @@ export const ERRORS = {
   HG_MINISTRY_CIRCUIT_OPEN: { status: 503, description: 'Calls to the ministry are paused after repeated failures; a probe will test recovery.' },
 
   // Card store and import
-  HG_STORE: { status: 500, description: 'The binding store (SQLite) failed.' },
+  HG_STORE: { status: 503, description: 'The binding store (SQLite) failed or is locked by another process past its busy timeout; nothing was written, retry later.' },
   HG_JOURNAL: { status: 503, description: 'The decision journal is disabled (journal.enabled) or its file failed; decisions go on unrecorded.' },
   HG_IMPORT_FILE: { status: 400, description: 'An import file could not be read or its format is unknown.' },
   HG_STORE_IN_USE: { status: 500, description: 'The card store is open in another process (a running station, an import): stop it before restoring.' },
