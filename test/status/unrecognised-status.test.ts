@@ -61,7 +61,7 @@ describe('a health status neither RISKLESS nor RISKY (issue 13)', () => {
     const logger = createLogger('warn', new LogCapture());
     const first = await startHesGate(config(), { clock, logger, listen: false });
     try {
-      first.cards.putBinding({ cardId: '04A1B2C3', hesCode: SAMPLE.RISKY });
+      await first.cards.putBindings([{ cardId: '04A1B2C3', hesCode: SAMPLE.RISKY }]);
       expect((await first.refresher.runOnce()).outcome).toBe('ok');
       now += 5000;
       first.simulator!.setCode(SAMPLE.RISKY, { status: 'UNDETERMINED', expirationDate: '2070-12-31T20:59:59Z', note: 'undetermined now' });
