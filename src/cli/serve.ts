@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/load.js';
-import { startHesGate } from '../app.js';
+import { startHesGate } from '../hes-gate.js';
 
 /**
  * `hes-gate serve`: run until SIGTERM/SIGINT, then stop accepting, answer what is in flight,
