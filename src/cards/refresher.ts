@@ -15,16 +15,10 @@
  */
 import { EventEmitter } from 'node:events';
 import { isHesGateError } from '../errors.js';
-import type { MinistryClient } from '../ministry/types.js';
+import { MINISTRY_BULK_LIMIT, type MinistryClient } from '../ministry/types.js';
 import type { StatusSink } from '../status/types.js';
-import type { Clock } from '../types.js';
+import { systemTimers, type Clock, type Timers } from '../types.js';
 import type { CardStore } from './store.js';
-
-/** A timer the scheduler uses; tests pass a manual one and never sleep. */
-export interface RefresherTimer {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 export interface RefresherOptions {
   store: Pick<CardStore, 'iterateCodes'>;
@@ -34,7 +28,7 @@ export interface RefresherOptions {
   clock?: Clock;
   /** At most this many ministry calls per second (fractions allowed: 0.2 = one call every 5 s). @default 1 */
   budgetCallsPerSecond?: number;
-  /** Codes per call; the ministry accepts at most 500. @default 500 */
+  /** Codes per call; the ministry accepts at most MINISTRY_BULK_LIMIT. @default MINISTRY_BULK_LIMIT (500) */
   chunkSize?: number;
   /** A new rotation starts no sooner than this after the previous one started, in ms. @default 60000 */
   minRotationMs?: number;
@@ -43,7 +37,7 @@ export interface RefresherOptions {
   /** After a failed call: initialMs, doubling per consecutive failure, capped at maxMs, with jitter. @default {initialMs: 1000, maxMs: 300000} */
   backoff?: { initialMs?: number; maxMs?: number };
   /** @default global setTimeout/clearTimeout, unref'd so the refresher never holds the process open */
-  timer?: RefresherTimer;
+  timer?: Timers;
   /** Source of jitter in [0, 1). @default Math.random */
   random?: () => number;
 }
@@ -116,19 +110,6 @@ export interface RefresherEvents {
   backoff: [BackoffEvent];
 }
 
-export const MAX_CHUNK = 500;
-
-const defaultTimer: RefresherTimer = {
-  setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as NodeJS.Timeout);
-  },
-};
-
 function isCanonicalCode(code: string): boolean {
   return code.length === 10 && /^[0-9A-Z]{10}$/.test(code);
 }
@@ -140,7 +121,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
 class CodeRefresher extends EventEmitter<RefresherEvents> implements Refresher {
   readonly #o: RefresherOptions;
   readonly #clock: Clock;
-  readonly #timer: RefresherTimer;
+  readonly #timer: Timers;
   readonly #random: () => number;
   readonly #intervalMs: number;
   readonly #chunk: number;
@@ -174,14 +155,14 @@ class CodeRefresher extends EventEmitter<RefresherEvents> implements Refresher {
     super();
     this.#o = o;
     this.#clock = o.clock ?? Date.now;
-    this.#timer = o.timer ?? defaultTimer;
+    this.#timer = o.timer ?? systemTimers;
     this.#random = o.random ?? Math.random;
     const budget = o.budgetCallsPerSecond ?? 1;
     if (!(budget > 0) || !Number.isFinite(budget)) throw new TypeError(`budgetCallsPerSecond must be a positive number, got ${String(budget)}`);
     this.#intervalMs = 1000 / budget;
-    this.#chunk = o.chunkSize ?? MAX_CHUNK;
-    if (!Number.isInteger(this.#chunk) || this.#chunk < 1 || this.#chunk > MAX_CHUNK) {
-      throw new TypeError(`chunkSize must be an integer from 1 to ${MAX_CHUNK}, got ${String(o.chunkSize)}`);
+    this.#chunk = o.chunkSize ?? MINISTRY_BULK_LIMIT;
+    if (!Number.isInteger(this.#chunk) || this.#chunk < 1 || this.#chunk > MINISTRY_BULK_LIMIT) {
+      throw new TypeError(`chunkSize must be an integer from 1 to ${MINISTRY_BULK_LIMIT}, got ${String(o.chunkSize)}`);
     }
     this.#minRotationMs = o.minRotationMs ?? 60_000;
     this.#recentCapacity = o.recentCapacity ?? 10_000;

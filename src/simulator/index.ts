@@ -5,7 +5,6 @@ export {
   SIMULATOR_PASSWORD,
   TEST_PREFIX,
   LIVE_PREFIX,
-  BULK_LIMIT,
   type Simulator,
   type SimulatorOptions,
   type SimulatorCounts,

@@ -30,8 +30,6 @@ export const LIVE_PREFIX = '/services/g2g/saglik/hes/';
 const GARBAGE =
   '<html><head><title>Request Rejected</title></head><body>The requested URL was rejected. Please consult with your administrator.</body></html>';
 
-export { BULK_LIMIT } from './answers.js';
-
 const ENDPOINTS = new Set<string>(MINISTRY_ENDPOINTS);
 
 export interface SimulatorOptions {
