@@ -13,7 +13,7 @@ import { HesGateError } from '../errors.js';
 import type { CliIo } from './selftest.js';
 
 /** Settings that only ever come from the environment or a secret file (load.ts SECRETS). */
-const SECRET_KEYS = new Set(['ministry.password', 'server.apiToken', 'server.adminToken']);
+const SECRET_KEYS = new Set(['ministry.password', 'server.apiToken', 'server.adminToken', 'simulator.controlToken']);
 
 export interface ConfigCheckOptions {
   /** Configuration file or environment name; sets HES_GATE_CONFIG for this run. */

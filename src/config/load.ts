@@ -132,6 +132,7 @@ const SECRETS: Record<string, string> = {
   HES_GATE_MINISTRY_PASSWORD: 'ministry.password',
   HES_GATE_API_TOKEN: 'server.apiToken',
   HES_GATE_ADMIN_TOKEN: 'server.adminToken',
+  HES_GATE_SIMULATOR_TOKEN: 'simulator.controlToken',
 };
 
 export type ValueSource = 'default' | `file ${string}` | `env ${string}`;

@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { HesGateError } from '../errors.js';
 import type { Clock } from '../types.js';
 import { MINISTRY_ENDPOINTS, type MinistryEndpoint } from '../ministry/types.js';
 import { httpProblem, ministryAnswer, prepareCode, requestCodes, type PreparedCode } from './answers.js';
@@ -47,6 +48,11 @@ export interface SimulatorOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Clock (epoch ms) for relative sample dates and HTTP-date `Retry-After`. @default Date.now */
   clock?: Clock;
+  /**
+   * Bearer token the control API (`/_simulator/*`) requires; it answers only loopback peers
+   * even then. @default none: the control API is off (401), and faults change only in-process
+   */
+  controlToken?: string;
 }
 
 export interface SimulatorCounts {
@@ -120,6 +126,7 @@ class MinistrySimulator extends EventEmitter implements Simulator {
   readonly #known = new Map<string, { sample: SampleCode; prepared: PreparedCode }>();
   readonly #auth: Set<string>;
   readonly #clock: Clock;
+  readonly #controlToken: string | undefined;
   readonly #sockets = new Set<Socket>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #faults: Faults = defaultFaults();
@@ -137,6 +144,12 @@ class MinistrySimulator extends EventEmitter implements Simulator {
   constructor(o: SimulatorOptions) {
     super();
     this.#clock = o.clock ?? Date.now;
+    if (o.controlToken !== undefined && o.controlToken.length < 16) {
+      throw new HesGateError('HG_CONFIG_INVALID', 'the simulator control token (HES_GATE_SIMULATOR_TOKEN) must be at least 16 characters', {
+        details: { key: 'simulator.controlToken', expected: 'at least 16 characters' },
+      });
+    }
+    this.#controlToken = o.controlToken;
     const users = o.users ?? [{ user: SIMULATOR_USER, password: SIMULATOR_PASSWORD }];
     this.#auth = new Set(users.map((u) => `Basic ${Buffer.from(`${u.user}:${u.password}`, 'utf8').toString('base64')}`));
     const codes = o.codes ?? (o.codesFile === undefined ? sampleCodes(this.#clock()) : loadSampleCodes(o.codesFile));
@@ -236,7 +249,7 @@ class MinistrySimulator extends EventEmitter implements Simulator {
     const q = raw.indexOf('?');
     const path = q < 0 ? raw : raw.slice(0, q);
     if (path.startsWith('/_simulator/')) {
-      handleControl(this, req, res, path);
+      handleControl(this, req, res, path, this.#controlToken);
       return;
     }
     const endpoint = endpointOf(path);

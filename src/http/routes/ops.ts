@@ -1,11 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { ReadinessCheck } from '../../types.js';
 
-/** One named readiness check: whether it passes and a short operator-readable detail. */
-export interface ReadinessCheck {
-  name: string;
-  check(): { ok: boolean; detail: string };
-}
+export type { ReadinessCheck };
 
 export interface OpsRoutesOptions {
   registry: Registry;
