@@ -247,7 +247,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       ministryReadiness({ health: ministryHealth, guard: ministry, fallbackArmed: outageFallbackArmed(policies) }),
     ];
     const devices = (): ReturnType<Station['status']> => station?.status() ?? [];
-    await app.register(opsRoutes, { registry: metrics.registry, readiness: () => readiness, informational: deviceReadiness(devices), devices });
+    await app.register(opsRoutes, { registry: metrics.registry, readiness, informational: deviceReadiness(devices), devices });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken });
     await app.register(liveRoutes, { feed, token: config.server.adminToken });
     await app.register(cardRoutes, {

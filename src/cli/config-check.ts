@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.js';
 import { Secret } from '../config/sensitive-value.js';
 import { HesGateError } from '../errors.js';
 import type { CliIo } from './selftest.js';
+import { checkEmbeddedSimulator, ministryEnvironment } from '../ministry/target.js';
 
 /** Settings that only ever come from the environment or a secret file (load.ts SECRETS). */
 const SECRET_KEYS = new Set(['ministry.password', 'server.apiToken', 'server.adminToken', 'simulator.controlToken']);
@@ -46,7 +47,10 @@ function sourceLabel(source: ValueSource, file: string | null): string {
 export function configWarnings(config: Config): string[] {
   const out: string[] = [];
   const { environment, ministry } = config;
-  if (environment === 'test' || environment === 'live') {
+  if (ministryEnvironment(config) !== environment) {
+    out.push(`environment is ${environment} but ministry.baseUrl is unset: the embedded simulator answers, and the station reports the simulator environment`);
+  }
+  if (ministryEnvironment(config) === 'test' || ministryEnvironment(config) === 'live') {
     const when = environment === 'test' ? 'sent with the test credentials (step 3)' : 'sent by e-mail (step 6)';
     if (ministry.user === null) out.push(`ministry.user is unset: set HES_GATE_MINISTRY_USER to the user name the ministry ${when}`);
     if (ministry.password === null) {
@@ -94,6 +98,7 @@ export async function configCheck(opts: ConfigCheckOptions, io: CliIo = {}): Pro
   let loaded: LoadedConfig;
   try {
     loaded = loadConfig({ env });
+    checkEmbeddedSimulator(loaded.config);
   } catch (err) {
     if (!(err instanceof HesGateError)) throw err;
     stderr.write(`hes-gate config check: ${err.code}: ${err.message}\n`);
@@ -106,13 +111,13 @@ export async function configCheck(opts: ConfigCheckOptions, io: CliIo = {}): Pro
   const settings = effectiveSettings(loaded);
   const warnings = configWarnings(loaded.config as Config);
   if (opts.json) {
-    stdout.write(`${JSON.stringify({ ok: true, file: loaded.file, environment: loaded.config.environment, settings, warnings }, null, 2)}\n`);
+    stdout.write(`${JSON.stringify({ ok: true, file: loaded.file, environment: ministryEnvironment(loaded.config), settings, warnings }, null, 2)}\n`);
     return 0;
   }
   stdout.write(
     [
       `Configuration file: ${loaded.file ?? '(none)'}`,
-      `Environment: ${loaded.config.environment}`,
+      `Environment: ${ministryEnvironment(loaded.config)}`,
       '',
       table(settings),
       '',

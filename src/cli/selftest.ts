@@ -16,6 +16,7 @@ import { progressHooks, type ProgressStream } from '../selftest/progress.js';
 import { buildReport, ministryAddress, renderText, writeReportFiles } from '../selftest/report.js';
 import { runSelftest } from '../selftest/runner.js';
 import type { SelftestCodes, SelftestReport } from '../selftest/types.js';
+import type { Clock } from '../types.js';
 import { configCheck, configWarnings } from './config-check.js';
 import { ministryEnvironment, openMinistryTarget, type MinistryTarget } from '../ministry/target.js';
 import type { MinistryClient } from '../ministry/types.js';
@@ -39,7 +40,7 @@ export interface CliIo {
   /** @default process.cwd() */
   cwd?: string;
   /** @default Date.now */
-  clock?: () => number;
+  clock?: Clock;
 }
 
 /** Live is the environment label, or the live path prefix whatever the label says; never the embedded simulator. */

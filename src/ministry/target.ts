@@ -59,6 +59,21 @@ export function ministryEnvironment(config: Pick<Config, 'environment' | 'minist
   return config.ministry.baseUrl === null ? 'simulator' : config.environment;
 }
 
+/**
+ * Refuses an embedded simulator that would listen beyond loopback (HG_CONFIG_INVALID naming
+ * `simulator.host`). `serve` and `config check` both call it, so they refuse the same thing.
+ */
+export function checkEmbeddedSimulator(config: Pick<Config, 'ministry' | 'simulator'>): void {
+  const { host } = config.simulator;
+  if (config.ministry.baseUrl !== null || isLoopbackHost(host)) return;
+  throw new HesGateError(
+    'HG_CONFIG_INVALID',
+    `simulator.host must be a loopback address (127.0.0.1, ::1 or localhost), got ${JSON.stringify(host.slice(0, 40))}: ` +
+      'the embedded simulator answers with made-up statuses and must never be reachable as a ministry; set ministry.baseUrl to use a real one',
+    { details: { key: 'simulator.host', expected: 'a loopback address' } },
+  );
+}
+
 /** Chooses the ministry (starting the embedded simulator when there is no address). */
 export async function openMinistryTarget(config: Config, options: MinistryTargetOptions = {}): Promise<MinistryTarget> {
   const m = config.ministry;
@@ -91,15 +106,8 @@ export async function openMinistryTarget(config: Config, options: MinistryTarget
     };
   }
 
+  checkEmbeddedSimulator(config);
   const { host, codesFile, controlToken } = config.simulator;
-  if (!isLoopbackHost(host)) {
-    throw new HesGateError(
-      'HG_CONFIG_INVALID',
-      `simulator.host must be a loopback address (127.0.0.1, ::1 or localhost), got ${JSON.stringify(host.slice(0, 40))}: ` +
-        'the embedded simulator answers with made-up statuses and must never be reachable as a ministry; set ministry.baseUrl to use a real one',
-      { details: { key: 'simulator.host', expected: 'a loopback address' } },
-    );
-  }
   const simulator = await startSimulator({
     host,
     port: options.simulatorPort ?? config.simulator.port,

@@ -6,7 +6,8 @@ export type { ReadinessCheck };
 
 export interface OpsRoutesOptions {
   registry: Registry;
-  readiness: () => ReadinessCheck[];
+  /** The checks that make the service ready; each module that owns a concept provides its own. */
+  readiness: readonly ReadinessCheck[];
   /** Checks that may fail without making the service unready (shown for operators). */
   informational?: () => ReadinessCheck[];
   /** Serial devices and their state (for `hes-gate devices --url`); none without a station. */
@@ -20,7 +21,7 @@ export async function opsRoutes(app: FastifyInstance, opts: OpsRoutesOptions): P
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, { ok: boolean; detail: string }> = {};
     let ready = true;
-    for (const c of opts.readiness()) {
+    for (const c of opts.readiness) {
       const r = c.check();
       checks[c.name] = r;
       if (!r.ok) ready = false;
