@@ -108,12 +108,12 @@ describe('credentials are checked at start', () => {
   });
   afterAll(() => sim.close());
 
-  async function startAgainst(password: string, ministry: Record<string, unknown> = {}) {
+  async function startAgainst(password: string, ministryUrl = sim.url) {
     const dataDir = mkdtempSync(join(tmpdir(), 'hes-gate-probe-'));
     const loaded = loadConfig({
       noFile: true,
-      env: { HES_GATE_PORT: '0', HES_GATE_DATA_DIR: dataDir, HES_GATE_MINISTRY_URL: sim.url, HES_GATE_MINISTRY_USER: SIMULATOR_USER, HES_GATE_MINISTRY_PASSWORD: password },
-      overrides: { refresher: { enabled: false }, cache: { maxEntries: 10_000 }, ministry },
+      env: { HES_GATE_PORT: '0', HES_GATE_DATA_DIR: dataDir, HES_GATE_MINISTRY_URL: ministryUrl, HES_GATE_MINISTRY_USER: SIMULATOR_USER, HES_GATE_MINISTRY_PASSWORD: password },
+      overrides: { refresher: { enabled: false }, cache: { maxEntries: 10_000 } },
     });
     const logs = new LogCapture();
     const gate = await startHesGate(loaded, { logger: createLogger('info', logs) });
@@ -159,24 +159,27 @@ describe('credentials are checked at start', () => {
   });
 
   it('the probe does not delay listening: with the ministry hanging, the station serves and is ready meanwhile', async () => {
-    sim.setFaults({ hang: true });
-    const arrived = once(sim, 'request') as Promise<[SimulatorRequestEvent]>;
+    const hung = await startSimulator();
+    hung.setFaults({ hang: true });
+    const arrived = once(hung, 'request') as Promise<[SimulatorRequestEvent]>;
+    const { gate } = await startAgainst('not-the-password', hung.url);
     try {
-      // Short timeouts: closing the station waits for the hung probe to time out.
-      const { gate } = await startAgainst('not-the-password', { connectTimeoutMs: 200, headersTimeoutMs: 200 });
-      try {
-        const [request] = await arrived;
-        expect(request.codes).toEqual([PROBE_CODE]);
-        // The probe is still waiting on the hung ministry; the station answers already.
-        const res = await fetch(`${gate.url}/readyz`);
-        expect(res.status).toBe(200);
-        const decision = await fetch(`${gate.url}/v1/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"gate":"G1","hesCode":"A1B2345678"}' });
-        expect(decision.status).toBe(200);
-      } finally {
-        await gate.close();
-      }
+      let settled = false;
+      void gate.credentialsProbe.then(() => (settled = true));
+      const [request] = await arrived;
+      expect(request.codes).toEqual([PROBE_CODE]);
+      // The station answers already, while the probe still waits on the hung ministry (2 s timeout).
+      const res = await fetch(`${gate.url}/readyz`);
+      expect(res.status).toBe(200);
+      const decision = await fetch(`${gate.url}/v1/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"gate":"G1","hesCode":"A1B2345678"}' });
+      expect(decision.status).toBe(200);
+      expect(settled).toBe(false);
+      // A ministry that goes away ends the probe with "unknown", not a refusal.
+      await hung.close();
+      expect(await gate.credentialsProbe).toBe('unknown');
     } finally {
-      sim.resetFaults();
+      await gate.close();
+      await hung.close();
     }
   });
 

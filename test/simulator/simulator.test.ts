@@ -17,6 +17,7 @@ import {
   type Simulator,
 } from '../../src/simulator/index.js';
 import { HesGateError } from '../../src/errors.js';
+import { MINISTRY_BULK_LIMIT } from '../../src/ministry/types.js';
 
 const NOW = Date.UTC(2025, 0, 15, 9, 30, 0);
 const AUTH = `Basic ${Buffer.from(`${SIMULATOR_USER}:${SIMULATOR_PASSWORD}`).toString('base64')}`;
@@ -104,7 +105,11 @@ describe('the G2G shapes', () => {
     expect(Object.keys(r.json['success_map'] as object).sort()).toEqual([SAMPLE.RISKY, SAMPLE.UNKNOWN_STATUS].sort());
     expect(r.json['success_map']).toMatchObject({ [SAMPLE.RISKY]: { current_health_status: 'RISKY', is_vaccinated: null } });
     expect(r.json['unsuccess_map']).toEqual({ [SAMPLE.EXPIRED]: 'hescodehasbeenexpired', [SAMPLE.ABSENT]: 'hescodenotfound' });
-    const big = await post(ep('check-hes-codes'), Array.from({ length: 501 }, () => ({ hes_code: SAMPLE.RISKY })));
+    // The ministry's documented limit; the client and the refresher chunk by the same constant.
+    expect(MINISTRY_BULK_LIMIT).toBe(500);
+    const full = await post(ep('check-hes-codes'), Array.from({ length: MINISTRY_BULK_LIMIT }, () => ({ hes_code: SAMPLE.RISKY })));
+    expect(full.status).toBe(200);
+    const big = await post(ep('check-hes-codes'), Array.from({ length: MINISTRY_BULK_LIMIT + 1 }, () => ({ hes_code: SAMPLE.RISKY })));
     expect(big.status).toBe(400);
     expect(big.json['errorKey']).toBe('maxhescodecountexceeded');
     const bad = await post(ep('check-hes-codes'), { hes_code: SAMPLE.RISKY });
