@@ -15,7 +15,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { HesGateError } from '../errors.js';
-import { SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simulator } from '../simulator/index.js';
+import { checkControlToken, SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simulator } from '../simulator/index.js';
 import type { Clock } from '../types.js';
 import { createMinistryClient } from './client.js';
 import type { MinistryCallEvent, MinistryClient } from './types.js';
@@ -60,12 +60,14 @@ export function ministryEnvironment(config: Pick<Config, 'environment' | 'minist
 }
 
 /**
- * Refuses an embedded simulator that would listen beyond loopback (HG_CONFIG_INVALID naming
- * `simulator.host`). `serve` and `config check` both call it, so they refuse the same thing.
+ * Refuses an embedded simulator that would listen beyond loopback, or a guessable control token
+ * (HG_CONFIG_INVALID naming the key). `serve` and `config check` both call it, so they refuse the same thing.
  */
 export function checkEmbeddedSimulator(config: Pick<Config, 'ministry' | 'simulator'>): void {
-  const { host } = config.simulator;
-  if (config.ministry.baseUrl !== null || isLoopbackHost(host)) return;
+  const { host, controlToken } = config.simulator;
+  if (config.ministry.baseUrl !== null) return;
+  if (controlToken !== null) checkControlToken(controlToken.reveal());
+  if (isLoopbackHost(host)) return;
   throw new HesGateError(
     'HG_CONFIG_INVALID',
     `simulator.host must be a loopback address (127.0.0.1, ::1 or localhost), got ${JSON.stringify(host.slice(0, 40))}: ` +

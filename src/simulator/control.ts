@@ -10,6 +10,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HesGateError } from '../errors.js';
 import type { Faults } from './faults.js';
 import type { Simulator } from './server.js';
 import { readBody } from './http.js';
@@ -41,6 +42,15 @@ function withJson(req: IncomingMessage, res: ServerResponse, apply: (body: unkno
 function isLoopbackPeer(address: string | undefined): boolean {
   if (address === undefined) return false;
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/** A guessable token would make the control API open to anyone on the machine. */
+export function checkControlToken(token: string): void {
+  if (token.length < 16) {
+    throw new HesGateError('HG_CONFIG_INVALID', 'the simulator control token (HES_GATE_SIMULATOR_TOKEN) must be at least 16 characters', {
+      details: { key: 'simulator.controlToken', expected: 'at least 16 characters' },
+    });
+  }
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();

@@ -12,13 +12,12 @@ import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import { HesGateError } from '../errors.js';
 import type { Clock } from '../types.js';
 import { MINISTRY_ENDPOINTS, type MinistryEndpoint } from '../ministry/types.js';
 import { httpProblem, ministryAnswer, prepareCode, requestCodes, type PreparedCode } from './answers.js';
 import { defaultFaults, validateFaults, type Faults } from './faults.js';
 import { loadSampleCodes, sampleCodes, validateSampleCode, type SampleCode } from './sample-codes.js';
-import { handleControl } from './control.js';
+import { checkControlToken, handleControl } from './control.js';
 import { JSON_TYPE, parseJson, readBody, send } from './http.js';
 
 /** The simulator's own user (not a ministry credential). */
@@ -144,11 +143,7 @@ class MinistrySimulator extends EventEmitter implements Simulator {
   constructor(o: SimulatorOptions) {
     super();
     this.#clock = o.clock ?? Date.now;
-    if (o.controlToken !== undefined && o.controlToken.length < 16) {
-      throw new HesGateError('HG_CONFIG_INVALID', 'the simulator control token (HES_GATE_SIMULATOR_TOKEN) must be at least 16 characters', {
-        details: { key: 'simulator.controlToken', expected: 'at least 16 characters' },
-      });
-    }
+    if (o.controlToken !== undefined) checkControlToken(o.controlToken);
     this.#controlToken = o.controlToken;
     const users = o.users ?? [{ user: SIMULATOR_USER, password: SIMULATOR_PASSWORD }];
     this.#auth = new Set(users.map((u) => `Basic ${Buffer.from(`${u.user}:${u.password}`, 'utf8').toString('base64')}`));

@@ -26,6 +26,13 @@ describe('config check and the embedded simulator', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'HG_CONFIG_INVALID', key: 'simulator.host' } });
   });
 
+  it('refuses a control token shorter than 16 characters, as serve does, without showing it', async () => {
+    const r = await run({ HES_GATE_SIMULATOR_TOKEN: 'tiny-token' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/HG_CONFIG_INVALID: the simulator control token \(HES_GATE_SIMULATOR_TOKEN\) must be at least 16 characters/);
+    expect(r.stderr + r.stdout).not.toContain('tiny-token');
+  });
+
   it('reports the simulator environment, with a warning, when the label says live but no ministry address is set', async () => {
     const r = await run({ HES_GATE_ENVIRONMENT: 'live' });
     expect(r.code).toBe(0);
