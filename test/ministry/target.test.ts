@@ -108,12 +108,12 @@ describe('credentials are checked at start', () => {
   });
   afterAll(() => sim.close());
 
-  async function startAgainst(password: string, ministryUrl = sim.url) {
+  async function startAgainst(password: string, ministryUrl = sim.url, ministry: Record<string, unknown> = {}) {
     const dataDir = mkdtempSync(join(tmpdir(), 'hes-gate-probe-'));
     const loaded = loadConfig({
       noFile: true,
       env: { HES_GATE_PORT: '0', HES_GATE_DATA_DIR: dataDir, HES_GATE_MINISTRY_URL: ministryUrl, HES_GATE_MINISTRY_USER: SIMULATOR_USER, HES_GATE_MINISTRY_PASSWORD: password },
-      overrides: { refresher: { enabled: false }, cache: { maxEntries: 10_000 } },
+      overrides: { refresher: { enabled: false }, cache: { maxEntries: 10_000 }, ministry },
     });
     const logs = new LogCapture();
     const gate = await startHesGate(loaded, { logger: createLogger('info', logs) });
@@ -162,13 +162,14 @@ describe('credentials are checked at start', () => {
     const hung = await startSimulator();
     hung.setFaults({ hang: true });
     const arrived = once(hung, 'request') as Promise<[SimulatorRequestEvent]>;
-    const { gate } = await startAgainst('not-the-password', hung.url);
+    // A long header timeout, so only the simulator going away (below) can end the probe.
+    const { gate } = await startAgainst('not-the-password', hung.url, { headersTimeoutMs: 60_000 });
     try {
       let settled = false;
       void gate.credentialsProbe.then(() => (settled = true));
       const [request] = await arrived;
       expect(request.codes).toEqual([PROBE_CODE]);
-      // The station answers already, while the probe still waits on the hung ministry (2 s timeout).
+      // The station answers already, while the probe still waits on the hung ministry.
       const res = await fetch(`${gate.url}/readyz`);
       expect(res.status).toBe(200);
       const decision = await fetch(`${gate.url}/v1/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"gate":"G1","hesCode":"A1B2345678"}' });
