@@ -9,7 +9,9 @@
  *   parent <── {type:'ready', url} ─── child
  *   parent ─── {id, cmd, arg} ───────> child ──> {id, ok, value | error}
  *
- * Commands: cpu, mem, close (any mode); faults, counts, set-code, gate-state (gate only).
+ *   node dist/bench/server-main.js gate-nojournal   the same with the decision journal off
+ *
+ * Commands: cpu, mem, close (any mode); faults, counts, set-code, gate-state, journal-stats (gate only).
  *
  * `gate` opens a fresh temp data dir (removed on close), or the one named by
  * `BENCH_GATE_DATA_DIR` (or a second argument), which is left in place: card-taps.ts fills a
@@ -26,11 +28,11 @@ import { createLogger } from '../src/ops/logger.js';
 import type { Faults, SampleCode } from '../src/simulator/index.js';
 import { bodySchema, responseSchema } from '../src/http/routes/decisions.js';
 
-export type ServerMode = 'gate' | 'bare' | 'stub';
+export type ServerMode = 'gate' | 'gate-nojournal' | 'bare' | 'stub';
 
 export interface ChildRequest {
   id: number;
-  cmd: 'cpu' | 'mem' | 'close' | 'faults' | 'counts' | 'set-code' | 'gate-state';
+  cmd: 'cpu' | 'mem' | 'close' | 'faults' | 'counts' | 'set-code' | 'gate-state' | 'journal-stats';
   arg?: unknown;
 }
 
@@ -52,14 +54,14 @@ interface Running {
   close(): Promise<void>;
 }
 
-async function startGate(): Promise<Running> {
+async function startGate(journal = true): Promise<Running> {
   const given = process.argv[3] ?? process.env['BENCH_GATE_DATA_DIR'];
   const owned = given === undefined || given === '';
   const dataDir = owned ? mkdtempSync(join(tmpdir(), 'hg-bench-gate-')) : given;
   const loaded = loadConfig({
     noFile: true,
     env: { HES_GATE_PORT: '0', HES_GATE_DATA_DIR: dataDir },
-    overrides: { log: { level: 'silent' } },
+    overrides: { log: { level: 'silent' }, journal: { enabled: journal } },
   });
   const gate: HesGate = await startHesGate(loaded, { logger: createLogger('silent') });
   const sim = gate.simulator!;
@@ -76,6 +78,8 @@ async function startGate(): Promise<Running> {
           sim.setCode(c.code, c);
           return true;
         }
+        case 'journal-stats':
+          return gate.journal === null ? null : gate.journal.drain().then(() => gate.journal!.stats());
         case 'gate-state':
           return { status: { ...gate.status.counters, size: gate.status.size, inflight: gate.status.inflightCount }, guard: gate.ministry.snapshot() };
         default:
@@ -145,7 +149,7 @@ async function startStub(): Promise<Running> {
 async function main(): Promise<void> {
   const mode = process.argv[2] as ServerMode;
   const send = (m: unknown) => process.send?.(m);
-  const running = mode === 'gate' ? await startGate() : mode === 'bare' ? await startBare() : mode === 'stub' ? await startStub() : null;
+  const running = mode === 'gate' ? await startGate() : mode === 'gate-nojournal' ? await startGate(false) : mode === 'bare' ? await startBare() : mode === 'stub' ? await startStub() : null;
   if (running === null) throw new Error(`server-main: mode must be gate, bare or stub, got ${mode}`);
   let closing = false;
   const shutdown = async (code: number) => {
@@ -165,7 +169,7 @@ async function main(): Promise<void> {
           send({ id: m.id, ok: true, value: null });
           await shutdown(0);
           return;
-        } else value = running.handle(m.cmd, m.arg);
+        } else value = await running.handle(m.cmd, m.arg);
         send({ id: m.id, ok: true, value });
       } catch (err) {
         send({ id: m.id, ok: false, error: String(err) });

@@ -46,6 +46,7 @@ export const ERRORS = {
 
   // Card store and import
   HG_STORE: { status: 500, description: 'The binding store (SQLite) failed.' },
+  HG_JOURNAL: { status: 503, description: 'The decision journal is disabled (journal.enabled) or its file failed; decisions go on unrecorded.' },
   HG_IMPORT_FILE: { status: 400, description: 'An import file could not be read or its format is unknown.' },
 
   // Serial devices

@@ -33,10 +33,11 @@ import { loadProfiles } from './devices/profiles.js';
 import { parseStationGates } from './devices/config.js';
 import { createStation, type Station } from './devices/station.js';
 import { deviceMetrics } from './ops/device-metrics.js';
-import { LiveFeed, liveStatusFrom } from './ops/live-feed.js';
+import { LiveFeed } from './ops/live-feed.js';
+import { liveStatusFrom } from './ops/live-status.js';
 import { liveRoutes } from './http/routes/live.js';
 import { openCardStore, type CardStore } from './cards/store.js';
-import { createRefresher, type Refresher } from './cards/refresher.js';
+import { createRefresher, type Refresher } from './status/refresher.js';
 import { cardRoutes } from './http/routes/cards.js';
 import { cardMetrics } from './ops/card-metrics.js';
 import { environmentMetric } from './ops/environment-metric.js';
@@ -44,6 +45,8 @@ import { allPolicies, gateLookup, needsPlusFields, outageFallbackArmed } from '.
 import { FALLBACK_DECISION } from './policy/decide.js';
 import { storeReadiness } from './cards/readiness.js';
 import { deviceReadiness } from './devices/readiness.js';
+import { Journal } from './journal/journal.js';
+import { journalRoutes } from './http/routes/journal.js';
 
 export interface StartOptions {
   clock?: Clock;
@@ -80,13 +83,15 @@ export interface HesGate {
    * own). Started before listening and never awaited by start-up; never rejects.
    */
   credentialsProbe: Promise<ProbeOutcome | 'skipped'>;
+  /** The decision journal (null when journal.enabled is false). */
+  journal: Journal | null;
   close(): Promise<void>;
 }
 
 export async function startHesGate(loaded: LoadedConfig, options: StartOptions = {}): Promise<HesGate> {
   const { config } = loaded;
   const clock = options.clock ?? Date.now;
-  const logger = options.logger ?? createLogger(config.log.level);
+  const logger = options.logger ?? createLogger(config.log.level, undefined, config.stationId);
   const closers: Array<() => Promise<void> | void> = [];
   const close = async (): Promise<void> => {
     for (const fn of closers.reverse()) {
@@ -159,7 +164,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const refresher = createRefresher({
       store: cards,
       ministry: calls,
-      sink: { ingest: (code, result, at) => status.ingest(code, result, at, true) },
+      sink: status,
       clock,
       budgetCallsPerSecond: config.refresher.callsPerSecond,
       backoff: { initialMs: config.refresher.backoffInitialMs, maxMs: config.refresher.backoffMaxMs },
@@ -168,7 +173,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     refresher.on('rotation', (e) => logger.info({ codes: e.codes, calls: e.calls, failedCalls: e.failedCalls, durationMs: Math.round(e.durationMs) }, 'refresher rotation complete'));
     closers.push(() => refresher.stop());
 
-    metrics = createMetrics({ status, ministryHealth, clock, guard: ministry });
+    metrics = createMetrics({ status, ministryHealth, clock, guard: ministry, gates: config.gates.list.map((g) => g.id) });
     // Counting a million rows takes tens of ms of synchronous SQLite: at most every 30 s, not per
     // probe or scrape. (Another process, `hes-gate cards import`, may change the count too.)
     const countBindings = (): number => {
@@ -178,6 +183,22 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     };
     cardMetrics(metrics, countBindings, refresher);
     environmentMetric(metrics, environment);
+
+    // The decision journal: every decision, batched to its own worker thread and SQLite file.
+    let journal: Journal | null = null;
+    if (config.journal.enabled) {
+      const j = new Journal({
+        file: resolve(config.dataDir, 'journal.db'),
+        clock,
+        retentionMs: config.journal.retentionDays * 86_400_000,
+        maxBytes: config.journal.maxBytes,
+        flushIntervalMs: config.journal.flushIntervalMs,
+        onError: (err) => logger.error({ err }, 'decision journal failed: decisions go on unrecorded'),
+      });
+      journal = j;
+      closers.push(() => j.close());
+      await j.ready;
+    }
 
     const m = metrics;
     let station: Station | null = null;
@@ -197,6 +218,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       onDecision: (e) => {
         m.decision(e);
         feed.decision(e);
+        journal?.record(e);
       },
     });
 
@@ -250,6 +272,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     await app.register(opsRoutes, { registry: metrics.registry, readiness, informational: deviceReadiness(devices), devices });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken });
     await app.register(liveRoutes, { feed, token: config.server.adminToken });
+    await app.register(journalRoutes, { journal, adminToken: config.server.adminToken, clock, station: config.stationId });
     await app.register(cardRoutes, {
       store: cards,
       adminToken: config.server.adminToken?.reveal(),
@@ -281,7 +304,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       await app.ready();
     }
 
-    return { config, environment, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live: feed, credentialsProbe, close };
+    return { config, environment, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live: feed, journal, credentialsProbe, close };
   } catch (err) {
     await close();
     throw err;

@@ -44,7 +44,11 @@ export type CredentialKind = 'card' | 'qr' | 'hes';
 /** What a reader or validator presented, before it is resolved to a HES code. */
 export interface Credential {
   kind: CredentialKind;
-  /** Raw value as presented (card id, QR payload, typed code). Never logged. */
+  /**
+   * The value presented (card id, QR payload, typed code). Never logged. From a reader, card
+   * ids and QR payloads arrive canonical (its profile's rules applied); from a validator, as
+   * typed or scanned (decisions/resolve.ts canonicalises them).
+   */
   value: string;
   gate: string;
   /** Reader id for serial taps; absent for HTTP validators. */
@@ -81,6 +85,20 @@ export type MinistryLookup =
   | { kind: 'status'; status: HealthStatus; expiresAt: number; plus?: PlusFields }
   | { kind: 'not-found' }
   | { kind: 'expired' };
+
+/**
+ * What the status stage found for a code: the status stage produces it, the policy decides
+ * from it (both import it from here, so neither depends on the other).
+ */
+export type StatusOutcome =
+  | { kind: 'status'; record: StatusRecord; source: 'cache' | 'ministry' | 'stale' }
+  | { kind: 'not-found'; source: 'cache' | 'ministry' }
+  | { kind: 'expired'; source: 'cache' | 'ministry' }
+  /**
+   * The ministry could not answer in time, or gave a status that is neither RISKLESS nor
+   * RISKY; `lastKnown` is the newest status held that may still decide, if any.
+   */
+  | { kind: 'unavailable'; lastKnown?: StatusRecord };
 
 /** Stable decision reasons (public contract; see README "Reasons"). */
 export type Reason =

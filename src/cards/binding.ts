@@ -3,7 +3,7 @@
  * in (import, admin API) applies before a binding reaches the store.
  */
 import { normalizeHesCode } from '../credentials/hes-code.js';
-import { canonicalCardId } from './card-id.js';
+import { canonicalCardId } from '../credentials/card-id.js';
 
 /** A binding as stored. Times are epoch ms. */
 export interface CardBinding {
@@ -50,10 +50,10 @@ export function checkBinding(
   profile?: string | null,
 ): { ok: true; binding: Required<BindingInput> } | { ok: false; problem: BindingProblem } {
   const id = canonicalCardId(cardId);
-  if (id === null) return { ok: false, problem: 'CARD_ID_INVALID' };
+  if (!id.ok) return { ok: false, problem: 'CARD_ID_INVALID' };
   const code = normalizeHesCode(hesCode);
   if (code === null) return { ok: false, problem: 'HES_CODE_INVALID' };
   const p = normalizeProfile(profile);
   if (p === null) return { ok: false, problem: 'PROFILE_INVALID' };
-  return { ok: true, binding: { cardId: id, hesCode: code, profile: p } };
+  return { ok: true, binding: { cardId: id.id, hesCode: code, profile: p } };
 }

@@ -12,11 +12,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { HesGateError } from '../errors.js';
-import { maskCardId, maskHesCode } from '../ops/mask.js';
+import { maskCardId, maskHesCode } from '../privacy/mask.js';
 import type { Clock, HealthStatus } from '../types.js';
 import type { PersistedStatus, StatusPersistence } from '../status/types.js';
 import { checkBinding, DEFAULT_PROFILE, type BindingInput, type BindingProblem, type CardBinding } from './binding.js';
-import { canonicalCardId } from './card-id.js';
+import { canonicalCardId } from '../credentials/card-id.js';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
 
 export const STORE_FILE = 'hes-gate.db';
@@ -223,8 +223,9 @@ class SqliteCardStore implements CardStore {
   }
 
   getBinding(cardId: string): CardBinding | undefined {
-    const id = canonicalCardId(cardId);
-    if (id === null) return undefined;
+    const canonical = canonicalCardId(cardId);
+    if (!canonical.ok) return undefined;
+    const id = canonical.id;
     const row = this.#get.get(id);
     return row === undefined ? undefined : { cardId: id, hesCode: row.hes_code, profile: row.profile, updatedAt: row.updated_at };
   }

@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { normalizeHesCode } from '../credentials/hes-code.js';
 import { HesGateError } from '../errors.js';
-import { maskHesCode } from '../ops/mask.js';
+import { maskHesCode } from '../privacy/mask.js';
 import { openMinistryTarget } from '../ministry/target.js';
 
 /** `hes-gate check <code>`: ask the configured ministry once, print a masked answer. */

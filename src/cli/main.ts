@@ -82,6 +82,16 @@ cards
   .option('--json', 'print the report as JSON')
   .action((file: string, opts: { format?: string; batchSize?: string; json?: boolean }) => run(async () => (await import('./cards.js')).cardsImport(file, opts))());
 
+const journal = program.command('journal').description('the decision journal (no codes, card ids or QR contents)');
+journal
+  .command('export')
+  .description('print the decisions of a time range, oldest first')
+  .requiredOption('--from <time>', 'ISO 8601 time (or ms since the epoch), inclusive')
+  .requiredOption('--to <time>', 'ISO 8601 time (or ms since the epoch), exclusive')
+  .option('--gate <id>', 'one gate only')
+  .option('--format <format>', 'ndjson or csv', 'ndjson')
+  .action((opts: { from: string; to: string; gate?: string; format?: string }) => run(async () => (await import('./journal.js')).journalExport(opts))());
+
 registerSelftestCommands(program);
 
 program.parseAsync(process.argv).catch(fail);

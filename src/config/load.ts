@@ -4,6 +4,7 @@
  * `sources` says where every effective value came from, for `hes-gate config check`.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HesGateError } from '../errors.js';
@@ -25,6 +26,8 @@ const int = (min: number, max: number): Check => (v) =>
 const num = (min: number, max: number): Check => (v) =>
   typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? null : `a number from ${min} to ${max}`;
 const str: Check = (v) => (typeof v === 'string' && v.length > 0 ? null : 'a non-empty string');
+/** A station id goes into logs, journal exports and Prometheus target labels: keep it plain. */
+const stationIdCheck: Check = (v) => (typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(v) ? null : 'a station id: letters, digits, dot, dash or underscore, at most 63 characters');
 const nullableStr: Check = (v) => (v === null || (typeof v === 'string' && v.length > 0) ? null : 'a non-empty string or null');
 const bool: Check = (v) => (typeof v === 'boolean' ? null : 'true or false');
 const oneOf = (...values: string[]): Check => (v) =>
@@ -112,6 +115,11 @@ const LEAVES: Record<string, [unknown, Check]> = {
   'refresher.backoffInitialMs': [2000, int(10, 3_600_000)],
   'refresher.backoffMaxMs': [300_000, int(10, 86_400_000)],
   dataDir: ['./data', str],
+  stationId: [hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63) || 'station', stationIdCheck],
+  'journal.enabled': [true, bool],
+  'journal.retentionDays': [30, int(1, 3650)],
+  'journal.maxBytes': [536_870_912, int(1_048_576, 1_099_511_627_776)],
+  'journal.flushIntervalMs': [250, int(10, 60_000)],
   devicesDir: [null, nullableStr],
   'log.level': ['info', oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')],
 };
@@ -124,6 +132,7 @@ const ENV_LEAVES: Record<string, [string, (raw: string) => unknown]> = {
   HES_GATE_MINISTRY_USER: ['ministry.user', (s) => s],
   HES_GATE_LOG_LEVEL: ['log.level', (s) => s],
   HES_GATE_DATA_DIR: ['dataDir', (s) => s],
+  HES_GATE_STATION_ID: ['stationId', (s) => s],
   HES_GATE_ENVIRONMENT: ['environment', (s) => s],
 };
 

@@ -104,6 +104,19 @@ export interface Config {
   };
   /** Where the binding store and persisted statuses live. @default './data' */
   dataDir: string;
+  /** This station's id: the `station` field of every log line and journal export. @default the host name */
+  stationId: string;
+  /** The decision journal (SQLite in `dataDir`, written off the tap path in batches). */
+  journal: {
+    /** Record every decision (never a code, card id or QR content). @default true */
+    enabled: boolean;
+    /** Records older than this many days are deleted. @default 30 */
+    retentionDays: number;
+    /** The journal file's size cap in bytes; the oldest records go first. @default 536870912 (512 MiB) */
+    maxBytes: number;
+    /** How often buffered records are committed: at most this much is lost in a crash. @default 250 */
+    flushIntervalMs: number;
+  };
   /** Directory of device profiles. @default the package's `devices/` */
   devicesDir: string | null;
   log: {

@@ -40,20 +40,18 @@ export function normalizeHesCode(input: string): string | null {
   return out.length === CODE_LENGTH ? out.toUpperCase() : null;
 }
 
-/** AIM symbology identifier a scanner may prefix: `]` + letter + modifier, e.g. `]Q1`. */
-const AIM_PREFIX = /^\][A-Za-z][0-9A-Za-z]/;
-
 /** Longest QR payload considered at all; real ones are well under 100 characters. */
-export const MAX_QR_LENGTH = 512;
+const MAX_QR_LENGTH = 512;
 
 /**
  * Extract the HES code from a HES QR payload: the part after the last `|` (or the whole
- * payload when there is none), with a leading AIM prefix and the CR/LF/GS/space/dash a
- * scanner or a person may leave stripped, must be exactly 10 letters/digits.
+ * payload when there is none), with the CR/LF/GS/space/dash a scanner or a person may leave
+ * stripped, must be exactly 10 letters/digits. The scanner's AIM prefix is already gone
+ * (aim-prefix.ts, applied once per tap by the reader or the decision service).
  */
 export function hesCodeFromQr(payload: string): string | null {
   if (payload.length === 0 || payload.length > MAX_QR_LENGTH) return null;
-  let text = AIM_PREFIX.test(payload) ? payload.slice(3) : payload;
+  let text = payload;
   const bar = text.lastIndexOf('|');
   if (bar >= 0) text = text.slice(bar + 1);
   let code = '';

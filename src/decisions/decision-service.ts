@@ -3,16 +3,17 @@
  *
  * Shared by the HTTP API and the serial station runtime. Resolution and the status lookup are
  * the only waits; a cache hit never leaves the current tick. The gate's deadline bounds the
- * wait for the ministry; the ministry call itself is not aborted (see status-service.ts).
+ * wait for the ministry; the ministry call itself is not aborted (see status/ministry-lookup.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock, Credential, Decision, Reason, Source, Verdict } from '../types.js';
-import { hesCodeFromQr, normalizeHesCode } from '../credentials/hes-code.js';
-import { canonicalCardId } from '../cards/card-id.js';
-import { decide, type Resolution, type StatusOutcome } from '../policy/decide.js';
+import type { Clock, Credential, Decision, Reason, Source, StatusOutcome, Verdict } from '../types.js';
+import { decide } from '../policy/decide.js';
 import type { GatePolicy } from '../policy/types.js';
-import type { StatusService } from '../status/status-service.js';
+import type { StatusLookup } from '../status/types.js';
 import type { RepeatTaps } from './repeat-taps.js';
+import { resolveCredential, type BindingLookup } from './resolve.js';
+
+export type { BindingLookup } from './resolve.js';
 
 export interface DecisionResult extends Decision {
   decisionId: string;
@@ -38,13 +39,8 @@ export interface GateLookup {
   (gate: string): { group: string; policy: GatePolicy } | undefined;
 }
 
-/** The binding store as a tap needs it. */
-export interface BindingLookup {
-  getBinding(cardId: string): { hesCode: string; profile: string } | undefined;
-}
-
 export interface DecisionServiceOptions {
-  status: StatusService;
+  status: StatusLookup;
   gates: GateLookup;
   clock: Clock;
   /** A monotonic clock in ms for elapsed times. @default performance.now */
@@ -83,21 +79,8 @@ export class DecisionService {
     if (gate === undefined) return undefined;
     const { policy } = gate;
 
-    let resolution: Resolution;
-    let cardId: string | null = null;
-    if (credential.kind === 'card') {
-      cardId = canonicalCardId(credential.value);
-      const binding = cardId === null ? undefined : this.o.bindings?.getBinding(cardId);
-      if (cardId === null) resolution = { kind: 'invalid' };
-      else if (binding === undefined) resolution = { kind: 'unbound' };
-      else {
-        resolution = { kind: 'code', code: binding.hesCode, profile: binding.profile };
-        this.o.onCardTap?.(binding.hesCode);
-      }
-    } else {
-      const code = credential.kind === 'qr' ? hesCodeFromQr(credential.value) : normalizeHesCode(credential.value);
-      resolution = code === null ? { kind: 'invalid' } : { kind: 'code', code };
-    }
+    const { resolution, cardId } = resolveCredential(credential, this.o.bindings);
+    if (cardId !== null && resolution.kind === 'code') this.o.onCardTap?.(resolution.code);
 
     let status: StatusOutcome | undefined;
     if (resolution.kind === 'code') {

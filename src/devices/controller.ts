@@ -39,7 +39,7 @@ class Serial {
   }
 }
 
-export function fillTemplate(text: string, target: ControllerConfig, reason: Reason): string {
+function fillTemplate(text: string, target: ControllerConfig, reason: Reason): string {
   return text.replaceAll('{passage}', target.passage ?? 'A').replaceAll('{reason}', reason);
 }
 

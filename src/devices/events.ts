@@ -77,11 +77,3 @@ export interface StationEvents {
   'frame-dropped': [FrameDroppedEvent];
   feedback: [FeedbackEvent];
 }
-
-/** A pino-like logger. Only masked values are ever passed to it. */
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug?(obj: object, msg?: string): void;
-}

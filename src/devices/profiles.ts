@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { HesGateError } from '../errors.js';
 import { describeValue, int, isObj, obj, oneOf, onlyKeys, optInt, optObj, str, type Fail, type Obj } from './check.js';
 import type { LineSettings } from './serial-port.js';
+import type { CardIdRules } from '../credentials/card-id.js';
 
 /** How bytes on the line become frames. */
 export type FramingSpec =
@@ -34,19 +35,8 @@ export type FramingSpec =
       staleMs?: number;
     };
 
-/** How a card reader's text becomes the canonical id (upper-case hex, most significant byte first). */
-export interface CardDecoding {
-  /** What the reader sends: hex digits or one decimal number. */
-  encoding: 'hex' | 'decimal';
-  /** Byte order on the wire; `lsb-first` is reversed to canonical order. */
-  byteOrder: 'msb-first' | 'lsb-first';
-  /** Exact number of characters the reader sends (separators excluded); other lengths are rejected. */
-  digits?: number;
-  /** Left-pad the canonical id with zero bytes to this many bytes (a 3-byte Wiegand-26 id → 4). */
-  padToBytes?: number;
-  /** Accepted canonical lengths in bytes (after padding). */
-  lengths: number[];
-}
+/** How a card reader's text becomes the canonical id: the rules of credentials/card-id.ts. */
+export type CardDecoding = CardIdRules;
 
 export interface QrDecoding {
   /** Whether the scanner sends an AIM symbology identifier (`]Q1`): stripped when present. */

@@ -1,10 +1,13 @@
 /**
  * Decodes one frame from a reader into what was presented: a canonical card id, a QR payload
  * with its AIM symbology prefix stripped, or a rejection with a reason the station counts.
+ * This is where a reader's tap is canonicalised, once, by its profile's rules (the modules in
+ * credentials/ do the work); the decision service takes the result as is.
  * Pure: no I/O, no clock. The payload is validated here, not trusted to the framing (a QR with
  * an embedded CR LF arrives from a line-framed scanner as two frames).
  */
-import { canonicalCardId } from './card-id.js';
+import { stripAimPrefix } from '../credentials/aim-prefix.js';
+import { canonicalCardId } from '../credentials/card-id.js';
 import type { QrDecoding, ReaderProfile } from './profiles.js';
 
 export type RejectReason = 'symbology' | 'checksum' | 'length' | 'format';
@@ -14,7 +17,6 @@ export type ReadResult =
   | { kind: 'qr'; value: string }
   | { kind: 'rejected'; why: RejectReason };
 
-const AIM = /^\]([A-Za-z])([0-9A-Za-z])/;
 const CONTROL = /[\x00-\x1C\x1E\x1F\x7F]/;
 
 export function decodeFrame(profile: ReaderProfile, frame: Buffer): ReadResult {
@@ -27,16 +29,9 @@ export function decodeFrame(profile: ReaderProfile, frame: Buffer): ReadResult {
 
 /** Strip and check the AIM prefix, then bound the payload. GS (0x1D) is legal inside a payload. */
 export function decodeQr(qr: QrDecoding, text: string): ReadResult {
-  let payload = text;
-  if (qr.aimPrefix !== 'none') {
-    const aim = AIM.exec(text);
-    if (aim) {
-      if (!qr.symbologies.includes(aim[1] as string)) return { kind: 'rejected', why: 'symbology' };
-      payload = text.slice(3);
-    } else if (qr.aimPrefix === 'required') {
-      return { kind: 'rejected', why: 'symbology' };
-    }
-  }
+  const stripped = stripAimPrefix(text, qr);
+  if (!stripped.ok) return { kind: 'rejected', why: stripped.why };
+  const payload = stripped.payload;
   if (payload.length < qr.minLength || payload.length > qr.maxLength) return { kind: 'rejected', why: 'length' };
   if (CONTROL.test(payload)) return { kind: 'rejected', why: 'format' };
   return { kind: 'qr', value: payload };

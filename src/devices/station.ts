@@ -12,19 +12,20 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { HesGateError } from '../errors.js';
-import { maskCardId, maskQr } from '../ops/mask.js';
+import { maskCardId, maskQr } from '../privacy/mask.js';
 import type { Clock, Credential, Decision } from '../types.js';
 import { FALLBACK_DECISION } from '../policy/decide.js';
 import type { ControllerConfig, ReaderConfig, StationGateConfig } from './config.js';
 import { createControllerDriver, type ControllerDriver } from './controller.js';
 import { DEFAULT_BACKOFF, DeviceLink, type Backoff } from './device-link.js';
 import { createFramer, DelimiterFramer, type FrameDrop, type Framer, type Timers } from './framing/index.js';
-import type { DeviceEvent, DeviceRole, DeviceStatus, FrameDropWhy, Logger, StationEvents, TapEvent } from './events.js';
+import type { Logger } from 'pino';
+import type { DeviceEvent, DeviceRole, DeviceStatus, FrameDropWhy, StationEvents, TapEvent } from './events.js';
 import type { GateProfile, Profiles, ReaderProfile } from './profiles.js';
 import { decodeFrame } from './reader.js';
 import { openSerialPort, type OpenPort } from './serial-port.js';
 
-export type { DeviceEvent, DeviceRole, DeviceStatus, FeedbackEvent, FrameDroppedEvent, FrameDropWhy, Logger, StationEvents, TapEvent } from './events.js';
+export type { DeviceEvent, DeviceRole, DeviceStatus, FeedbackEvent, FrameDroppedEvent, FrameDropWhy, StationEvents, TapEvent } from './events.js';
 
 export interface StationOptions {
   gates: readonly StationGateConfig[];
@@ -144,11 +145,11 @@ export class Station extends EventEmitter<StationEvents> {
       const framer = createFramer(device.profile.framing, this.options.timers ? { timers: this.options.timers, now: this.clock } : { now: this.clock });
       framer.on('data', (frame: Buffer) => {
         this.onFrame(device, frame, performance.now()).catch((err: unknown) => {
-          this.log?.error({ reader: device.config.id, error: (err as Error).message }, 'tap handling failed');
+          this.log?.error({ reader: device.config.id, err }, 'tap handling failed');
         });
       });
       framer.on('drop', (drop: FrameDrop) => this.dropped(device, drop.why));
-      framer.on('error', (err: Error) => this.log?.error({ reader: device.config.id, error: err.message }, 'framer failed'));
+      framer.on('error', (err: Error) => this.log?.error({ reader: device.config.id, err }, 'framer failed'));
       device.framer = framer;
     });
     device.link.on('data', (chunk) => device.framer?.write(chunk));
@@ -217,7 +218,7 @@ export class Station extends EventEmitter<StationEvents> {
     } catch (err) {
       decision = FALLBACK_DECISION;
       fallback = true;
-      this.log?.warn({ gate: gate.id, reader: device.config.id, credential: masked, error: (err as Error).message }, 'no decision by the deadline; gate told deny');
+      this.log?.warn({ gate: gate.id, reader: device.config.id, credential: masked, err }, 'no decision by the deadline; gate told deny');
     }
 
     let command: TapEvent['command'] = 'none';
@@ -239,7 +240,7 @@ export class Station extends EventEmitter<StationEvents> {
       return result;
     } catch (err) {
       controller.status.lastCommandError = (err as Error).message;
-      this.log?.error({ gate, controller: controller.status.id, verdict: decision.verdict, error: (err as Error).message }, 'gate command failed');
+      this.log?.error({ gate, controller: controller.status.id, verdict: decision.verdict, err }, 'gate command failed');
       return 'failed';
     }
   }

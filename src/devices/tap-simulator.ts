@@ -5,7 +5,7 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { encodeCardId } from './card-id.js';
+import { encodeCardId } from '../credentials/card-id.js';
 import { xorHexChecksum } from './framing/start-end.js';
 import type { ReaderProfile } from './profiles.js';
 
@@ -42,7 +42,7 @@ export function encodeTap(profile: ReaderProfile, kind: 'card' | 'qr', value: st
 }
 
 /** Write bytes into a tty (or any existing file) by path; never creates a file. */
-export async function writeTap(path: string, bytes: Buffer): Promise<void> {
+async function writeTap(path: string, bytes: Buffer): Promise<void> {
   const handle = await open(path, constants.O_WRONLY | constants.O_NOCTTY);
   try {
     await handle.write(bytes);

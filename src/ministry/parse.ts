@@ -12,7 +12,7 @@
  * as causes, because a body can hold full codes.
  */
 import { HesGateError, type ErrorCode } from '../errors.js';
-import { maskHesCode } from '../ops/mask.js';
+import { maskHesCode } from '../privacy/mask.js';
 import type { HealthStatus, MinistryLookup, PlusFields } from '../types.js';
 import type { BulkResult, MinistryEndpoint } from './types.js';
 import { parseMinistryDate, parseRetryAfterMs } from './dates.js';
@@ -20,7 +20,7 @@ import { parseMinistryDate, parseRetryAfterMs } from './dates.js';
 const NOT_FOUND: MinistryLookup = Object.freeze({ kind: 'not-found' });
 const EXPIRED: MinistryLookup = Object.freeze({ kind: 'expired' });
 
-export function ministryError(
+function ministryError(
   code: ErrorCode,
   endpoint: MinistryEndpoint,
   message: string,
@@ -58,7 +58,7 @@ function flag(value: unknown): boolean | null {
  * One result object (a single answer, or a value of a bulk `success_map`) → a lookup, or the
  * error for this code. Returns the error rather than throwing so bulk calls can keep going.
  */
-export function resultToLookup(
+function resultToLookup(
   raw: unknown,
   plus: boolean,
   endpoint: MinistryEndpoint,

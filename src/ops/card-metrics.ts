@@ -1,16 +1,34 @@
 import { Counter, Gauge } from 'prom-client';
-import type { Metrics } from './metrics.js';
-import type { Refresher } from '../cards/refresher.js';
+import { KnownGauge, type Metrics } from './metrics.js';
+import type { RefresherReadout } from './sources.js';
 
 /** Card store and refresher metrics, read at scrape time from their own counters. */
-export function cardMetrics(metrics: Metrics, countBindings: () => number, refresher: Refresher): void {
+export function cardMetrics(metrics: Metrics, countBindings: () => number, refresher: RefresherReadout): void {
   const registry = metrics.registry;
-  new Gauge({
+  // The binding count is the store's cheapest whole-store read: when it fails, the store is
+  // unavailable (card taps cannot find bindings), which the card-store alert watches.
+  let storeUp = true;
+  new KnownGauge({
     name: 'hes_gate_card_bindings',
-    help: 'Card bindings in the store (counted at most every 30 s).',
+    help: 'Card bindings in the store (counted at most every 30 s; absent while the store cannot be read).',
+    registers: [registry],
+    value: () => {
+      try {
+        const n = countBindings();
+        storeUp = true;
+        return n;
+      } catch {
+        storeUp = false;
+        return undefined;
+      }
+    },
+  });
+  new Gauge({
+    name: 'hes_gate_card_store_up',
+    help: 'Card store: 1 when its last read succeeded, 0 when it failed.',
     registers: [registry],
     collect() {
-      this.set(countBindings());
+      this.set(storeUp ? 1 : 0);
     },
   });
   new Counter({
@@ -32,13 +50,14 @@ export function cardMetrics(metrics: Metrics, countBindings: () => number, refre
       for (const [outcome, n] of Object.entries(refresher.stats().callsByOutcome)) this.labels(outcome).inc(n);
     },
   });
-  new Gauge({
+  // Absent until the first rotation completes: a NaN would read as a value on a dashboard.
+  new KnownGauge({
     name: 'hes_gate_refresher_rotation_seconds',
-    help: 'Duration of the last complete refresh rotation over all bound codes.',
+    help: 'Duration of the last complete refresh rotation over all bound codes (absent until one completes).',
     registers: [registry],
-    collect() {
+    value: () => {
       const ms = refresher.stats().lastRotationDurationMs;
-      this.set(ms === undefined ? Number.NaN : ms / 1000);
+      return ms === undefined ? undefined : ms / 1000;
     },
   });
   new Gauge({

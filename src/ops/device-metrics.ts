@@ -1,12 +1,12 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Metrics } from './metrics.js';
-import type { Station } from '../devices/station.js';
+import type { DevicesReadout } from './sources.js';
 
 /**
  * Serial device metrics, from the station's status and events. Labels are configured device
  * and gate ids, never anything read from a card or phone.
  */
-export function deviceMetrics(metrics: Metrics, station: Station): void {
+export function deviceMetrics(metrics: Metrics, station: DevicesReadout): void {
   const registry = metrics.registry;
   new Gauge({
     name: 'hes_gate_device_up',

@@ -2,106 +2,23 @@
  * The operators' live feed: the last decisions, per-minute counts, and a status snapshot,
  * pushed to the live page's Server-Sent Events streams.
  *
- *   decision(e) ──> ring (last N, by reference) + minute bucket counters      O(1), no allocation
- *   tap(e), ministryCall(e) ──> minute bucket counters                        O(1), no allocation
+ *   decision(e) ──> ring (last N, by reference) + minute counts               O(1), no allocation
+ *   tap(e), ministryCall(e) ──> minute counts                                 O(1), no allocation
  *   every flushEveryMs, while a client is attached:
  *     new ring entries ──> one `decisions` event, serialised once ──> every client
  *     every snapshotEveryMs: status() + minutes ──> one `snapshot` event ──> every client
  *   a client whose unsent bytes would pass maxBufferedBytes is dropped, not buffered for.
  *
- * Privacy: an event leaves only through `toWire()`, which copies named fields. DecisionEvent
+ * Privacy: a decision leaves only through toWire(), which copies named fields. A decision
  * carries no code, card id or payload, and a field added to it later is not sent until it is
- * named here. Tap events are counted only (their masked values never enter the feed).
+ * named there. Tap events are counted only (their masked values never enter the feed).
  */
-import type { Clock, Reason, Source, Verdict } from '../types.js';
-import type { DecisionEvent } from '../decisions/decision-service.js';
-import type { DeviceStatus, TapEvent } from '../devices/events.js';
+import type { Clock } from '../types.js';
+import type { TapEvent } from '../devices/events.js';
 import type { MinistryCallEvent } from '../ministry/types.js';
-
-/** What operators see of one device: its link, never what it read. */
-export interface LiveDevice {
-  id: string;
-  role: DeviceStatus['role'];
-  gates: string[];
-  path: string;
-  profile: string;
-  state: DeviceStatus['state'];
-  /** When `state` last changed (epoch ms). */
-  since: number;
-  lastError: string | null;
-  reopens: number;
-  /** Readers: accepted reads. Controllers: commands sent. */
-  count: number;
-}
-
-/** The service's state at one moment, as the status provider reports it. */
-export interface LiveStatus {
-  environment: 'simulator' | 'test' | 'live';
-  ministry: {
-    /** MinistryHealth's state: unknown, up, degraded, down, credentials-refused. */
-    state: string;
-    circuit: 'closed' | 'open' | 'half-open';
-    lastError: string | null;
-    lastSuccessAt: number | null;
-    /** While the circuit is open: when the next probe may go (epoch ms); else 0. */
-    openUntil: number;
-    /** After a 429: when calls resume (epoch ms); else 0. */
-    pausedUntil: number;
-  };
-  cache: {
-    entries: number;
-    /** Lookups answered from a fresh status, since start. */
-    hits: number;
-    /** Lookups that went to the ministry, since start. */
-    misses: number;
-    /** Lookups answered with a last-known status while the ministry could not answer, since start. */
-    stale: number;
-    /** Codes with a ministry call in flight. */
-    inflight: number;
-  };
-  devices: LiveDevice[];
-}
-
-/** Counts for one wall-clock minute. */
-export interface MinuteCounts {
-  /** Start of the minute (epoch ms). */
-  minute: number;
-  pass: number;
-  deny: number;
-  byReason: Partial<Record<Reason, number>>;
-  bySource: Partial<Record<Source, number>>;
-  /** Serial taps whose decision missed the deadline and got a deny. */
-  fallbacks: number;
-  /** Serial taps whose gate command failed. */
-  commandFailures: number;
-  ministryCalls: number;
-  ministryErrors: number;
-  ministryMsSum: number;
-  ministryMsMax: number;
-}
-
-/** The `snapshot` event's data. */
-export interface LiveSnapshot extends LiveStatus {
-  at: number;
-  /** Decisions since start. */
-  decisions: number;
-  /** The last minutes with any activity, oldest first (the current one last). */
-  minutes: MinuteCounts[];
-}
-
-/** One decision as it leaves the feed (the `decisions` event's data is `{events, missed}`). */
-export interface LiveDecision {
-  id: string;
-  at: number;
-  gate: string;
-  group: string;
-  reader: string | null;
-  kind: DecisionEvent['kind'];
-  verdict: Verdict;
-  reason: Reason;
-  source: Source;
-  elapsedMs: number;
-}
+import type { DecisionBatch, LiveDecision, LiveSnapshot, LiveStatus } from './live-wire.js';
+import { MinuteCounter } from './minute-counts.js';
+import type { DecisionRecord } from './sources.js';
 
 /** A connected stream. The feed hands it pre-serialised SSE text. */
 export interface LiveClient {
@@ -143,26 +60,8 @@ const defaultTicker: Ticker = (fn, ms) => {
   return () => clearInterval(t);
 };
 
-const MINUTE_MS = 60_000;
-
-function emptyMinute(minute: number): MinuteCounts {
-  return {
-    minute,
-    pass: 0,
-    deny: 0,
-    byReason: {},
-    bySource: {},
-    fallbacks: 0,
-    commandFailures: 0,
-    ministryCalls: 0,
-    ministryErrors: 0,
-    ministryMsSum: 0,
-    ministryMsMax: 0,
-  };
-}
-
 /** The named fields of a decision, and nothing else. */
-export function toWire(e: DecisionEvent): LiveDecision {
+function toWire(e: DecisionRecord): LiveDecision {
   return {
     id: e.decisionId,
     at: e.at,
@@ -177,15 +76,17 @@ export function toWire(e: DecisionEvent): LiveDecision {
   };
 }
 
-export function sseEvent(name: string, data: unknown): string {
+function sseEvent(name: 'snapshot', data: LiveSnapshot): string;
+function sseEvent(name: 'decisions', data: DecisionBatch): string;
+function sseEvent(name: string, data: unknown): string {
   return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 export class LiveFeed {
   private readonly statusOf: () => LiveStatus;
   private readonly clock: Clock;
-  private readonly ring: Array<DecisionEvent | undefined>;
-  private readonly buckets: MinuteCounts[];
+  private readonly ring: Array<DecisionRecord | undefined>;
+  private readonly minutes: MinuteCounter;
   private readonly flushEveryMs: number;
   private readonly snapshotEvery: number;
   private readonly heartbeatEvery: number;
@@ -202,8 +103,8 @@ export class LiveFeed {
   constructor(options: LiveFeedOptions) {
     this.statusOf = options.status;
     this.clock = options.clock ?? Date.now;
-    this.ring = new Array<DecisionEvent | undefined>(Math.max(1, options.ringSize ?? 200)).fill(undefined);
-    this.buckets = Array.from({ length: Math.max(1, options.minutes ?? 15) }, () => emptyMinute(-1));
+    this.ring = new Array<DecisionRecord | undefined>(Math.max(1, options.ringSize ?? 200)).fill(undefined);
+    this.minutes = new MinuteCounter(options.minutes ?? 15);
     this.flushEveryMs = options.flushEveryMs ?? 250;
     this.snapshotEvery = Math.max(1, Math.round((options.snapshotEveryMs ?? 2000) / this.flushEveryMs));
     this.heartbeatEvery = Math.max(1, Math.round((options.heartbeatEveryMs ?? 15_000) / this.flushEveryMs));
@@ -213,34 +114,22 @@ export class LiveFeed {
   }
 
   /** Record a decision. Keeps a reference (the event is not copied or changed) and counts it. */
-  decision(e: DecisionEvent): void {
+  decision(e: DecisionRecord): void {
     this.ring[this.seq % this.ring.length] = e;
     this.seq++;
-    const b = this.bucket(e.at);
-    if (b === undefined) return;
-    if (e.verdict === 'pass') b.pass++;
-    else b.deny++;
-    b.byReason[e.reason] = (b.byReason[e.reason] ?? 0) + 1;
-    b.bySource[e.source] = (b.bySource[e.source] ?? 0) + 1;
+    this.minutes.decision(e.at, e);
   }
 
   /** Record a serial tap's outcome at the gate (its decision already came through decision()). */
   tap(e: Pick<TapEvent, 'fallback' | 'command'>): void {
     if (!e.fallback && e.command !== 'failed') return;
-    const b = this.bucket(this.clock());
-    if (b === undefined) return;
-    if (e.fallback) b.fallbacks++;
-    if (e.command === 'failed') b.commandFailures++;
+    this.minutes.tap(this.clock(), e.fallback, e.command === 'failed');
   }
 
   /** Record a ministry call's outcome and latency. */
   ministryCall(e: Pick<MinistryCallEvent, 'outcome' | 'durationMs'>): void {
-    const b = this.bucket(this.clock());
-    if (b === undefined) return;
-    b.ministryCalls++;
-    if (e.outcome !== 'ok' && e.outcome !== 'not-found' && e.outcome !== 'expired') b.ministryErrors++;
-    b.ministryMsSum += e.durationMs;
-    if (e.durationMs > b.ministryMsMax) b.ministryMsMax = e.durationMs;
+    const failed = e.outcome !== 'ok' && e.outcome !== 'not-found' && e.outcome !== 'expired';
+    this.minutes.ministryCall(this.clock(), failed, e.durationMs);
   }
 
   /** The last decisions held, oldest first, at most `limit`. */
@@ -253,13 +142,7 @@ export class LiveFeed {
 
   snapshot(): LiveSnapshot {
     const now = this.clock();
-    const current = Math.floor(now / MINUTE_MS) * MINUTE_MS;
-    const oldest = current - (this.buckets.length - 1) * MINUTE_MS;
-    const minutes = this.buckets
-      .filter((b) => b.minute >= oldest && b.minute <= current)
-      .sort((a, b) => a.minute - b.minute)
-      .map((b) => ({ ...b, byReason: { ...b.byReason }, bySource: { ...b.bySource } }));
-    return { ...this.statusOf(), at: now, decisions: this.seq, minutes };
+    return { ...this.statusOf(), at: now, decisions: this.seq, minutes: this.minutes.recent(now) };
   }
 
   get clientCount(): number {
@@ -341,62 +224,4 @@ export class LiveFeed {
       this.stopTicker = null;
     }
   }
-
-  /** The bucket of the minute holding `at`, reset if it held an older minute; undefined if `at` is too old. */
-  private bucket(at: number): MinuteCounts | undefined {
-    const minute = Math.floor(at / MINUTE_MS) * MINUTE_MS;
-    const index = Math.floor(at / MINUTE_MS) % this.buckets.length;
-    const b = this.buckets[index]!;
-    if (b.minute === minute) return b;
-    if (b.minute > minute) return undefined;
-    b.minute = minute;
-    b.pass = b.deny = b.fallbacks = b.commandFailures = 0;
-    b.ministryCalls = b.ministryErrors = b.ministryMsSum = b.ministryMsMax = 0;
-    b.byReason = {};
-    b.bySource = {};
-    return b;
-  }
-}
-
-/** The objects of the composition root the status is read from (structural, so tests can pass plain ones). */
-export interface LiveStatusSources {
-  environment: LiveStatus['environment'];
-  clock: Clock;
-  ministryHealth: { readonly state: string; readonly lastError: string | null; readonly lastSuccessAt: number | null };
-  guard: { snapshot(): { state: LiveStatus['ministry']['circuit']; lastError: string | null; openUntil: number; pausedUntil: number } };
-  status: { readonly size: number; readonly inflightCount: number; readonly counters: { hits: number; misses: number; stale: number } };
-  /** Serial devices; absent or empty without a station. */
-  devices?: () => readonly DeviceStatus[];
-}
-
-/** A status provider for LiveFeed from the composition root's objects. Every read is O(devices). */
-export function liveStatusFrom(s: LiveStatusSources): () => LiveStatus {
-  return () => {
-    const g = s.guard.snapshot();
-    const c = s.status.counters;
-    return {
-      environment: s.environment,
-      ministry: {
-        state: s.ministryHealth.state,
-        circuit: g.state,
-        lastError: s.ministryHealth.lastError ?? g.lastError,
-        lastSuccessAt: s.ministryHealth.lastSuccessAt,
-        openUntil: g.state === 'open' ? g.openUntil : 0,
-        pausedUntil: g.pausedUntil > s.clock() ? g.pausedUntil : 0,
-      },
-      cache: { entries: s.status.size, hits: c.hits, misses: c.misses, stale: c.stale, inflight: s.status.inflightCount },
-      devices: (s.devices?.() ?? []).map((d) => ({
-        id: d.id,
-        role: d.role,
-        gates: [...d.gates],
-        path: d.path,
-        profile: d.profile,
-        state: d.state,
-        since: d.since,
-        lastError: d.lastError ?? null,
-        reopens: d.reopens,
-        count: d.count,
-      })),
-    };
-  };
 }

@@ -7,43 +7,97 @@
  * decision; everything else is read at scrape time.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DecisionEvent } from '../decisions/decision-service.js';
 import type { MinistryCallEvent } from '../ministry/types.js';
-import type { StatusService } from '../status/status-service.js';
-import type { MinistryHealth } from './ministry-health.js';
-import type { GuardedMinistry } from '../ministry/guard.js';
+import type { Clock } from '../types.js';
+import type { CircuitReadout, DecisionRecord, MinistryHealthReadout, StatusReadout } from './sources.js';
+import type { MinistryState } from './ministry-health.js';
 
 /** Buckets around a 150 ms deadline, fine at the low end where cache hits live. */
 const DECISION_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.125, 0.15, 0.155, 0.175, 0.2, 0.3, 0.5, 1];
 
 export interface Metrics {
   registry: Registry;
-  decision(e: DecisionEvent): void;
+  decision(e: Pick<DecisionRecord, 'gate' | 'verdict' | 'reason' | 'source' | 'elapsedMs'>): void;
   ministryCall(e: MinistryCallEvent): void;
   /** Register a scrape-time collector for modules that keep their own counters. */
   addCollector(fn: (registry: Registry) => void): void;
 }
 
 export interface MetricsSources {
-  status: StatusService;
-  ministryHealth: MinistryHealth;
-  clock: () => number;
-  guard?: GuardedMinistry;
+  status: StatusReadout;
+  ministryHealth: MinistryHealthReadout;
+  clock: Clock;
+  guard?: CircuitReadout;
+  /** Configured gate ids: the only values of the `gate` label (others count as `other`). */
+  gates?: readonly string[];
+  /** What runs: exported as `hes_gate_build_info{version,commit}`. */
+  build?: { version: string; commit: string };
+}
+
+/** The label value for a gate the configuration does not list: keeps the label set bounded. */
+export const OTHER_GATE = 'other';
+
+const MINISTRY_STATES: readonly MinistryState[] = ['unknown', 'up', 'degraded', 'down', 'credentials-refused'];
+
+/**
+ * prom-client's default collector adds three gauges named `*_total` (active handles, requests,
+ * resources), which the Prometheus naming rules reserve for counters: `promtool check metrics`
+ * refuses them. Their per-type siblings (`nodejs_active_handles{type}` …) carry the same figure.
+ */
+const NON_CONFORMING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/**
+ * A gauge without labels that is absent from the exposition until its value is known (prom-client
+ * prints an unset gauge as 0, which a dashboard would read as a real figure).
+ */
+export class KnownGauge extends Gauge {
+  private readonly read: () => number | undefined;
+
+  constructor(options: { name: string; help: string; registers: Registry[]; value: () => number | undefined }) {
+    const { value, ...config } = options;
+    super({
+      ...config,
+      collect() {
+        const v = value();
+        if (v !== undefined) this.set(v);
+      },
+    });
+    this.read = value;
+  }
+
+  override async get(): ReturnType<Gauge['get']> {
+    const metric = await super.get();
+    return this.read() === undefined ? { ...metric, values: [] } : metric;
+  }
 }
 
 export function createMetrics(sources: MetricsSources): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'hes_gate_' });
+  // Standard names (process_*, nodejs_*), so off-the-shelf Node.js dashboards find them.
+  collectDefaultMetrics({ register: registry });
+  for (const name of NON_CONFORMING_DEFAULTS) registry.removeSingleMetric(name);
+
+  const build = sources.build ?? { version: 'unknown', commit: 'unknown' };
+  new Gauge({
+    name: 'hes_gate_build_info',
+    help: 'Always 1; the labels say which version and commit of hes-gate runs.',
+    labelNames: ['version', 'commit'] as const,
+    registers: [registry],
+  }).set({ version: build.version, commit: build.commit }, 1);
+
+  const knownGates = new Set(sources.gates ?? []);
+  const gateLabel = (gate: string): string => (knownGates.has(gate) ? gate : OTHER_GATE);
 
   const decisions = new Counter({
     name: 'hes_gate_decisions_total',
-    help: 'Decisions by verdict, reason and source.',
-    labelNames: ['verdict', 'reason', 'source'] as const,
+    help: 'Decisions by gate, verdict, reason and source (gate: a configured gate id, or other).',
+    labelNames: ['gate', 'verdict', 'reason', 'source'] as const,
     registers: [registry],
   });
   const decisionSeconds = new Histogram({
     name: 'hes_gate_decision_duration_seconds',
-    help: 'Time from credential arrival to decision.',
+    help: 'Time from credential arrival to decision, by gate (a configured gate id, or other).',
+    labelNames: ['gate'] as const,
     buckets: DECISION_BUCKETS,
     registers: [registry],
   });
@@ -75,6 +129,15 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.labels('stale').inc(c.stale);
       this.labels('unknown').inc(c.unknown);
       this.labels('coalesced').inc(c.coalesced);
+    },
+  });
+  new Counter({
+    name: 'hes_gate_ministry_unrecognised_status_total',
+    help: 'Ministry answers whose health status was neither RISKLESS nor RISKY (an answer, not a failure; never passes as RISKLESS).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(c.unrecognised);
     },
   });
   new Gauge({
@@ -118,12 +181,21 @@ export function createMetrics(sources: MetricsSources): Metrics {
   new Gauge({
     name: 'hes_gate_ministry_up',
     help: 'Ministry state from recent calls: 1 up, 0.5 degraded or unknown, 0 down or credentials refused.',
+    registers: [registry],
+    collect() {
+      const s = ministryHealth.state;
+      this.set(s === 'up' ? 1 : s === 'degraded' || s === 'unknown' ? 0.5 : 0);
+    },
+  });
+  // One series per state, always present (1 for the current one): alerts and dashboards never
+  // see series appear and disappear as the state changes.
+  new Gauge({
+    name: 'hes_gate_ministry_state',
+    help: 'Ministry state from recent calls: 1 for the current state (unknown, up, degraded, down, credentials-refused), 0 for the others.',
     labelNames: ['state'] as const,
     registers: [registry],
     collect() {
-      this.reset();
-      const s = ministryHealth.state;
-      this.labels(s).set(s === 'up' ? 1 : s === 'degraded' || s === 'unknown' ? 0.5 : 0);
+      for (const s of MINISTRY_STATES) this.labels(s).set(ministryHealth.state === s ? 1 : 0);
     },
   });
 
@@ -154,21 +226,28 @@ export function createMetrics(sources: MetricsSources): Metrics {
     });
   }
 
-  // Pre-bound children: a decision pays for a property lookup, not a label hash.
+  // Pre-bound children: a decision pays for a map lookup, not a label hash.
   const bound = new Map<string, Counter.Internal>();
+  const boundSeconds = new Map<string, Histogram.Internal<'gate'>>();
   const collectors: Array<(r: Registry) => void> = [];
 
   return {
     registry,
     decision(e) {
-      const key = e.verdict + e.reason + e.source;
+      const gate = gateLabel(e.gate);
+      const key = `${gate}\u0000${e.verdict}\u0000${e.reason}\u0000${e.source}`;
       let child = bound.get(key);
       if (child === undefined) {
-        child = decisions.labels(e.verdict, e.reason, e.source);
+        child = decisions.labels(gate, e.verdict, e.reason, e.source);
         bound.set(key, child);
       }
       child.inc();
-      decisionSeconds.observe(e.elapsedMs / 1000);
+      let seconds = boundSeconds.get(gate);
+      if (seconds === undefined) {
+        seconds = decisionSeconds.labels(gate);
+        boundSeconds.set(gate, seconds);
+      }
+      seconds.observe(e.elapsedMs / 1000);
     },
     ministryCall(e) {
       ministryCalls.labels(e.endpoint, e.outcome).inc();

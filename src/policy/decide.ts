@@ -10,9 +10,8 @@
  * Safety rules that no policy overrides: a known RISKY status never passes, and an unknown
  * status never passes as RISKLESS (an unavailable pass says MINISTRY_UNAVAILABLE).
  */
-import type { Decision, Reason, Source, StatusRecord } from '../types.js';
+import type { Decision, PlusFields, Reason, Source, StatusOutcome, StatusRecord } from '../types.js';
 import type { GatePolicy, TimeWindow } from './types.js';
-import type { PlusFields } from '../types.js';
 
 /**
  * The one decision made when nothing could decide (no status by the deadline and nothing the
@@ -24,14 +23,6 @@ export type Resolution =
   | { kind: 'invalid' }
   | { kind: 'unbound' }
   | { kind: 'code'; code: string; profile?: string };
-
-/** What the status stage found for a code. */
-export type StatusOutcome =
-  | { kind: 'status'; record: StatusRecord; source: 'cache' | 'ministry' | 'stale' }
-  | { kind: 'not-found'; source: 'cache' | 'ministry' }
-  | { kind: 'expired'; source: 'cache' | 'ministry' }
-  /** The ministry could not answer in time; `lastKnown` is the newest status held, if any. */
-  | { kind: 'unavailable'; lastKnown?: StatusRecord };
 
 export interface DecideInput {
   now: number;

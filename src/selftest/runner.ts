@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { HesGateError } from '../errors.js';
 import type { BulkResult, MinistryClient, MinistryEndpoint } from '../ministry/types.js';
-import { maskHesCode } from '../ops/mask.js';
+import { maskHesCode } from '../privacy/mask.js';
 import type { Clock, MinistryLookup } from '../types.js';
 import { diagnose } from './diagnose.js';
 import type { CheckResult, SelftestCodes } from './types.js';

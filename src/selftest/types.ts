@@ -3,7 +3,7 @@
  * the report that goes with the step-5 e-mail to the ministry.
  *
  * Nothing here holds a full HES code or a credential once a report exists: results and
- * reports carry masked codes only (see ops/mask.ts).
+ * reports carry masked codes only (see privacy/mask.ts).
  */
 import type { MinistryEndpoint, VisitorDetails } from '../ministry/types.js';
 

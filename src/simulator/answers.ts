@@ -26,7 +26,7 @@ const TITLES: Record<string, string> = {
 };
 
 /** 400 problem body for a code (Spring/JHipster `BadRequestAlertException` shape). */
-export function codeProblem(errorKey: string): string {
+function codeProblem(errorKey: string): string {
   return JSON.stringify({
     entityName: 'hescode',
     errorKey,
@@ -44,7 +44,7 @@ export function httpProblem(status: number, title: string, detail: string, path:
 }
 
 /** 400 for a request body that misses required fields (JHipster `constraint-violation`). */
-export function validationProblem(path: string, objectName: string, fields: readonly string[]): string {
+function validationProblem(path: string, objectName: string, fields: readonly string[]): string {
   return JSON.stringify({
     type: 'https://www.jhipster.tech/problem/constraint-violation',
     title: 'Method argument not valid',
@@ -55,7 +55,7 @@ export function validationProblem(path: string, objectName: string, fields: read
   });
 }
 
-export const NOT_FOUND_PROBLEM = codeProblem('hescodenotfound');
+const NOT_FOUND_PROBLEM = codeProblem('hescodenotfound');
 
 export function prepareCode(c: SampleCode): PreparedCode {
   if (c.errorKey !== undefined) {
@@ -81,7 +81,7 @@ export function prepareCode(c: SampleCode): PreparedCode {
 }
 
 /** `{"success_map":{…},"unsuccess_map":{…}}`; unknown codes are "hescodenotfound". */
-export function bulkAnswer(codes: readonly string[], lookup: CodeLookup, plus: boolean): string {
+function bulkAnswer(codes: readonly string[], lookup: CodeLookup, plus: boolean): string {
   let ok = '';
   let failed = '';
   for (const code of codes) {

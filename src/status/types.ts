@@ -1,5 +1,12 @@
-import type { MinistryLookup, StatusRecord } from '../types.js';
+import type { MinistryLookup, StatusOutcome, StatusRecord } from '../types.js';
 import type { HesGateError } from '../errors.js';
+
+/**
+ * A ministry answer as the status stage keeps it: the ministry's definitive lookup, or a
+ * health status that is neither RISKLESS nor RISKY (`unrecognised`). The latter is an answer
+ * too — the ministry is up and said something about the code — but never a RISKLESS.
+ */
+export type Answer = MinistryLookup | { kind: 'unrecognised' };
 
 /** A status as persisted across restarts: only what a decision needs. */
 export interface PersistedStatus {
@@ -8,8 +15,13 @@ export interface PersistedStatus {
 }
 
 /**
- * Where last-known statuses survive a restart (the card store implements it with SQLite).
- * Only status, expiry and fetched-at are kept: no names, no identity.
+ * Where last-known statuses of bound codes survive a restart (the card store implements it
+ * with SQLite). Only status, expiry and fetched-at are kept: no names, no identity, no plus
+ * fields.
+ *
+ * The status service never waits on it: `saveStatuses` and `deleteStatuses` return nothing and
+ * may write later, off the tap thread, as long as writes for one code keep their order.
+ * `loadStatuses` is read once, at start-up, before the first tap.
  */
 export interface StatusPersistence {
   saveStatuses(items: readonly PersistedStatus[]): void;
@@ -17,8 +29,17 @@ export interface StatusPersistence {
   deleteStatuses(codes: readonly string[]): void;
 }
 
+/** The status stage as a tap needs it (the status service implements it). */
+export interface StatusLookup {
+  /** The status of a code within `budgetMs`: synchronous on a fresh cache hit, never rejects. */
+  lookup(code: string, budgetMs: number): StatusOutcome | Promise<StatusOutcome>;
+}
+
 /** What the refresher feeds back into the status cache after a bulk call. */
 export interface StatusSink {
-  /** A definitive answer (status, not found, expired) or a per-code failure, learned at `at`. */
-  ingest(code: string, result: MinistryLookup | HesGateError, at: number): void;
+  /**
+   * The per-code results of one bulk call about bound codes, learned at `at`: definitive answers
+   * (status, not found, expired) or per-code failures. One call, one persistence write.
+   */
+  ingestMany(results: Iterable<[string, MinistryLookup | HesGateError]>, at: number): void;
 }

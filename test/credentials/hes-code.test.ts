@@ -23,8 +23,7 @@ describe('hesCodeFromQr', () => {
     expect(hesCodeFromQr('0123456789abcdef0123456789abcdef|a1b2345678')).toBe('A1B2345678');
   });
 
-  it('strips an AIM prefix and trailing framing bytes', () => {
-    expect(hesCodeFromQr(']Q112345678901|A1B2345678')).toBe('A1B2345678');
+  it('strips trailing framing bytes (the AIM prefix is stripped before, by aim-prefix.ts)', () => {
     expect(hesCodeFromQr('12345678901|A1B2345678\r\n')).toBe('A1B2345678');
     expect(hesCodeFromQr('12345678901|A1B2345678\u001d')).toBe('A1B2345678');
   });
@@ -41,6 +40,7 @@ describe('hesCodeFromQr', () => {
     'https://example.com/abcdef1234',
     '12345678901|A1B2#345678',
     'A'.repeat(600),
+    ']Q1A1B2345678',
   ])('rejects %j', (payload) => {
     expect(hesCodeFromQr(payload)).toBeNull();
   });

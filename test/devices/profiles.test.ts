@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isHesGateError } from '../../src/errors.js';
-import { canonicalCardId, encodeCardId } from '../../src/devices/card-id.js';
 import { checkStationGates, parseStationGates } from '../../src/devices/config.js';
 import { loadProfiles, type ReaderProfile } from '../../src/devices/profiles.js';
 import { decodeFrame } from '../../src/devices/reader.js';
@@ -53,28 +52,6 @@ describe('shipped profiles', () => {
     const bytes = encodeTap(profile, 'qr', 'HC1:PAYLOAD/1');
     expect(bytes.toString('latin1').startsWith(']Q1HC1:PAYLOAD/1')).toBe(true);
     expect(readBack(profile, bytes)).toEqual([{ kind: 'qr', value: 'HC1:PAYLOAD/1' }]);
-  });
-});
-
-describe('card id canonicalisation', () => {
-  const base = { encoding: 'hex' as const, byteOrder: 'msb-first' as const, lengths: [4, 7] };
-  it('upper-cases hex and strips separators', () => {
-    expect(canonicalCardId('71:86:a6:1e', base)).toEqual({ ok: true, id: '7186A61E' });
-  });
-  it('reverses an lsb-first reader to the same canonical id', () => {
-    expect(canonicalCardId('1EA68671', { ...base, byteOrder: 'lsb-first' })).toEqual({ ok: true, id: '7186A61E' });
-    expect(encodeCardId('7186A61E', { ...base, byteOrder: 'lsb-first' })).toBe('1EA68671');
-  });
-  it('turns a decimal id into hex and pads it to its byte width', () => {
-    const dec = { encoding: 'decimal' as const, byteOrder: 'msb-first' as const, padToBytes: 4, lengths: [4] };
-    expect(canonicalCardId('0000001234', dec)).toEqual({ ok: true, id: '000004D2' });
-    expect(canonicalCardId('99999999999', dec)).toEqual({ ok: false, why: 'length' });
-  });
-  it('rejects bad lengths and non-hex', () => {
-    expect(canonicalCardId('7186A6', base)).toEqual({ ok: false, why: 'length' });
-    expect(canonicalCardId('7186A6G1', base)).toEqual({ ok: false, why: 'format' });
-    expect(canonicalCardId('7186A61', base)).toEqual({ ok: false, why: 'format' });
-    expect(canonicalCardId('12ABC', { ...base, digits: 6 })).toEqual({ ok: false, why: 'length' });
   });
 });
 

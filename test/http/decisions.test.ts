@@ -89,14 +89,14 @@ describe('POST /v1/decisions against the embedded simulator', () => {
     expect(((await ready.json()) as any).status).toBe('ready');
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     for (const name of [
-      'hes_gate_decisions_total{verdict="pass",reason="RISKLESS",source="cache"}',
-      'hes_gate_decision_duration_seconds_bucket{le="0.15"}',
+      'verdict="pass",reason="RISKLESS",source="cache"}',
+      'hes_gate_decision_duration_seconds_bucket{le="0.15",gate=',
       'hes_gate_ministry_calls_total{endpoint="check-hes-code",outcome="ok"}',
       'hes_gate_ministry_call_duration_seconds_bucket',
       'hes_gate_status_lookups_total{result="hit"}',
       'hes_gate_status_cache_entries',
       'hes_gate_ministry_circuit_state 0',
-      'hes_gate_process_resident_memory_bytes',
+      'process_resident_memory_bytes',
     ]) {
       expect(metrics).toContain(name);
     }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE } from '../../src/simulator/index.js';
-import type { LiveDecision, LiveSnapshot } from '../../src/ops/live-feed.js';
+import type { LiveDecision, LiveSnapshot } from '../../src/ops/live-wire.js';
 import { startTestGate } from '../http/helpers.js';
 import { SseReader } from './helpers.js';
 

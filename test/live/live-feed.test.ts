@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LiveFeed, liveStatusFrom, type LiveClient, type LiveDecision, type LiveSnapshot } from '../../src/ops/live-feed.js';
+import { LiveFeed, type LiveClient } from '../../src/ops/live-feed.js';
+import { liveStatusFrom } from '../../src/ops/live-status.js';
+import type { LiveDecision, LiveSnapshot } from '../../src/ops/live-wire.js';
 import { decisionEvent, manualTicker, sampleStatus, T0 } from './helpers.js';
 
 /** A client that records what it was sent; `buffered` is what a test says is still unsent. */

@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { setImmediate as turn } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Secret } from '../../src/config/sensitive-value.js';
-import type { LiveDecision, LiveSnapshot } from '../../src/ops/live-feed.js';
+import type { LiveDecision, LiveSnapshot } from '../../src/ops/live-wire.js';
 import { decisionEvent, SseReader, startLiveServer, type LiveServer } from './helpers.js';
 
 let server: LiveServer | undefined;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decide, type DecideInput, type StatusOutcome } from '../../src/policy/decide.js';
+import { decide, type DecideInput } from '../../src/policy/decide.js';
+import type { StatusOutcome } from '../../src/types.js';
 import type { GatePolicy } from '../../src/policy/types.js';
 import type { StatusRecord } from '../../src/types.js';
 

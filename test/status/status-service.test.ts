@@ -138,14 +138,64 @@ describe('StatusService', () => {
       deleteStatuses: (codes) => codes.forEach((c) => rows.delete(c)),
     };
     const a = setup({ persistence });
-    a.service.ingest('A1B2345678', riskless(), T0, true);
     a.service.ingest('Z9Z9999999', riskless(), T0); // a validator's one-off code: memory only
-    a.service.ingestMany([['C3D4567890', { kind: 'status', status: 'RISKY', expiresAt: T0 + 1 }], ['E5F6789012', { kind: 'not-found' }]], T0);
+    a.service.ingestMany(
+      [
+        ['A1B2345678', riskless()],
+        ['C3D4567890', { kind: 'status', status: 'RISKY', expiresAt: T0 + 1 }],
+        ['E5F6789012', { kind: 'not-found' }],
+      ],
+      T0,
+    );
     expect([...rows.keys()].sort()).toEqual(['A1B2345678', 'C3D4567890']);
 
     const b = setup({ persistence });
     b.advance(ttl.risklessTtlMs + 5);
     expect(b.service.restore()).toBe(2);
     expect(b.service.lastKnown('A1B2345678', b.now())).toEqual({ status: 'RISKLESS', expiresAt: T0 + 365 * 86_400_000, fetchedAt: T0 });
+  });
+
+  describe('a health status neither RISKLESS nor RISKY (issue 13)', () => {
+    const unknownStatus = () => new HesGateError('HG_MINISTRY_UNKNOWN_STATUS', 'unknown health status for N4P5-****-**');
+
+    it('is held as briefly as not-found, counted, and not asked again meanwhile', async () => {
+      const { service, ministry, advance } = setup();
+      const first = service.lookup('N4P5678901', 1000);
+      ministry.pending[0]!.reject(unknownStatus());
+      expect(await first).toEqual({ kind: 'unavailable' });
+      expect(service.counters.unrecognised).toBe(1);
+      expect(service.lookup('N4P5678901', 1000)).toEqual({ kind: 'unavailable' });
+      expect(ministry.pending).toHaveLength(1);
+      advance(ttl.notFoundTtlMs);
+      void service.lookup('N4P5678901', 0);
+      expect(ministry.pending).toHaveLength(2);
+    });
+
+    it('takes a RISKLESS held before out of play, and keeps a RISKY holder denied', () => {
+      const { service } = setup();
+      service.ingest('A1B2345678', riskless(), T0);
+      service.ingest('C3D4567890', { kind: 'status', status: 'RISKY', expiresAt: T0 + 86_400_000 }, T0);
+      service.ingest('A1B2345678', unknownStatus(), T0 + 1000);
+      service.ingest('C3D4567890', unknownStatus(), T0 + 1000);
+      expect(service.fresh('A1B2345678', T0 + 2000)).toEqual({ kind: 'unavailable' });
+      expect(service.lastKnown('A1B2345678', T0 + 2000)).toBeUndefined();
+      expect(service.fresh('C3D4567890', T0 + 2000)).toMatchObject({ kind: 'unavailable', lastKnown: { status: 'RISKY' } });
+      expect(service.lastKnown('C3D4567890', T0 + ttl.notFoundTtlMs + 2000)).toMatchObject({ status: 'RISKY' });
+      expect(service.counters.unrecognised).toBe(2);
+    });
+
+    it('from the refresher: a RISKLESS row is deleted, a RISKY row is kept for a restart', () => {
+      const rows = new Map<string, PersistedStatus>();
+      const persistence: StatusPersistence = {
+        saveStatuses: (items) => items.forEach((i) => rows.set(i.code, i)),
+        loadStatuses: () => rows.values(),
+        deleteStatuses: (codes) => codes.forEach((c) => rows.delete(c)),
+      };
+      const { service } = setup({ persistence });
+      service.ingestMany([['A1B2345678', riskless()], ['C3D4567890', { kind: 'status', status: 'RISKY', expiresAt: T0 + 86_400_000 }]], T0);
+      service.ingestMany([['A1B2345678', unknownStatus()], ['C3D4567890', unknownStatus()]], T0 + 1000);
+      expect([...rows.keys()]).toEqual(['C3D4567890']);
+      expect(rows.get('C3D4567890')?.record).toMatchObject({ status: 'RISKY', fetchedAt: T0 });
+    });
   });
 });

@@ -13,9 +13,9 @@
 import { bearerGuard } from '../auth.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HesGateError } from '../../errors.js';
-import { maskHesCode } from '../../ops/mask.js';
+import { maskHesCode } from '../../privacy/mask.js';
 import { checkBinding, type CardBinding } from '../../cards/binding.js';
-import { canonicalCardId } from '../../cards/card-id.js';
+import { canonicalCardId } from '../../credentials/card-id.js';
 import { importCardLines, importCardRecords, type ImportReport } from '../../cards/import.js';
 import { bindingError, type CardStore, type PutOutcome } from '../../cards/store.js';
 
@@ -55,8 +55,8 @@ function masked(b: CardBinding): MaskedBinding {
 function cardIdParam(req: FastifyRequest): string {
   const raw = (req.params as { cardId?: string }).cardId ?? '';
   const id = canonicalCardId(raw);
-  if (id === null) throw bindingError('CARD_ID_INVALID');
-  return id;
+  if (!id.ok) throw bindingError('CARD_ID_INVALID');
+  return id.id;
 }
 
 function putBody(body: unknown): { hesCode: string; profile: string | undefined } {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Secret } from '../../config/sensitive-value.js';
 import type { LiveClient, LiveFeed } from '../../ops/live-feed.js';
 import { bearerGuard } from '../auth.js';
-import { LIVE_CSS, LIVE_HTML, LIVE_JS } from '../live-page.js';
+import { loadLivePage } from '../live-page.js';
 
 export interface LiveRoutesOptions {
   feed: LiveFeed;
@@ -33,6 +33,7 @@ function staticAsset(reply: FastifyReply, type: string, body: string): string {
  * The operators' live page: `GET /live` (with `/live/app.js` and `/live/app.css`) and its
  * Server-Sent Events stream `GET /v1/live/events`.
  *
+ * The page's files are read once, when the routes are registered (at start), never on a request.
  * The page and its assets hold no data and are served openly; the stream needs the operator
  * token when one is configured. The page sends it in an Authorization header (it reads the
  * stream with fetch(), not EventSource), so the token is never in a URL or an access log.
@@ -42,10 +43,11 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
   const retryMs = opts.retryMs ?? 3000;
   const closeGraceMs = opts.closeGraceMs ?? 1000;
   const open = new Map<LiveClient, () => void>();
+  const page = await loadLivePage();
 
-  app.get('/live', async (_req, reply) => staticAsset(reply, 'text/html; charset=utf-8', LIVE_HTML));
-  app.get('/live/app.js', async (_req, reply) => staticAsset(reply, 'text/javascript; charset=utf-8', LIVE_JS));
-  app.get('/live/app.css', async (_req, reply) => staticAsset(reply, 'text/css; charset=utf-8', LIVE_CSS));
+  app.get('/live', async (_req, reply) => staticAsset(reply, 'text/html; charset=utf-8', page.html));
+  app.get('/live/app.js', async (_req, reply) => staticAsset(reply, 'text/javascript; charset=utf-8', page.js));
+  app.get('/live/app.css', async (_req, reply) => staticAsset(reply, 'text/css; charset=utf-8', page.css));
 
   app.get('/v1/live/events', { onRequest: guard }, (req, reply) => {
     reply.hijack();

@@ -1,27 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalCardId } from '../../src/cards/card-id.js';
 import { checkBinding, normalizeProfile } from '../../src/cards/binding.js';
 import { splitCsvLine } from '../../src/cards/import-rows.js';
-
-describe('canonicalCardId', () => {
-  it('accepts separators and any case, returns upper-case hex', () => {
-    expect(canonicalCardId('04:a1:b2:c3')).toBe('04A1B2C3');
-    expect(canonicalCardId('04-A1-b2-C3-d4-e5-f6')).toBe('04A1B2C3D4E5F6');
-    expect(canonicalCardId(' 04 a1 b2 c3 ')).toBe('04A1B2C3');
-    expect(canonicalCardId('04A1B2C3')).toBe('04A1B2C3');
-  });
-
-  it('requires 4 to 20 bytes, an even number of hex digits', () => {
-    expect(canonicalCardId('04A1B2')).toBeNull(); // 3 bytes
-    expect(canonicalCardId('04A1B2C')).toBeNull(); // odd
-    expect(canonicalCardId('A'.repeat(40))).toBe('A'.repeat(40));
-    expect(canonicalCardId('A'.repeat(42))).toBeNull();
-    expect(canonicalCardId('04A1B2G3')).toBeNull();
-    expect(canonicalCardId('04.A1.B2.C3')).toBeNull();
-    expect(canonicalCardId('')).toBeNull();
-    expect(canonicalCardId(':'.repeat(500))).toBeNull();
-  });
-});
 
 describe('bindings', () => {
   it('normalises profiles to a short lower-case word, empty → standard', () => {

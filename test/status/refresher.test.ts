@@ -5,10 +5,10 @@ import { SAMPLE, SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simula
 import type { StatusSink } from '../../src/status/types.js';
 import type { HesGateError } from '../../src/errors.js';
 import type { MinistryLookup } from '../../src/types.js';
-import { createRefresher, type BackoffEvent, type Refresher, type RefresherOptions } from '../../src/cards/refresher.js';
+import { createRefresher, type BackoffEvent, type Refresher, type RefresherOptions } from '../../src/status/refresher.js';
 import type { Timers } from '../../src/types.js';
 import { openCardStore, type CardStore } from '../../src/cards/store.js';
-import { cardIdFor, codeFor, manualClock, tempDir } from './helpers.js';
+import { cardIdFor, codeFor, manualClock, tempDir } from '../cards/helpers.js';
 
 /** The sink: what the status cache would have been told, last answer per code. */
 function recorder(): StatusSink & { seen: Map<string, { result: MinistryLookup | HesGateError; at: number }>; ingested: number } {
@@ -16,9 +16,11 @@ function recorder(): StatusSink & { seen: Map<string, { result: MinistryLookup |
   return {
     seen,
     ingested: 0,
-    ingest(code, result, at) {
-      this.ingested++;
-      seen.set(code, { result, at });
+    ingestMany(results, at) {
+      for (const [code, result] of results) {
+        this.ingested++;
+        seen.set(code, { result, at });
+      }
     },
   };
 }

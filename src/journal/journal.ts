@@ -1,0 +1,224 @@
+/**
+ * The decision journal on the main thread: a decision costs one array push. Batches go to the
+ * journal worker (journal-worker.ts) every `flushIntervalMs` or `batchSize` records, whichever
+ * comes first; the worker commits each batch in one transaction. A crash loses at most what
+ * was not yet committed: the records of the last flush interval.
+ *
+ * If the worker falls behind, records beyond `maxPending` are dropped and counted — the tap
+ * never waits for the journal, and memory stays bounded.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Clock } from '../types.js';
+import type { FromWorker, JournalWorkerData, PackedEntry, ToWorker } from './journal-worker.js';
+import type { GateSummary, JournalEntry, JournalPage, JournalQuery, JournalStats } from './types.js';
+
+export interface JournalOptions {
+  file: string;
+  clock: Clock;
+  /** Records older than this go. @default 30 days */
+  retentionMs: number;
+  /** The journal file's cap; the oldest records go first. @default 512 MiB */
+  maxBytes: number;
+  /** @default 250 */
+  flushIntervalMs?: number;
+  /** @default 1000 */
+  batchSize?: number;
+  /** Records waiting for the worker beyond which new ones are dropped. @default 100000 */
+  maxPending?: number;
+  /** @default 1 hour */
+  pruneIntervalMs?: number;
+  /** The worker failed (disk full, file unusable): decisions go on, unrecorded. */
+  onError?: (err: Error) => void;
+  /** A batch was committed (tests and the crash test wait on it). */
+  onFlushed?: (committed: number) => void;
+}
+
+/** The record fields a decision event carries. */
+export interface DecisionRecord {
+  at: number;
+  gate: string;
+  reader?: string | undefined;
+  kind: JournalEntry['kind'];
+  verdict: JournalEntry['verdict'];
+  reason: JournalEntry['reason'];
+  source: JournalEntry['source'];
+  elapsedMs: number;
+  decisionId: string;
+}
+
+export class JournalError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The worker's module: compiled JavaScript, or TypeScript (Node's type stripping) in tests. */
+function workerUrl(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./journal-worker${ext}`, import.meta.url);
+}
+
+export class Journal {
+  private readonly worker: Worker;
+  private buffer: PackedEntry[] = [];
+  private seq = 0;
+  private pending = 0;
+  private nextId = 1;
+  private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly batchSize: number;
+  private readonly maxPending: number;
+  private failed: Error | null = null;
+  private drained: Array<() => void> = [];
+  private closed = false;
+  /** Records committed by the worker since start. */
+  committed = 0;
+  /** Records dropped because the worker fell behind or failed. */
+  dropped = 0;
+  readonly ready: Promise<void>;
+
+  constructor(private readonly options: JournalOptions) {
+    this.batchSize = options.batchSize ?? 1000;
+    this.maxPending = options.maxPending ?? 100_000;
+    const data: JournalWorkerData = {
+      journalWorker: true,
+      file: options.file,
+      retentionMs: options.retentionMs,
+      maxBytes: options.maxBytes,
+      pruneIntervalMs: options.pruneIntervalMs ?? 3_600_000,
+    };
+    this.worker = new Worker(workerUrl(), { workerData: data });
+    let ready!: () => void;
+    let notReady!: (e: Error) => void;
+    this.ready = new Promise<void>((res, rej) => ((ready = res), (notReady = rej)));
+    this.worker.on('message', (m: FromWorker) => {
+      switch (m.type) {
+        case 'ready':
+          ready();
+          break;
+        case 'flushed':
+          this.pending -= m.count;
+          this.committed += m.count;
+          options.onFlushed?.(this.committed);
+          if (this.pending === 0) for (const resolve of this.drained.splice(0)) resolve();
+          break;
+        case 'result':
+          this.settle(m.id, m.value);
+          break;
+        case 'failed': {
+          const err = new JournalError('HG_JOURNAL', `decision journal: ${m.message} (${m.code})`);
+          if (m.id !== null) this.settle(m.id, undefined, err);
+          else this.fail(err, notReady);
+          break;
+        }
+      }
+    });
+    this.worker.on('error', (err) => this.fail(new JournalError('HG_JOURNAL', `decision journal worker: ${err.message}`), notReady));
+    this.timer = setInterval(() => this.flush(), options.flushIntervalMs ?? 250);
+    this.timer.unref();
+  }
+
+  /** Records one decision: an array push on the tap's thread, nothing else. */
+  record(e: DecisionRecord): void {
+    if (this.failed !== null || this.closed) return;
+    if (this.pending + this.buffer.length >= this.maxPending) {
+      this.dropped++;
+      return;
+    }
+    this.buffer.push([e.at, e.gate, e.reader ?? null, e.kind, e.verdict, e.reason, e.source, Math.round(e.elapsedMs * 1000), e.decisionId]);
+    if (this.buffer.length >= this.batchSize) this.flush();
+  }
+
+  /** Hands the buffered records to the worker and resolves once all of them are committed. */
+  drain(): Promise<void> {
+    this.flush();
+    if (this.pending === 0 || this.failed !== null) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
+  }
+
+  /** Hands the buffered records to the worker. */
+  flush(): void {
+    if (this.buffer.length === 0 || this.failed !== null) return;
+    const entries = this.buffer;
+    this.buffer = [];
+    this.pending += entries.length;
+    this.post({ type: 'append', seq: ++this.seq, entries });
+  }
+
+  query(query: JournalQuery): Promise<JournalPage> {
+    return this.call<JournalPage>((id) => ({ type: 'query', id, query }));
+  }
+
+  summary(from: number, to: number): Promise<GateSummary[]> {
+    return this.call<GateSummary[]>((id) => ({ type: 'summary', id, from, to }));
+  }
+
+  history(from: number, to: number, bucketMs: number): Promise<Array<{ gate: string; bucket: number; pass: number; deny: number }>> {
+    return this.call((id) => ({ type: 'history', id, from, to, bucketMs }));
+  }
+
+  async stats(): Promise<JournalStats> {
+    const s = await this.call<JournalStats>((id) => ({ type: 'stats', id }));
+    return { ...s, dropped: this.dropped };
+  }
+
+  /** Applies retention and the size cap now (the worker also does so every pruneIntervalMs). */
+  prune(): Promise<number> {
+    return this.call<number>((id) => ({ type: 'prune', id, now: this.options.clock() }));
+  }
+
+  /** Commits what is buffered, then stops the worker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    clearInterval(this.timer);
+    this.flush();
+    this.closed = true;
+    if (this.failed === null) {
+      try {
+        await this.call((id) => ({ type: 'close', id }), true);
+      } catch {
+        // Already reported through onError.
+      }
+    }
+    await this.worker.terminate();
+  }
+
+  private call<T>(make: (id: number) => ToWorker, closing = false): Promise<T> {
+    if (this.failed !== null) return Promise.reject(this.failed);
+    if (this.closed && !closing) return Promise.reject(new JournalError('HG_JOURNAL', 'decision journal is closed'));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.post(make(id));
+    });
+  }
+
+  private post(m: ToWorker): void {
+    this.worker.postMessage(m);
+  }
+
+  private settle(id: number, value: unknown, err?: Error): void {
+    const c = this.calls.get(id);
+    if (c === undefined) return;
+    this.calls.delete(id);
+    if (err !== undefined) c.reject(err);
+    else c.resolve(value);
+  }
+
+  private fail(err: Error, notReady: (e: Error) => void): void {
+    if (this.failed !== null) return;
+    this.failed = err;
+    this.dropped += this.buffer.length + this.pending;
+    this.buffer = [];
+    notReady(err);
+    for (const resolve of this.drained.splice(0)) resolve();
+    for (const [id, c] of this.calls) {
+      this.calls.delete(id);
+      c.reject(err);
+    }
+    this.options.onError?.(err);
+  }
+}

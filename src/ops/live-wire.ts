@@ -1,0 +1,98 @@
+/**
+ * What the live feed sends to the page: the data of its `snapshot` and `decisions` events.
+ * Types only, importing nothing but the domain vocabulary, so the page's script
+ * (src/http/live/app.js) is type-checked against them in a browser-only program.
+ */
+import type { CredentialKind, Reason, Source, Verdict } from '../types.js';
+
+/** What operators see of one device: its link, never what it read. */
+export interface LiveDevice {
+  id: string;
+  role: 'reader' | 'controller';
+  gates: string[];
+  path: string;
+  profile: string;
+  /** The link's state (LinkState: live-status.ts stops compiling if the two drift). */
+  state: 'open' | 'closed' | 'reconnecting';
+  /** When `state` last changed (epoch ms). */
+  since: number;
+  lastError: string | null;
+  reopens: number;
+  /** Readers: accepted reads. Controllers: commands sent. */
+  count: number;
+}
+
+/** The service's state at one moment, as the status provider reports it. */
+export interface LiveStatus {
+  environment: 'simulator' | 'test' | 'live';
+  ministry: {
+    /** MinistryHealth's state: unknown, up, degraded, down, credentials-refused. */
+    state: string;
+    circuit: 'closed' | 'open' | 'half-open';
+    lastError: string | null;
+    lastSuccessAt: number | null;
+    /** While the circuit is open: when the next probe may go (epoch ms); else 0. */
+    openUntil: number;
+    /** After a 429: when calls resume (epoch ms); else 0. */
+    pausedUntil: number;
+  };
+  cache: {
+    entries: number;
+    /** Lookups answered from a fresh status, since start. */
+    hits: number;
+    /** Lookups that went to the ministry, since start. */
+    misses: number;
+    /** Lookups answered with a last-known status while the ministry could not answer, since start. */
+    stale: number;
+    /** Codes with a ministry call in flight. */
+    inflight: number;
+  };
+  devices: LiveDevice[];
+}
+
+/** Counts for one wall-clock minute. */
+export interface MinuteCounts {
+  /** Start of the minute (epoch ms). */
+  minute: number;
+  pass: number;
+  deny: number;
+  byReason: Partial<Record<Reason, number>>;
+  bySource: Partial<Record<Source, number>>;
+  /** Serial taps whose decision missed the deadline and got a deny. */
+  fallbacks: number;
+  /** Serial taps whose gate command failed. */
+  commandFailures: number;
+  ministryCalls: number;
+  ministryErrors: number;
+  ministryMsSum: number;
+  ministryMsMax: number;
+}
+
+/** The `snapshot` event's data. */
+export interface LiveSnapshot extends LiveStatus {
+  at: number;
+  /** Decisions since start. */
+  decisions: number;
+  /** The last minutes with any activity, oldest first (the current one last). */
+  minutes: MinuteCounts[];
+}
+
+/** One decision as it leaves the feed (the `decisions` event's data is `{events, missed}`). */
+export interface LiveDecision {
+  id: string;
+  at: number;
+  gate: string;
+  group: string;
+  reader: string | null;
+  kind: CredentialKind;
+  verdict: Verdict;
+  reason: Reason;
+  source: Source;
+  elapsedMs: number;
+}
+
+/** The `decisions` event's data: the decisions since the last batch, and how many did not fit. */
+export interface DecisionBatch {
+  events: LiveDecision[];
+  missed: number;
+}

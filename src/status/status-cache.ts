@@ -1,0 +1,193 @@
+/**
+ * The status cache and its freshness rules. RISKLESS is a bet that ages (short, and never past
+ * the code's own expiry), RISKY lives longer, "not found" and an unrecognised status are kept
+ * briefly. Entries stay past their freshness as last-known statuses for the outage policy,
+ * until `lastKnownMaxAgeMs` after they were fetched.
+ */
+import { LRUCache } from 'lru-cache';
+import type { PlusFields, StatusOutcome, StatusRecord } from '../types.js';
+import type { Answer } from './types.js';
+
+export interface StatusCacheOptions {
+  /** How long a RISKLESS answer counts as fresh, in ms (capped at the code's expiry). @default 600000 (10 min) */
+  risklessTtlMs: number;
+  /** How long a RISKY answer counts as fresh, in ms. @default 21600000 (6 h) */
+  riskyTtlMs: number;
+  /** How long "not found" — and a health status neither RISKLESS nor RISKY — counts as fresh, in ms. @default 60000 */
+  notFoundTtlMs: number;
+  /** How long "expired" counts as fresh, in ms. @default 3600000 */
+  expiredTtlMs: number;
+  /** How long a status is kept at all (for last-known decisions), from when it was fetched. @default 86400000 (24 h) */
+  lastKnownMaxAgeMs: number;
+  /** Most codes held; the least recently used go first. @default 1000000 */
+  maxEntries: number;
+}
+
+/**
+ * One cached answer. Small on purpose: a station holds up to a million of them. Times are whole
+ * seconds relative to the cache's start, so V8 keeps them as small integers inside the
+ * object instead of boxing epoch milliseconds (48 bytes per entry saved); freshness is derived
+ * from the kind and the TTLs rather than stored.
+ */
+export interface Entry {
+  /**
+   * 0 RISKLESS, 1 RISKY, 2 not found, 3 expired, 4 unrecognised status, 5 unrecognised status
+   * of a holder last known RISKY (who stays denied: the ministry has not said otherwise).
+   */
+  kind: 0 | 1 | 2 | 3 | 4 | 5;
+  /** Code expiry, seconds since `baseS` (rounded down: a code is never held valid past it). */
+  expiresS: number;
+  /** When the ministry said this, seconds since `baseS` (rounded down: ages count slightly older). */
+  fetchedS: number;
+  /** Plus fields, only when the gate's requirement made us ask the plus calls. */
+  plus: PlusFields | undefined;
+}
+
+export const KIND_RISKLESS = 0;
+export const KIND_RISKY = 1;
+const KIND_NOT_FOUND = 2;
+const KIND_EXPIRED = 3;
+const KIND_UNRECOGNISED = 4;
+export const KIND_UNRECOGNISED_AFTER_RISKY = 5;
+
+/** Largest small integer V8 keeps unboxed (31-bit with pointer compression). */
+const SMI_MAX = 2 ** 30 - 1;
+
+export class StatusCache {
+  private readonly lru: LRUCache<string, Entry>;
+  private readonly o: StatusCacheOptions;
+  /** Epoch second that entry times count from. */
+  private readonly baseS: number;
+
+  constructor(o: StatusCacheOptions, now: number) {
+    this.o = o;
+    this.lru = new LRUCache<string, Entry>({ max: o.maxEntries });
+    this.baseS = Math.floor(now / 1000);
+  }
+
+  private toS(ms: number): number {
+    const s = Math.floor(ms / 1000) - this.baseS;
+    // Beyond ~34 years either way nothing changes for a decision; clamping keeps it unboxed.
+    return s > SMI_MAX ? SMI_MAX : s < -SMI_MAX ? -SMI_MAX : s;
+  }
+
+  private toMs(s: number): number {
+    return (s + this.baseS) * 1000;
+  }
+
+  /** Until when (epoch ms) an entry counts as fresh. */
+  private freshUntil(e: Entry): number {
+    const o = this.o;
+    const fetched = this.toMs(e.fetchedS);
+    switch (e.kind) {
+      case KIND_RISKLESS:
+        return Math.min(fetched + o.risklessTtlMs, this.toMs(e.expiresS));
+      case KIND_RISKY:
+        return fetched + o.riskyTtlMs;
+      case KIND_EXPIRED:
+        return fetched + o.expiredTtlMs;
+      default:
+        return fetched + o.notFoundTtlMs;
+    }
+  }
+
+  /** The entry for an answer learned at `at`; `current` is what is held for the code now. */
+  private entryFor(answer: Answer, at: number, current: Entry | undefined): Entry {
+    const fetchedS = this.toS(at);
+    switch (answer.kind) {
+      case 'status': {
+        const expiresS = this.toS(answer.expiresAt);
+        if (answer.status === 'RISKY') return { kind: KIND_RISKY, expiresS, fetchedS, plus: undefined };
+        if (answer.expiresAt <= at) {
+          // The holder's sharing period is over: as good as the ministry's "expired".
+          return { kind: KIND_EXPIRED, expiresS, fetchedS, plus: undefined };
+        }
+        return { kind: KIND_RISKLESS, expiresS, fetchedS, plus: answer.plus };
+      }
+      case 'not-found':
+        return { kind: KIND_NOT_FOUND, expiresS: 0, fetchedS, plus: undefined };
+      case 'expired':
+        return { kind: KIND_EXPIRED, expiresS: 0, fetchedS, plus: undefined };
+      case 'unrecognised': {
+        // A RISKLESS held before is no longer what the ministry says; a RISKY one still decides.
+        const risky = current !== undefined && (current.kind === KIND_RISKY || current.kind === KIND_UNRECOGNISED_AFTER_RISKY);
+        return risky
+          ? { kind: KIND_UNRECOGNISED_AFTER_RISKY, expiresS: current.expiresS, fetchedS, plus: undefined }
+          : { kind: KIND_UNRECOGNISED, expiresS: 0, fetchedS, plus: undefined };
+      }
+    }
+  }
+
+  /** Whether `next` should replace `current`: newer wins; within one second, RISKY is kept. */
+  private static replaces(current: Entry | undefined, next: Entry): boolean {
+    if (current === undefined || next.fetchedS > current.fetchedS) return true;
+    if (next.fetchedS < current.fetchedS) return false;
+    return !(current.kind === KIND_RISKY && next.kind !== KIND_RISKY);
+  }
+
+  /**
+   * Hold what the ministry said about a code at `at`. `held` is false when the answer was older
+   * than the one held (an answer arriving late) and was dropped; `entry` is what it means either
+   * way (the tap that asked for it still gets it).
+   */
+  put(code: string, answer: Answer, at: number): { entry: Entry; held: boolean } {
+    const current = this.lru.peek(code);
+    const entry = this.entryFor(answer, at, current);
+    if (!StatusCache.replaces(current, entry)) return { entry, held: false };
+    this.lru.set(code, entry);
+    return { entry, held: true };
+  }
+
+  /** The outcome an entry gives a tap. */
+  outcomeOf(e: Entry, source: 'cache' | 'ministry'): StatusOutcome {
+    switch (e.kind) {
+      case KIND_NOT_FOUND:
+        return { kind: 'not-found', source };
+      case KIND_EXPIRED:
+        return { kind: 'expired', source };
+      case KIND_UNRECOGNISED:
+        return { kind: 'unavailable' };
+      case KIND_UNRECOGNISED_AFTER_RISKY:
+        return { kind: 'unavailable', lastKnown: this.toRecord(e, false) };
+      default:
+        return { kind: 'status', record: this.toRecord(e, true), source };
+    }
+  }
+
+  /** RISKLESS/RISKY entries (and a RISKY holder's unrecognised one) as a record; `plus` only when asked. */
+  toRecord(e: Entry, withPlus: boolean): StatusRecord {
+    const status = e.kind === KIND_RISKY || e.kind === KIND_UNRECOGNISED_AFTER_RISKY ? 'RISKY' : 'RISKLESS';
+    const record: StatusRecord = { status, expiresAt: this.toMs(e.expiresS), fetchedAt: this.toMs(e.fetchedS) };
+    if (withPlus && e.plus !== undefined) record.plus = e.plus;
+    return record;
+  }
+
+  /** The fresh entry for a code at `now`, or undefined. Counts as a use for the LRU order. */
+  fresh(code: string, now: number): Entry | undefined {
+    const e = this.lru.get(code);
+    return e === undefined || now >= this.freshUntil(e) ? undefined : e;
+  }
+
+  /** The newest status that may still decide for a code, fresh or not, within the maximum age. */
+  lastKnown(code: string, now: number): StatusRecord | undefined {
+    const e = this.lru.peek(code);
+    if (e === undefined) return undefined;
+    if (now - this.toMs(e.fetchedS) > this.o.lastKnownMaxAgeMs) {
+      this.lru.delete(code);
+      return undefined;
+    }
+    return e.kind === KIND_RISKLESS || e.kind === KIND_RISKY || e.kind === KIND_UNRECOGNISED_AFTER_RISKY ? this.toRecord(e, true) : undefined;
+  }
+
+  get size(): number {
+    return this.lru.size;
+  }
+
+  /** Age in ms of the oldest held status; 0 when empty. O(n): call at scrape time. */
+  oldestAgeMs(now: number): number {
+    if (this.lru.size === 0) return 0;
+    let oldest = SMI_MAX;
+    for (const e of this.lru.values()) if (e.fetchedS < oldest) oldest = e.fetchedS;
+    return Math.max(0, now - this.toMs(oldest));
+  }
+}

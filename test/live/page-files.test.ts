@@ -1,0 +1,46 @@
+/**
+ * The live page is three files in src/http/live/, read once at start. They must be found both
+ * from the sources (tests) and from the build in dist/ (`npm start`, the Docker image).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LIVE_PAGE_DIR, loadLivePage } from '../../src/http/live-page.js';
+import { startLiveServer, type LiveServer } from './helpers.js';
+
+const SOURCE_DIR = resolve('src/http/live');
+const BUILT = resolve('dist/src/http/live-page.js');
+
+let server: LiveServer | undefined;
+afterEach(async () => {
+  await server?.app.close();
+  server = undefined;
+});
+
+describe('the live page files', () => {
+  it('are served as they are on disk', async () => {
+    expect(LIVE_PAGE_DIR).toBe(SOURCE_DIR);
+    server = await startLiveServer();
+    for (const [path, file] of [
+      ['/live', 'index.html'],
+      ['/live/app.js', 'app.js'],
+      ['/live/app.css', 'app.css'],
+    ] as const) {
+      expect(await (await fetch(`${server.url}${path}`)).text(), path).toBe(readFileSync(join(SOURCE_DIR, file), 'utf8'));
+    }
+  });
+
+  it('name the directory the package must ship when they are missing', async () => {
+    await expect(loadLivePage('/nonexistent/hes-gate/live')).rejects.toThrow(/\/nonexistent\/hes-gate\/live.*must ship src\/http\/live/);
+  });
+
+  it('are found by the build in dist/, as `npm start` and the Docker image run it', async () => {
+    // `npm test` builds first; a missing or stale build fails here rather than passing by luck.
+    expect(existsSync(BUILT), `${BUILT} is missing: run npm run build`).toBe(true);
+    const built = (await import(BUILT)) as typeof import('../../src/http/live-page.js');
+    expect(typeof built.loadLivePage, `${BUILT} is stale: run npm run build`).toBe('function');
+    expect(built.LIVE_PAGE_DIR).toBe(SOURCE_DIR);
+    const page = await built.loadLivePage();
+    expect(page.html).toBe(readFileSync(join(SOURCE_DIR, 'index.html'), 'utf8'));
+  });
+});

@@ -1,0 +1,82 @@
+/** Unit tests of the status service's parts: the single-flight lookup with its budget, and the cache's entries. */
+import { describe, expect, it } from 'vitest';
+import { HesGateError } from '../../src/errors.js';
+import { answerOf, MinistryLookups, within } from '../../src/status/ministry-lookup.js';
+import { StatusCache } from '../../src/status/status-cache.js';
+import { PersistBatch } from '../../src/status/status-persistence.js';
+import type { MinistryLookup } from '../../src/types.js';
+
+const T0 = Date.UTC(2021, 0, 1);
+
+describe('MinistryLookups', () => {
+  it('shares one call per code, settles it once, and turns a rejection into an error value', async () => {
+    const resolvers: Array<(r: MinistryLookup) => void> = [];
+    let settled = 0;
+    const counters = { ministryCalls: 0, coalesced: 0 };
+    const calls = new MinistryLookups<string>(
+      (code) => (code === 'BAD' ? Promise.reject(new Error('boom')) : new Promise((resolve) => resolvers.push(resolve))),
+      counters,
+      (code, result) => {
+        settled++;
+        return result instanceof HesGateError ? `${code}:${result.code}` : `${code}:${result.kind}`;
+      },
+    );
+    const a = calls.ask('A');
+    const b = calls.ask('A');
+    expect(calls.size).toBe(1);
+    resolvers[0]!({ kind: 'not-found' });
+    expect(await Promise.all([a, b])).toEqual(['A:not-found', 'A:not-found']);
+    expect(await calls.ask('BAD')).toBe('BAD:HG_INTERNAL');
+    expect({ settled, ...counters }).toEqual({ settled: 2, ministryCalls: 2, coalesced: 1 });
+    await calls.drain();
+    expect(calls.size).toBe(0);
+  });
+
+  it('within: the result on time, the fallback at the budget, and the fallback at once for no budget', async () => {
+    let release!: (v: number) => void;
+    const slow = new Promise<number>((resolve) => (release = resolve));
+    expect(within(slow, 0, (v) => v, () => -1)).toBe(-1);
+    const timedOut = within(slow, 1, (v) => v, () => -1);
+    expect(await timedOut).toBe(-1);
+    const onTime = within(slow, 10_000, (v) => v * 2, () => -1);
+    release(21);
+    expect(await onTime).toBe(42);
+  });
+
+  it('answerOf: an unknown health status is an answer, other failures are not', () => {
+    expect(answerOf(new HesGateError('HG_MINISTRY_UNKNOWN_STATUS', 'x'))).toEqual({ kind: 'unrecognised' });
+    expect(answerOf(new HesGateError('HG_MINISTRY_TIMEOUT', 'x'))).toBeUndefined();
+    expect(answerOf({ kind: 'expired' })).toEqual({ kind: 'expired' });
+  });
+});
+
+describe('StatusCache and PersistBatch', () => {
+  const opts = { risklessTtlMs: 1000, riskyTtlMs: 5000, notFoundTtlMs: 2000, expiredTtlMs: 3000, lastKnownMaxAgeMs: 10_000, maxEntries: 10 };
+
+  it('keeps each kind fresh for its own time, and drops an answer older than the one held', () => {
+    const cache = new StatusCache(opts, T0);
+    cache.put('A', { kind: 'status', status: 'RISKLESS', expiresAt: T0 + 60_000 }, T0);
+    cache.put('B', { kind: 'unrecognised' }, T0);
+    expect(cache.fresh('A', T0 + 999)).toBeDefined();
+    expect(cache.fresh('A', T0 + 1000)).toBeUndefined();
+    expect(cache.fresh('B', T0 + 1999)).toBeDefined();
+    expect(cache.fresh('B', T0 + 2000)).toBeUndefined();
+    expect(cache.put('A', { kind: 'not-found' }, T0 - 5000).held).toBe(false);
+    expect(cache.lastKnown('A', T0 + 10_000)).toMatchObject({ status: 'RISKLESS' });
+    expect(cache.lastKnown('A', T0 + 10_001)).toBeUndefined();
+  });
+
+  it('persists RISKLESS and RISKY without plus fields, deletes the rest', () => {
+    const cache = new StatusCache(opts, T0);
+    const batch = new PersistBatch(cache);
+    const plus = { isVaccinated: true, isImmune: null, isTestDataShared: null, lastNegativeTestAt: null };
+    batch.add('A', cache.put('A', { kind: 'status', status: 'RISKLESS', expiresAt: T0 + 60_000, plus }, T0).entry);
+    batch.add('B', cache.put('B', { kind: 'not-found' }, T0).entry);
+    const written: unknown[] = [];
+    batch.flush({ saveStatuses: (items) => written.push(['save', items]), deleteStatuses: (codes) => written.push(['delete', codes]), loadStatuses: () => [] });
+    expect(written).toEqual([
+      ['save', [{ code: 'A', record: { status: 'RISKLESS', expiresAt: T0 + 60_000, fetchedAt: T0 } }]],
+      ['delete', ['B']],
+    ]);
+  });
+});
