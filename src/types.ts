@@ -17,18 +17,6 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
-/** The process's timers, unref'd: a pending wait never keeps the process alive on its own. */
-export const systemTimers: Timers = {
-  setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as NodeJS.Timeout);
-  },
-};
-
 /**
  * One named readiness check of `/readyz`: whether it passes, and a short detail an operator can
  * act on. Each module that owns a concept (the ministry target, the store, the devices) provides

@@ -14,7 +14,8 @@
 import { EventEmitter } from 'node:events';
 import { isHesGateError } from '../errors.js';
 import { MINISTRY_BULK_LIMIT } from '../ministry/types.js';
-import { systemTimers, type Clock, type Timers } from '../types.js';
+import { systemTimers } from '../system-timers.js';
+import type { Clock, Timers } from '../types.js';
 import { Backoff } from './backoff.js';
 import { RecentCodes } from './recent-codes.js';
 import { Rotation } from './rotation.js';

@@ -5,7 +5,8 @@
  * next silence; bytes still pending when the stream ends are dropped as `partial`.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { systemTimers, type Timers } from '../../types.js';
+import { systemTimers } from '../../system-timers.js';
+import type { Timers } from '../../types.js';
 import { checkPositiveInt, emptyDropCounts, type DropReason } from './types.js';
 
 export interface SilenceFramerOptions {
