@@ -31,6 +31,12 @@ export const ERRORS = {
   HG_CONFIG_FILE: { status: 500, description: 'A configuration or secret file could not be read or is not valid JSON.' },
   HG_PROFILE_INVALID: { status: 500, description: 'A device profile is invalid; the message names the file, the key and what was expected.' },
 
+  // Start-up (hes-gate serve refuses to start; config check reports the same)
+  HG_EXPOSED_WITHOUT_TOKEN: { status: 500, description: 'server.host is reachable from other machines but HES_GATE_API_TOKEN or HES_GATE_ADMIN_TOKEN is not set (override: HES_GATE_ALLOW_UNAUTHENTICATED=1).' },
+  HG_CREDENTIALS_MISSING: { status: 500, description: 'The ministry\'s test or live environment is configured without HES_GATE_MINISTRY_USER or the password (HES_GATE_MINISTRY_PASSWORD_FILE).' },
+  HG_DATA_DIR: { status: 500, description: 'The data directory cannot be used: permission denied (the message names the path and user), a file in its place, or a special file system.' },
+  HG_LISTEN: { status: 500, description: 'The service cannot listen: the port is in use, the address is not this machine\'s or does not resolve, or a port below 1024 needs privileges.' },
+
   // The ministry's service
   HG_MINISTRY_AUTH: { status: 502, description: 'The ministry refused the credentials (401/403): check the user name and password for this environment.' },
   HG_MINISTRY_RATE_LIMITED: { status: 502, description: 'The ministry answered 429; calls pause for its Retry-After.' },
@@ -48,6 +54,10 @@ export const ERRORS = {
   HG_STORE: { status: 500, description: 'The binding store (SQLite) failed.' },
   HG_JOURNAL: { status: 503, description: 'The decision journal is disabled (journal.enabled) or its file failed; decisions go on unrecorded.' },
   HG_IMPORT_FILE: { status: 400, description: 'An import file could not be read or its format is unknown.' },
+  HG_STORE_IN_USE: { status: 500, description: 'The card store is open in another process (a running station, an import): stop it before restoring.' },
+  HG_STORE_FOREIGN: { status: 500, description: 'The file is not a hes-gate card store: not an SQLite database, or without hes-gate\'s tables.' },
+  HG_STORE_CORRUPT: { status: 500, description: 'SQLite\'s integrity check found damage in the card store or backup file.' },
+  HG_STORE_NEWER: { status: 500, description: 'The store or backup has a newer schema version than this build knows: install the newer hes-gate first.' },
 
   // Serial devices
   HG_DEVICE: { status: 500, description: 'A serial device could not be opened or written.' },

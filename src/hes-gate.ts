@@ -28,9 +28,9 @@ import { decisionRoutes } from './http/routes/decisions.js';
 import { opsRoutes } from './http/routes/ops.js';
 import type { Simulator } from './simulator/index.js';
 import type { Clock } from './types.js';
-import { PACKAGE_ROOT } from './config/load.js';
+import { profilesDir } from './config/load.js';
 import { loadProfiles } from './devices/profiles.js';
-import { parseStationGates } from './devices/config.js';
+import { stationGates } from './devices/config.js';
 import { createStation, type Station } from './devices/station.js';
 import { deviceMetrics } from './ops/device-metrics.js';
 import { LiveFeed } from './ops/live-feed.js';
@@ -45,6 +45,8 @@ import { allPolicies, gateLookup, needsPlusFields, outageFallbackArmed } from '.
 import { FALLBACK_DECISION } from './policy/decide.js';
 import { storeReadiness } from './cards/readiness.js';
 import { deviceReadiness } from './devices/readiness.js';
+import { registerOpenApi } from './http/openapi.js';
+import { buildInfo } from './build-info.js';
 import { Journal } from './journal/journal.js';
 import { journalRoutes } from './http/routes/journal.js';
 
@@ -173,7 +175,15 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     refresher.on('rotation', (e) => logger.info({ codes: e.codes, calls: e.calls, failedCalls: e.failedCalls, durationMs: Math.round(e.durationMs) }, 'refresher rotation complete'));
     closers.push(() => refresher.stop());
 
-    metrics = createMetrics({ status, ministryHealth, clock, guard: ministry, gates: config.gates.list.map((g) => g.id) });
+    const build = buildInfo();
+    metrics = createMetrics({
+      status,
+      ministryHealth,
+      clock,
+      guard: ministry,
+      gates: config.gates.list.map((g) => g.id),
+      build: { version: build.version, commit: build.commit.slice(0, 12) + (build.dirty ? '-modified' : '') },
+    });
     // Counting a million rows takes tens of ms of synchronous SQLite: at most every 30 s, not per
     // probe or scrape. (Another process, `hes-gate cards import`, may change the count too.)
     const countBindings = (): number => {
@@ -223,23 +233,11 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     });
 
     // Serial readers and gate controllers: gates that list devices become a station.
-    const deviceGates = config.gates.list.filter((g) => g.readers.length > 0 || g.controller !== null);
-    if (deviceGates.length > 0) {
-      const profiles = loadProfiles(resolve(PACKAGE_ROOT, config.devicesDir ?? 'devices'));
-      const stationGates = parseStationGates(
-        deviceGates.map((g) => ({
-          id: g.id,
-          group: g.group,
-          // A backstop only: the decision itself already answers within the gate's deadline.
-          deadlineMs: g.policy.deadlineMs + 25,
-          readers: g.readers,
-          ...(g.controller === null ? {} : { controller: g.controller }),
-        })),
-        profiles,
-        'gates.list',
-      );
+    const stationGateList = stationGates(config.gates.list);
+    if (stationGateList.length > 0) {
+      const profiles = loadProfiles(profilesDir(config));
       station = createStation({
-        gates: stationGates,
+        gates: stationGateList,
         profiles,
         clock,
         logger: logger.child({ component: 'devices' }),
@@ -269,6 +267,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       ministryReadiness({ health: ministryHealth, guard: ministry, fallbackArmed: outageFallbackArmed(policies) }),
     ];
     const devices = (): ReturnType<Station['status']> => station?.status() ?? [];
+    await registerOpenApi(app, { version: build.version });
     await app.register(opsRoutes, { registry: metrics.registry, readiness, informational: deviceReadiness(devices), devices });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken });
     await app.register(liveRoutes, { feed, token: config.server.adminToken });

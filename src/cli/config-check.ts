@@ -1,20 +1,22 @@
 /**
- * `hes-gate config check`: loads the configuration exactly as `serve` would, and prints every
- * effective setting with where it came from (file, environment variable, default). Secrets are
- * shown as set/unset only. Exit 0 when valid (warnings allowed), 2 with the coded error
- * (naming the key) when not.
+ * `hes-gate config check`: loads the configuration exactly as `serve` would, runs the same
+ * start checks (without creating anything), and prints every effective setting with where it
+ * came from (file, environment variable, default). Secrets are shown as set/unset only.
+ * Exit 0 when `serve` would start (warnings allowed), 2 with the coded error(s) when it would not.
  */
-import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, type LoadedConfig, type ValueSource } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { CONFIG_NAME } from '../config/sources.js';
+import { credentialProblems, startProblems, type Lookup } from '../config/start-checks.js';
 import { Secret } from '../config/sensitive-value.js';
+import { SECRETS } from '../config/settings.js';
 import { HesGateError } from '../errors.js';
 import type { CliIo } from './selftest.js';
 import { checkEmbeddedSimulator, ministryEnvironment } from '../ministry/target.js';
 
-/** Settings that only ever come from the environment or a secret file (load.ts SECRETS). */
-const SECRET_KEYS = new Set(['ministry.password', 'server.apiToken', 'server.adminToken', 'simulator.controlToken']);
+/** Settings that only ever come from the environment or a secret file. */
+const SECRET_KEYS = new Set(SECRETS.values());
 
 export interface ConfigCheckOptions {
   /** Configuration file or environment name; sets HES_GATE_CONFIG for this run. */
@@ -43,33 +45,24 @@ function sourceLabel(source: ValueSource, file: string | null): string {
   return file !== null && source === `file ${file}` ? 'file' : source;
 }
 
-/** Settings that are valid but will not work where the operator is heading. */
-export function configWarnings(config: Config): string[] {
+/** Settings that are valid but look wrong for where the operator is heading. */
+function advisories(config: Config): string[] {
   const out: string[] = [];
   const { environment, ministry } = config;
   if (ministryEnvironment(config) !== environment) {
     out.push(`environment is ${environment} but ministry.baseUrl is unset: the embedded simulator answers, and the station reports the simulator environment`);
-  }
-  if (ministryEnvironment(config) === 'test' || ministryEnvironment(config) === 'live') {
-    const when = environment === 'test' ? 'sent with the test credentials (step 3)' : 'sent by e-mail (step 6)';
-    if (ministry.user === null) out.push(`ministry.user is unset: set HES_GATE_MINISTRY_USER to the user name the ministry ${when}`);
-    if (ministry.password === null) {
-      out.push(`ministry.password is unset: put the ${environment} password in a file and set HES_GATE_MINISTRY_PASSWORD_FILE to it`);
-    }
   }
   if (ministry.baseUrl !== null) {
     const testPath = /\/test\//.test(new URL(ministry.baseUrl).pathname);
     if (environment === 'live' && testPath) out.push('environment is live but ministry.baseUrl has the test prefix (/test/)');
     if (environment === 'test' && !testPath) out.push('environment is test but ministry.baseUrl has no test prefix (/test/): is it the live address?');
   }
-  if (ministry.caFile !== null) {
-    try {
-      accessSync(resolve(ministry.caFile), constants.R_OK);
-    } catch {
-      out.push(`ministry.caFile cannot be read: ${ministry.caFile}`);
-    }
-  }
   return out;
+}
+
+/** For one-off commands (selftest): missing credentials and advisories, as warning lines. */
+export function configWarnings(config: Config): string[] {
+  return [...credentialProblems(config).map((e) => `${e.code}: ${e.message}`), ...advisories(config)];
 }
 
 export function effectiveSettings(loaded: LoadedConfig): Record<string, Setting> {
@@ -87,13 +80,13 @@ function table(settings: Record<string, Setting>): string {
   return rows.map(([k, v, s]) => `${k!.padEnd(w0)}  ${v!.padEnd(w1)}  ${s}`).join('\n');
 }
 
-export async function configCheck(opts: ConfigCheckOptions, io: CliIo = {}): Promise<number> {
+export async function configCheck(opts: ConfigCheckOptions, io: CliIo & { lookup?: Lookup } = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   const env = { ...(io.env ?? process.env) };
   if (opts.config !== undefined) {
     // A bare name (`test`) picks a shipped environment; anything else is a path from here.
-    env.HES_GATE_CONFIG = /^[a-z][a-z0-9-]*$/.test(opts.config) ? opts.config : resolve(io.cwd ?? process.cwd(), opts.config);
+    env.HES_GATE_CONFIG = CONFIG_NAME.test(opts.config) ? opts.config : resolve(io.cwd ?? process.cwd(), opts.config);
   }
   let loaded: LoadedConfig;
   try {
@@ -109,11 +102,17 @@ export async function configCheck(opts: ConfigCheckOptions, io: CliIo = {}): Pro
     return 2;
   }
   const settings = effectiveSettings(loaded);
-  const warnings = configWarnings(loaded.config as Config);
+  const warnings = advisories(loaded.config as Config);
+  const problems = await startProblems(loaded.config as Config, { createDataDir: false, ...(io.lookup === undefined ? {} : { lookup: io.lookup }) });
+  const ok = problems.length === 0;
   if (opts.json) {
-    stdout.write(`${JSON.stringify({ ok: true, file: loaded.file, environment: ministryEnvironment(loaded.config), settings, warnings }, null, 2)}\n`);
-    return 0;
+    const errors = problems.map((p) => ({ code: p.code, message: p.message, ...(typeof p.details?.['key'] === 'string' ? { key: p.details['key'] } : {}) }));
+    stdout.write(
+      `${JSON.stringify({ ok, file: loaded.file, environment: ministryEnvironment(loaded.config), settings, warnings, ...(ok ? {} : { error: errors[0], problems: errors }) }, null, 2)}\n`,
+    );
+    return ok ? 0 : 2;
   }
+  const s = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   stdout.write(
     [
       `Configuration file: ${loaded.file ?? '(none)'}`,
@@ -122,8 +121,11 @@ export async function configCheck(opts: ConfigCheckOptions, io: CliIo = {}): Pro
       table(settings),
       '',
       ...warnings.map((w) => `warning: ${w}`),
-      `OK: the configuration is valid${warnings.length === 0 ? '' : ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})`}`,
+      ok
+        ? `OK: the configuration is valid${warnings.length === 0 ? '' : ` (${s(warnings.length, 'warning')})`}`
+        : `serve would refuse to start: ${s(problems.length, 'problem')} (below)`,
     ].join('\n') + '\n',
   );
-  return 0;
+  for (const p of problems) stderr.write(`hes-gate config check: ${p.code}: ${p.message}\n`);
+  return ok ? 0 : 2;
 }

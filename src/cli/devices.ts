@@ -1,15 +1,10 @@
-import { resolve } from 'node:path';
-import { loadConfig, PACKAGE_ROOT } from '../config/load.js';
+import { loadConfig, profilesDir } from '../config/load.js';
 import { HesGateError } from '../errors.js';
-import { parseStationGates } from '../devices/config.js';
+import { stationGates } from '../devices/config.js';
 import { describeDevices } from '../devices/describe.js';
 import { loadProfiles } from '../devices/profiles.js';
 import { simulateTap } from '../devices/tap-simulator.js';
 import type { DeviceStatus } from '../devices/events.js';
-
-function profilesDir(devicesDir: string | null): string {
-  return resolve(PACKAGE_ROOT, devicesDir ?? 'devices');
-}
 
 /**
  * `hes-gate devices`: the configured gates and their serial devices; with `--url`, the state
@@ -17,28 +12,22 @@ function profilesDir(devicesDir: string | null): string {
  */
 export async function listDevices(opts: { url?: string }): Promise<number> {
   const { config } = loadConfig();
-  const profiles = loadProfiles(profilesDir(config.devicesDir));
-  const gates = parseStationGates(
-    config.gates.list
-      .filter((g) => g.readers.length > 0 || g.controller !== null)
-      .map((g) => ({ id: g.id, group: g.group, deadlineMs: g.policy.deadlineMs, readers: g.readers, ...(g.controller === null ? {} : { controller: g.controller }) })),
-    profiles,
-    'gates.list',
-  );
+  const profiles = loadProfiles(profilesDir(config));
+  const gates = stationGates(config.gates.list);
   let status: DeviceStatus[] = [];
   if (opts.url !== undefined) {
     const res = await fetch(new URL('/v1/devices', opts.url));
     status = ((await res.json()) as { devices: DeviceStatus[] }).devices;
   }
   process.stdout.write(`${describeDevices(gates, status)}\n`);
-  process.stdout.write(`\nprofiles in ${profilesDir(config.devicesDir)}: readers ${[...profiles.readers.keys()].join(', ')}; gates ${[...profiles.gates.keys()].join(', ')}\n`);
+  process.stdout.write(`\nprofiles in ${profilesDir(config)}: readers ${[...profiles.readers.keys()].join(', ')}; gates ${[...profiles.gates.keys()].join(', ')}\n`);
   return 0;
 }
 
 /** `hes-gate tap`: write what a reader of the given profile would send into a (pseudo-)terminal. */
 export async function tap(opts: { port: string; profile: string; card?: string; qr?: string; aim?: string }): Promise<number> {
   const { config } = loadConfig();
-  const profiles = loadProfiles(profilesDir(config.devicesDir));
+  const profiles = loadProfiles(profilesDir(config));
   const profile = profiles.readers.get(opts.profile);
   if (profile === undefined) {
     throw new HesGateError('HG_CONFIG_INVALID', `--profile "${opts.profile}" is not a reader profile; expected one of ${[...profiles.readers.keys()].join(', ')}`);

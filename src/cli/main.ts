@@ -7,6 +7,12 @@
 import { Command } from 'commander';
 import { HesGateError } from '../errors.js';
 import { registerSelftestCommands } from './selftest.js';
+import { registerStoreCommands } from './store.js';
+import { versionLine } from './version.js';
+
+// Files hes-gate creates (card store, its WAL, selftest reports) hold personal data:
+// readable by the service user only, whatever umask the shell had.
+process.umask(0o077);
 
 function fail(err: unknown): never {
   if (err instanceof HesGateError) {
@@ -29,6 +35,7 @@ const program = new Command();
 program
   .name('hes-gate')
   .description('Fare-gate verification edge service for HES codes, HES QR codes and transit cards.')
+  .version(versionLine(), '-V, --version', 'print the version and the commit it was built from')
   .showHelpAfterError();
 
 program
@@ -93,5 +100,6 @@ journal
   .action((opts: { from: string; to: string; gate?: string; format?: string }) => run(async () => (await import('./journal.js')).journalExport(opts))());
 
 registerSelftestCommands(program);
+registerStoreCommands(program, run);
 
 program.parseAsync(process.argv).catch(fail);

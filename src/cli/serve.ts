@@ -1,13 +1,51 @@
 import { loadConfig } from '../config/load.js';
-import { startHesGate } from '../hes-gate.js';
+import type { Config } from '../config/schema.js';
+import { startProblems } from '../config/start-checks.js';
+import { HesGateError } from '../errors.js';
+import type { HesGate } from '../hes-gate.js';
 
 /**
- * `hes-gate serve`: run until SIGTERM/SIGINT, then stop accepting, answer what is in flight,
- * close the ministry connections and devices, and exit 0.
+ * An error from starting the service as one coded line with the next step. Errors that are
+ * already coded pass through; system errors from listening get HG_LISTEN; anything else is
+ * left alone (an unexpected failure, shown with its stack by the command line).
+ */
+export function startError(err: unknown, config: Config): unknown {
+  if (err instanceof HesGateError) return err;
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e.syscall !== 'listen' && e.syscall !== 'bind' && e.syscall !== 'getaddrinfo') return err;
+  const where = e.port === undefined ? config.server.host : `${e.address ?? config.server.host}:${e.port}`;
+  const fix =
+    e.code === 'EADDRINUSE'
+      ? `another process is using ${where}: stop it, or choose another port (HES_GATE_PORT or server.port; simulator.port for the embedded simulator)`
+      : e.code === 'EACCES'
+        ? `permission denied to listen on ${where}: use a port from 1024 (HES_GATE_PORT) or give the service the CAP_NET_BIND_SERVICE capability`
+        : e.code === 'EADDRNOTAVAIL'
+          ? `${where} is not an address of this machine: set HES_GATE_HOST to one of its addresses, 127.0.0.1 or 0.0.0.0`
+          : `cannot listen on ${where} (${e.code ?? 'error'}): check HES_GATE_HOST and HES_GATE_PORT`;
+  return new HesGateError('HG_LISTEN', fix, { cause: err, details: { key: 'server.port' } });
+}
+
+/**
+ * `hes-gate serve`: refuse to start (one coded line, exit 2) when a start check fails, else run
+ * until SIGTERM/SIGINT, then stop accepting, answer what is in flight, close the ministry
+ * connections and devices, and exit 0.
  */
 export async function serve(): Promise<void> {
   const loaded = loadConfig();
-  const gate = await startHesGate(loaded);
+  const [problem, ...more] = await startProblems(loaded.config, { createDataDir: true });
+  if (problem !== undefined) {
+    if (more.length === 0) throw problem;
+    const others = `${more.length} more problem${more.length === 1 ? '' : 's'} (${more.map((p) => p.code).join(', ')}): hes-gate config check lists them`;
+    throw new HesGateError(problem.code, `${problem.message}; ${others}`, { cause: problem, ...(problem.details === undefined ? {} : { details: problem.details }) });
+  }
+  let gate: HesGate;
+  try {
+    // Loaded after the checks: a refusal is reported without loading the whole service.
+    const { startHesGate } = await import('../hes-gate.js');
+    gate = await startHesGate(loaded);
+  } catch (err) {
+    throw startError(err, loaded.config);
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -13,9 +13,34 @@ export interface GateConfig {
   /** Gates of one group share second-tap refusal (for example one station entrance). @default the gate id */
   group: string;
   policy: GatePolicy;
-  /** Serial devices of this gate (see docs/devices.md); raw here, validated by the station runtime. */
-  readers: unknown[];
-  controller: unknown;
+  /** Serial card or QR readers of this gate (see docs/devices.md). `reader` in the file is a list of one. */
+  readers: ReaderConfig[];
+  /** The gate controller (relay board or text protocol) this gate's commands go to. @default null */
+  controller: ControllerConfig | null;
+}
+
+export interface ReaderConfig {
+  /** Unique across the station. @default `<gate>/reader`, or `<gate>/reader-<n>` for several */
+  id: string;
+  /** Port path; prefer stable ones (`/dev/serial/by-id/…`), which survive re-plugging. */
+  path: string;
+  /** Reader profile name (file name in `devices/` without `.json`). */
+  profile: string;
+}
+
+export interface ControllerConfig {
+  /** Port path. Several gates may share one controller port (one RS-485 bus / relay board). */
+  path: string;
+  /** Gate profile name. */
+  profile: string;
+  /** Modbus unit id (1–247); overrides the profile's. */
+  unit?: number;
+  /** Modbus coil that opens this gate; overrides the profile's `open.coil`. */
+  openCoil?: number;
+  /** Modbus coil that shows a deny; overrides the profile's `deny.coil`. */
+  denyCoil?: number;
+  /** Text protocols: fills `{passage}` in commands (e.g. "A" or "B"). @default "A" */
+  passage?: string;
 }
 
 export interface Config {
@@ -32,6 +57,11 @@ export interface Config {
     apiToken: Secret | null;
     /** Bearer token for the card admin API (env/secret file only). Unset = admin API disabled. */
     adminToken: Secret | null;
+    /**
+     * Let `serve` listen on an address other than loopback without the API and admin tokens
+     * (HES_GATE_ALLOW_UNAUTHENTICATED=1). Only for a network no one else can reach. @default false
+     */
+    allowUnauthenticated: boolean;
   };
   ministry: {
     /** Base URL including the environment's path prefix; null = the embedded simulator. */

@@ -8,7 +8,7 @@ import type { DeviceStatus } from './station.js';
 const HEADER = ['GATE', 'GROUP', 'ROLE', 'DEVICE', 'PATH', 'PROFILE', 'STATE', 'DETAIL'] as const;
 
 export function describeDevices(gates: readonly StationGateConfig[], status: readonly DeviceStatus[] = []): string {
-  if (gates.length === 0) return 'No gates configured (station.gates is empty).\n';
+  if (gates.length === 0) return 'No gates with serial devices (no gate in gates.list has a reader or a controller).\n';
   const rows: string[][] = [];
   for (const gate of gates) {
     for (const reader of gate.readers) {

@@ -24,6 +24,9 @@ async function run(opts: ConfigCheckOptions, env: NodeJS.ProcessEnv): Promise<{ 
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
+/** What a station needs to start in the test or live environment, besides the password. */
+const STATION = { HES_GATE_API_TOKEN: 'api-token-1', HES_GATE_ADMIN_TOKEN: 'admin-token-1', HES_GATE_DATA_DIR: join(dir, 'data') };
+
 function file(name: string, content: string): string {
   writeFileSync(join(dir, name), content);
   return name;
@@ -31,14 +34,14 @@ function file(name: string, content: string): string {
 
 describe('hes-gate config check', () => {
   it('prints every effective setting with its source, secrets as set/unset', async () => {
-    const r = await run({ config: 'test' }, { HES_GATE_MINISTRY_USER: 'ORG-TEST', HES_GATE_MINISTRY_PASSWORD_FILE: passwordFile, HES_GATE_PORT: '9090' });
+    const r = await run({ config: 'test' }, { ...STATION, HES_GATE_MINISTRY_USER: 'ORG-TEST', HES_GATE_MINISTRY_PASSWORD_FILE: passwordFile, HES_GATE_PORT: '9090' });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Configuration file: .*config\/test\.json$/m);
     expect(r.stdout).toMatch(/^Environment: test$/m);
     expect(r.stdout).toMatch(/^ministry\.baseUrl\s+"https:\/\/hesservis\.turkiye\.gov\.tr\/services\/g2g\/test\/saglik\/hes\/"\s+file$/m);
     expect(r.stdout).toMatch(/^ministry\.user\s+"ORG-TEST"\s+env HES_GATE_MINISTRY_USER$/m);
     expect(r.stdout).toMatch(/^ministry\.password\s+set\s+env HES_GATE_MINISTRY_PASSWORD_FILE$/m);
-    expect(r.stdout).toMatch(/^server\.apiToken\s+unset\s+default$/m);
+    expect(r.stdout).toMatch(/^server\.apiToken\s+set\s+env HES_GATE_API_TOKEN$/m);
     expect(r.stdout).toMatch(/^server\.port\s+9090\s+env HES_GATE_PORT$/m);
     expect(r.stdout).toMatch(/^cache\.riskyTtlMs\s+21600000\s+default$/m);
     expect(r.stdout).toMatch(/^OK: the configuration is valid$/m);
@@ -58,18 +61,21 @@ describe('hes-gate config check', () => {
     expect(r.stdout).not.toContain(PASSWORD);
   });
 
-  it('warns, without failing, when a ministry environment has no user or password', async () => {
-    const r = await run({ config: 'live' }, {});
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^warning: ministry\.user is unset: set HES_GATE_MINISTRY_USER/m);
-    expect(r.stdout).toMatch(/^warning: ministry\.password is unset: .*HES_GATE_MINISTRY_PASSWORD_FILE/m);
-    expect(r.stdout).toMatch(/^OK: the configuration is valid \(2 warnings\)$/m);
-    const json = JSON.parse((await run({ config: 'live', json: true }, {})).stdout);
-    expect(json.warnings).toHaveLength(2);
+  it('refuses, as serve does, a ministry environment without user or password, naming what to set', async () => {
+    const r = await run({ config: 'live' }, STATION);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^serve would refuse to start: 1 problem \(below\)$/m);
+    expect(r.stderr).toMatch(/^hes-gate config check: HG_CREDENTIALS_MISSING: .*live environment needs credentials: set HES_GATE_MINISTRY_USER .* and HES_GATE_MINISTRY_PASSWORD_FILE/m);
+    const json = JSON.parse((await run({ config: 'live', json: true }, STATION)).stdout);
+    expect(json).toMatchObject({ ok: false, error: { code: 'HG_CREDENTIALS_MISSING' } });
+    expect(json.problems).toHaveLength(1);
+    const ok = await run({ config: 'live' }, { ...STATION, HES_GATE_MINISTRY_USER: 'ORG-G2G-HES', HES_GATE_MINISTRY_PASSWORD_FILE: passwordFile });
+    expect(ok.code).toBe(0);
   });
 
   it('warns when the environment and the base URL prefix disagree', async () => {
     const r = await run({ config: 'live', json: true }, {
+      ...STATION,
       HES_GATE_MINISTRY_URL: 'https://hesservis.turkiye.gov.tr/services/g2g/test/saglik/hes/',
       HES_GATE_MINISTRY_USER: 'ORG-G2G-HES',
       HES_GATE_MINISTRY_PASSWORD: PASSWORD,
@@ -100,6 +106,6 @@ describe('hes-gate config check', () => {
     expect(broken.stderr).toContain('HG_CONFIG_FILE');
     const secret = await run({}, { HES_GATE_MINISTRY_PASSWORD_FILE: join(dir, 'absent') });
     expect(secret.code).toBe(2);
-    expect(secret.stderr).toContain('HG_CONFIG_FILE: cannot read secret file named by HES_GATE_MINISTRY_PASSWORD_FILE');
+    expect(secret.stderr).toMatch(/HG_CONFIG_FILE: cannot read the secret file .*absent named by HES_GATE_MINISTRY_PASSWORD_FILE \(no such file\)/);
   });
 });

@@ -1,24 +1,23 @@
 /**
- * The real `hes-gate` process, as an operator runs it (built by `npm test`'s tsc step).
+ * The real `hes-gate` process, as an operator runs it, from the current sources (test/cli/cli.ts:
+ * never a stale or missing dist/).
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
+import { startCli } from './cli.js';
 
-const MAIN = resolve('dist/src/cli/main.js');
 /** The embedded simulator's control API token (HES_GATE_SIMULATOR_TOKEN), for switching its faults. */
 const SIM_TOKEN = 'serve-test-control-token';
 
-describe.skipIf(!existsSync(MAIN))('hes-gate serve', () => {
+describe('hes-gate serve', () => {
   it('serves decisions, then on SIGTERM answers what is in flight and exits 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hes-gate-serve-'));
-    const child = spawn(process.execPath, [MAIN, 'serve'], {
+    const child = startCli(['serve'], {
       env: { ...process.env, HES_GATE_PORT: '0', HES_GATE_DATA_DIR: dataDir, HES_GATE_CONFIG: 'default', HES_GATE_LOG_LEVEL: 'info', HES_GATE_SIMULATOR_TOKEN: SIM_TOKEN },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: Array<Record<string, unknown>> = [];
     const url = await new Promise<string>((resolveUrl, reject) => {
@@ -55,7 +54,7 @@ describe.skipIf(!existsSync(MAIN))('hes-gate serve', () => {
   });
 
   it('refuses a bad configuration with the coded error and exit code 2', async () => {
-    const child = spawn(process.execPath, [MAIN, 'serve'], { env: { ...process.env, HES_GATE_PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = startCli(['serve'], { env: { ...process.env, HES_GATE_PORT: 'eighty' } });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const [code] = await once(child, 'exit');
@@ -64,7 +63,7 @@ describe.skipIf(!existsSync(MAIN))('hes-gate serve', () => {
   });
 
   it('checks one code against the configured ministry with masked output', async () => {
-    const child = spawn(process.execPath, [MAIN, 'check', 'e5f6-7890-12', '--json'], { env: { ...process.env, HES_GATE_CONFIG: 'default' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = startCli(['check', 'e5f6-7890-12', '--json'], { env: { ...process.env, HES_GATE_CONFIG: 'default' } });
     let stdout = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     const [code] = await once(child, 'exit');
@@ -92,7 +91,7 @@ describe.skipIf(!existsSync(MAIN))('hes-gate serve', () => {
         },
       }),
     );
-    const child = spawn(process.execPath, [MAIN, 'devices'], { env: { ...process.env, HES_GATE_CONFIG: config }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = startCli(['devices'], { env: { ...process.env, HES_GATE_CONFIG: config } });
     let stdout = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     const [code] = await once(child, 'exit');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isHesGateError } from '../../src/errors.js';
-import { checkStationGates, parseStationGates } from '../../src/devices/config.js';
+import { parseStationGates, STATION_BACKSTOP_MS } from '../../src/devices/config.js';
 import { loadProfiles, type ReaderProfile } from '../../src/devices/profiles.js';
 import { decodeFrame } from '../../src/devices/reader.js';
 import { encodeTap } from '../../src/devices/tap-simulator.js';
@@ -108,23 +108,32 @@ describe('profile validation', () => {
   });
 });
 
-describe('station.gates config', () => {
+describe('gates.list devices', () => {
   const gate = { id: 'G1', group: 'north', reader: { path: '/dev/ttyUSB0', profile: 'hex-uid' }, controller: { path: '/dev/ttyUSB9', profile: 'modbus-relay', openCoil: 2 } };
-  it('normalises a single reader to readers[] with an id, and freezes', () => {
+  const message = (list: unknown[]): string => {
+    try {
+      parseStationGates(list, profiles);
+    } catch (err) {
+      expect(isHesGateError(err, 'HG_CONFIG_INVALID')).toBe(true);
+      return (err as Error).message;
+    }
+    throw new Error('expected HG_CONFIG_INVALID');
+  };
+  it('normalises a single reader to readers[] with an id, adds the station backstop to the deadline, and freezes', () => {
     const [g] = parseStationGates([gate], profiles);
     expect(g?.readers).toEqual([{ id: 'G1/reader', path: '/dev/ttyUSB0', profile: 'hex-uid' }]);
-    expect(g?.deadlineMs).toBe(400);
+    expect(g?.deadlineMs).toBe(150 + STATION_BACKSTOP_MS);
     expect(Object.isFrozen(g)).toBe(true);
   });
-  it('returns coded errors naming the key', () => {
-    const errors = checkStationGates([{ ...gate, reader: { path: '/x', profile: 'nope' } }, { ...gate, id: '' }], profiles);
-    expect(errors.map((e) => e.code)).toEqual(['HG_CONFIG_INVALID', 'HG_CONFIG_INVALID']);
-    expect(errors[0]?.message).toMatch(/station\.gates\[0\]\.reader\.profile is "nope"; expected a reader profile/);
-    expect(errors[1]?.message).toMatch(/station\.gates\[1\]\.id/);
+  it('refuses with a coded error naming the key', () => {
+    expect(message([{ ...gate, reader: { path: '/x', profile: 'nope' } }])).toMatch(/gates\.list\[0\]\.reader\.profile .* must be a reader profile in devices\/ .*got "nope"/);
+    expect(message([gate, { ...gate, id: '' }])).toMatch(/gates\.list\[1\]\.id/);
+    expect(message([{ ...gate, reader: '/dev/ttyUSB0' }])).toMatch(/gates\.list\[0\]\.reader .* must be a reader object/);
+    expect(message([{ ...gate, controller: { ...gate.controller, unit: 999 } }])).toMatch(/gates\.list\[0\]\.controller\.unit .* must be an integer from 1 to 247/);
   });
   it('rejects a port used twice by readers, Modbus keys on a text gate, and duplicate gate ids', () => {
-    expect(checkStationGates([gate, { ...gate, id: 'G2' }], profiles)[0]?.message).toMatch(/used by one reader/);
-    expect(checkStationGates([{ ...gate, controller: { path: '/c', profile: 'text-gate', unit: 2 } }], profiles)[0]?.message).toMatch(/not a Modbus profile/);
-    expect(checkStationGates([gate, { ...gate, reader: { path: '/other', profile: 'hex-uid' } }], profiles)[0]?.message).toMatch(/gate id not used/);
+    expect(message([gate, { ...gate, id: 'G2' }])).toMatch(/used by one reader/);
+    expect(message([{ ...gate, controller: { path: '/c', profile: 'text-gate', unit: 2 } }])).toMatch(/not a Modbus profile/);
+    expect(message([gate, { ...gate, reader: { path: '/other', profile: 'hex-uid' } }])).toMatch(/gates\.list\[1\]\.id .* must be unique among gates/);
   });
 });

@@ -193,7 +193,7 @@ describeSerial('station on pseudo-terminals', () => {
     const reader = await device('reader');
     const gate = await device('gate');
     const s = await start(
-      [{ id: 'G1', group: 'north', deadlineMs: 50, reader: { path: reader.path, profile: 'hex-uid' }, controller: { path: gate.path, profile: 'text-gate' } }],
+      [{ id: 'G1', group: 'north', policy: { deadlineMs: 25 }, reader: { path: reader.path, profile: 'hex-uid' }, controller: { path: gate.path, profile: 'text-gate' } }],
       () => new Promise<Decision>(() => undefined),
     );
     const tap = taps(s);

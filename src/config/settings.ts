@@ -1,0 +1,141 @@
+/**
+ * Every setting's default and check, in one table: the single source of truth for defaults.
+ * `schema.ts` documents the types; code that takes options elsewhere (the refresher, the
+ * ministry guard, …) is given these values by the composition root, so a default written in
+ * code is only a fallback for tests and must equal the one here (test/config/defaults.test.ts
+ * checks the refresher's and the ministry guard's).
+ */
+import type { GatePolicy } from '../policy/types.js';
+import { hostname } from 'node:os';
+import { must, type Check } from './checks.js';
+
+/** A station id goes into logs, journal exports and Prometheus target labels: keep it plain. */
+const stationId: Check = (v) =>
+  typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(v) ? null : 'a station id: letters, digits, dot, dash or underscore, at most 63 characters';
+
+const baseUrl: Check = (v) => {
+  if (v === null) return null;
+  if (typeof v !== 'string') return 'an http(s) URL or null';
+  try {
+    const u = new URL(v);
+    if (u.username !== '' || u.password !== '') return 'an http(s) URL without credentials in it (use HES_GATE_MINISTRY_USER and HES_GATE_MINISTRY_PASSWORD)';
+    return u.protocol === 'http:' || u.protocol === 'https:' ? null : 'an http(s) URL or null';
+  } catch {
+    return 'an http(s) URL or null';
+  }
+};
+
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+const profileHours: Check = (v) => {
+  const expected = 'an object of profile → [{"from":"HH:MM","to":"HH:MM"}, …]';
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return expected;
+  for (const windows of Object.values(v)) {
+    if (!Array.isArray(windows)) return expected;
+    for (const w of windows) {
+      if (typeof w !== 'object' || w === null || Array.isArray(w)) return expected;
+      if (Object.keys(w).some((k) => k !== 'from' && k !== 'to')) return expected;
+      if (!HHMM.test(String(Object.hasOwn(w, 'from') ? w.from : '')) || !HHMM.test(String(Object.hasOwn(w, 'to') ? w.to : ''))) return expected;
+    }
+  }
+  return null;
+};
+
+/** The policy of a gate that sets nothing (`gates.defaults` layers over it). */
+export const POLICY_DEFAULTS: Readonly<GatePolicy> = Object.freeze({
+  deadlineMs: 150,
+  ministryUnavailable: 'last-known',
+  lastKnownMaxAgeMs: 6 * 3_600_000,
+  lastKnownFallback: 'deny',
+  repeatTapWindowMs: 0,
+  profileHours: {},
+  requirement: 'none',
+  negativeTestValidityMs: 72 * 3_600_000,
+  utcOffsetMinutes: 180,
+});
+
+export const POLICY_CHECKS: ReadonlyMap<keyof GatePolicy, Check> = new Map<keyof GatePolicy, Check>([
+  ['deadlineMs', must.int(10, 10_000)],
+  ['ministryUnavailable', must.oneOf('deny', 'pass', 'last-known')],
+  ['lastKnownMaxAgeMs', must.int(0, 30 * 86_400_000)],
+  ['lastKnownFallback', must.oneOf('deny', 'pass')],
+  ['repeatTapWindowMs', must.int(0, 86_400_000)],
+  ['profileHours', profileHours],
+  ['requirement', must.oneOf('none', 'vaccinated', 'vaccinated-or-immune', 'vaccinated-immune-or-tested')],
+  ['negativeTestValidityMs', must.int(0, 30 * 86_400_000)],
+  ['utcOffsetMinutes', must.int(-720, 840)],
+]);
+
+/** Every leaf setting except gates: default and check. Secrets are not here: env only. */
+export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<string, readonly [unknown, Check]>([
+  ['environment', ['simulator', must.oneOf('simulator', 'test', 'live')]],
+  ['server.host', ['127.0.0.1', must.str]],
+  ['server.port', [8080, must.int(0, 65535)]],
+  ['server.bodyLimitBytes', [8192, must.int(256, 16 * 1024 * 1024)]],
+  ['server.allowUnauthenticated', [false, must.bool]],
+  ['ministry.baseUrl', [null, baseUrl]],
+  ['ministry.user', [null, must.nullableStr]],
+  ['ministry.connections', [8, must.int(1, 256)]],
+  ['ministry.connectTimeoutMs', [1000, must.int(10, 60_000)]],
+  ['ministry.headersTimeoutMs', [2000, must.int(10, 120_000)]],
+  ['ministry.bodyTimeoutMs', [2000, must.int(10, 120_000)]],
+  ['ministry.caFile', [null, must.nullableStr]],
+  ['resilience.consecutiveFailures', [5, must.int(1, 1000)]],
+  ['resilience.failureRate', [0.5, must.num(0.01, 1)]],
+  ['resilience.minimumCalls', [20, must.int(1, 100_000)]],
+  ['resilience.baseEjectionMs', [1000, must.int(10, 600_000)]],
+  ['resilience.maxEjectionMs', [30_000, must.int(10, 3_600_000)]],
+  ['resilience.maxRetries', [1, must.int(0, 5)]],
+  ['resilience.maxInFlight', [64, must.int(1, 10_000)]],
+  ['simulator.host', ['127.0.0.1', must.str]],
+  ['simulator.port', [0, must.int(0, 65535)]],
+  ['simulator.codesFile', [null, must.nullableStr]],
+  ['cache.risklessTtlMs', [600_000, must.int(0, 86_400_000)]],
+  ['cache.riskyTtlMs', [21_600_000, must.int(0, 30 * 86_400_000)]],
+  ['cache.notFoundTtlMs', [60_000, must.int(0, 86_400_000)]],
+  ['cache.expiredTtlMs', [3_600_000, must.int(0, 30 * 86_400_000)]],
+  ['cache.lastKnownMaxAgeMs', [86_400_000, must.int(0, 30 * 86_400_000)]],
+  ['cache.maxEntries', [1_000_000, must.int(100, 20_000_000)]],
+  ['gates.requireKnown', [false, must.bool]],
+  ['refresher.enabled', [true, must.bool]],
+  ['refresher.callsPerSecond', [1, must.num(0.001, 100)]],
+  ['refresher.backoffInitialMs', [2000, must.int(10, 3_600_000)]],
+  ['refresher.backoffMaxMs', [300_000, must.int(10, 86_400_000)]],
+  ['dataDir', ['./data', must.str]],
+  ['stationId', [hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63) || 'station', stationId]],
+  ['journal.enabled', [true, must.bool]],
+  ['journal.retentionDays', [30, must.int(1, 3650)]],
+  ['journal.maxBytes', [536_870_912, must.int(1_048_576, 1_099_511_627_776)]],
+  ['journal.flushIntervalMs', [250, must.int(10, 60_000)]],
+  ['devicesDir', [null, must.nullableStr]],
+  ['log.level', ['info', must.oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')]],
+]);
+
+/** The default of a leaf setting, for code that needs the same value (`defaultOf('refresher.backoffMaxMs')`). */
+export function defaultOf(key: string): unknown {
+  const leaf = LEAVES.get(key);
+  if (leaf === undefined) throw new TypeError(`no setting ${key}`);
+  return leaf[0];
+}
+
+const flag = (s: string): unknown => (s === '1' || s === 'true' ? true : s === '0' || s === 'false' ? false : s);
+
+/** Environment variables that override a leaf (the operator's scripting contract). */
+export const ENV_LEAVES: ReadonlyMap<string, readonly [string, (raw: string) => unknown]> = new Map<string, readonly [string, (raw: string) => unknown]>([
+  ['HES_GATE_HOST', ['server.host', (s) => s]],
+  ['HES_GATE_PORT', ['server.port', (s) => (/^\d+$/.test(s) ? Number(s) : s)]],
+  ['HES_GATE_ALLOW_UNAUTHENTICATED', ['server.allowUnauthenticated', flag]],
+  ['HES_GATE_MINISTRY_URL', ['ministry.baseUrl', (s) => s]],
+  ['HES_GATE_MINISTRY_USER', ['ministry.user', (s) => s]],
+  ['HES_GATE_LOG_LEVEL', ['log.level', (s) => s]],
+  ['HES_GATE_DATA_DIR', ['dataDir', (s) => s]],
+  ['HES_GATE_STATION_ID', ['stationId', (s) => s]],
+  ['HES_GATE_ENVIRONMENT', ['environment', (s) => s]],
+]);
+
+/** Secrets: the variable itself, or `<NAME>_FILE` naming a file that holds it. */
+export const SECRETS: ReadonlyMap<string, string> = new Map([
+  ['HES_GATE_MINISTRY_PASSWORD', 'ministry.password'],
+  ['HES_GATE_API_TOKEN', 'server.apiToken'],
+  ['HES_GATE_ADMIN_TOKEN', 'server.adminToken'],
+  ['HES_GATE_SIMULATOR_TOKEN', 'simulator.controlToken'],
+]);

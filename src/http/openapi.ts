@@ -1,0 +1,196 @@
+/**
+ * The OpenAPI 3.1 description of the HTTP API, served at `GET /openapi.json`.
+ *
+ * @fastify/swagger collects every route as it is registered (so this plugin is registered before
+ * the routes) and takes each route's own schema: the decision route validates with its schema,
+ * so what is documented is what is enforced. Routes that check their input in code (the card
+ * admin API, operations, the live page) get a documentation-only schema here, keyed by method
+ * and URL; test/http/openapi.test.ts checks real answers of every route against this document.
+ */
+import swagger from '@fastify/swagger';
+import type { FastifyInstance, FastifySchema } from 'fastify';
+
+export interface OpenApiOptions {
+  version: string;
+}
+
+const errorBody = {
+  type: 'object',
+  description: 'A coded error (codes: README "Error codes")',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string', pattern: '^HG_[A-Z_]+$' }, message: { type: 'string' } },
+    },
+  },
+} as const;
+
+const maskedBinding = {
+  type: 'object',
+  required: ['cardId', 'hesCode', 'profile', 'updatedAt'],
+  additionalProperties: false,
+  properties: {
+    cardId: { type: 'string', pattern: '^[0-9A-F]{8,40}$', description: 'canonical card id (upper-case hex)' },
+    hesCode: { type: 'string', description: 'masked, e.g. A1B2-****-**' },
+    profile: { type: 'string' },
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const cardIdParams = {
+  type: 'object',
+  required: ['cardId'],
+  properties: { cardId: { type: 'string', description: 'hex card id, `:`, `-` or spaces allowed between bytes' } },
+} as const;
+
+const importRecord = {
+  type: 'object',
+  properties: {
+    cardId: { type: 'string' },
+    card_id: { type: 'string' },
+    hesCode: { type: 'string' },
+    hes_code: { type: 'string' },
+    profile: { type: ['string', 'null'] },
+  },
+} as const;
+
+const importReport = {
+  type: 'object',
+  required: ['format', 'linesRead', 'imported', 'created', 'updated', 'unchanged', 'rejected', 'rejectedByReason', 'rejections', 'rejectionsTruncated', 'aborted', 'durationMs'],
+  properties: {
+    format: { type: 'string', enum: ['csv', 'ndjson', 'json'] },
+    linesRead: { type: 'integer' },
+    imported: { type: 'integer' },
+    created: { type: 'integer' },
+    updated: { type: 'integer' },
+    unchanged: { type: 'integer' },
+    rejected: { type: 'integer' },
+    rejectedByReason: { type: 'object', additionalProperties: { type: 'integer' } },
+    rejections: { type: 'array', items: { type: 'object', required: ['line', 'reason'], properties: { line: { type: 'integer' }, reason: { type: 'string' } } } },
+    rejectionsTruncated: { type: 'boolean' },
+    aborted: { type: 'boolean' },
+    durationMs: { type: 'number' },
+  },
+} as const;
+
+const readiness = {
+  type: 'object',
+  required: ['status', 'checks'],
+  properties: {
+    status: { type: 'string', enum: ['ready', 'not-ready'] },
+    checks: { type: 'object', additionalProperties: { type: 'object', required: ['ok', 'detail'], properties: { ok: { type: 'boolean' }, detail: { type: 'string' } } } },
+  },
+} as const;
+
+const device = {
+  type: 'object',
+  required: ['id', 'role', 'gates', 'path', 'profile', 'state', 'since', 'reopens', 'failedAttempts', 'count', 'dropped'],
+  properties: {
+    id: { type: 'string' },
+    role: { type: 'string' },
+    gates: { type: 'array', items: { type: 'string' } },
+    path: { type: 'string' },
+    profile: { type: 'string' },
+    state: { type: 'string' },
+    since: { type: 'number', description: 'epoch ms of the last state change' },
+    lastError: { type: 'string' },
+    reopens: { type: 'integer' },
+    failedAttempts: { type: 'integer' },
+    count: { type: 'integer' },
+    dropped: { type: 'object', additionalProperties: { type: 'integer' } },
+    lastFeedback: { type: 'string' },
+    lastCommandError: { type: 'string' },
+  },
+} as const;
+
+const text = (type: string, description: string): object => ({ description, content: { [type]: { schema: { type: 'string' } } } });
+const bearer = [{ bearer: [] }];
+
+/** Documentation for routes that validate in code; `METHOD url` as registered. */
+const DOCUMENTED: Record<string, FastifySchema & Record<string, unknown>> = {
+  'GET /healthz': { tags: ['operations'], summary: 'the process is alive', response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } } },
+  'GET /readyz': { tags: ['operations'], summary: 'able to decide (200) or not (503), with each check', response: { 200: readiness, 503: readiness } },
+  'GET /metrics': { tags: ['operations'], summary: 'Prometheus metrics', response: { 200: text('text/plain', 'Prometheus text format') } },
+  'GET /v1/devices': {
+    tags: ['devices'],
+    summary: 'serial readers and gate controllers and their state',
+    response: { 200: { type: 'object', required: ['devices'], properties: { devices: { type: 'array', items: device } } } },
+  },
+  'GET /live': { tags: ['live'], summary: 'the operators\' live page', response: { 200: text('text/html', 'the page (holds no data)') } },
+  'GET /live/app.js': { tags: ['live'], summary: 'the live page\'s script', response: { 200: text('text/javascript', 'script') } },
+  'GET /live/app.css': { tags: ['live'], summary: 'the live page\'s stylesheet', response: { 200: text('text/css', 'stylesheet') } },
+  'GET /v1/live/events': {
+    tags: ['live'],
+    summary: 'the live page\'s event stream (Server-Sent Events); the admin token when one is set',
+    security: bearer,
+    response: { 200: text('text/event-stream', 'status, decision, tap and ministry events') },
+  },
+  'PUT /v1/cards/:cardId': {
+    tags: ['cards'],
+    summary: 'bind a card to a HES code',
+    security: bearer,
+    params: cardIdParams,
+    body: {
+      type: 'object',
+      required: ['hesCode'],
+      additionalProperties: false,
+      properties: { hesCode: { type: 'string', description: '10 letters or digits, dashes and spaces allowed' }, profile: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' } },
+    },
+    response: {
+      201: { description: 'created', ...withOutcome(['created']) },
+      200: { description: 'updated, or already so', ...withOutcome(['updated', 'unchanged']) },
+    },
+  },
+  'GET /v1/cards/:cardId': { tags: ['cards'], summary: 'a card\'s binding, masked', security: bearer, params: cardIdParams, response: { 200: maskedBinding } },
+  'DELETE /v1/cards/:cardId': { tags: ['cards'], summary: 'unbind a card', security: bearer, params: cardIdParams, response: { 204: { description: 'unbound', type: 'null' } } },
+  'POST /v1/cards/import': {
+    tags: ['cards'],
+    summary: 'import bindings: NDJSON lines or a JSON array',
+    security: bearer,
+    body: {
+      content: {
+        'application/json': { schema: { type: 'array', items: importRecord } },
+        'application/x-ndjson': { schema: { type: 'string', description: 'one JSON object per line, as the JSON array\'s items' } },
+      },
+    },
+    response: { 200: importReport },
+  },
+};
+
+function withOutcome(outcomes: string[]): object {
+  return {
+    ...maskedBinding,
+    required: [...maskedBinding.required, 'outcome'],
+    properties: { ...maskedBinding.properties, outcome: { type: 'string', enum: outcomes } },
+  };
+}
+
+/** Tags and security for routes that carry their own schema. */
+const ANNOTATIONS: Record<string, Record<string, unknown>> = {
+  'POST /v1/decisions': { tags: ['decisions'], summary: 'decide on one credential for a gate', security: bearer },
+};
+
+/** Register before the routes: the document is built from routes registered after this. */
+export async function registerOpenApi(app: FastifyInstance, opts: OpenApiOptions): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'hes-gate',
+        version: opts.version,
+        description: 'Fare-gate verification at a station: decisions, card bindings, devices and operations.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: ({ schema, url, route }) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const key = `${methods.find((m) => m !== 'HEAD') ?? methods[0]} ${url}`;
+      const own = schema ?? DOCUMENTED[key] ?? {};
+      const response = { ...((own.response as Record<string, unknown> | undefined) ?? {}), '4XX': errorBody, '5XX': errorBody };
+      return { schema: { ...own, ...ANNOTATIONS[key], response } as FastifySchema, url };
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
