@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { startHesGate } from '../src/app.js';
+import { startHesGate } from '../src/hes-gate.js';
 import { loadConfig } from '../src/config/load.js';
 import { createLogger } from '../src/ops/logger.js';
 

@@ -105,6 +105,8 @@ export interface Config {
     port: number;
     /** JSON file of sample codes; null = the bundled set. */
     codesFile: string | null;
+    /** Bearer token for the embedded simulator's control API (env/secret file only). Unset = control API off. */
+    controlToken: Secret | null;
   };
   cache: {
     /** @default 600000 (10 min) */ risklessTtlMs: number;

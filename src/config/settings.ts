@@ -144,4 +144,5 @@ export const SECRETS: ReadonlyMap<string, string> = new Map([
   ['HES_GATE_MINISTRY_PASSWORD', 'ministry.password'],
   ['HES_GATE_API_TOKEN', 'server.apiToken'],
   ['HES_GATE_ADMIN_TOKEN', 'server.adminToken'],
+  ['HES_GATE_SIMULATOR_TOKEN', 'simulator.controlToken'],
 ]);

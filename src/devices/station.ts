@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { HesGateError } from '../errors.js';
 import { maskCardId, maskQr } from '../privacy/mask.js';
 import type { Clock, Credential, Decision } from '../types.js';
+import { FALLBACK_DECISION } from '../policy/decide.js';
 import type { ControllerConfig, ReaderConfig, StationGateConfig } from './config.js';
 import { createControllerDriver, type ControllerDriver } from './controller.js';
 import { DEFAULT_BACKOFF, DeviceLink, type Backoff } from './device-link.js';
@@ -42,7 +43,6 @@ export interface StationOptions {
 }
 
 /** Given to the gate when its decision is late or failed: fail safe, and say so. */
-const FALLBACK: Decision = { verdict: 'deny', reason: 'MINISTRY_UNAVAILABLE', source: 'none' };
 
 interface Device {
   status: DeviceStatus;
@@ -232,7 +232,7 @@ export class Station extends EventEmitter<StationEvents> {
     try {
       decision = await withDeadline(this.options.decide(credential), gate.deadlineMs);
     } catch (err) {
-      decision = FALLBACK;
+      decision = FALLBACK_DECISION;
       fallback = true;
       this.log?.warn({ gate: gate.id, reader: device.config.id, credential: masked, err }, 'no decision by the deadline; gate told deny');
     }

@@ -35,7 +35,7 @@ function validationMessage(err: FastifyError): string {
 /** fastify's error handler: every route error, validation failure and body-parser failure. */
 export function replyWithError(err: FastifyError | HesGateError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof HesGateError) {
-    if (err.status >= 500) req.log.error({ code: err.code, msg: err.message }, 'request failed');
+    if (err.status >= 500) req.log.error({ err }, 'request failed');
     return reply.code(err.status).send(errorBody(err.code, err.message));
   }
   if (err.validation !== undefined) return reply.code(400).send(errorBody('HG_BAD_REQUEST', validationMessage(err)));

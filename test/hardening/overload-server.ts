@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
-import { startHesGate } from '../../src/app.js';
+import { startHesGate } from '../../src/hes-gate.js';
 import { createLogger } from '../../src/ops/logger.js';
 import type { Faults } from '../../src/simulator/index.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/load.js';
-import { startHesGate, type HesGate } from '../../src/app.js';
+import { startHesGate, type HesGate } from '../../src/hes-gate.js';
 import { createLogger } from '../../src/ops/logger.js';
 
 /** Every log line the service wrote, parsed, so tests can assert on fields (and on absences). */

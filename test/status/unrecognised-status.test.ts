@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { SAMPLE } from '../../src/simulator/index.js';
 import { MinistryHealth } from '../../src/ops/ministry-health.js';
 import { loadConfig } from '../../src/config/load.js';
-import { startHesGate } from '../../src/app.js';
+import { startHesGate } from '../../src/hes-gate.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { LogCapture, startTestGate } from '../http/helpers.js';
 

@@ -2,12 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Secret } from '../../config/sensitive-value.js';
 import { anyTokenGuard } from '../auth.js';
+import type { ReadinessCheck } from '../../types.js';
 
-/** One named readiness check: whether it passes and a short operator-readable detail. */
-export interface ReadinessCheck {
-  name: string;
-  check(): { ok: boolean; detail: string };
-}
+export type { ReadinessCheck };
 
 /**
  * The event loop's delay as a readiness entry. It never makes the service unready — a lagging
@@ -25,7 +22,8 @@ export function eventLoopCheck(w: { p50Ms: number; p99Ms: number; maxMs: number;
 
 export interface OpsRoutesOptions {
   registry: Registry;
-  readiness: () => ReadinessCheck[];
+  /** The checks that make the service ready; each module that owns a concept provides its own. */
+  readiness: readonly ReadinessCheck[];
   /** Checks that may fail without making the service unready (shown for operators). */
   informational?: () => ReadinessCheck[];
   /** Serial devices and their state (for `hes-gate devices --url`); none without a station. */
@@ -41,7 +39,7 @@ export async function opsRoutes(app: FastifyInstance, opts: OpsRoutesOptions): P
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, { ok: boolean; detail: string }> = {};
     let ready = true;
-    for (const c of opts.readiness()) {
+    for (const c of opts.readiness) {
       const r = c.check();
       checks[c.name] = r;
       if (!r.ok) ready = false;
