@@ -13,7 +13,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Agent, Pool } from 'undici';
+import { Agent, Dispatcher1Wrapper, Pool } from 'undici';
 import { createMinistryClient } from '../src/ministry/client.js';
 import { TEST_PREFIX } from '../src/simulator/index.js';
 import { startServer } from './child.js';
@@ -84,13 +84,15 @@ export async function benchMinistryClient(o: BenchOptions & { durationMs?: numbe
         req.end(body);
       }),
     'naive-fetch': async () => {
-      const dispatcher = new Agent();
+      const agent = new Agent();
+      // Node's built-in fetch speaks undici 7's handler API; undici 8 agents need the wrapper.
+      const dispatcher = new Dispatcher1Wrapper(agent);
       try {
         const res = await fetch(`${stub.url}${path}`, { method: 'POST', headers, body, dispatcher } as RequestInit);
         await res.text();
         if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
       } finally {
-        await dispatcher.close();
+        await agent.close();
       }
     },
   };

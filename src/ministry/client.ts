@@ -94,6 +94,9 @@ class UndiciMinistryClient implements MinistryClient {
     this.#clock = o.clock ?? Date.now;
     this.#pool = new Pool(base.origin, {
       connections: o.connections ?? 8,
+      // undici 8 negotiates HTTP/2 over TLS by default; one multiplexed connection would make
+      // `connections` no longer bound the calls in flight, so the ministry stays on HTTP/1.1.
+      allowH2: false,
       headersTimeout: o.headersTimeoutMs ?? 2000,
       bodyTimeout: o.bodyTimeoutMs ?? 2000,
       connect: {

@@ -10,7 +10,7 @@
  * The native histogram only learns of a stall once it is over; the probe also sees one in
  * progress: when a request is handled after the probe was due, the loop is at least that late.
  */
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 export interface EventLoopWindow {
   /** Milliseconds, over the last completed window. */
@@ -35,7 +35,7 @@ export interface EventLoopMonitorOptions {
 }
 
 export class EventLoopMonitor {
-  private readonly histogram: IntervalHistogram;
+  private readonly histogram: ReturnType<typeof monitorEventLoopDelay>;
   private readonly now: () => number;
   private readonly resolutionMs: number;
   private readonly probeMs: number;
