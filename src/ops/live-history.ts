@@ -100,8 +100,8 @@ export class LiveHistorySource {
       });
     }
     for (const h of history) {
-      const b = row(h.gate).buckets[h.bucket];
-      if (b !== undefined) (b.pass = h.pass), (b.deny = h.deny);
+      const b = row(h.gate).buckets[Math.floor(h.bucket)];
+      if (b !== undefined) (b.pass += h.pass), (b.deny += h.deny);
     }
     const idle = [...this.configured].filter((g) => !rows.has(g));
     for (const g of idle) row(g);
