@@ -286,7 +286,7 @@ function onHistory(h) {
   const idle = $('idle');
   idle.hidden = h.idle.length === 0;
   idle.textContent = `Configured, no decisions in 24 h · Yapılandırılmış, karar yok: ${h.idle.join(', ')}`;
-  text($('history-range'), `${hhmm(h.from)}–${hhmm(h.to)}`);
+  text($('history-range'), `since ${hhmm(h.from)}`);
   const body = $('history');
   clear(body);
   for (const g of h.gates) body.appendChild(historyRow(g, h));
