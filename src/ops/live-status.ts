@@ -48,7 +48,7 @@ export function liveStatusFrom(s: LiveStatusSources): () => LiveStatus {
         reopens: d.reopens,
         count: d.count,
       })),
-      loop: s.loopDelay?.snapshot() ?? null,
+      ...(s.loopDelay === undefined ? {} : { loop: s.loopDelay.snapshot() }),
     };
   };
 }
