@@ -1,5 +1,5 @@
 /**
- * The live page's event-loop delay: a loop blocked for 80 ms shows as at least that much delay
+ * The live page's event-loop delay: a loop blocked for 250 ms shows as at least that much delay
  * in the window that saw it, and a quiet window afterwards does not carry it on.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,13 +31,13 @@ describe('event-loop delay readout', () => {
     // second window (a position, not a wait for an outcome), then wait for that window to close.
     await windowEnd(1);
     await new Promise<void>((resolve) => setTimeout(resolve, 50));
-    block(80);
+    block(250);
     await windowEnd(2);
     const stalled = monitor.snapshot()!;
-    expect(stalled.maxMs).toBeGreaterThanOrEqual(60);
-    expect(stalled.maxMs).toBeLessThan(1000);
-    expect(stalled.p99Ms).toBeGreaterThanOrEqual(60);
-    // The next window has no stall: its figures are its own.
+    expect(stalled.maxMs).toBeGreaterThanOrEqual(230);
+    expect(stalled.maxMs).toBeLessThan(2000);
+    expect(stalled.p99Ms).toBeGreaterThanOrEqual(230);
+    // The next window has no such stall (a busy test machine has shorter ones): its figures are its own.
     await windowEnd(3);
     expect(monitor.snapshot()!.maxMs).toBeLessThan(stalled.maxMs);
   });
