@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { loadConfig } from '../src/config/load.js';
-import { startHesGate, type HesGate } from '../src/app.js';
+import { startHesGate, type HesGate } from '../src/hes-gate.js';
 import { createLogger } from '../src/ops/logger.js';
 import type { Faults, SampleCode } from '../src/simulator/index.js';
 import { bodySchema, responseSchema } from '../src/http/routes/decisions.js';

@@ -25,6 +25,10 @@ export const ERRORS = {
   HG_HES_CODE_INVALID: { status: 400, description: 'A HES code must be 10 letters or digits (dashes and spaces allowed).' },
   HG_NOT_READY: { status: 503, description: 'The service cannot decide yet (stores opening, or neither ministry nor fallback available).' },
   HG_INTERNAL: { status: 500, description: 'An unexpected internal error; the log has details.' },
+  HG_OVERLOADED: { status: 503, description: 'The service is shedding decisions (event loop lagging or too many in flight, see limits.*); retry or apply the validator\'s offline rule.' },
+  HG_URI_TOO_LONG: { status: 414, description: 'A path segment of the URL is longer than the router accepts.' },
+  HG_HEADERS_TOO_LARGE: { status: 431, description: 'The request line and headers are larger than limits.maxHeaderBytes.' },
+  HG_REQUEST_TIMEOUT: { status: 408, description: 'The request\'s headers or body did not arrive within limits.headersTimeoutMs / limits.requestTimeoutMs.' },
 
   // Configuration and device profiles
   HG_CONFIG_INVALID: { status: 500, description: 'A configuration value is invalid; the message names the key and what was expected.' },
@@ -51,7 +55,7 @@ export const ERRORS = {
   HG_MINISTRY_CIRCUIT_OPEN: { status: 503, description: 'Calls to the ministry are paused after repeated failures; a probe will test recovery.' },
 
   // Card store and import
-  HG_STORE: { status: 500, description: 'The binding store (SQLite) failed.' },
+  HG_STORE: { status: 503, description: 'The binding store (SQLite) failed or is locked by another process past its busy timeout; nothing was written, retry later.' },
   HG_JOURNAL: { status: 503, description: 'The decision journal is disabled (journal.enabled) or its file failed; decisions go on unrecorded.' },
   HG_IMPORT_FILE: { status: 400, description: 'An import file could not be read or its format is unknown.' },
   HG_STORE_IN_USE: { status: 500, description: 'The card store is open in another process (a running station, an import): stop it before restoring.' },

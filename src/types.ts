@@ -8,6 +8,25 @@
 /** A clock returning milliseconds since the epoch. Injected everywhere a time is read. */
 export type Clock = () => number;
 
+/**
+ * One-shot timers, injected wherever something waits (back-off, silence framing), so tests
+ * drive them and never sleep. The one timer interface of hes-gate, beside the one clock.
+ */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/**
+ * One named readiness check of `/readyz`: whether it passes, and a short detail an operator can
+ * act on. Each module that owns a concept (the ministry target, the store, the devices) provides
+ * its own; the route only runs the list.
+ */
+export interface ReadinessCheck {
+  name: string;
+  check(): { ok: boolean; detail: string };
+}
+
 export type CredentialKind = 'card' | 'qr' | 'hes';
 
 /** What a reader or validator presented, before it is resolved to a HES code. */

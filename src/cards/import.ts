@@ -7,7 +7,12 @@
  *
  * A file is streamed, never held in memory. Each batch commits on its own, so an import that
  * dies part-way leaves whole batches behind and a re-run finishes the job: writes are upserts
- * and unchanged bindings are not rewritten.
+ * and unchanged bindings are not rewritten. Batches commit with `normal` durability; the last
+ * write of an import (its journal row, or its last batch) syncs the WAL, which makes every
+ * batch before it durable too: a finished import survives a power cut.
+ *
+ * This runs on the calling thread with a synchronous store: the service runs it in its store
+ * worker (station-store.ts), the command line in its own process.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,7 +31,7 @@ import {
   type RejectReason,
   type RowResult,
 } from './import-rows.js';
-import type { CardStore } from './store.js';
+import type { CardStore, Durability, PutCounts } from './store.js';
 
 export type { ImportFormat, RejectReason } from './import-rows.js';
 
@@ -100,7 +105,7 @@ export function formatFromPath(file: string): ImportFormat | undefined {
 }
 
 /** Accumulates rows into batches and counts; the transport (file, body, array) feeds it. */
-class ImportSession {
+export class ImportSession {
   readonly #store: ImportCommonOptions['store'];
   readonly #batchSize: number;
   readonly #maxDetails: number;
@@ -165,9 +170,16 @@ class ImportSession {
     return false;
   }
 
-  commit(): void {
+  /** Write the batch in hand. A store failure leaves as HG_STORE: the file is not to blame. */
+  commit(durability: Durability = 'normal'): void {
     if (this.#batch.length === 0) return;
-    const counts = this.#store.putBindings(this.#batch);
+    let counts: PutCounts;
+    try {
+      counts = this.#store.putBindings(this.#batch, durability);
+    } catch (err) {
+      if (err instanceof HesGateError) throw err;
+      throw new HesGateError('HG_STORE', 'The card store could not write an import batch.', { cause: err });
+    }
     this.#batch = [];
     this.created += counts.created;
     this.updated += counts.updated;
@@ -175,7 +187,7 @@ class ImportSession {
   }
 
   finish(aborted: boolean, journalAs: string | undefined): ImportReport {
-    if (!aborted) this.commit();
+    if (!aborted) this.commit(journalAs === undefined ? 'full' : 'normal');
     const report: ImportReport = {
       format: this.#format,
       linesRead: this.linesRead,
@@ -203,7 +215,7 @@ class ImportSession {
           rejected: report.rejected,
           aborted,
         },
-      });
+      }, 'full');
     }
     return report;
   }

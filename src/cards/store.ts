@@ -1,12 +1,20 @@
 /**
- * The station's binding store: one SQLite file (`<dataDir>/hes-gate.db`, WAL) holding
+ * The binding store on one SQLite connection: one file (`<dataDir>/hes-gate.db`, WAL) holding
  *
  *   bindings       card id → HES code, profile       (the tap path reads it: one prepared get)
  *   statuses       code → status, expiry, fetched-at (StatusPersistence: last-known survives restarts)
  *   admin_journal  who changed which binding, masked
  *
- * Everything is synchronous (better-sqlite3): a primary-key get costs microseconds, cheaper
- * than any async hop would. Writes in bulk go through `putBindings`, one transaction a batch.
+ * Everything here is synchronous (better-sqlite3), so a write or a wait for another writer's
+ * lock stops the calling thread. The running service therefore never writes from its event
+ * loop: `openStationStore` (station-store.ts) runs this store in a worker thread for writes and
+ * opens it `readonly` on the main thread for the tap path's reads. Tools (the import command,
+ * tests, benchmarks) use it directly.
+ *
+ * Writes take the lock up front (`BEGIN IMMEDIATE`): a transaction that read first and then
+ * tried to write would fail at once with SQLITE_BUSY when another process wrote meanwhile,
+ * without waiting. A write that still cannot get the lock within `busyTimeoutMs` fails with
+ * HG_STORE, saying so.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,85 +22,17 @@ import Database from 'better-sqlite3';
 import { HesGateError } from '../errors.js';
 import { maskCardId, maskHesCode } from '../privacy/mask.js';
 import type { Clock, HealthStatus } from '../types.js';
-import type { PersistedStatus, StatusPersistence } from '../status/types.js';
-import { checkBinding, DEFAULT_PROFILE, type BindingInput, type BindingProblem, type CardBinding } from './binding.js';
+import type { PersistedStatus } from '../status/types.js';
+import { checkBinding, DEFAULT_PROFILE, type BindingInput, type CardBinding } from './binding.js';
 import { canonicalCardId } from '../credentials/card-id.js';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
+import { bindingError, isLockError, storeError, writeError } from './store-errors.js';
+import type { AdminPutResult, CardStore, CardStoreOptions, Durability, JournalEntry, JournalInput, PutCounts, PutOutcome } from './store-types.js';
+
+export { bindingError, isLockError, writeError } from './store-errors.js';
+export type { AdminPutResult, CardStore, CardStoreOptions, Durability, JournalEntry, JournalInput, PutCounts, PutOutcome } from './store-types.js';
 
 export const STORE_FILE = 'hes-gate.db';
-
-export interface CardStoreOptions {
-  /** Directory of the database file; created when missing. */
-  dataDir: string;
-  /** @default Date.now */
-  clock?: Clock;
-  /**
-   * SQLite page cache of this connection, MiB. A million bindings take about 80 MiB on disk;
-   * a cache that holds most of it keeps taps off the disk and makes bulk imports several
-   * times faster (random inserts into two B-trees). @default 64
-   */
-  cacheMiB?: number;
-}
-
-/** What a write did: `unchanged` writes nothing (re-imports are idempotent). */
-export type PutOutcome = 'created' | 'updated' | 'unchanged';
-
-export interface PutCounts {
-  created: number;
-  updated: number;
-  unchanged: number;
-}
-
-export interface JournalInput {
-  /** Token label of the actor, e.g. `admin`, `cli`. */
-  who: string;
-  /** e.g. `put`, `delete`, `import`. */
-  action: string;
-  /** Full ids may be passed: they are masked before they are written. */
-  cardId?: string;
-  hesCode?: string;
-  /** Free-form, machine-readable detail (counts); never identifiers. */
-  detail?: Record<string, unknown>;
-}
-
-export interface JournalEntry {
-  id: number;
-  at: number;
-  who: string;
-  action: string;
-  cardIdMasked: string | null;
-  hesCodeMasked: string | null;
-  detail: Record<string, unknown> | null;
-}
-
-export interface CardStore extends StatusPersistence {
-  /** Absolute path of the database file. */
-  readonly file: string;
-  /**
-   * The binding of a card (any accepted spelling; canonical ids take the fast path), or
-   * undefined when unbound or invalid. One prepared-statement get.
-   */
-  getBinding(cardId: string): CardBinding | undefined;
-  /**
-   * Upsert one binding, canonicalising its fields. Throws HG_CARD_ID_INVALID, HG_HES_CODE_INVALID
-   * or HG_BAD_REQUEST (profile) for a field that cannot be canonicalised.
-   */
-  putBinding(binding: BindingInput): PutOutcome;
-  /** Returns the binding deleted, or undefined when the card was not bound. */
-  deleteBinding(cardId: string): CardBinding | undefined;
-  /** Upsert a batch in one transaction: all of it is written, or none. Inputs must be canonical. */
-  putBindings(batch: readonly BindingInput[]): PutCounts;
-  countBindings(): number;
-  /** Number of distinct bound HES codes (the size of one refresher rotation). */
-  countCodes(): number;
-  /** Distinct bound HES codes after `afterCode` in ascending order, at most `limit` (keyset pagination). */
-  iterateCodes(afterCode: string | undefined, limit: number): string[];
-  /** Append to the admin journal; ids and codes are masked here. */
-  journal(entry: JournalInput): void;
-  /** The newest journal entries first. */
-  readJournal(limit?: number): JournalEntry[];
-  close(): void;
-}
 
 interface BindingRow {
   hes_code: string;
@@ -117,56 +57,52 @@ interface JournalRow {
   detail: string | null;
 }
 
-/** The coded error for a binding field that failed `checkBinding`; no value is echoed. */
-export function bindingError(problem: BindingProblem): HesGateError {
-  switch (problem) {
-    case 'CARD_ID_INVALID':
-      return new HesGateError('HG_CARD_ID_INVALID', 'The card id must be 4 to 20 bytes of hexadecimal (8 to 40 hex digits; `:`, `-` or spaces between them allowed).');
-    case 'HES_CODE_INVALID':
-      return new HesGateError('HG_HES_CODE_INVALID', 'The HES code must be 10 letters or digits (dashes and spaces allowed).');
-    case 'PROFILE_INVALID':
-      return new HesGateError('HG_BAD_REQUEST', 'profile must be a short lower-case word (a letter, then up to 31 letters, digits, `-` or `_`).');
-  }
-}
-
-function storeError(message: string, cause: unknown): HesGateError {
-  return new HesGateError('HG_STORE', message, { cause });
-}
-
 export function openCardStore(options: CardStoreOptions): CardStore {
   const clock = options.clock ?? Date.now;
   const dir = path.resolve(options.dataDir);
   const file = path.join(dir, STORE_FILE);
+  const readonly = options.readonly ?? false;
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   let db: Database.Database;
   try {
-    fs.mkdirSync(dir, { recursive: true });
-    db = new Database(file);
+    if (!readonly) fs.mkdirSync(dir, { recursive: true });
+    db = new Database(file, { readonly, fileMustExist: readonly });
   } catch (err) {
     throw storeError(`The card store could not be opened in ${dir}.`, err);
   }
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma(`cache_size = ${-Math.round((options.cacheMiB ?? 64) * 1024)}`);
-    // Checkpoint every ~40 MiB of WAL rather than every 4 MiB: an import batch of random keys
-    // dirties thousands of pages, and each checkpoint costs two fsyncs. The WAL is cut back after.
-    db.pragma('wal_autocheckpoint = 10000');
-    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-    migrate(db);
+    if (readonly) {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version !== SCHEMA_VERSION) {
+        throw storeError(`The card store ${file} has schema version ${version}, expected ${SCHEMA_VERSION}.`, undefined);
+      }
+    } else {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      // Checkpoint every ~40 MiB of WAL rather than every 4 MiB: an import batch of random keys
+      // dirties thousands of pages, and each checkpoint costs two fsyncs. The WAL is cut back after.
+      db.pragma('wal_autocheckpoint = 10000');
+      db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      migrate(db);
+    }
   } catch (err) {
     db.close();
     if (err instanceof HesGateError) throw err;
-    throw storeError(`The card store ${file} could not be prepared (schema version ${SCHEMA_VERSION}).`, err);
+    throw isLockError(err)
+      ? writeError(err, busyTimeoutMs)
+      : storeError(`The card store ${file} could not be prepared (schema version ${SCHEMA_VERSION}).`, err);
   }
-  return new SqliteCardStore(db, file, clock);
+  return new SqliteCardStore(db, file, clock, busyTimeoutMs);
 }
 
 class SqliteCardStore implements CardStore {
   readonly file: string;
   readonly #db: Database.Database;
   readonly #clock: Clock;
+  readonly #busyTimeoutMs: number;
   readonly #get: Database.Statement<[string], BindingRow>;
   readonly #insert: Database.Statement<[string, string, string, number]>;
   readonly #update: Database.Statement<[string, string, number, string]>;
@@ -180,14 +116,13 @@ class SqliteCardStore implements CardStore {
   readonly #deleteStatus: Database.Statement<[string]>;
   readonly #journal: Database.Statement<[number, string, string, string | null, string | null, string | null]>;
   readonly #readJournal: Database.Statement<[number], JournalRow>;
-  readonly #putMany: (batch: readonly BindingInput[]) => PutCounts;
-  readonly #saveMany: (items: readonly PersistedStatus[]) => void;
-  readonly #deleteMany: (codes: readonly string[]) => void;
+  #dataVersion: number | undefined;
 
-  constructor(db: Database.Database, file: string, clock: Clock) {
+  constructor(db: Database.Database, file: string, clock: Clock, busyTimeoutMs: number) {
     this.#db = db;
     this.file = file;
     this.#clock = clock;
+    this.#busyTimeoutMs = busyTimeoutMs;
     this.#get = db.prepare<[string], BindingRow>('SELECT hes_code, profile, updated_at FROM bindings WHERE card_id = ?');
     this.#insert = db.prepare<[string, string, string, number], unknown>('INSERT INTO bindings (card_id, hes_code, profile, updated_at) VALUES (?, ?, ?, ?)');
     this.#update = db.prepare<[string, string, number, string], unknown>('UPDATE bindings SET hes_code = ?, profile = ?, updated_at = ? WHERE card_id = ?');
@@ -208,18 +143,21 @@ class SqliteCardStore implements CardStore {
     this.#readJournal = db.prepare<[number], JournalRow>(
       'SELECT id, at, who, action, card_id_masked, hes_code_masked, detail FROM admin_journal ORDER BY id DESC LIMIT ?',
     );
-    this.#putMany = db.transaction((batch: readonly BindingInput[]) => {
-      const counts: PutCounts = { created: 0, updated: 0, unchanged: 0 };
-      const now = this.#clock();
-      for (const b of batch) counts[this.#upsert(b.cardId, b.hesCode, b.profile ?? DEFAULT_PROFILE, now)]++;
-      return counts;
-    });
-    this.#saveMany = db.transaction((items: readonly PersistedStatus[]) => {
-      for (const { code, record } of items) this.#saveStatus.run(code, record.status, record.expiresAt, record.fetchedAt);
-    });
-    this.#deleteMany = db.transaction((codes: readonly string[]) => {
-      for (const code of codes) this.#deleteStatus.run(code);
-    });
+  }
+
+  /**
+   * Run `fn` in one `BEGIN IMMEDIATE` transaction (the lock first, so the busy timeout applies),
+   * syncing the WAL at the commit when `full`. A failure rolls back and leaves as HG_STORE.
+   */
+  #write<T>(fn: () => T, durability: Durability = 'normal'): T {
+    if (durability === 'full') this.#db.pragma('synchronous = FULL');
+    try {
+      return this.#db.transaction(fn).immediate();
+    } catch (err) {
+      throw writeError(err, this.#busyTimeoutMs);
+    } finally {
+      if (durability === 'full') this.#db.pragma('synchronous = NORMAL');
+    }
   }
 
   getBinding(cardId: string): CardBinding | undefined {
@@ -231,10 +169,8 @@ class SqliteCardStore implements CardStore {
   }
 
   putBinding(binding: BindingInput): PutOutcome {
-    const checked = checkBinding(binding.cardId, binding.hesCode, binding.profile);
-    if (!checked.ok) throw bindingError(checked.problem);
-    const b = checked.binding;
-    return this.#upsert(b.cardId, b.hesCode, b.profile, this.#clock());
+    const b = checked(binding);
+    return this.#write(() => this.#upsert(b.cardId, b.hesCode, b.profile, this.#clock()));
   }
 
   /** Unchanged bindings are not rewritten, so a re-import leaves `updated_at` and the file alone. */
@@ -250,13 +186,43 @@ class SqliteCardStore implements CardStore {
   }
 
   deleteBinding(cardId: string): CardBinding | undefined {
+    return this.#write(() => this.#remove(cardId));
+  }
+
+  #remove(cardId: string): CardBinding | undefined {
     const existing = this.getBinding(cardId);
     if (existing !== undefined) this.#delete.run(existing.cardId);
     return existing;
   }
 
-  putBindings(batch: readonly BindingInput[]): PutCounts {
-    return this.#putMany(batch);
+  adminPut(binding: BindingInput, who: string): AdminPutResult {
+    const b = checked(binding);
+    return this.#write(() => {
+      const outcome = this.#upsert(b.cardId, b.hesCode, b.profile, this.#clock());
+      if (outcome !== 'unchanged') {
+        this.#append({ who, action: outcome === 'created' ? 'bind' : 'rebind', cardId: b.cardId, hesCode: b.hesCode, detail: { profile: b.profile } });
+      }
+      const stored = this.getBinding(b.cardId);
+      if (stored === undefined) throw storeError('the binding was not found right after it was written', undefined);
+      return { outcome, binding: stored };
+    }, 'full');
+  }
+
+  adminDelete(cardId: string, who: string): CardBinding | undefined {
+    return this.#write(() => {
+      const removed = this.#remove(cardId);
+      if (removed !== undefined) this.#append({ who, action: 'unbind', cardId: removed.cardId, hesCode: removed.hesCode });
+      return removed;
+    }, 'full');
+  }
+
+  putBindings(batch: readonly BindingInput[], durability: Durability = 'normal'): PutCounts {
+    return this.#write(() => {
+      const counts: PutCounts = { created: 0, updated: 0, unchanged: 0 };
+      const now = this.#clock();
+      for (const b of batch) counts[this.#upsert(b.cardId, b.hesCode, b.profile ?? DEFAULT_PROFILE, now)]++;
+      return counts;
+    }, durability);
   }
 
   countBindings(): number {
@@ -273,7 +239,9 @@ class SqliteCardStore implements CardStore {
   }
 
   saveStatuses(items: readonly PersistedStatus[]): void {
-    this.#saveMany(items);
+    this.#write(() => {
+      for (const { code, record } of items) this.#saveStatus.run(code, record.status, record.expiresAt, record.fetchedAt);
+    });
   }
 
   /** Read all at once: an open iterator would lock the connection against the tap path's reads. */
@@ -284,10 +252,16 @@ class SqliteCardStore implements CardStore {
   }
 
   deleteStatuses(codes: readonly string[]): void {
-    this.#deleteMany(codes);
+    this.#write(() => {
+      for (const code of codes) this.#deleteStatus.run(code);
+    });
   }
 
-  journal(entry: JournalInput): void {
+  journal(entry: JournalInput, durability: Durability = 'normal'): void {
+    this.#write(() => this.#append(entry), durability);
+  }
+
+  #append(entry: JournalInput): void {
     this.#journal.run(
       this.#clock(),
       entry.who,
@@ -310,7 +284,20 @@ class SqliteCardStore implements CardStore {
     }));
   }
 
+  changedElsewhere(): boolean {
+    const v = this.#db.pragma('data_version', { simple: true }) as number;
+    const changed = this.#dataVersion !== undefined && v !== this.#dataVersion;
+    this.#dataVersion = v;
+    return changed;
+  }
+
   close(): void {
     if (this.#db.open) this.#db.close();
   }
+}
+
+function checked(binding: BindingInput): Required<BindingInput> {
+  const c = checkBinding(binding.cardId, binding.hesCode, binding.profile);
+  if (!c.ok) throw bindingError(c.problem);
+  return c.binding;
 }

@@ -2,7 +2,7 @@ import { loadConfig } from '../config/load.js';
 import { normalizeHesCode } from '../credentials/hes-code.js';
 import { HesGateError } from '../errors.js';
 import { maskHesCode } from '../privacy/mask.js';
-import { ministryFromConfig } from './ministry-from-config.js';
+import { openMinistryTarget } from '../ministry/target.js';
 
 /** `hes-gate check <code>`: ask the configured ministry once, print a masked answer. */
 export async function checkCode(input: string, opts: { plus?: boolean; json?: boolean }): Promise<number> {
@@ -12,7 +12,13 @@ export async function checkCode(input: string, opts: { plus?: boolean; json?: bo
     return 2;
   }
   const { config } = loadConfig();
-  const { ministry, close, environment } = await ministryFromConfig(config);
+  const target = await openMinistryTarget(config, { simulatorPort: 0 });
+  const { environment } = target;
+  const ministry = target.createClient();
+  const close = async (): Promise<void> => {
+    await ministry.close();
+    await target.close();
+  };
   const started = performance.now();
   try {
     const result = opts.plus ? await ministry.checkHesCodePlus(code) : await ministry.checkHesCode(code);

@@ -13,6 +13,7 @@ import { Secret } from '../config/sensitive-value.js';
 import { SECRETS } from '../config/settings.js';
 import { HesGateError } from '../errors.js';
 import type { CliIo } from './selftest.js';
+import { checkEmbeddedSimulator, ministryEnvironment } from '../ministry/target.js';
 
 /** Settings that only ever come from the environment or a secret file. */
 const SECRET_KEYS = new Set(SECRETS.values());
@@ -48,6 +49,9 @@ function sourceLabel(source: ValueSource, file: string | null): string {
 function advisories(config: Config): string[] {
   const out: string[] = [];
   const { environment, ministry } = config;
+  if (ministryEnvironment(config) !== environment) {
+    out.push(`environment is ${environment} but ministry.baseUrl is unset: the embedded simulator answers, and the station reports the simulator environment`);
+  }
   if (ministry.baseUrl !== null) {
     const testPath = /\/test\//.test(new URL(ministry.baseUrl).pathname);
     if (environment === 'live' && testPath) out.push('environment is live but ministry.baseUrl has the test prefix (/test/)');
@@ -87,6 +91,7 @@ export async function configCheck(opts: ConfigCheckOptions, io: CliIo & { lookup
   let loaded: LoadedConfig;
   try {
     loaded = loadConfig({ env });
+    checkEmbeddedSimulator(loaded.config);
   } catch (err) {
     if (!(err instanceof HesGateError)) throw err;
     stderr.write(`hes-gate config check: ${err.code}: ${err.message}\n`);
@@ -103,7 +108,7 @@ export async function configCheck(opts: ConfigCheckOptions, io: CliIo & { lookup
   if (opts.json) {
     const errors = problems.map((p) => ({ code: p.code, message: p.message, ...(typeof p.details?.['key'] === 'string' ? { key: p.details['key'] } : {}) }));
     stdout.write(
-      `${JSON.stringify({ ok, file: loaded.file, environment: loaded.config.environment, settings, warnings, ...(ok ? {} : { error: errors[0], problems: errors }) }, null, 2)}\n`,
+      `${JSON.stringify({ ok, file: loaded.file, environment: ministryEnvironment(loaded.config), settings, warnings, ...(ok ? {} : { error: errors[0], problems: errors }) }, null, 2)}\n`,
     );
     return ok ? 0 : 2;
   }
@@ -111,7 +116,7 @@ export async function configCheck(opts: ConfigCheckOptions, io: CliIo & { lookup
   stdout.write(
     [
       `Configuration file: ${loaded.file ?? '(none)'}`,
-      `Environment: ${loaded.config.environment}`,
+      `Environment: ${ministryEnvironment(loaded.config)}`,
       '',
       table(settings),
       '',

@@ -16,7 +16,10 @@ export async function listDevices(opts: { url?: string }): Promise<number> {
   const gates = stationGates(config.gates.list);
   let status: DeviceStatus[] = [];
   if (opts.url !== undefined) {
-    const res = await fetch(new URL('/v1/devices', opts.url));
+    // The device API needs the admin or API token whenever the service has one configured.
+    const token = config.server.adminToken ?? config.server.apiToken;
+    const res = await fetch(new URL('/v1/devices', opts.url), token === null ? {} : { headers: { authorization: `Bearer ${token.reveal()}` } });
+    if (res.status === 401) throw new HesGateError('HG_UNAUTHORIZED', 'the service wants a token for its device API: set HES_GATE_ADMIN_TOKEN (or HES_GATE_API_TOKEN) as it has them');
     status = ((await res.json()) as { devices: DeviceStatus[] }).devices;
   }
   process.stdout.write(`${describeDevices(gates, status)}\n`);

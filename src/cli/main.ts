@@ -87,7 +87,8 @@ cards
   .option('--format <format>', 'csv or ndjson (default: from the file name)')
   .option('--batch-size <rows>', 'rows per transaction', '5000')
   .option('--json', 'print the report as JSON')
-  .action((file: string, opts: { format?: string; batchSize?: string; json?: boolean }) => run(async () => (await import('./cards.js')).cardsImport(file, opts))());
+  .option('--lock-wait-ms <ms>', 'how long a batch waits for a running service\'s write lock', '10000')
+  .action((file: string, opts: { format?: string; batchSize?: string; json?: boolean; lockWaitMs?: string }) => run(async () => (await import('./cards.js')).cardsImport(file, opts))());
 
 const journal = program.command('journal').description('the decision journal (no codes, card ids or QR contents)');
 journal

@@ -11,14 +11,15 @@ import { loadConfig, PACKAGE_ROOT } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { HesGateError } from '../errors.js';
 import { loadSampleCodes, sampleCodes } from '../simulator/sample-codes.js';
-import { SIMULATOR_USER } from '../simulator/index.js';
 import { resolveCodes, simulatorDefaults, type CodeOptions } from '../selftest/codes.js';
 import { progressHooks, type ProgressStream } from '../selftest/progress.js';
 import { buildReport, ministryAddress, renderText, writeReportFiles } from '../selftest/report.js';
 import { runSelftest } from '../selftest/runner.js';
 import type { SelftestCodes, SelftestReport } from '../selftest/types.js';
+import type { Clock } from '../types.js';
 import { configCheck, configWarnings } from './config-check.js';
-import { ministryFromConfig } from './ministry-from-config.js';
+import { ministryEnvironment, openMinistryTarget, type MinistryTarget } from '../ministry/target.js';
+import type { MinistryClient } from '../ministry/types.js';
 
 export interface SelftestCliOptions extends CodeOptions {
   /** Allow a run against the live environment. */
@@ -39,13 +40,13 @@ export interface CliIo {
   /** @default process.cwd() */
   cwd?: string;
   /** @default Date.now */
-  clock?: () => number;
+  clock?: Clock;
 }
 
-/** Live is the environment label, or the live path prefix whatever the label says. */
+/** Live is the environment label, or the live path prefix whatever the label says; never the embedded simulator. */
 function isLive(config: Config): boolean {
-  if (config.environment === 'live') return true;
   if (config.ministry.baseUrl === null) return false;
+  if (ministryEnvironment(config) === 'live') return true;
   return /\/g2g\/saglik\//.test(new URL(config.ministry.baseUrl).pathname);
 }
 
@@ -94,7 +95,7 @@ export async function selftest(opts: SelftestCliOptions, io: CliIo = {}): Promis
           '(step 5). Give --live to run it against live anyway, with codes of people who agreed to it.',
       );
     }
-    const onSimulator = config.ministry.baseUrl === null;
+    const onSimulator = ministryEnvironment(config) === 'simulator';
     const defaults = onSimulator
       ? simulatorDefaults(config.simulator.codesFile === null ? sampleCodes(clock()) : loadSampleCodes(config.simulator.codesFile), clock())
       : {};
@@ -106,9 +107,11 @@ export async function selftest(opts: SelftestCliOptions, io: CliIo = {}): Promis
     throw err;
   }
 
-  let connection: Awaited<ReturnType<typeof ministryFromConfig>>;
+  let target: MinistryTarget;
+  let ministry: MinistryClient;
   try {
-    connection = await ministryFromConfig(config);
+    target = await openMinistryTarget(config, { simulatorPort: 0 });
+    ministry = target.createClient();
   } catch (err) {
     const why = err instanceof HesGateError ? `${err.code}: ${err.message}` : `${(err as NodeJS.ErrnoException).code ?? 'error'} (ministry.caFile?)`;
     return usage(`cannot set up the ministry client: ${why}`);
@@ -118,17 +121,18 @@ export async function selftest(opts: SelftestCliOptions, io: CliIo = {}): Promis
   let report: SelftestReport;
   try {
     for (const w of configWarnings(config)) stderr.write(`warning: ${w}\n`);
-    stderr.write(`hes-gate selftest: checking the ${connection.environment} environment at ${ministryAddress(connection.baseUrl).host}\n`);
-    const run = await runSelftest(connection.ministry, { codes, latencyCalls, latencyBudgetMs, clock, ...progressHooks(stderr) });
+    stderr.write(`hes-gate selftest: checking the ${target.environment} environment at ${ministryAddress(target.baseUrl).host}\n`);
+    const run = await runSelftest(ministry, { codes, latencyCalls, latencyBudgetMs, clock, ...progressHooks(stderr) });
     report = buildReport(run, {
       version: hesGateVersion(),
       startedAt,
-      environment: connection.environment,
-      baseUrl: connection.baseUrl,
-      user: config.ministry.baseUrl === null ? SIMULATOR_USER : config.ministry.user,
+      environment: target.environment,
+      baseUrl: target.baseUrl,
+      user: target.user,
     });
   } finally {
-    await connection.close();
+    await ministry.close();
+    await target.close();
   }
 
   stdout.write(`\n${renderText(report)}`);
@@ -138,7 +142,7 @@ export async function selftest(opts: SelftestCliOptions, io: CliIo = {}): Promis
   } catch (err) {
     return usage(`cannot write the report into ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
-  if (report.result === 'PASS' && connection.environment === 'test') {
+  if (report.result === 'PASS' && target.environment === 'test') {
     stdout.write('Attach both files to the e-mail that tells HES support the test integration is complete (step 5).\n');
   }
   return report.result === 'PASS' ? 0 : 1;

@@ -2,7 +2,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { startProblems } from '../config/start-checks.js';
 import { HesGateError } from '../errors.js';
-import type { HesGate } from '../app.js';
+import type { HesGate } from '../hes-gate.js';
 
 /**
  * An error from starting the service as one coded line with the next step. Errors that are
@@ -41,7 +41,7 @@ export async function serve(): Promise<void> {
   let gate: HesGate;
   try {
     // Loaded after the checks: a refusal is reported without loading the whole service.
-    const { startHesGate } = await import('../app.js');
+    const { startHesGate } = await import('../hes-gate.js');
     gate = await startHesGate(loaded);
   } catch (err) {
     throw startError(err, loaded.config);

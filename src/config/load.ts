@@ -149,6 +149,9 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   setPath(out, 'gates.list', list);
 
   const config = out as unknown as Config;
+  if (config.limits.headersTimeoutMs > config.limits.requestTimeoutMs) {
+    throw configInvalid('limits.headersTimeoutMs', `at most limits.requestTimeoutMs (${config.limits.requestTimeoutMs})`, config.limits.headersTimeoutMs, sources.get('limits.headersTimeoutMs') ?? 'default');
+  }
   if (config.ministry.baseUrl !== null && config.environment === 'simulator') {
     // A real address with the simulator label would mislead operators reading logs and /readyz.
     config.environment = /\/test\//.test(config.ministry.baseUrl) ? 'test' : 'live';

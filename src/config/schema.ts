@@ -105,6 +105,8 @@ export interface Config {
     port: number;
     /** JSON file of sample codes; null = the bundled set. */
     codesFile: string | null;
+    /** Bearer token for the embedded simulator's control API (env/secret file only). Unset = control API off. */
+    controlToken: Secret | null;
   };
   cache: {
     /** @default 600000 (10 min) */ risklessTtlMs: number;
@@ -129,6 +131,23 @@ export interface Config {
     /** Back-off after a failed bulk call, first step and cap, in ms. @default 2000 / 300000 */
     backoffInitialMs: number;
     backoffMaxMs: number;
+  };
+  /** What a slow, hostile or overwhelming client can hold (see docs/overload.md). */
+  limits: {
+    /** The whole request (headers and body) must arrive within this, ms. @default 10000 */
+    requestTimeoutMs: number;
+    /** The request line and headers must arrive within this, ms; at most requestTimeoutMs. @default 5000 */
+    headersTimeoutMs: number;
+    /** A connection with no traffic for this long is closed, ms. @default 60000 */
+    idleTimeoutMs: number;
+    /** Connections beyond this are closed at once. @default 1024 */
+    maxConnections: number;
+    /** Largest request line plus headers, bytes (431 beyond). @default 8192 */
+    maxHeaderBytes: number;
+    /** Decisions are shed (503 HG_OVERLOADED) while the event loop lags more than this, ms. @default 50 */
+    maxEventLoopDelayMs: number;
+    /** Decisions are shed while this many are already waiting for a status. @default 256 */
+    maxDecisionsInFlight: number;
   };
   /** Where the binding store and persisted statuses live. @default './data' */
   dataDir: string;

@@ -9,6 +9,9 @@ import type { RejectReason } from './reader.js';
 
 export type DeviceRole = 'reader' | 'controller';
 
+/** The port's state, or `failing`: a controller whose port is open but whose commands fail or time out. */
+export type DeviceState = LinkState | 'failing';
+
 /** Why a read went nowhere: framing drops, decode rejections, and suppressed repeats. */
 export type FrameDropWhy = DropReason | RejectReason | 'repeat';
 
@@ -19,7 +22,7 @@ export interface DeviceStatus {
   gates: string[];
   path: string;
   profile: string;
-  state: LinkState;
+  state: DeviceState;
   /** When `state` last changed (epoch ms). */
   since: number;
   lastError?: string;
@@ -33,6 +36,8 @@ export interface DeviceStatus {
   lastFeedback?: string;
   /** Controllers: why the last failed command failed (no echo, port closed…). */
   lastCommandError?: string;
+  /** Controllers: commands failed in a row since the last one that succeeded (0 = answering). */
+  commandFailures?: number;
 }
 
 export interface TapEvent {
@@ -56,7 +61,7 @@ export interface DeviceEvent {
   id: string;
   role: DeviceRole;
   path: string;
-  state: LinkState;
+  state: DeviceState;
   error?: string;
 }
 

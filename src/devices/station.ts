@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { HesGateError } from '../errors.js';
 import { maskCardId, maskQr } from '../privacy/mask.js';
 import type { Clock, Credential, Decision } from '../types.js';
+import { FALLBACK_DECISION } from '../policy/decide.js';
 import type { ControllerConfig, ReaderConfig, StationGateConfig } from './config.js';
 import { createControllerDriver, type ControllerDriver } from './controller.js';
 import { DEFAULT_BACKOFF, DeviceLink, type Backoff } from './device-link.js';
@@ -42,11 +43,12 @@ export interface StationOptions {
 }
 
 /** Given to the gate when its decision is late or failed: fail safe, and say so. */
-const FALLBACK: Decision = { verdict: 'deny', reason: 'MINISTRY_UNAVAILABLE', source: 'none' };
 
 interface Device {
   status: DeviceStatus;
   link: DeviceLink;
+  /** Controllers: set from a failed command until one succeeds (see ControllerDevice). */
+  failing?: { since: number; count: number } | undefined;
 }
 interface ReaderDevice extends Device {
   config: ReaderConfig;
@@ -59,6 +61,8 @@ interface ControllerDevice extends Device {
   profile: GateProfile;
   driver: ControllerDriver;
   feedback: DelimiterFramer | undefined;
+  /** Set from a failed command until one succeeds: the board (or its port) is not doing its job. */
+  failing: { since: number; count: number } | undefined;
 }
 
 export class Station extends EventEmitter<StationEvents> {
@@ -98,7 +102,7 @@ export class Station extends EventEmitter<StationEvents> {
         const device: ControllerDevice = {
           status: this.initialStatus(id, 'controller', gates, c.path, c.profile),
           link: new DeviceLink(c.path, profile.line, openPort, backoff, this.clock),
-          profile, driver: createControllerDriver(profile), feedback: undefined,
+          profile, driver: createControllerDriver(profile), feedback: undefined, failing: undefined,
         };
         this.controllers.set(c.path, device);
         this.wireController(device);
@@ -117,7 +121,17 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   status(): DeviceStatus[] {
-    return this.devices().map((d) => ({ ...d.status, ...d.link.status(), gates: [...d.status.gates], dropped: { ...d.status.dropped } }));
+    return this.devices().map((d) => {
+      const out: DeviceStatus = { ...d.status, ...d.link.status(), gates: [...d.status.gates], dropped: { ...d.status.dropped } };
+      const failing = d.failing;
+      if (d.status.role === 'controller') out.commandFailures = failing?.count ?? 0;
+      // An open port whose commands fail is no better than a closed one: say so in its state.
+      if (failing !== undefined && out.state === 'open') {
+        out.state = 'failing';
+        out.since = failing.since;
+      }
+      return out;
+    });
   }
 
   private devices(): Device[] {
@@ -131,10 +145,12 @@ export class Station extends EventEmitter<StationEvents> {
   private wireLink(device: Device): void {
     const { link, status } = device;
     link.on('state', (s) => {
-      const event: DeviceEvent = { id: status.id, role: status.role, path: status.path, state: s.state };
+      // A reopened port does not make a failing controller answer: it stays failing until a command succeeds.
+      const state = s.state === 'open' && device.failing !== undefined ? 'failing' : s.state;
+      const event: DeviceEvent = { id: status.id, role: status.role, path: status.path, state };
       if (s.state !== 'open' && s.lastError !== undefined) event.error = s.lastError;
       if (s.state === 'reconnecting') this.log?.warn({ device: status.id, path: status.path, error: s.lastError, attempt: s.failedAttempts }, 'device port unavailable; retrying');
-      else this.log?.info({ device: status.id, path: status.path, state: s.state }, 'device port state');
+      else this.log?.info({ device: status.id, path: status.path, state }, 'device port state');
       this.emit('device', event);
     });
   }
@@ -216,7 +232,7 @@ export class Station extends EventEmitter<StationEvents> {
     try {
       decision = await withDeadline(this.options.decide(credential), gate.deadlineMs);
     } catch (err) {
-      decision = FALLBACK;
+      decision = FALLBACK_DECISION;
       fallback = true;
       this.log?.warn({ gate: gate.id, reader: device.config.id, credential: masked, err }, 'no decision by the deadline; gate told deny');
     }
@@ -236,13 +252,36 @@ export class Station extends EventEmitter<StationEvents> {
   private async command(controller: ControllerDevice, target: ControllerConfig, decision: Decision, gate: string): Promise<TapEvent['command']> {
     try {
       const result = await controller.driver.command(decision.verdict === 'pass' ? 'open' : 'deny', target, decision.reason);
-      if (result === 'sent') controller.status.count += 1;
+      if (result === 'sent') {
+        controller.status.count += 1;
+        this.commandSucceeded(controller);
+      }
       return result;
     } catch (err) {
       controller.status.lastCommandError = (err as Error).message;
       this.log?.error({ gate, controller: controller.status.id, verdict: decision.verdict, err }, 'gate command failed');
+      this.commandFailed(controller);
       return 'failed';
     }
+  }
+
+  private commandFailed(controller: ControllerDevice): void {
+    if (controller.failing !== undefined) {
+      controller.failing.count += 1;
+      return;
+    }
+    controller.failing = { since: this.clock(), count: 1 };
+    const { id, role, path } = controller.status;
+    this.log?.warn({ device: id, path, error: controller.status.lastCommandError }, 'gate controller failing: its commands fail or time out');
+    this.emit('device', { id, role, path, state: 'failing', ...(controller.status.lastCommandError === undefined ? {} : { error: controller.status.lastCommandError }) });
+  }
+
+  private commandSucceeded(controller: ControllerDevice): void {
+    if (controller.failing === undefined) return;
+    controller.failing = undefined;
+    const { id, role, path } = controller.status;
+    this.log?.info({ device: id, path }, 'gate controller answering again');
+    this.emit('device', { id, role, path, state: controller.link.status().state });
   }
 }
 

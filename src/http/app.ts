@@ -1,22 +1,62 @@
 /**
  * The HTTP side of hes-gate as a fastify instance: decisions, operations and (when the card
  * store is open) card administration. Errors leave as `{"error":{"code","message"}}` with the
- * codes of src/errors.ts; nothing else about the failure reaches the client.
+ * codes of src/errors.ts (see error-replies.ts); nothing else about the failure reaches the client.
+ *
+ * Connection limits bound what a slow or hostile client can hold: headers and the whole request
+ * must arrive within their timeouts, an idle socket is closed, the number of connections and the
+ * size of the header block are capped (see docs/overload.md).
  */
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
-import { HesGateError, ERRORS } from '../errors.js';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from '../ops/logger.js';
+import { onClientError, replyFrameworkError, replyNotFound, replyWithError } from './error-replies.js';
+
+/** Where the 'request' listener leaves the arrival time on node's request object. */
+const ARRIVED = Symbol('hes-gate.arrivedAt');
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    [ARRIVED]?: number;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Monotonic ms (performance.now) when node handed the parsed request line and headers over. */
+    arrivedAt: number;
+  }
+}
+
+export interface ConnectionLimits {
+  /** The whole request (headers and body) must arrive within this, ms. @default 10000 */
+  requestTimeoutMs: number;
+  /** The request line and headers must arrive within this, ms (≤ requestTimeoutMs). @default 5000 */
+  headersTimeoutMs: number;
+  /** A socket with no traffic for this long is closed, ms. @default 60000 */
+  idleTimeoutMs: number;
+  /** Open connections beyond this are closed at once. @default 1024 */
+  maxConnections: number;
+  /** Largest request line plus headers, bytes (431 beyond). @default 8192 */
+  maxHeaderBytes: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  requestTimeoutMs: 10_000,
+  headersTimeoutMs: 5_000,
+  idleTimeoutMs: 60_000,
+  maxConnections: 1024,
+  maxHeaderBytes: 8192,
+};
 
 export interface HttpAppOptions {
   bodyLimitBytes: number;
   logger: Logger;
-}
-
-function errorBody(code: string, message: string): { error: { code: string; message: string } } {
-  return { error: { code, message } };
+  limits?: ConnectionLimits;
 }
 
 export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
+  const limits = opts.limits ?? DEFAULT_CONNECTION_LIMITS;
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'http' }),
     // No per-request child logger (request logging is off): less work and garbage per tap.
@@ -26,7 +66,25 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     bodyLimit: opts.bodyLimitBytes,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      // node checks request and header timeouts on this interval (30 s by default): a tenth of
+      // the shorter timeout closes a slow client within 10 % of its configured time.
+      connectionsCheckingInterval: Math.max(50, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10)),
+    },
+    clientErrorHandler: onClientError,
+    frameworkErrors: replyFrameworkError,
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
+  });
+  app.server.maxConnections = limits.maxConnections;
+
+  // The earliest moment node shows a request to JavaScript: its parser has just read the request
+  // line and headers. Prepended, so no other listener's work counts before it.
+  app.server.prependListener('request', (raw: IncomingMessage) => {
+    raw[ARRIVED] = performance.now();
   });
 
   // JSON only: a text body is refused with 415 rather than failing validation as a string.
@@ -34,47 +92,12 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
 
   app.decorateRequest('arrivedAt', 0);
   app.addHook('onRequest', (req, _reply, done) => {
-    (req as unknown as { arrivedAt: number }).arrivedAt = performance.now();
+    req.arrivedAt = req.raw[ARRIVED] ?? performance.now();
     done();
   });
 
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send(errorBody('HG_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
-  });
-
-  app.setErrorHandler((err: FastifyError | HesGateError, req, reply) => {
-    if (err instanceof HesGateError) {
-      if (err.status >= 500) req.log.error({ code: err.code, msg: err.message }, 'request failed');
-      return reply.code(err.status).send(errorBody(err.code, err.message));
-    }
-    if (err.validation !== undefined) {
-      const first = err.validation[0];
-      const field = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : (first?.params as { missingProperty?: string; additionalProperty?: string } | undefined)?.missingProperty;
-      const extra = (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
-      const message = extra !== undefined
-        ? `unexpected field "${extra.slice(0, 32)}": expected {"gate", and one of "hesCode", "qr", "card"}`
-        : `${field ? `"${field}" ` : ''}${first?.message ?? 'is invalid'}; expected {"gate": string, and one of "hesCode", "qr", "card": string}`;
-      return reply.code(400).send(errorBody('HG_BAD_REQUEST', message));
-    }
-    switch (err.code) {
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return reply.code(413).send(errorBody('HG_BODY_TOO_LARGE', 'request body is too large'));
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return reply.code(415).send(errorBody('HG_UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json'));
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return reply.code(400).send(errorBody('HG_BAD_REQUEST', 'request body is empty; expected a JSON object'));
-      default:
-        break;
-    }
-    if (err.statusCode === 400) {
-      return reply.code(400).send(errorBody('HG_BAD_REQUEST', 'request body is not valid JSON'));
-    }
-    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send(errorBody('HG_BAD_REQUEST', err.message));
-    }
-    req.log.error({ err }, 'unexpected error');
-    return reply.code(500).send(errorBody('HG_INTERNAL', ERRORS.HG_INTERNAL.description));
-  });
+  app.setNotFoundHandler(replyNotFound);
+  app.setErrorHandler(replyWithError);
 
   // pino's Logger type is narrower than fastify's generic logger slot; the instance is the same.
   return app as unknown as FastifyInstance;

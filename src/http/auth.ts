@@ -34,3 +34,23 @@ export function bearerGuard(token: Secret | string, realm: string): (req: Fastif
     }
   };
 }
+
+/**
+ * Like `bearerGuard`, for routes any configured token may read (device state: operators hold the
+ * admin token, validators' integrators the API token). Without any token configured the service
+ * has no authentication at all (as the decision API), and these routes are open too.
+ */
+export function anyTokenGuard(tokens: ReadonlyArray<Secret | string | null | undefined>, realm: string): ((req: FastifyRequest, reply: FastifyReply) => Promise<void>) | undefined {
+  const expected = tokens.filter((t): t is Secret | string => t !== null && t !== undefined && (typeof t !== 'string' || t.length > 0)).map((t) => digest(t instanceof Secret ? t.reveal() : t));
+  if (expected.length === 0) return undefined;
+  return async (req, reply) => {
+    const presented = bearerToken(req);
+    // Every digest is compared, so the timing does not say which token (if any) matched.
+    let ok = false;
+    for (const e of expected) ok = tokenMatches(presented, e) || ok;
+    if (!ok) {
+      void reply.header('www-authenticate', `Bearer realm="hes-gate ${realm}"`);
+      throw new HesGateError('HG_UNAUTHORIZED', `a valid bearer token (admin or API) is required for the ${realm}`);
+    }
+  };
+}

@@ -15,11 +15,8 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { HesGateError } from '../errors.js';
 import type { Clock, MinistryLookup } from '../types.js';
-import { MINISTRY_ENDPOINTS, type BulkResult, type CallOutcome, type MinistryCallEvent, type MinistryClient, type MinistryEndpoint, type VisitorDetails } from './types.js';
+import { MINISTRY_BULK_LIMIT, MINISTRY_ENDPOINTS, type BulkResult, type CallOutcome, type MinistryCallEvent, type MinistryClient, type MinistryEndpoint, type VisitorDetails } from './types.js';
 import { bulkProblemError, parseBulkOk, parseSingleOk, parseSingleProblem, statusError, transportError } from './parse.js';
-
-/** The ministry accepts at most this many codes per bulk call. */
-export const BULK_CHUNK = 500;
 
 export interface MinistryClientOptions {
   /**
@@ -173,8 +170,8 @@ class UndiciMinistryClient implements MinistryClient {
   async #bulk(endpoint: MinistryEndpoint, codes: readonly string[], plus: boolean): Promise<BulkResult> {
     const result: BulkResult = new Map();
     const unique = [...new Set(codes)];
-    for (let i = 0; i < unique.length; i += BULK_CHUNK) {
-      await this.#bulkChunk(endpoint, unique.slice(i, i + BULK_CHUNK), plus, result);
+    for (let i = 0; i < unique.length; i += MINISTRY_BULK_LIMIT) {
+      await this.#bulkChunk(endpoint, unique.slice(i, i + MINISTRY_BULK_LIMIT), plus, result);
     }
     return result;
   }

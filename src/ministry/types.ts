@@ -18,6 +18,12 @@ export const MINISTRY_ENDPOINTS = [
 
 export type MinistryEndpoint = (typeof MINISTRY_ENDPOINTS)[number];
 
+/**
+ * The most codes one bulk call may carry: the ministry answers 400 `maxhescodecountexceeded`
+ * beyond it. The client chunks by it, the refresher sizes its steps by it, the simulator enforces it.
+ */
+export const MINISTRY_BULK_LIMIT = 500;
+
 /** Outcome label for metrics: `ok`, `not-found`, `expired`, or the error code. */
 export type CallOutcome = 'ok' | 'not-found' | 'expired' | string;
 
@@ -26,7 +32,7 @@ export interface MinistryCallEvent {
   endpoint: MinistryEndpoint;
   outcome: CallOutcome;
   durationMs: number;
-  /** Codes asked in this call (1 for single calls, up to 500 for bulk). */
+  /** Codes asked in this call (1 for single calls, up to MINISTRY_BULK_LIMIT for bulk). */
   codes: number;
 }
 
@@ -44,7 +50,7 @@ export interface MinistryClient {
   /** Codes are normalised (10 upper-case letters/digits) by the caller. Rejects with HesGateError. */
   checkHesCode(code: string): Promise<MinistryLookup>;
   checkHesCodePlus(code: string): Promise<MinistryLookup>;
-  /** Any number of codes; sent in chunks of at most 500, chunks one after another. */
+  /** Any number of codes; sent in chunks of at most MINISTRY_BULK_LIMIT, chunks one after another. */
   checkHesCodes(codes: readonly string[]): Promise<BulkResult>;
   checkHesCodesPlus(codes: readonly string[]): Promise<BulkResult>;
   checkEmployeeHesCode(code: string): Promise<MinistryLookup>;

@@ -3,32 +3,22 @@ import { KnownGauge, type Metrics } from './metrics.js';
 import type { RefresherReadout } from './sources.js';
 
 /** Card store and refresher metrics, read at scrape time from their own counters. */
-export function cardMetrics(metrics: Metrics, countBindings: () => number, refresher: RefresherReadout): void {
+export function cardMetrics(metrics: Metrics, countBindings: () => number, refresher: RefresherReadout, storeUp: () => boolean): void {
   const registry = metrics.registry;
-  // The binding count is the store's cheapest whole-store read: when it fails, the store is
-  // unavailable (card taps cannot find bindings), which the card-store alert watches.
-  let storeUp = true;
-  new KnownGauge({
+  new Gauge({
     name: 'hes_gate_card_bindings',
-    help: 'Card bindings in the store (counted at most every 30 s; absent while the store cannot be read).',
+    help: 'Card bindings in the store, as the store\'s writer last counted them.',
     registers: [registry],
-    value: () => {
-      try {
-        const n = countBindings();
-        storeUp = true;
-        return n;
-      } catch {
-        storeUp = false;
-        return undefined;
-      }
+    collect() {
+      this.set(countBindings());
     },
   });
   new Gauge({
     name: 'hes_gate_card_store_up',
-    help: 'Card store: 1 when its last read succeeded, 0 when it failed.',
+    help: 'Card store: 1 when it answers reads and no write failed in the last minute, else 0.',
     registers: [registry],
     collect() {
-      this.set(storeUp ? 1 : 0);
+      this.set(storeUp() ? 1 : 0);
     },
   });
   new Counter({

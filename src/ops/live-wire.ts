@@ -13,7 +13,7 @@ export interface LiveDevice {
   path: string;
   profile: string;
   /** The link's state (LinkState: live-status.ts stops compiling if the two drift). */
-  state: 'open' | 'closed' | 'reconnecting';
+  state: 'open' | 'closed' | 'reconnecting' | 'failing';
   /** When `state` last changed (epoch ms). */
   since: number;
   lastError: string | null;

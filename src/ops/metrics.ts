@@ -259,3 +259,72 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
   };
 }
+
+/** What overload metrics read (narrow: the event-loop monitor and admission control). */
+export interface OverloadSources {
+  eventLoop: { window(): { p99Ms: number; maxMs: number } };
+  admission: { readonly inFlight: number; readonly counters: { admitted: number; shedEventLoop: number; shedInFlight: number } };
+}
+
+/**
+ * Event-loop delay and decision shedding, read at scrape time. The shed share an alert wants is
+ * `sum(rate(hes_gate_decision_admission_total{outcome!="admitted"}[5m])) / sum(rate(hes_gate_decision_admission_total[5m]))`.
+ */
+export function overloadMetrics(metrics: Metrics, sources: OverloadSources): void {
+  const registry = metrics.registry;
+  const { eventLoop, admission } = sources;
+  new Gauge({
+    name: 'hes_gate_event_loop_delay_seconds',
+    help: 'How late the event loop ran (perf_hooks.monitorEventLoopDelay) over the last 10 s window, by statistic (p99, max).',
+    labelNames: ['stat'] as const,
+    registers: [registry],
+    collect() {
+      const w = eventLoop.window();
+      this.labels('p99').set(w.p99Ms / 1000);
+      this.labels('max').set(w.maxMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'hes_gate_decisions_in_flight',
+    help: 'HTTP decision requests admitted and not yet answered.',
+    registers: [registry],
+    collect() {
+      this.set(admission.inFlight);
+    },
+  });
+  new Counter({
+    name: 'hes_gate_decision_admission_total',
+    help: 'HTTP decision requests by admission outcome: admitted, shed_event_loop (loop lagging), shed_in_flight (too many waiting); shed ones got 503 HG_OVERLOADED.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      const c = admission.counters;
+      this.reset();
+      this.labels('admitted').inc(c.admitted);
+      this.labels('shed_event_loop').inc(c.shedEventLoop);
+      this.labels('shed_in_flight').inc(c.shedInFlight);
+    },
+  });
+}
+
+/** What controller metrics read: the station's device status (narrow). */
+export interface ControllerStatusSource {
+  status(): ReadonlyArray<{ id: string; role: string; state: string; commandFailures?: number }>;
+}
+
+/**
+ * Gate controllers whose commands fail or time out (a relay board that stopped answering, a
+ * port that is gone): 1 until a command succeeds again. Alert on `hes_gate_device_command_failing == 1`.
+ */
+export function controllerMetrics(metrics: Metrics, station: ControllerStatusSource): void {
+  new Gauge({
+    name: 'hes_gate_device_command_failing',
+    help: 'Gate controller whose last command failed or timed out: 1 until a command succeeds again, 0 otherwise.',
+    labelNames: ['device'] as const,
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const d of station.status()) if (d.role === 'controller') this.labels(d.id).set((d.commandFailures ?? 0) > 0 ? 1 : 0);
+    },
+  });
+}

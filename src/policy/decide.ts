@@ -13,6 +13,12 @@
 import type { Decision, PlusFields, Reason, Source, StatusOutcome, StatusRecord } from '../types.js';
 import type { GatePolicy, TimeWindow } from './types.js';
 
+/**
+ * The one decision made when nothing could decide (no status by the deadline and nothing the
+ * gate's policy could use, or a serial gate whose decision never came): deny, and say why.
+ */
+export const FALLBACK_DECISION: Readonly<Decision> = Object.freeze({ verdict: 'deny', reason: 'MINISTRY_UNAVAILABLE', source: 'none' });
+
 export type Resolution =
   | { kind: 'invalid' }
   | { kind: 'unbound' }

@@ -3,12 +3,9 @@
  * are serialised once when it is added (`prepareCode`), so answering costs a map lookup and a
  * write; bulk answers are concatenated from the prepared pieces.
  */
-import type { MinistryEndpoint } from '../ministry/types.js';
+import { MINISTRY_BULK_LIMIT, type MinistryEndpoint } from '../ministry/types.js';
 import type { SampleCode } from './sample-codes.js';
 import { NO_LIMIT_EXPIRY } from './sample-codes.js';
-
-/** The ministry refuses bulk requests with more codes than this. */
-export const BULK_LIMIT = 500;
 
 /** The prepared answers of a code the simulator knows, or undefined ("not found"). */
 export type CodeLookup = (code: string) => PreparedCode | undefined;
@@ -132,7 +129,7 @@ export function ministryAnswer(
 ): [number, string] {
   if (endpoint === 'check-hes-codes' || endpoint === 'check-hes-codes-plus') {
     if (!Array.isArray(body) || codes.length !== body.length) return [400, validationProblem(path, 'hesCodeRequest', SINGLE_FIELDS)];
-    if (codes.length > BULK_LIMIT) return [400, codeProblem('maxhescodecountexceeded')];
+    if (codes.length > MINISTRY_BULK_LIMIT) return [400, codeProblem('maxhescodecountexceeded')];
     return [200, bulkAnswer(codes, lookup, endpoint === 'check-hes-codes-plus')];
   }
   const visitor = endpoint === 'check-visitor-hes-code';

@@ -16,6 +16,8 @@ export interface SimulatorCliOptions {
   /** PEM certificate and key files: both for HTTPS, neither for HTTP. */
   tlsCert?: string;
   tlsKey?: string;
+  /** Bearer token for the control API; without one the control API is off. */
+  controlToken?: string;
   /** Where the lines go. @default console.log */
   print?: (line: string) => void;
 }
@@ -43,6 +45,7 @@ export async function runSimulatorCli(options: SimulatorCliOptions = {}): Promis
     port: options.port ?? 8089,
     ...(options.codesFile === undefined ? {} : { codesFile: options.codesFile }),
     ...(tls === undefined ? {} : { tls }),
+    ...(options.controlToken === undefined ? {} : { controlToken: options.controlToken }),
   });
   const codes = sim.codes().length;
   print('HES G2G ministry simulator (sample codes, no real data)');
@@ -50,6 +53,10 @@ export async function runSimulatorCli(options: SimulatorCliOptions = {}): Promis
   print(`  live base URL  ${sim.liveUrl}`);
   print(`  user           ${SIMULATOR_USER} (password: the simulator's documented default; not a ministry credential)`);
   print(`  codes          ${codes} ${options.codesFile === undefined ? 'bundled sample codes' : `from ${options.codesFile}`}`);
-  print(`  control API    ${sim.origin}/_simulator/faults, /_simulator/counts, /_simulator/codes (rehearsal only, no authentication)`);
+  print(
+    options.controlToken === undefined
+      ? '  control API    off (set HES_GATE_SIMULATOR_TOKEN to switch faults over HTTP)'
+      : `  control API    ${sim.origin}/_simulator/faults, /_simulator/counts, /_simulator/codes (loopback clients, bearer HES_GATE_SIMULATOR_TOKEN)`,
+  );
   return sim;
 }

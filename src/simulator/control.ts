@@ -1,12 +1,16 @@
 /**
- * The simulator's control API, for rehearsal scripts and tests (no authentication: keep the
- * simulator on loopback). Never subject to faults.
+ * The simulator's control API, for rehearsal scripts and tests. Never subject to faults.
+ * It can make the "ministry" answer anything, so it answers only a loopback peer that sends the
+ * simulator's control token (`Authorization: Bearer <token>`); without a configured token it is
+ * off. Tokens are compared in constant time.
  *
  *   GET  /_simulator/faults          current knobs        PUT /_simulator/faults   {knob: value, …}
  *   GET  /_simulator/counts          request counts       POST /_simulator/counts/reset
  *   GET  /_simulator/codes           known codes          PUT|DELETE /_simulator/codes/<code>
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HesGateError } from '../errors.js';
 import type { Faults } from './faults.js';
 import type { Simulator } from './server.js';
 import { readBody } from './http.js';
@@ -35,8 +39,42 @@ function withJson(req: IncomingMessage, res: ServerResponse, apply: (body: unkno
   });
 }
 
-export function handleControl(sim: Simulator, req: IncomingMessage, res: ServerResponse, path: string): void {
+function isLoopbackPeer(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/** A guessable token would make the control API open to anyone on the machine. */
+export function checkControlToken(token: string): void {
+  if (token.length < 16) {
+    throw new HesGateError('HG_CONFIG_INVALID', 'the simulator control token (HES_GATE_SIMULATOR_TOKEN) must be at least 16 characters', {
+      details: { key: 'simulator.controlToken', expected: 'at least 16 characters' },
+    });
+  }
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** Equal-length digests, so the comparison takes the same time whatever was sent. */
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const sent = header?.startsWith('Bearer ') === true ? header.slice(7) : '';
+  return timingSafeEqual(digest(sent), digest(token));
+}
+
+export function handleControl(sim: Simulator, req: IncomingMessage, res: ServerResponse, path: string, token: string | undefined): void {
   const method = req.method ?? 'GET';
+  if (!isLoopbackPeer(req.socket.remoteAddress)) {
+    req.resume();
+    return json(res, 403, { error: 'the control API answers loopback clients only' });
+  }
+  if (token === undefined) {
+    req.resume();
+    return json(res, 401, { error: 'the control API is off: start the simulator with a control token (HES_GATE_SIMULATOR_TOKEN)' });
+  }
+  if (!tokenMatches(req.headers.authorization, token)) {
+    req.resume();
+    return json(res, 401, { error: 'the control API needs the simulator control token (Authorization: Bearer <token>)' });
+  }
   if (path === '/_simulator/faults') {
     if (method === 'GET') return json(res, 200, sim.faults);
     if (method === 'PUT') return withJson(req, res, (body) => sim.setFaults(body as Partial<Faults>));

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { httpProblem } from './answers.js';
 
-/** Largest request body accepted, in bytes (a 500-code bulk request is about 13 KB). */
+/** Largest request body accepted, in bytes (a full bulk request, MINISTRY_BULK_LIMIT codes, is about 13 KB). */
 const BODY_LIMIT = 4 * 1024 * 1024;
 export const JSON_TYPE = 'application/json;charset=UTF-8';
 

@@ -5,7 +5,6 @@ export {
   SIMULATOR_PASSWORD,
   TEST_PREFIX,
   LIVE_PREFIX,
-  BULK_LIMIT,
   type Simulator,
   type SimulatorOptions,
   type SimulatorCounts,
@@ -14,3 +13,4 @@ export {
 export { defaultFaults, validateFaults, type Faults } from './faults.js';
 export { sampleCodes, loadSampleCodes, validateSampleCode, SAMPLE, NO_LIMIT_EXPIRY, type SampleCode, type RawPlusValue } from './sample-codes.js';
 export { runSimulatorCli, type SimulatorCliOptions } from './cli.js';
+export { checkControlToken } from './control.js';

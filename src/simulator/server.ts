@@ -17,7 +17,7 @@ import { MINISTRY_ENDPOINTS, type MinistryEndpoint } from '../ministry/types.js'
 import { httpProblem, ministryAnswer, prepareCode, requestCodes, type PreparedCode } from './answers.js';
 import { defaultFaults, validateFaults, type Faults } from './faults.js';
 import { loadSampleCodes, sampleCodes, validateSampleCode, type SampleCode } from './sample-codes.js';
-import { handleControl } from './control.js';
+import { checkControlToken, handleControl } from './control.js';
 import { JSON_TYPE, parseJson, readBody, send } from './http.js';
 
 /** The simulator's own user (not a ministry credential). */
@@ -29,8 +29,6 @@ export const TEST_PREFIX = '/services/g2g/test/saglik/hes/';
 export const LIVE_PREFIX = '/services/g2g/saglik/hes/';
 const GARBAGE =
   '<html><head><title>Request Rejected</title></head><body>The requested URL was rejected. Please consult with your administrator.</body></html>';
-
-export { BULK_LIMIT } from './answers.js';
 
 const ENDPOINTS = new Set<string>(MINISTRY_ENDPOINTS);
 
@@ -49,6 +47,11 @@ export interface SimulatorOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Clock (epoch ms) for relative sample dates and HTTP-date `Retry-After`. @default Date.now */
   clock?: Clock;
+  /**
+   * Bearer token the control API (`/_simulator/*`) requires; it answers only loopback peers
+   * even then. @default none: the control API is off (401), and faults change only in-process
+   */
+  controlToken?: string;
 }
 
 export interface SimulatorCounts {
@@ -122,6 +125,7 @@ class MinistrySimulator extends EventEmitter implements Simulator {
   readonly #known = new Map<string, { sample: SampleCode; prepared: PreparedCode }>();
   readonly #auth: Set<string>;
   readonly #clock: Clock;
+  readonly #controlToken: string | undefined;
   readonly #sockets = new Set<Socket>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #faults: Faults = defaultFaults();
@@ -139,6 +143,8 @@ class MinistrySimulator extends EventEmitter implements Simulator {
   constructor(o: SimulatorOptions) {
     super();
     this.#clock = o.clock ?? Date.now;
+    if (o.controlToken !== undefined) checkControlToken(o.controlToken);
+    this.#controlToken = o.controlToken;
     const users = o.users ?? [{ user: SIMULATOR_USER, password: SIMULATOR_PASSWORD }];
     this.#auth = new Set(users.map((u) => `Basic ${Buffer.from(`${u.user}:${u.password}`, 'utf8').toString('base64')}`));
     const codes = o.codes ?? (o.codesFile === undefined ? sampleCodes(this.#clock()) : loadSampleCodes(o.codesFile));
@@ -238,7 +244,7 @@ class MinistrySimulator extends EventEmitter implements Simulator {
     const q = raw.indexOf('?');
     const path = q < 0 ? raw : raw.slice(0, q);
     if (path.startsWith('/_simulator/')) {
-      handleControl(this, req, res, path);
+      handleControl(this, req, res, path, this.#controlToken);
       return;
     }
     const endpoint = endpointOf(path);

@@ -4,14 +4,8 @@
  * never codes.
  */
 import type { MinistryClient } from '../ministry/types.js';
-import type { Clock } from '../types.js';
+import type { Clock, Timers } from '../types.js';
 import type { StatusSink } from './types.js';
-
-/** A timer the scheduler uses; tests pass a manual one and never sleep. */
-export interface RefresherTimer {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 /** The bound codes, as the rotation walks them: distinct codes in code order, after a cursor. */
 export interface BoundCodes {
@@ -26,7 +20,7 @@ export interface RefresherOptions {
   clock?: Clock;
   /** At most this many ministry calls per second (fractions allowed: 0.2 = one call every 5 s). @default 1 */
   budgetCallsPerSecond?: number;
-  /** Codes per call; the ministry accepts at most 500. @default 500 */
+  /** Codes per call; the ministry accepts at most MINISTRY_BULK_LIMIT. @default MINISTRY_BULK_LIMIT (500) */
   chunkSize?: number;
   /** A new rotation starts no sooner than this after the previous one started, in ms. @default 60000 */
   minRotationMs?: number;
@@ -39,7 +33,7 @@ export interface RefresherOptions {
    */
   backoff?: { initialMs?: number; maxMs?: number };
   /** @default global setTimeout/clearTimeout, unref'd so the refresher never holds the process open */
-  timer?: RefresherTimer;
+  timer?: Timers;
   /** Source of jitter in [0, 1). @default Math.random */
   random?: () => number;
 }

@@ -13,26 +13,15 @@
  */
 import { EventEmitter } from 'node:events';
 import { isHesGateError } from '../errors.js';
-import type { Clock } from '../types.js';
+import { MINISTRY_BULK_LIMIT } from '../ministry/types.js';
+import { systemTimers } from '../system-timers.js';
+import type { Clock, Timers } from '../types.js';
 import { Backoff } from './backoff.js';
 import { RecentCodes } from './recent-codes.js';
 import { Rotation } from './rotation.js';
-import type { BackoffEvent, CycleReport, Refresher, RefresherEvents, RefresherOptions, RefresherStats, RefresherTimer, RotationEvent } from './refresher-types.js';
+import type { BackoffEvent, CycleReport, Refresher, RefresherEvents, RefresherOptions, RefresherStats, RotationEvent } from './refresher-types.js';
 
-export type { BackoffEvent, BoundCodes, CycleReport, Refresher, RefresherEvents, RefresherOptions, RefresherStats, RefresherTimer, RotationEvent } from './refresher-types.js';
-
-export const MAX_CHUNK = 500;
-
-const defaultTimer: RefresherTimer = {
-  setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as NodeJS.Timeout);
-  },
-};
+export type { BackoffEvent, BoundCodes, CycleReport, Refresher, RefresherEvents, RefresherOptions, RefresherStats, RotationEvent } from './refresher-types.js';
 
 export function createRefresher(options: RefresherOptions): Refresher {
   return new CodeRefresher(options);
@@ -41,7 +30,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
 class CodeRefresher extends EventEmitter<RefresherEvents> implements Refresher {
   readonly #o: RefresherOptions;
   readonly #clock: Clock;
-  readonly #timer: RefresherTimer;
+  readonly #timer: Timers;
   readonly #intervalMs: number;
   readonly #chunk: number;
   readonly #recent: RecentCodes;
@@ -60,13 +49,13 @@ class CodeRefresher extends EventEmitter<RefresherEvents> implements Refresher {
     super();
     this.#o = o;
     this.#clock = o.clock ?? Date.now;
-    this.#timer = o.timer ?? defaultTimer;
+    this.#timer = o.timer ?? systemTimers;
     const budget = o.budgetCallsPerSecond ?? 1;
     if (!(budget > 0) || !Number.isFinite(budget)) throw new TypeError(`budgetCallsPerSecond must be a positive number, got ${String(budget)}`);
     this.#intervalMs = 1000 / budget;
-    this.#chunk = o.chunkSize ?? MAX_CHUNK;
-    if (!Number.isInteger(this.#chunk) || this.#chunk < 1 || this.#chunk > MAX_CHUNK) {
-      throw new TypeError(`chunkSize must be an integer from 1 to ${MAX_CHUNK}, got ${String(o.chunkSize)}`);
+    this.#chunk = o.chunkSize ?? MINISTRY_BULK_LIMIT;
+    if (!Number.isInteger(this.#chunk) || this.#chunk < 1 || this.#chunk > MINISTRY_BULK_LIMIT) {
+      throw new TypeError(`chunkSize must be an integer from 1 to ${MINISTRY_BULK_LIMIT}, got ${String(o.chunkSize)}`);
     }
     this.#recent = new RecentCodes(o.recentCapacity ?? 10_000);
     this.#rotation = new Rotation(o.store, o.minRotationMs ?? 60_000);

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { HesGateError } from '../../src/errors.js';
-import { openCardStore, type CardStore } from '../../src/cards/store.js';
+import type { FastifyInstance } from 'fastify';
+import { createHttpApp } from '../../src/http/app.js';
+import { createLogger } from '../../src/ops/logger.js';
+import { openStationStore, type StationStore } from '../../src/cards/station-store.js';
 import { cardRoutes, type CardChangeEvent } from '../../src/http/routes/cards.js';
 import { tokenMatches } from '../../src/http/auth.js';
 import { tempDir } from './helpers.js';
@@ -23,24 +24,20 @@ const TOKEN = 'correct-horse-battery-staple';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 let apps: FastifyInstance[] = [];
-let stores: CardStore[] = [];
+let stores: StationStore[] = [];
 
 afterEach(async () => {
   for (const app of apps) await app.close();
-  for (const s of stores) s.close();
+  for (const s of stores) await s.close();
   apps = [];
   stores = [];
 });
 
-async function build(options: { adminToken?: string } = { adminToken: TOKEN }): Promise<{ app: FastifyInstance; store: CardStore; changes: CardChangeEvent[] }> {
-  const store = openCardStore({ dataDir: tempDir(), clock: () => Date.parse('2021-03-01T08:00:00Z') });
+async function build(options: { adminToken?: string } = { adminToken: TOKEN }): Promise<{ app: FastifyInstance; store: StationStore; changes: CardChangeEvent[] }> {
+  const store = await openStationStore({ dataDir: tempDir(), clock: () => Date.parse('2021-03-01T08:00:00Z') });
   const changes: CardChangeEvent[] = [];
-  const app = Fastify();
-  // The equivalent of the service's error handler: coded errors as {"error":{"code","message"}}.
-  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-    if (err instanceof HesGateError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
-    return reply.code(err.statusCode ?? 500).send({ error: { code: 'OTHER', message: err.message } });
-  });
+  // The service's own HTTP app (its error handler, body limit and content types), with the card routes.
+  const app = createHttpApp({ bodyLimitBytes: 8192, logger: createLogger('silent') });
   await app.register(cardRoutes, { store, adminToken: options.adminToken, onChange: (e) => changes.push(e) });
   await app.ready();
   apps.push(app);
@@ -154,7 +151,7 @@ describe('card admin API: bulk import', () => {
       rejected: 2,
       rejections: [{ line: 2, reason: 'CARD_ID_INVALID' }, { line: 4, reason: 'MALFORMED_ROW' }],
     });
-    expect(store.countBindings()).toBe(2);
+    expect(await store.countBindings()).toBe(2);
     expect(store.readJournal()[0]).toMatchObject({ who: 'admin', action: 'import', detail: { imported: 2, rejected: 2 } });
     expect(changes).toEqual([{ action: 'import', imported: 2, created: 2, updated: 0, rejected: 2 }]);
 
@@ -183,6 +180,6 @@ describe('card admin API: bulk import', () => {
     const { app, store } = await build();
     const res = await app.inject({ method: 'POST', url: '/v1/cards/import', headers: { 'content-type': 'application/x-ndjson' }, payload: '{"cardId":"04A1B2C3","hesCode":"A1B2345678"}' });
     expect(res.statusCode).toBe(401);
-    expect(store.countBindings()).toBe(0);
+    expect(await store.countBindings()).toBe(0);
   });
 });

@@ -10,11 +10,14 @@ import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { startCli } from './cli.js';
 
+/** The embedded simulator's control API token (HES_GATE_SIMULATOR_TOKEN), for switching its faults. */
+const SIM_TOKEN = 'serve-test-control-token';
+
 describe('hes-gate serve', () => {
   it('serves decisions, then on SIGTERM answers what is in flight and exits 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hes-gate-serve-'));
     const child = startCli(['serve'], {
-      env: { ...process.env, HES_GATE_PORT: '0', HES_GATE_DATA_DIR: dataDir, HES_GATE_CONFIG: 'default', HES_GATE_LOG_LEVEL: 'info' },
+      env: { ...process.env, HES_GATE_PORT: '0', HES_GATE_DATA_DIR: dataDir, HES_GATE_CONFIG: 'default', HES_GATE_LOG_LEVEL: 'info', HES_GATE_SIMULATOR_TOKEN: SIM_TOKEN },
     });
     const lines: Array<Record<string, unknown>> = [];
     const url = await new Promise<string>((resolveUrl, reject) => {
@@ -30,11 +33,12 @@ describe('hes-gate serve', () => {
     // Warm the path, then keep the ministry slow so a decision is in flight when the signal arrives.
     await fetch(`${url}/v1/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"gate":"G1","hesCode":"E5F6789012"}' });
     const sim = lines.find((l) => l.msg?.toString().startsWith('ministry: embedded simulator'))!.baseUrl as string;
-    await fetch(new URL('/_simulator/faults', sim), { method: 'PUT', body: JSON.stringify({ latencyMs: 100 }) });
+    const control = { authorization: `Bearer ${SIM_TOKEN}` };
+    await fetch(new URL('/_simulator/faults', sim), { method: 'PUT', headers: control, body: JSON.stringify({ latencyMs: 100 }) });
     const inFlight = fetch(`${url}/v1/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"gate":"G1","hesCode":"A1B2345678"}' });
     // Signal once the decision's ministry call is under way (the simulator counts it on arrival).
     for (let i = 0; i < 200; i++) {
-      const counts = (await (await fetch(new URL('/_simulator/counts', sim))).json()) as { total: number };
+      const counts = (await (await fetch(new URL('/_simulator/counts', sim), { headers: control })).json()) as { total: number };
       if (counts.total > 0) break;
     }
     child.kill('SIGTERM');

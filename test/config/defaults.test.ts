@@ -4,7 +4,7 @@
  * alone. Each case observes the module's behaviour, not its source text.
  */
 import { describe, expect, it } from 'vitest';
-import { createRefresher, type BackoffEvent } from '../../src/cards/refresher.js';
+import { createRefresher, type BackoffEvent } from '../../src/status/refresher.js';
 import { defaultOf } from '../../src/config/settings.js';
 import { HesGateError } from '../../src/errors.js';
 import { GuardedMinistry } from '../../src/ministry/guard.js';

@@ -89,7 +89,7 @@ describeSerial('a configured station on pseudo-terminals', () => {
     const ready = (await (await fetch(`${t.url}/readyz`)).json()) as { checks: Record<string, { ok: boolean; detail: string }> };
     expect(ready.checks['device N1/qr']).toMatchObject({ ok: true });
     expect(ready.checks['device N1/card']).toMatchObject({ ok: true });
-    const devices = (await (await fetch(`${t.url}/v1/devices`)).json()) as { devices: Array<{ id: string; state: string; count: number }> };
+    const devices = (await (await fetch(`${t.url}/v1/devices`, { headers: { authorization: 'Bearer admin-token-1' } })).json()) as { devices: Array<{ id: string; state: string; count: number }> };
     expect(devices.devices.find((d) => d.id === 'N1/qr')).toMatchObject({ state: 'open', count: 2 });
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toContain('hes_gate_device_up{device="N1/qr",role="reader"} 1');

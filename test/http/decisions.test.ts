@@ -60,7 +60,7 @@ describe('POST /v1/decisions against the embedded simulator', () => {
     ['two credentials', { gate: 'G1', hesCode: SAMPLE.RISKLESS, qr: 'x' }, 400, 'HG_BAD_REQUEST', /more than one/],
     ['no gate', { hesCode: SAMPLE.RISKLESS }, 400, 'HG_BAD_REQUEST', /gate/],
     ['a gate that is not a string', { gate: 7, hesCode: SAMPLE.RISKLESS }, 400, 'HG_BAD_REQUEST', /gate/],
-    ['an unknown field', { gate: 'G1', hesCode: SAMPLE.RISKLESS, name: 'x' }, 400, 'HG_BAD_REQUEST', /unexpected field "name"/],
+    ['an unknown field', { gate: 'G1', hesCode: SAMPLE.RISKLESS, name: 'x' }, 400, 'HG_BAD_REQUEST', /^unexpected field \(not named/],
     ['a body that is not JSON', '{"gate":', 400, 'HG_BAD_REQUEST', /JSON/],
     ['a body that is too large', { gate: 'G1', qr: 'x'.repeat(10_000) }, 413, 'HG_BODY_TOO_LARGE', /too large/],
   ])('refuses a request with %s', async (_label, body, status, code, message) => {
@@ -130,7 +130,7 @@ describe('one ministry call for many concurrent lookups of one code', () => {
 });
 
 describe('bearer token and known gates', () => {
-  it('requires the API token when one is configured, compared in constant time', async () => {
+  it('requires the API token when one is configured, refuses a wrong one, and never logs it', async () => {
     const t = await startTestGate({ gates: { requireKnown: true, list: [{ id: 'N1' }] } }, { HES_GATE_API_TOKEN: 'station-token-1' });
     try {
       expect((await t.post({ gate: 'N1', hesCode: SAMPLE.RISKLESS })).status).toBe(401);

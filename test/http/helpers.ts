@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/load.js';
-import { startHesGate, type HesGate } from '../../src/app.js';
+import { startHesGate, type HesGate } from '../../src/hes-gate.js';
 import { createLogger } from '../../src/ops/logger.js';
 
 /** Every log line the service wrote, parsed, so tests can assert on fields (and on absences). */
@@ -14,7 +14,9 @@ export class LogCapture extends Writable {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (line.length === 0) continue;
       this.raw.push(line);
-      this.lines.push(JSON.parse(line) as Record<string, unknown>);
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      this.lines.push(parsed);
+      this.emit('line', parsed);
     }
     cb();
   }
@@ -32,10 +34,14 @@ export async function startTestGate(
   // A station-sized cache preallocates ~24 MB per gate (lru-cache sizes its arrays by `max`);
   // tests start dozens of gates, and that garbage would show up as GC pauses in timed tests.
   const cache = { maxEntries: 10_000, ...((overrides.cache as Record<string, unknown> | undefined) ?? {}) };
+  // These gates test behaviour, not overload, on a machine shared with other test processes whose
+  // scheduling (and vitest's own module loading) makes the event loop late by up to seconds at
+  // times: lag shedding is off unless a test sets it (test/hardening/overload*.test.ts does).
+  const limits = { maxEventLoopDelayMs: 10_000, ...((overrides.limits as Record<string, unknown> | undefined) ?? {}) };
   const loaded = loadConfig({
     noFile: true,
     env: { HES_GATE_PORT: '0', HES_GATE_DATA_DIR: dataDir, ...env },
-    overrides: { ...overrides, cache },
+    overrides: { ...overrides, cache, limits },
   });
   const logs = new LogCapture();
   const gate = await startHesGate(loaded, { logger: createLogger('info', logs) });

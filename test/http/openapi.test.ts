@@ -8,7 +8,7 @@ import Ajv2020Module from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HesGate } from '../../src/app.js';
+import type { HesGate } from '../../src/hes-gate.js';
 import { startTestGate } from './helpers.js';
 
 // CommonJS modules seen from ESM.

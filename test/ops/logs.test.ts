@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { startHesGate, type HesGate } from '../../src/app.js';
+import { startHesGate, type HesGate } from '../../src/hes-gate.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { LOG_EVENTS } from '../../src/ops/log-events.js';
 import { SAMPLE, startSimulator, type Simulator } from '../../src/simulator/index.js';

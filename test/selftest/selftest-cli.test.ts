@@ -107,6 +107,16 @@ describe('hes-gate selftest against the simulator', () => {
     expectNoSecrets(run);
   });
 
+  it('the embedded simulator is the simulator environment even when HES_GATE_ENVIRONMENT says live or test', async () => {
+    for (const label of ['live', 'test']) {
+      const run = await runSelftestCli({}, { HES_GATE_ENVIRONMENT: label });
+      expect(run.code, label).toBe(0);
+      expect(run.json!.environment).toBe('simulator');
+      expect(run.stderr).toContain('checking the simulator environment');
+      expect(run.files.every((f) => /selftest-report-simulator-/.test(f))).toBe(true);
+    }
+  });
+
   it('skips the checks whose codes were not given, and still passes', async () => {
     const run = await runSelftestCli({ riskless: SAMPLE.RISKLESS }, env());
     expect(run.code).toBe(0);

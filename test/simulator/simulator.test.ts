@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import {
@@ -16,13 +17,15 @@ import {
   type Simulator,
 } from '../../src/simulator/index.js';
 import { HesGateError } from '../../src/errors.js';
+import { MINISTRY_BULK_LIMIT } from '../../src/ministry/types.js';
 
 const NOW = Date.UTC(2025, 0, 15, 9, 30, 0);
 const AUTH = `Basic ${Buffer.from(`${SIMULATOR_USER}:${SIMULATOR_PASSWORD}`).toString('base64')}`;
+const CONTROL_TOKEN = 'rehearsal-control-token-0123';
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ clock: () => NOW });
+  sim = await startSimulator({ clock: () => NOW, controlToken: CONTROL_TOKEN });
 });
 afterEach(() => sim.resetFaults());
 afterAll(() => sim.close());
@@ -43,9 +46,20 @@ async function post(path: string, body: unknown, auth: string | null = AUTH) {
   return { status: res.statusCode, headers: res.headers, text, json: json as Record<string, unknown> };
 }
 
-async function control(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown) {
-  const res = await request(`${sim.origin}/_simulator/${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+async function control(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown, token: string | null = CONTROL_TOKEN, origin = sim.origin) {
+  const res = await request(`${origin}/_simulator/${path}`, {
+    method,
+    headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> };
+}
+
+/** An address of this machine that is not loopback, if it has one. */
+function externalAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
 }
 
 const ep = (name: string): string => `/services/g2g/test/saglik/hes/${name}`;
@@ -91,7 +105,11 @@ describe('the G2G shapes', () => {
     expect(Object.keys(r.json['success_map'] as object).sort()).toEqual([SAMPLE.RISKY, SAMPLE.UNKNOWN_STATUS].sort());
     expect(r.json['success_map']).toMatchObject({ [SAMPLE.RISKY]: { current_health_status: 'RISKY', is_vaccinated: null } });
     expect(r.json['unsuccess_map']).toEqual({ [SAMPLE.EXPIRED]: 'hescodehasbeenexpired', [SAMPLE.ABSENT]: 'hescodenotfound' });
-    const big = await post(ep('check-hes-codes'), Array.from({ length: 501 }, () => ({ hes_code: SAMPLE.RISKY })));
+    // The ministry's documented limit; the client and the refresher chunk by the same constant.
+    expect(MINISTRY_BULK_LIMIT).toBe(500);
+    const full = await post(ep('check-hes-codes'), Array.from({ length: MINISTRY_BULK_LIMIT }, () => ({ hes_code: SAMPLE.RISKY })));
+    expect(full.status).toBe(200);
+    const big = await post(ep('check-hes-codes'), Array.from({ length: MINISTRY_BULK_LIMIT + 1 }, () => ({ hes_code: SAMPLE.RISKY })));
     expect(big.status).toBe(400);
     expect(big.json['errorKey']).toBe('maxhescodecountexceeded');
     const bad = await post(ep('check-hes-codes'), { hes_code: SAMPLE.RISKY });
@@ -194,6 +212,53 @@ describe('faults, counts and events', () => {
     expect((await control('PUT', 'codes/%E0%A4%A', { status: 'RISKY' })).status).toBe(400);
   });
 
+  it('the control API needs the control token: no token, a wrong one or another scheme is a 401 and changes nothing', async () => {
+    for (const token of [null, 'wrong-token-wrong-token', `${CONTROL_TOKEN}x`, CONTROL_TOKEN.slice(0, -1)]) {
+      const r = await control('PUT', 'faults', { hang: true }, token);
+      expect(r.status, String(token)).toBe(401);
+      expect(JSON.stringify(r.json)).not.toContain(CONTROL_TOKEN);
+    }
+    const basic = await request(`${sim.origin}/_simulator/faults`, { headers: { authorization: `Basic ${Buffer.from(`x:${CONTROL_TOKEN}`).toString('base64')}` } });
+    expect(basic.statusCode).toBe(401);
+    await basic.body.dump();
+    expect(sim.faults.hang).toBe(false);
+  });
+
+  it('without a control token the control API is off; the ministry paths still answer', async () => {
+    const s = await startSimulator();
+    try {
+      const r = await control('GET', 'faults', undefined, CONTROL_TOKEN, s.origin);
+      expect(r.status).toBe(401);
+      expect(r.json.error).toMatch(/control API is off/);
+      expect((await control('PUT', 'faults', { status: 503 }, null, s.origin)).status).toBe(401);
+      expect(s.faults.status).toBeNull();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('refuses a control token shorter than 16 characters with a coded error', async () => {
+    const err = await startSimulator({ controlToken: 'short' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HesGateError);
+    expect((err as HesGateError).code).toBe('HG_CONFIG_INVALID');
+    expect((err as HesGateError).message).not.toContain('short');
+  });
+
+  const external = externalAddress();
+  it.skipIf(external === undefined)('the control API answers loopback clients only, even with the right token', async () => {
+    const s = await startSimulator({ host: '0.0.0.0', controlToken: CONTROL_TOKEN });
+    try {
+      const viaLan = await control('PUT', 'faults', { status: 503 }, CONTROL_TOKEN, `http://${external}:${s.port}`);
+      expect(viaLan.status).toBe(403);
+      expect(s.faults.status).toBeNull();
+      // The same request over loopback is accepted: the peer, not the token, was refused.
+      expect((await control('PUT', 'faults', { status: 503 }, CONTROL_TOKEN, `http://127.0.0.1:${s.port}`)).status).toBe(200);
+      expect(s.faults.status).toBe(503);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('setFaults refuses bad values with a TypeError naming the knob', () => {
     expect(() => sim.setFaults({ status: 200 })).toThrow(/faults.status/);
     expect(() => sim.setFaults({ failRate: 2 })).toThrow(/faults.failRate/);
@@ -278,6 +343,18 @@ describe('runSimulatorCli', () => {
     } finally {
       await s.close();
     }
+  });
+
+  it('says whether the control API is on, and never prints its token', async () => {
+    const off: string[] = [];
+    const s1 = await runSimulatorCli({ port: 0, print: (l) => off.push(l) });
+    await s1.close();
+    expect(off.join('\n')).toMatch(/control API\s+off/);
+    const on: string[] = [];
+    const s2 = await runSimulatorCli({ port: 0, controlToken: CONTROL_TOKEN, print: (l) => on.push(l) });
+    await s2.close();
+    expect(on.join('\n')).toContain(`${s2.origin}/_simulator/faults`);
+    expect(on.join('\n')).not.toContain(CONTROL_TOKEN);
   });
 
   it('needs both TLS files or neither', async () => {

@@ -5,7 +5,8 @@ import { SAMPLE, SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simula
 import type { StatusSink } from '../../src/status/types.js';
 import type { HesGateError } from '../../src/errors.js';
 import type { MinistryLookup } from '../../src/types.js';
-import { createRefresher, type BackoffEvent, type Refresher, type RefresherOptions, type RefresherTimer } from '../../src/status/refresher.js';
+import { createRefresher, type BackoffEvent, type Refresher, type RefresherOptions } from '../../src/status/refresher.js';
+import type { Timers } from '../../src/types.js';
 import { openCardStore, type CardStore } from '../../src/cards/store.js';
 import { cardIdFor, codeFor, manualClock, tempDir } from '../cards/helpers.js';
 
@@ -25,7 +26,7 @@ function recorder(): StatusSink & { seen: Map<string, { result: MinistryLookup |
 }
 
 /** A timer that only fires when the test says so; `next()` resolves when something is scheduled. */
-function manualTimer(): RefresherTimer & { pending: { fn: () => void; ms: number } | undefined; next(): Promise<{ fn: () => void; ms: number }> } {
+function manualTimer(): Timers & { pending: { fn: () => void; ms: number } | undefined; next(): Promise<{ fn: () => void; ms: number }> } {
   let waiter: ((p: { fn: () => void; ms: number }) => void) | undefined;
   const t = {
     pending: undefined as { fn: () => void; ms: number } | undefined,

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { SAMPLE } from '../../src/simulator/index.js';
 import { MinistryHealth } from '../../src/ops/ministry-health.js';
 import { loadConfig } from '../../src/config/load.js';
-import { startHesGate } from '../../src/app.js';
+import { startHesGate } from '../../src/hes-gate.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { LogCapture, startTestGate } from '../http/helpers.js';
 
@@ -61,7 +61,7 @@ describe('a health status neither RISKLESS nor RISKY (issue 13)', () => {
     const logger = createLogger('warn', new LogCapture());
     const first = await startHesGate(config(), { clock, logger, listen: false });
     try {
-      first.cards.putBinding({ cardId: '04A1B2C3', hesCode: SAMPLE.RISKY });
+      await first.cards.putBindings([{ cardId: '04A1B2C3', hesCode: SAMPLE.RISKY }]);
       expect((await first.refresher.runOnce()).outcome).toBe('ok');
       now += 5000;
       first.simulator!.setCode(SAMPLE.RISKY, { status: 'UNDETERMINED', expirationDate: '2070-12-31T20:59:59Z', note: 'undetermined now' });

@@ -5,7 +5,9 @@
  * next silence; bytes still pending when the stream ends are dropped as `partial`.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { checkPositiveInt, emptyDropCounts, realTimers, type DropReason, type Timers } from './types.js';
+import { systemTimers } from '../../system-timers.js';
+import type { Timers } from '../../types.js';
+import { checkPositiveInt, emptyDropCounts, type DropReason } from './types.js';
 
 export interface SilenceFramerOptions {
   /** Inter-byte silence that ends a frame, in ms (20–50 for scanners). */
@@ -32,7 +34,7 @@ export class SilenceFramer extends Transform {
     checkPositiveInt('maxLength', options.maxLength);
     this.silenceMs = options.silenceMs;
     this.maxLength = options.maxLength;
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? systemTimers;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

@@ -13,15 +13,7 @@ export interface FrameDrop {
   bytes: number;
 }
 
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+export type { Timers } from '../../types.js';
 
 export function emptyDropCounts(): Record<DropReason, number> {
   return { garbage: 0, oversize: 0, partial: 0, checksum: 0 };

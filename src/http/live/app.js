@@ -65,7 +65,7 @@ const MINISTRY_CLASS = { up: 'ok', degraded: 'warn', unknown: '', down: 'bad', '
 /** @type {Record<string, string | undefined>} */
 const CIRCUIT_CLASS = { closed: 'ok', 'half-open': 'warn', open: 'bad' };
 /** @type {Record<string, string | undefined>} */
-const DEVICE_CLASS = { open: 'ok', reconnecting: 'warn', closed: 'bad' };
+const DEVICE_CLASS = { open: 'ok', reconnecting: 'warn', closed: 'bad', failing: 'bad' };
 
 /** @param {ConnState} s */
 function setConn(s) {

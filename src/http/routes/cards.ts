@@ -4,11 +4,12 @@
  *   PUT    /v1/cards/:cardId   {"hesCode", "profile"?}   → 201 created | 200 updated/unchanged
  *   GET    /v1/cards/:cardId                             → masked binding | 404
  *   DELETE /v1/cards/:cardId                             → 204 | 404
- *   POST   /v1/cards/import    NDJSON lines or a JSON array → import report
+ *   POST   /v1/cards/import    NDJSON lines, CSV or a JSON array → import report
  *
  * Every route needs `Authorization: Bearer <admin token>`; without a configured token the API is
  * disabled. Answers and the admin journal carry masked HES codes only; every change is
- * journaled as `admin`.
+ * journaled as `admin`. Writes go to the store's worker (station-store.ts): an import's body is
+ * relayed to it chunk by chunk, unparsed, so a big import never holds up the taps.
  */
 import { bearerGuard } from '../auth.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -16,8 +17,9 @@ import { HesGateError } from '../../errors.js';
 import { maskHesCode } from '../../privacy/mask.js';
 import { checkBinding, type CardBinding } from '../../cards/binding.js';
 import { canonicalCardId } from '../../credentials/card-id.js';
-import { importCardLines, importCardRecords, type ImportReport } from '../../cards/import.js';
-import { bindingError, type CardStore, type PutOutcome } from '../../cards/store.js';
+import type { StreamFormat } from '../../cards/import-stream.js';
+import { bindingError, type PutOutcome } from '../../cards/store.js';
+import type { StationStore } from '../../cards/station-store.js';
 
 export type CardChangeEvent =
   | { action: 'put'; cardId: string; hesCode: string; profile: string; outcome: Exclude<PutOutcome, 'unchanged'> }
@@ -25,7 +27,7 @@ export type CardChangeEvent =
   | { action: 'import'; imported: number; created: number; updated: number; rejected: number };
 
 export interface CardRoutesOptions {
-  store: CardStore;
+  store: Pick<StationStore, 'getBinding' | 'adminPut' | 'adminDelete' | 'importStream'>;
   /** The admin bearer token; undefined (or empty) disables the admin API. */
   adminToken: string | undefined;
   /** Told after every change (in-process only: carries full ids, for caches and the refresher). */
@@ -66,7 +68,7 @@ function putBody(body: unknown): { hesCode: string; profile: string | undefined 
   const o = body as Record<string, unknown>;
   for (const key of Object.keys(o)) {
     if (key !== 'hesCode' && key !== 'profile') {
-      throw new HesGateError('HG_BAD_REQUEST', `unexpected field "${key.slice(0, 32)}": expected {"hesCode": string, "profile"?: string}`);
+      throw new HesGateError('HG_BAD_REQUEST', 'unexpected field (not named: it is the sender\'s text); expected {"hesCode": string, "profile"?: string}');
     }
   }
   if (typeof o['hesCode'] !== 'string') throw new HesGateError('HG_BAD_REQUEST', '"hesCode" must be a string');
@@ -87,24 +89,14 @@ export async function cardRoutes(app: FastifyInstance, opts: CardRoutesOptions):
     });
   }
 
-  // Bulk bodies: NDJSON as one string; this parser exists in this plugin's scope only.
-  app.addContentTypeParser(['application/x-ndjson', 'application/ndjson'], { parseAs: 'string', bodyLimit }, (_req, body, done) => {
-    done(null, body);
-  });
-
   app.put('/v1/cards/:cardId', async (req, reply) => {
     const cardId = cardIdParam(req);
     const body = putBody(req.body);
     const checked = checkBinding(cardId, body.hesCode, body.profile);
     if (!checked.ok) throw bindingError(checked.problem);
     const { hesCode, profile } = checked.binding;
-    const outcome = store.putBinding(checked.binding);
-    if (outcome !== 'unchanged') {
-      store.journal({ who: WHO, action: outcome === 'created' ? 'bind' : 'rebind', cardId, hesCode, detail: { profile } });
-      onChange?.({ action: 'put', cardId, hesCode, profile, outcome });
-    }
-    const binding = store.getBinding(cardId);
-    if (binding === undefined) throw new HesGateError('HG_STORE', 'the binding was not found right after it was written');
+    const { outcome, binding } = await store.adminPut(checked.binding, WHO);
+    if (outcome !== 'unchanged') onChange?.({ action: 'put', cardId, hesCode, profile, outcome });
     return reply.code(outcome === 'created' ? 201 : 200).send({ ...masked(binding), outcome });
   });
 
@@ -116,28 +108,55 @@ export async function cardRoutes(app: FastifyInstance, opts: CardRoutesOptions):
 
   app.delete('/v1/cards/:cardId', async (req, reply) => {
     const cardId = cardIdParam(req);
-    const removed = store.deleteBinding(cardId);
+    const removed = await store.adminDelete(cardId, WHO);
     if (removed === undefined) throw new HesGateError('HG_NOT_FOUND', 'this card is not bound');
-    store.journal({ who: WHO, action: 'unbind', cardId, hesCode: removed.hesCode });
     onChange?.({ action: 'delete', cardId, hesCode: removed.hesCode });
     return reply.code(204).send();
   });
 
-  app.post('/v1/cards/import', { bodyLimit }, async (req) => {
-    let report: ImportReport;
-    if (typeof req.body === 'string') {
-      report = await importCardLines({ store, lines: req.body.split('\n'), format: 'ndjson', batchSize, journalAs: WHO });
-    } else if (Array.isArray(req.body)) {
-      report = importCardRecords({ store, records: req.body, batchSize, journalAs: WHO });
-    } else {
-      throw new HesGateError(
-        'HG_BAD_REQUEST',
-        'expected application/x-ndjson lines or a JSON array of {"cardId", "hesCode", "profile"?} objects',
-      );
-    }
-    if (report.created + report.updated > 0) {
-      onChange?.({ action: 'import', imported: report.imported, created: report.created, updated: report.updated, rejected: report.rejected });
-    }
-    return report;
+  // The import's body is never parsed here: every accepted type reaches the handler as the raw
+  // stream (this scope only, so PUT keeps the service's JSON parser).
+  await app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser([...Object.keys(FORMATS)], (_req, payload, done) => done(null, payload));
+    scope.post('/v1/cards/import', async (req) => {
+      const format = formatOf(req.headers['content-type']);
+      const declared = Number(req.headers['content-length']);
+      if (declared > bodyLimit) throw new HesGateError('HG_BODY_TOO_LARGE', `request body is too large (at most ${bodyLimit} bytes)`);
+      if (req.body === undefined || req.body === null) {
+        throw new HesGateError('HG_BAD_REQUEST', 'expected application/x-ndjson lines, text/csv, or a JSON array of {"cardId", "hesCode", "profile"?} objects');
+      }
+      const report = await store.importStream(limited(req.body as AsyncIterable<Uint8Array>, bodyLimit), { format, batchSize, journalAs: WHO });
+      if (report.created + report.updated > 0) {
+        onChange?.({ action: 'import', imported: report.imported, created: report.created, updated: report.updated, rejected: report.rejected });
+      }
+      return report;
+    });
   });
+}
+
+/** Content types of an import body and the format each means. */
+const FORMATS: Record<string, StreamFormat> = {
+  'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+  'text/csv': 'csv',
+  'application/json': 'json',
+};
+
+function formatOf(contentType: string | undefined): StreamFormat {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return FORMATS[type] ?? 'ndjson';
+}
+
+/**
+ * The body, cut off with 413 past `limit` bytes (a body without a length is counted as it
+ * comes; the batches committed before the limit stay, as for any interrupted import).
+ */
+async function* limited(body: AsyncIterable<Uint8Array>, limit: number): AsyncIterable<Uint8Array> {
+  let seen = 0;
+  for await (const chunk of body) {
+    seen += chunk.byteLength;
+    if (seen > limit) throw new HesGateError('HG_BODY_TOO_LARGE', `request body is too large (at most ${limit} bytes)`);
+    yield chunk;
+  }
 }

@@ -1,10 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HesGateError } from '../../errors.js';
 import type { CredentialKind } from '../../types.js';
 import type { DecisionService } from '../../decisions/decision-service.js';
 import type { Clock } from '../../types.js';
 import type { Secret } from '../../config/sensitive-value.js';
 import { bearerGuard } from '../auth.js';
+import type { Admission } from '../admission.js';
+import { errorBody } from '../error-replies.js';
 
 interface DecisionBody {
   gate: string;
@@ -49,14 +51,32 @@ export interface DecisionRoutesOptions {
   decisions: DecisionService;
   clock: Clock;
   apiToken: Secret | null;
+  /** Sheds decisions under overload; without it every request is admitted. */
+  admission?: Admission;
 }
+
+const SHED_MESSAGE = {
+  'event-loop': 'the service is overloaded (its event loop is running late); retry, or apply the offline rule',
+  'in-flight': 'the service is overloaded (too many decisions in flight); retry, or apply the offline rule',
+} as const;
 
 /** `POST /v1/decisions`: one credential in, a verdict out, always inside the gate's deadline. */
 export async function decisionRoutes(app: FastifyInstance, opts: DecisionRoutesOptions): Promise<void> {
   const guard = opts.apiToken === null ? undefined : bearerGuard(opts.apiToken, 'decision API');
+  const admission = opts.admission;
+  // Before the body is read or parsed: a shed request costs as little as it can.
+  const admit = admission === undefined ? undefined : (_req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    const shed = admission.admit();
+    if (shed === null) {
+      // Counted from admission, not from the handler: a burst is admitted before any body is parsed.
+      reply.raw.on('close', admission.leave);
+      done();
+    } else void reply.code(503).header('retry-after', '1').send(errorBody('HG_OVERLOADED', SHED_MESSAGE[shed]));
+  };
+  const onRequest = [guard, admit].filter((h) => h !== undefined);
   app.post<{ Body: DecisionBody }>(
     '/v1/decisions',
-    { schema: { body: bodySchema, response: responseSchema }, onRequest: guard },
+    { schema: { body: bodySchema, response: responseSchema }, onRequest },
     async (req) => {
       const body = req.body;
       let kind: CredentialKind | undefined;
@@ -74,10 +94,10 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRoutesO
         throw new HesGateError('HG_BAD_REQUEST', 'body must carry exactly one credential: "hesCode", "qr" or "card"');
       }
       // The request's arrival time: parsing and validation count against the deadline.
-      const startedAt = (req as unknown as { arrivedAt: number }).arrivedAt;
+      const startedAt = req.arrivedAt;
       const result = await opts.decisions.decide({ kind, value, gate: body.gate, at: opts.clock() }, startedAt);
       if (result === undefined) {
-        throw new HesGateError('HG_GATE_UNKNOWN', `gate "${body.gate.slice(0, 64)}" is not configured`);
+        throw new HesGateError('HG_GATE_UNKNOWN', 'the gate is not configured, and gates.requireKnown refuses unknown gates');
       }
       return result;
     },

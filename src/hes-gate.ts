@@ -4,7 +4,7 @@
  * that use it; nothing else constructs adapters or reads the environment.
  *
  *   config ─> logger, metrics
- *          ─> ministry (embedded simulator when no base URL) ─> status service
+ *          ─> ministry target (ministry/target.ts: address or embedded simulator) ─> status service
  *          ─> card store ─> decision service ─> HTTP app, serial station, refresher
  */
 import { resolve } from 'node:path';
@@ -12,20 +12,24 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import type { LoadedConfig } from './config/load.js';
 import { createLogger, type Logger } from './ops/logger.js';
-import { createMetrics, type Metrics } from './ops/metrics.js';
+import { controllerMetrics, createMetrics, overloadMetrics, type Metrics } from './ops/metrics.js';
+import { EventLoopMonitor } from './ops/event-loop.js';
+import { Admission } from './http/admission.js';
 import { MinistryHealth } from './ops/ministry-health.js';
-import { createMinistryClient } from './ministry/client.js';
-import { ministryClientOptions } from './ministry/from-config.js';
+import { openMinistryTarget, type MinistryEnvironment } from './ministry/target.js';
 import { GuardedMinistry } from './ministry/guard.js';
+import { ministryReadiness } from './ministry/readiness.js';
+import { statusCalls } from './ministry/status-calls.js';
+import { probeCredentials, type ProbeOutcome } from './ministry/credentials-probe.js';
 import type { MinistryCallEvent } from './ministry/types.js';
 import { StatusService } from './status/status-service.js';
 import { DecisionService } from './decisions/decision-service.js';
 import { RepeatTaps } from './decisions/repeat-taps.js';
 import { createHttpApp } from './http/app.js';
 import { decisionRoutes } from './http/routes/decisions.js';
-import { opsRoutes, type ReadinessCheck } from './http/routes/ops.js';
-import { startSimulator, type Simulator, SIMULATOR_USER, SIMULATOR_PASSWORD } from './simulator/index.js';
-import type { Clock, Decision } from './types.js';
+import { eventLoopCheck, opsRoutes } from './http/routes/ops.js';
+import type { Simulator } from './simulator/index.js';
+import type { Clock } from './types.js';
 import { profilesDir } from './config/load.js';
 import { loadProfiles } from './devices/profiles.js';
 import { stationGates } from './devices/config.js';
@@ -34,17 +38,20 @@ import { deviceMetrics } from './ops/device-metrics.js';
 import { LiveFeed } from './ops/live-feed.js';
 import { liveStatusFrom } from './ops/live-status.js';
 import { liveRoutes } from './http/routes/live.js';
-import { openCardStore, type CardStore } from './cards/store.js';
+import { openStationStore, type StationStore } from './cards/station-store.js';
 import { createRefresher, type Refresher } from './status/refresher.js';
 import { cardRoutes } from './http/routes/cards.js';
 import { cardMetrics } from './ops/card-metrics.js';
+import { environmentMetric } from './ops/environment-metric.js';
+import { allPolicies, gateLookup, needsPlusFields, outageFallbackArmed } from './policy/gate-lookup.js';
+import { FALLBACK_DECISION } from './policy/decide.js';
+import { storeReadiness } from './cards/readiness.js';
+import { deviceReadiness } from './devices/readiness.js';
 import { registerOpenApi } from './http/openapi.js';
 import { buildInfo } from './build-info.js';
-import type { GatePolicy } from './policy/types.js';
 import { Journal } from './journal/journal.js';
 import { journalRoutes } from './http/routes/journal.js';
 import { LiveHistorySource } from './ops/live-history.js';
-import { startLoopDelayReadout } from './ops/event-loop-readout.js';
 import { logRequests } from './http/request-log.js';
 
 export interface StartOptions {
@@ -56,6 +63,8 @@ export interface StartOptions {
 
 export interface HesGate {
   config: Readonly<Config>;
+  /** The ministry environment actually spoken to: `simulator` whenever the embedded simulator answers. */
+  environment: MinistryEnvironment;
   app: FastifyInstance;
   /** The service's own address, when listening. */
   url: string | null;
@@ -70,11 +79,16 @@ export interface HesGate {
   /** Serial readers and gate controllers, when gates list devices. */
   station: Station | null;
   /** Card bindings and persisted statuses (SQLite in `dataDir`). */
-  cards: CardStore;
+  cards: StationStore;
   /** Keeps bound codes fresh with bulk calls. */
   refresher: Refresher;
   /** The operators' live feed behind GET /live. */
   live: LiveFeed;
+  /**
+   * The start-up credentials probe (a configured ministry only; the embedded simulator's are its
+   * own). Started before listening and never awaited by start-up; never rejects.
+   */
+  credentialsProbe: Promise<ProbeOutcome | 'skipped'>;
   /** The decision journal (null when journal.enabled is false). */
   journal: Journal | null;
   close(): Promise<void>;
@@ -99,21 +113,15 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
   logger.info({ event: 'start', version: buildInfo().version, environment: config.environment }, 'hes-gate starting');
   try {
     // The ministry: a real address, or the embedded simulator over loopback HTTP.
-    let simulator: Simulator | null = null;
-    let baseUrl = config.ministry.baseUrl;
-    let user = config.ministry.user;
-    let password = config.ministry.password?.reveal() ?? null;
-    if (baseUrl === null) {
-      simulator = await startSimulator({ host: config.simulator.host, port: config.simulator.port, codesFile: config.simulator.codesFile ?? undefined });
-      closers.push(() => simulator?.close());
-      baseUrl = simulator.url;
-      user = SIMULATOR_USER;
-      password = SIMULATOR_PASSWORD;
-      logger.info({ baseUrl }, 'ministry: embedded simulator (sample codes, no real data)');
+    const target = await openMinistryTarget(config);
+    closers.push(() => target.close());
+    const { environment, simulator } = target;
+    if (simulator !== null) {
+      logger.info({ baseUrl: target.baseUrl, environment }, 'ministry: embedded simulator (sample codes, no real data)');
     } else {
-      logger.info({ baseUrl, environment: config.environment, user: user === null ? null : 'set', password: password === null ? 'unset' : 'set' }, 'ministry: remote service');
+      logger.info({ baseUrl: target.baseUrl, environment, user: target.user === null ? null : 'set', password: target.credentialsSet ? 'set' : 'unset' }, 'ministry: remote service');
     }
-    if (user === null || password === null) {
+    if (!target.credentialsSet) {
       logger.warn({ event: 'config.problem', key: 'ministry.user' }, 'ministry credentials are not set (HES_GATE_MINISTRY_USER, HES_GATE_MINISTRY_PASSWORD or _FILE): every call will be refused');
     }
 
@@ -130,9 +138,12 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       }
       metrics?.ministryCall(e);
       live?.ministryCall(e);
-      if (e.outcome === 'HG_MINISTRY_AUTH') logger.error({ endpoint: e.endpoint }, 'the ministry refused the credentials: check HES_GATE_MINISTRY_USER and the password for this environment');
+      // Once per refusal, not per call: after the probe or the first refused tap, readiness says it.
+      if (e.outcome === 'HG_MINISTRY_AUTH' && before !== 'credentials-refused') {
+        logger.error({ endpoint: e.endpoint, environment }, 'the ministry refused the credentials: check HES_GATE_MINISTRY_USER and the password for this environment');
+      }
     };
-    const client = createMinistryClient(ministryClientOptions(config, { baseUrl, user: user ?? '', password: password ?? '', onCall, clock }));
+    const client = target.createClient({ onCall, clock });
     const ministry = new GuardedMinistry(client, {
       clock,
       ...config.resilience,
@@ -145,28 +156,45 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     ministry.on('paused', (e: { until: number }) => logger.warn({ pauseMs: e.until - clock() }, 'the ministry asked to slow down (429): pausing calls'));
     closers.push(() => ministry.close());
 
-    const cards = openCardStore({ dataDir: resolve(config.dataDir), clock });
+    // A failed write marks the store down for a minute (card_store_up, the card-store alert).
+    let storeWriteFailedAt = Number.NEGATIVE_INFINITY;
+    const cards = await openStationStore({
+      dataDir: resolve(config.dataDir),
+      clock,
+      onWriteError: (err) => {
+        storeWriteFailedAt = clock();
+        logger.error({ err }, 'card store: statuses were not persisted');
+      },
+    });
     closers.push(() => cards.close());
+    /** At scrape time: no write failed in the last minute, and an indexed read answers. */
+    const storeUp = (): boolean => {
+      if (clock() - storeWriteFailedAt < 60_000) return false;
+      try {
+        cards.getBinding('00000000');
+        return true;
+      } catch {
+        return false;
+      }
+    };
 
-    // Gates that require vaccination, immunity or a test need the plus calls; others never ask
-    // for those fields (keep only what a decision needs).
-    const allPolicies = [config.gates.defaults, ...config.gates.list.map((g) => g.policy)];
-    const usePlus = allPolicies.some((p) => p.requirement !== 'none');
+    const policies = allPolicies(config.gates);
+    const plus = needsPlusFields(policies);
+    const calls = statusCalls(ministry, plus);
     const status = new StatusService({
       ...config.cache,
-      ministry: usePlus ? (code) => ministry.checkHesCodePlus(code) : (code) => ministry.checkHesCode(code),
+      ministry: calls.single,
       clock,
       persistence: cards,
     });
     closers.push(() => status.drain());
     const restored = status.restore();
-    let counted = { at: clock(), n: cards.countBindings() };
-    logger.info({ bindings: counted.n, restoredStatuses: restored }, 'card store open');
+    logger.info({ bindings: cards.bindingCount, restoredStatuses: restored }, 'card store open');
 
     // Bound codes are refreshed in bulk; what it learns is persisted for the outage policy.
     const refresher = createRefresher({
       store: cards,
-      ministry: usePlus ? { checkHesCodes: (codes) => ministry.checkHesCodesPlus(codes) } : ministry,
+      ministry: calls,
       sink: status,
       clock,
       budgetCallsPerSecond: config.refresher.callsPerSecond,
@@ -185,19 +213,10 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       gates: config.gates.list.map((g) => g.id),
       build: { version: build.version, commit: build.commit.slice(0, 12) + (build.dirty ? '-modified' : '') },
     });
-    // Counting a million rows takes tens of ms of synchronous SQLite: at most every 30 s, not per
-    // probe or scrape. (Another process, `hes-gate cards import`, may change the count too.)
-    const countBindings = (): number => {
-      const now = clock();
-      if (now - counted.at >= 30_000) counted = { at: now, n: cards.countBindings() };
-      return counted.n;
-    };
-    cardMetrics(metrics, countBindings, refresher);
-
-    const gatesById = new Map(config.gates.list.map((g) => [g.id, { group: g.group, policy: g.policy }]));
-    const defaults = config.gates.defaults;
-    const gates = (id: string): { group: string; policy: GatePolicy } | undefined =>
-      gatesById.get(id) ?? (config.gates.requireKnown ? undefined : { group: id, policy: defaults });
+    // The store's worker keeps the count (and recounts after another process's import).
+    const countBindings = (): number => cards.bindingCount;
+    cardMetrics(metrics, countBindings, refresher, storeUp);
+    environmentMetric(metrics, environment);
 
     // The decision journal: every decision, batched to its own worker thread and SQLite file.
     let journal: Journal | null = null;
@@ -217,17 +236,23 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     const m = metrics;
     let station: Station | null = null;
-    const loopDelay = startLoopDelayReadout();
-    closers.push(() => loopDelay.stop());
+    // The live page's event-loop readout: the overload monitor's window (created below, read
+    // only while a page watches, after start).
+    const loopDelay = {
+      snapshot: () => {
+        const w = eventLoop.window();
+        return { maxMs: w.maxMs, p99Ms: w.p99Ms };
+      },
+    };
     const feed = new LiveFeed({
       clock,
-      status: liveStatusFrom({ environment: config.environment, clock, ministryHealth, guard: ministry, status, devices: () => station?.status() ?? [], loopDelay }),
+      status: liveStatusFrom({ environment, clock, ministryHealth, guard: ministry, status, devices: () => station?.status() ?? [], loopDelay }),
       onError: (err) => logger.error({ err }, 'live feed: status snapshot failed'),
     });
     live = feed;
     const decisions = new DecisionService({
       status,
-      gates,
+      gates: gateLookup(config.gates),
       clock,
       repeatTaps: new RepeatTaps(),
       bindings: cards,
@@ -243,15 +268,15 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const stationGateList = stationGates(config.gates.list);
     if (stationGateList.length > 0) {
       const profiles = loadProfiles(profilesDir(config));
-      const unknownGate: Decision = { verdict: 'deny', reason: 'MINISTRY_UNAVAILABLE', source: 'none' };
       station = createStation({
         gates: stationGateList,
         profiles,
         clock,
         logger: logger.child({ component: 'devices' }),
-        decide: async (credential) => (await decisions.decide(credential)) ?? unknownGate,
+        decide: async (credential) => (await decisions.decide(credential)) ?? FALLBACK_DECISION,
       });
       deviceMetrics(metrics, station);
+      controllerMetrics(metrics, station);
       station.on('tap', (e) => feed.tap(e));
       station.on('device', (e) => {
         const log = e.state === 'open' ? logger.info.bind(logger) : logger.warn.bind(logger);
@@ -261,7 +286,17 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       closers.push(() => st.stop());
     }
 
-    const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger });
+    const eventLoop = new EventLoopMonitor();
+    eventLoop.start();
+    closers.push(() => eventLoop.stop());
+    const admission = new Admission({
+      lagMs: () => eventLoop.lagMs(),
+      waiting: () => status.inflightCount,
+      maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs,
+      maxInFlight: config.limits.maxDecisionsInFlight,
+    });
+    overloadMetrics(metrics, { eventLoop, admission });
+    const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
     if (config.log.requests) logRequests(app, app.log as Logger);
     closers.push(async () => {
       // Keep-alive clients hold connections open after their last answer; close each one as it
@@ -274,35 +309,16 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       }
     });
 
-    const readiness = (): ReadinessCheck[] => [
-      { name: 'config', check: () => ({ ok: true, detail: `${config.environment} environment` }) },
-      { name: 'store', check: () => ({ ok: true, detail: `${countBindings()} card bindings` }) },
-      {
-        name: 'ministry',
-        check: () => {
-          const s = ministryHealth.state;
-          const circuit = ministry.snapshot();
-          const fallbackArmed = allPolicies.every((p) => p.ministryUnavailable !== 'deny');
-          if (s === 'credentials-refused') return { ok: false, detail: 'the ministry refused the credentials' };
-          if (s === 'down' || circuit.state !== 'closed') {
-            return fallbackArmed
-              ? { ok: true, detail: `ministry ${s}, circuit ${circuit.state} (${ministryHealth.lastError}); outage policy armed` }
-              : { ok: false, detail: `ministry ${s}, circuit ${circuit.state} (${ministryHealth.lastError}) and a gate policy denies on outage` };
-          }
-          return { ok: true, detail: `${s}, circuit ${circuit.state}` };
-        },
-      },
+    const readiness = [
+      { name: 'config', check: () => ({ ok: true, detail: `${environment} environment` }) },
+      storeReadiness(countBindings),
+      { name: 'event loop', check: () => eventLoopCheck(eventLoop.window(), config.limits.maxEventLoopDelayMs) },
+      ministryReadiness({ health: ministryHealth, guard: ministry, fallbackArmed: outageFallbackArmed(policies) }),
     ];
-    const informational = (): ReadinessCheck[] =>
-      station === null
-        ? []
-        : station.status().map((d) => ({
-            name: `device ${d.id}`,
-            check: () => ({ ok: d.state === 'open', detail: `${d.role} ${d.profile} on ${d.path}: ${d.state}${d.lastError ? ` (${d.lastError})` : ''}` }),
-          }));
+    const devices = (): ReturnType<Station['status']> => station?.status() ?? [];
     await registerOpenApi(app, { version: build.version });
-    await app.register(opsRoutes, { registry: metrics.registry, readiness, informational, devices: () => station?.status() ?? [] });
-    await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken });
+    await app.register(opsRoutes, { registry: metrics.registry, readiness, informational: deviceReadiness(devices), devices, deviceTokens: [config.server.adminToken, config.server.apiToken] });
+    await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken, admission });
     const history = new LiveHistorySource({ journal, configuredGates: config.gates.list.map((g) => g.id), seenGates: () => feed.gates(), clock });
     await app.register(liveRoutes, { feed, token: config.server.adminToken, history: () => history.get() });
     await app.register(journalRoutes, { journal, adminToken: config.server.adminToken, clock, station: config.stationId });
@@ -319,16 +335,26 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     if (station !== null) await station.start();
     if (config.refresher.enabled) refresher.start();
 
+    // Sent before listening and not awaited: a refusal shows in /readyz and the log at once,
+    // while the station already answers. The embedded simulator's credentials are its own.
+    const credentialsProbe: HesGate['credentialsProbe'] =
+      simulator !== null
+        ? Promise.resolve('skipped')
+        : probeCredentials(statusCalls(client, plus).single).then((outcome) => {
+            if (outcome === 'accepted') logger.info({ environment }, 'ministry: credentials accepted');
+            return outcome;
+          });
+
     let url: string | null = null;
     if (options.listen !== false) {
       url = await app.listen({ host: config.server.host, port: config.server.port });
-      logger.info({ event: 'ready', url, environment: config.environment, gates: config.gates.list.length }, 'hes-gate is serving');
+      logger.info({ event: 'ready', url, environment, gates: config.gates.list.length }, 'hes-gate is serving');
     } else {
       await app.ready();
-      logger.info({ event: 'ready', url: null, environment: config.environment, gates: config.gates.list.length }, 'hes-gate is ready');
+      logger.info({ event: 'ready', url: null, environment, gates: config.gates.list.length }, 'hes-gate is ready');
     }
 
-    return { config, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live: feed, journal, close };
+    return { config, environment, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live: feed, journal, credentialsProbe, close };
   } catch (err) {
     await close();
     throw err;

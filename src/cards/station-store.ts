@@ -1,0 +1,290 @@
+/**
+ * The card store as the running service uses it: the thread that answers taps never waits on it.
+ *
+ *   main thread                                   store worker (store-worker.ts)
+ *   ───────────                                   ──────────────────────────────
+ *   getBinding, iterateCodes,  ── read-only ──┐   adminPut / adminDelete  (full durability)
+ *   readJournal, loadStatuses     connection  │   import chunks → parse → batches
+ *   (busy timeout 0: a WAL reader             ├── saveStatuses / deleteStatuses (batched)
+ *    needs no lock)                           │   count of bindings, recount on outside change
+ *                                 hes-gate.db ┘   migrations at open
+ *
+ * Writes are messages to the worker, which owns the writing connection; status writes are
+ * fire-and-forget, queued and sent as one message per turn of the event loop. A write that
+ * cannot get the lock (another process holds it past the busy timeout) rejects with HG_STORE.
+ */
+import { Worker } from 'node:worker_threads';
+import path from 'node:path';
+import { HesGateError, ERRORS, type ErrorCode } from '../errors.js';
+import type { Clock } from '../types.js';
+import type { PersistedStatus, StatusPersistence } from '../status/types.js';
+import type { BindingInput, CardBinding } from './binding.js';
+import type { ImportReport } from './import.js';
+import type { StreamFormat } from './import-stream.js';
+import { openCardStore, type AdminPutResult, type CardStore, type JournalEntry, type JournalInput, type PutCounts } from './store.js';
+import type { Ops, OpName, Request, StatusOp, WireError, WorkerMessage, WorkerSettings } from './store-protocol.js';
+import { storeWorkerUrl } from './worker-url.js';
+
+export interface StationStoreOptions {
+  /** Directory of the database file; created when missing. */
+  dataDir: string;
+  /** @default Date.now */
+  clock?: Clock;
+  /** Page cache of the worker's (writing) connection, MiB. @default 64 */
+  cacheMiB?: number;
+  /** Page cache of the main thread's read-only connection, MiB. @default 32 */
+  readerCacheMiB?: number;
+  /** How long a write waits for another process's lock before HG_STORE, ms. @default 5000 */
+  busyTimeoutMs?: number;
+  /** How often the worker checks for bindings written by another process, ms. @default 2000 */
+  recountIntervalMs?: number;
+  /**
+   * Added to the store worker's nice value (Linux: per thread), so that under CPU contention an
+   * import slows down rather than the taps. @default 10
+   */
+  niceIncrement?: number;
+  /** A fire-and-forget write (statuses) failed; nothing else reports it. */
+  onWriteError?: (err: HesGateError) => void;
+}
+
+export interface StreamImportRequest {
+  format: StreamFormat;
+  /** Rows per transaction. @default 5000 */
+  batchSize?: number;
+  /** Journal actor of the import's summary row. */
+  journalAs?: string;
+}
+
+export interface StationStore extends StatusPersistence {
+  readonly file: string;
+  /** The binding of a card, from the read-only connection: never waits for a lock. */
+  getBinding(cardId: string): CardBinding | undefined;
+  iterateCodes(afterCode: string | undefined, limit: number): string[];
+  readJournal(limit?: number): JournalEntry[];
+  /** Read once at start-up, before the service answers taps. */
+  loadStatuses(): PersistedStatus[];
+  /** Queued; written by the worker in one transaction per turn of the event loop. */
+  saveStatuses(items: readonly PersistedStatus[]): void;
+  deleteStatuses(codes: readonly string[]): void;
+  /** The number of bindings as the worker last counted it (no query on this thread). */
+  readonly bindingCount: number;
+  /** An exact count, made by the worker. */
+  countBindings(): Promise<number>;
+  countCodes(): Promise<number>;
+  adminPut(binding: BindingInput, who: string): Promise<AdminPutResult>;
+  adminDelete(cardId: string, who: string): Promise<CardBinding | undefined>;
+  putBindings(batch: readonly BindingInput[]): Promise<PutCounts>;
+  journal(entry: JournalInput): Promise<void>;
+  /**
+   * Import a byte stream (an HTTP body): each chunk goes to the worker, which parses and writes
+   * it; the next chunk is read only when the worker has taken the previous one (backpressure).
+   * When the source fails, the import stops (committed batches stay) and the error is rethrown.
+   */
+  importStream(source: AsyncIterable<Uint8Array>, request: StreamImportRequest): Promise<ImportReport>;
+  /** Settles when the status writes queued so far are written. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function fromWire(e: WireError): HesGateError {
+  const code = (e.code in ERRORS ? e.code : 'HG_INTERNAL') as ErrorCode;
+  return new HesGateError(code, e.message);
+}
+
+/** Start the worker (it opens and migrates the file), then open the read-only connection. */
+export async function openStationStore(options: StationStoreOptions): Promise<StationStore> {
+  const settings: WorkerSettings = {
+    dataDir: path.resolve(options.dataDir),
+    cacheMiB: options.cacheMiB ?? 64,
+    busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+    recountIntervalMs: options.recountIntervalMs ?? 2000,
+    niceIncrement: options.niceIncrement ?? 10,
+  };
+  const worker = new Worker(storeWorkerUrl(), { workerData: settings, name: 'hes-gate card store' });
+  let onMessage: (m: WorkerMessage) => void = () => undefined;
+  let onError: (err: Error) => void = () => undefined;
+  let onExit: () => void = () => undefined;
+  const ready = await new Promise<{ file: string; count: number }>((resolve, reject) => {
+    onMessage = (m) => {
+      if (m.type === 'ready') resolve(m);
+      else if (m.type === 'failed') reject(fromWire(m.error));
+    };
+    onError = (err) => reject(new HesGateError('HG_STORE', 'The card store worker failed to start.', { cause: err }));
+    onExit = () => reject(new HesGateError('HG_STORE', 'The card store worker stopped while opening the store.'));
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+  }).finally(() => {
+    // Only our own listeners: the Worker keeps internal ones that deliver its messages.
+    worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+  });
+  let reader: CardStore;
+  try {
+    reader = openCardStore({ dataDir: settings.dataDir, readonly: true, busyTimeoutMs: 0, cacheMiB: options.readerCacheMiB ?? 32 });
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+  return new WorkerBackedStore(worker, reader, ready.file, ready.count, options);
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: HesGateError): void;
+}
+
+class WorkerBackedStore implements StationStore {
+  readonly file: string;
+  readonly #worker: Worker;
+  readonly #reader: CardStore;
+  readonly #clock: Clock;
+  readonly #onWriteError: ((err: HesGateError) => void) | undefined;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #count: number;
+  #statusOps: StatusOp[] = [];
+  #statusFlush: Promise<void> | undefined;
+  #dead: HesGateError | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(worker: Worker, reader: CardStore, file: string, count: number, options: StationStoreOptions) {
+    this.#worker = worker;
+    this.#reader = reader;
+    this.file = file;
+    this.#count = count;
+    this.#clock = options.clock ?? Date.now;
+    this.#onWriteError = options.onWriteError;
+    worker.on('message', (m: WorkerMessage) => this.#receive(m));
+    worker.on('error', (err) => this.#fail(new HesGateError('HG_STORE', 'The card store worker failed; writes are refused until a restart.', { cause: err })));
+    worker.on('exit', () => this.#fail(new HesGateError('HG_STORE', 'The card store worker has stopped; writes are refused.')));
+  }
+
+  #receive(m: WorkerMessage): void {
+    if (m.type === 'count') {
+      this.#count = m.count;
+      return;
+    }
+    if (m.type !== 'reply') return;
+    this.#count = m.count;
+    const p = this.#pending.get(m.id);
+    if (p === undefined) return;
+    this.#pending.delete(m.id);
+    if (m.ok) p.resolve(m.value);
+    else p.reject(fromWire(m.error));
+  }
+
+  #fail(err: HesGateError): void {
+    this.#dead ??= err;
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+  }
+
+  #call<K extends OpName>(op: K, args: Ops[K]['args'], transfer?: ArrayBuffer[]): Promise<Ops[K]['result']> {
+    if (this.#dead !== undefined) return Promise.reject(this.#dead);
+    const id = this.#nextId++;
+    const request: Request<K> = { id, op, at: this.#clock(), args };
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#worker.postMessage(request, transfer);
+    });
+  }
+
+  getBinding(cardId: string): CardBinding | undefined {
+    try {
+      return this.#reader.getBinding(cardId);
+    } catch (err) {
+      throw new HesGateError('HG_STORE', 'The card store could not be read.', { cause: err });
+    }
+  }
+
+  iterateCodes(afterCode: string | undefined, limit: number): string[] {
+    return this.#reader.iterateCodes(afterCode, limit);
+  }
+
+  readJournal(limit?: number): JournalEntry[] {
+    return this.#reader.readJournal(limit);
+  }
+
+  loadStatuses(): PersistedStatus[] {
+    return [...this.#reader.loadStatuses()];
+  }
+
+  saveStatuses(items: readonly PersistedStatus[]): void {
+    if (items.length > 0) this.#queue({ save: [...items] });
+  }
+
+  deleteStatuses(codes: readonly string[]): void {
+    if (codes.length > 0) this.#queue({ delete: [...codes] });
+  }
+
+  /** One message per turn of the event loop: a refresher chunk's 500 saves are one transaction. */
+  #queue(op: StatusOp): void {
+    this.#statusOps.push(op);
+    this.#statusFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const ops = this.#statusOps;
+      this.#statusOps = [];
+      this.#statusFlush = undefined;
+      return this.#call('statuses', { ops }).catch((err: HesGateError) => this.#onWriteError?.(err));
+    });
+  }
+
+  get bindingCount(): number {
+    return this.#count;
+  }
+
+  countBindings(): Promise<number> {
+    return this.#call('count', {});
+  }
+
+  countCodes(): Promise<number> {
+    return this.#call('countCodes', {});
+  }
+
+  adminPut(binding: BindingInput, who: string): Promise<AdminPutResult> {
+    return this.#call('adminPut', { binding: { ...binding }, who });
+  }
+
+  adminDelete(cardId: string, who: string): Promise<CardBinding | undefined> {
+    return this.#call('adminDelete', { cardId, who });
+  }
+
+  putBindings(batch: readonly BindingInput[]): Promise<PutCounts> {
+    return this.#call('putBindings', { batch: [...batch] });
+  }
+
+  journal(entry: JournalInput): Promise<void> {
+    return this.#call('journal', { entry });
+  }
+
+  async importStream(source: AsyncIterable<Uint8Array>, request: StreamImportRequest): Promise<ImportReport> {
+    const importId = this.#nextId++;
+    await this.#call('importBegin', { importId, format: request.format, batchSize: request.batchSize ?? 5000, journalAs: request.journalAs });
+    try {
+      for await (const chunk of source) {
+        // A copy the worker owns: the source's buffer may be pooled and reused.
+        const copy = new Uint8Array(chunk);
+        await this.#call('importChunk', { importId, chunk: copy }, [copy.buffer as ArrayBuffer]);
+      }
+    } catch (err) {
+      // The worker may have dropped the import already (its own failure); ending it is best effort.
+      await this.#call('importEnd', { importId, aborted: true }).catch(() => undefined);
+      throw err;
+    }
+    return this.#call('importEnd', { importId, aborted: false });
+  }
+
+  async flush(): Promise<void> {
+    while (this.#statusFlush !== undefined) await this.#statusFlush;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.flush();
+      this.#reader.close();
+      if (this.#dead === undefined) {
+        const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
+        await this.#call('close', {}).catch(() => undefined);
+        await exited;
+      }
+    })();
+    return this.#closing;
+  }
+}

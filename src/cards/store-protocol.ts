@@ -1,0 +1,60 @@
+/**
+ * Messages between the service's main thread and its store worker (station-store.ts ⇄
+ * store-worker.ts). Every request carries `at`, the main thread's clock, so times written in
+ * the worker follow the service's (injectable) clock. Replies carry the worker's count of
+ * bindings, kept without a COUNT(*) on the main thread.
+ */
+import type { PersistedStatus } from '../status/types.js';
+import type { BindingInput, CardBinding } from './binding.js';
+import type { ImportReport } from './import.js';
+import type { StreamFormat, StreamProgress } from './import-stream.js';
+import type { AdminPutResult, JournalInput, PutCounts } from './store.js';
+
+export interface WorkerSettings {
+  dataDir: string;
+  cacheMiB: number;
+  busyTimeoutMs: number;
+  /** How often the worker looks for changes by other processes (a CLI import), ms. */
+  recountIntervalMs: number;
+  /** Added to the worker thread's nice value, so that taps win the CPU over imports. */
+  niceIncrement: number;
+}
+
+/** One queued status write, in order: a save or a delete. */
+export type StatusOp = { save: PersistedStatus[] } | { delete: string[] };
+
+export interface Ops {
+  adminPut: { args: { binding: BindingInput; who: string }; result: AdminPutResult };
+  adminDelete: { args: { cardId: string; who: string }; result: CardBinding | undefined };
+  putBindings: { args: { batch: BindingInput[] }; result: PutCounts };
+  statuses: { args: { ops: StatusOp[] }; result: void };
+  journal: { args: { entry: JournalInput }; result: void };
+  count: { args: Record<string, never>; result: number };
+  countCodes: { args: Record<string, never>; result: number };
+  importBegin: { args: { importId: number; format: StreamFormat; batchSize: number; journalAs: string | undefined }; result: void };
+  importChunk: { args: { importId: number; chunk: Uint8Array }; result: StreamProgress };
+  importEnd: { args: { importId: number; aborted: boolean }; result: ImportReport };
+  close: { args: Record<string, never>; result: void };
+}
+
+export type OpName = keyof Ops;
+
+export interface Request<K extends OpName = OpName> {
+  id: number;
+  op: K;
+  at: number;
+  args: Ops[K]['args'];
+}
+
+/** A coded error crossing the thread boundary (HesGateError's code and message). */
+export interface WireError {
+  code: string;
+  message: string;
+}
+
+export type WorkerMessage =
+  | { type: 'ready'; file: string; count: number }
+  | { type: 'failed'; error: WireError }
+  | { type: 'reply'; id: number; ok: true; value: unknown; count: number }
+  | { type: 'reply'; id: number; ok: false; error: WireError; count: number }
+  | { type: 'count'; count: number };

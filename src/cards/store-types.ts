@@ -1,0 +1,109 @@
+/** The card store's interface and the shapes of what it reads and writes (store.ts implements it). */
+import type { Clock } from '../types.js';
+import type { StatusPersistence } from '../status/types.js';
+import type { BindingInput, CardBinding } from './binding.js';
+
+export interface CardStoreOptions {
+  /** Directory of the database file; created when missing. */
+  dataDir: string;
+  /** @default Date.now */
+  clock?: Clock;
+  /**
+   * SQLite page cache of this connection, MiB. A million bindings take about 80 MiB on disk;
+   * a cache that holds most of it keeps taps off the disk and makes bulk imports several
+   * times faster (random inserts into two B-trees). @default 64
+   */
+  cacheMiB?: number;
+  /**
+   * Open for reading only (the tap path's connection): no schema changes, no writes; the file
+   * must exist at the current schema version. @default false
+   */
+  readonly?: boolean;
+  /**
+   * How long a write waits for another connection's lock before failing with HG_STORE, ms.
+   * 0 never waits (a WAL reader needs no lock, so the read-only connection uses 0). @default 5000
+   */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * How a write reaches the disk. `normal`: committed at once, survives a process kill; a power
+ * cut may lose the last commits (the WAL is synced at checkpoints). `full`: the WAL is synced at
+ * the commit, so an acknowledged write survives a power cut too (one fsync each).
+ */
+export type Durability = 'normal' | 'full';
+
+/** What a write did: `unchanged` writes nothing (re-imports are idempotent). */
+export type PutOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface PutCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface JournalInput {
+  /** Token label of the actor, e.g. `admin`, `cli`. */
+  who: string;
+  /** e.g. `put`, `delete`, `import`. */
+  action: string;
+  /** Full ids may be passed: they are masked before they are written. */
+  cardId?: string;
+  hesCode?: string;
+  /** Free-form, machine-readable detail (counts); never identifiers. */
+  detail?: Record<string, unknown>;
+}
+
+export interface JournalEntry {
+  id: number;
+  at: number;
+  who: string;
+  action: string;
+  cardIdMasked: string | null;
+  hesCodeMasked: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+/** An admin change and the binding it left (or removed). */
+export interface AdminPutResult {
+  outcome: PutOutcome;
+  binding: CardBinding;
+}
+
+export interface CardStore extends StatusPersistence {
+  /** Absolute path of the database file. */
+  readonly file: string;
+  /**
+   * The binding of a card (any accepted spelling; canonical ids take the fast path), or
+   * undefined when unbound or invalid. One prepared-statement get.
+   */
+  getBinding(cardId: string): CardBinding | undefined;
+  /**
+   * Upsert one binding, canonicalising its fields. Throws HG_CARD_ID_INVALID, HG_HES_CODE_INVALID
+   * or HG_BAD_REQUEST (profile) for a field that cannot be canonicalised.
+   */
+  putBinding(binding: BindingInput): PutOutcome;
+  /** Returns the binding deleted, or undefined when the card was not bound. */
+  deleteBinding(cardId: string): CardBinding | undefined;
+  /**
+   * An operator's change: upsert one binding and journal it as `who` (when it changed) in one
+   * `full` durability transaction, so the acknowledged change survives a power cut.
+   */
+  adminPut(binding: BindingInput, who: string): AdminPutResult;
+  /** An operator's unbind, journaled as `who`, `full` durability. Undefined when not bound. */
+  adminDelete(cardId: string, who: string): CardBinding | undefined;
+  /** Upsert a batch in one transaction: all of it is written, or none. Inputs must be canonical. */
+  putBindings(batch: readonly BindingInput[], durability?: Durability): PutCounts;
+  countBindings(): number;
+  /** Number of distinct bound HES codes (the size of one refresher rotation). */
+  countCodes(): number;
+  /** Distinct bound HES codes after `afterCode` in ascending order, at most `limit` (keyset pagination). */
+  iterateCodes(afterCode: string | undefined, limit: number): string[];
+  /** Append to the admin journal; ids and codes are masked here. */
+  journal(entry: JournalInput, durability?: Durability): void;
+  /** Whether another connection changed the file since the last call (PRAGMA data_version). */
+  changedElsewhere(): boolean;
+  /** The newest journal entries first. */
+  readJournal(limit?: number): JournalEntry[];
+  close(): void;
+}

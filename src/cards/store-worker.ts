@@ -1,0 +1,137 @@
+/**
+ * The store worker: the one thread of the service that writes the card store.
+ *
+ *   main thread ── Request {id, op, at, args} ──> handle(op) on the synchronous store ──┐
+ *              <── reply {id, ok, value | error, count} ─────────────────────────────────┘
+ *
+ * Requests are handled one at a time, in order; a write that waits for another process's
+ * lock waits here (up to the busy timeout), never on the thread that answers taps. Imports
+ * arrive as chunks and are parsed and batched here too. The count of bindings is kept from
+ * what each write did, and recounted when another process (a CLI import) changed the file.
+ */
+import os from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { HesGateError } from '../errors.js';
+import { StreamImport } from './import-stream.js';
+import { openCardStore, type CardStore } from './store.js';
+import type { Ops, OpName, Request, WireError, WorkerMessage, WorkerSettings } from './store-protocol.js';
+
+const port = parentPort;
+if (port === null) throw new Error('store-worker.ts runs as a worker thread only');
+const settings = workerData as WorkerSettings;
+
+// Background work yields the CPU to the thread that answers taps: on Linux a nice value is per
+// thread, and pid 0 means the calling thread. Where that is refused, the default stays.
+try {
+  os.setPriority(0, Math.min(19, os.getPriority(0) + settings.niceIncrement));
+} catch {
+  // not permitted here: run at the process's priority
+}
+
+function wire(err: unknown): WireError {
+  if (err instanceof HesGateError) return { code: err.code, message: err.message };
+  return { code: 'HG_INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+function post(message: WorkerMessage): void {
+  port!.postMessage(message);
+}
+
+/** The time of the request in hand: the store's clock inside the worker. */
+let now = Date.now();
+let store: CardStore;
+try {
+  store = openCardStore({ dataDir: settings.dataDir, cacheMiB: settings.cacheMiB, busyTimeoutMs: settings.busyTimeoutMs, clock: () => now });
+} catch (err) {
+  post({ type: 'failed', error: wire(err) });
+  process.exit(0);
+}
+let count = store.countBindings();
+store.changedElsewhere();
+const imports = new Map<number, StreamImport>();
+post({ type: 'ready', file: store.file, count });
+
+type Handler<K extends OpName> = (args: Ops[K]['args']) => Ops[K]['result'];
+const handlers: { [K in OpName]: Handler<K> } = {
+  adminPut: ({ binding, who }) => {
+    const r = store.adminPut(binding, who);
+    if (r.outcome === 'created') count++;
+    return r;
+  },
+  adminDelete: ({ cardId, who }) => {
+    const removed = store.adminDelete(cardId, who);
+    if (removed !== undefined) count--;
+    return removed;
+  },
+  putBindings: ({ batch }) => {
+    const counts = store.putBindings(batch);
+    count += counts.created;
+    return counts;
+  },
+  statuses: ({ ops }) => {
+    for (const op of ops) {
+      if ('save' in op) store.saveStatuses(op.save);
+      else store.deleteStatuses(op.delete);
+    }
+  },
+  journal: ({ entry }) => store.journal(entry, 'full'),
+  count: () => (count = store.countBindings()),
+  countCodes: () => store.countCodes(),
+  importBegin: ({ importId, format, batchSize, journalAs }) => {
+    imports.set(importId, new StreamImport({ store: countingStore(), format, batchSize, journalAs }));
+  },
+  importChunk: ({ importId, chunk }) => session(importId).push(chunk),
+  importEnd: ({ importId, aborted }) => {
+    const s = session(importId);
+    imports.delete(importId);
+    return s.end(aborted);
+  },
+  close: () => {
+    clearInterval(recount);
+    store.close();
+  },
+};
+
+/** The store as an import sees it, counting the bindings each batch creates. */
+function countingStore(): Pick<CardStore, 'putBindings' | 'journal'> {
+  return {
+    putBindings: (batch, durability) => {
+      const c = store.putBindings(batch, durability);
+      count += c.created;
+      return c;
+    },
+    journal: (entry, durability) => store.journal(entry, durability),
+  };
+}
+
+function session(importId: number): StreamImport {
+  const s = imports.get(importId);
+  if (s === undefined) throw new HesGateError('HG_STORE', 'this import is no longer running');
+  return s;
+}
+
+port.on('message', (req: Request) => {
+  now = req.at;
+  try {
+    const value = (handlers[req.op] as Handler<OpName>)(req.args);
+    post({ type: 'reply', id: req.id, ok: true, value, count });
+  } catch (err) {
+    // A failed import chunk ends its import: the batches committed before stay.
+    if (req.op === 'importChunk' || req.op === 'importEnd') imports.delete((req.args as { importId: number }).importId);
+    post({ type: 'reply', id: req.id, ok: false, error: wire(err), count });
+  }
+  if (req.op === 'close') port.close();
+});
+
+// Another process (the import command) may write the same file: recount when it did.
+const recount = setInterval(() => {
+  try {
+    if (store.changedElsewhere()) {
+      count = store.countBindings();
+      post({ type: 'count', count });
+    }
+  } catch {
+    // A failed look is retried at the next interval.
+  }
+}, settings.recountIntervalMs);
+recount.unref();

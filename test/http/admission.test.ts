@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { Admission } from '../../src/http/admission.js';
+
+describe('admission control', () => {
+  it('sheds beyond the in-flight bound until an admitted decision leaves', () => {
+    const a = new Admission({ lagMs: () => 0, maxEventLoopDelayMs: 50, maxInFlight: 2 });
+    expect([a.admit(), a.admit(), a.admit()]).toEqual([null, null, 'in-flight']);
+    expect(a.inFlight).toBe(2);
+    a.leave();
+    expect(a.admit()).toBeNull();
+    expect(a.counters).toEqual({ admitted: 3, shedEventLoop: 0, shedInFlight: 1 });
+  });
+
+  it('sheds while the loop lags more than the bound, and admits again once it catches up', () => {
+    let lag = 80;
+    const a = new Admission({ lagMs: () => lag, maxEventLoopDelayMs: 50, maxInFlight: 100 });
+    expect(a.admit()).toBe('event-loop');
+    expect(a.inFlight).toBe(0);
+    lag = 50;
+    expect(a.admit()).toBeNull();
+    expect(a.counters).toEqual({ admitted: 1, shedEventLoop: 1, shedInFlight: 0 });
+  });
+
+  it('does not shed on lag while nothing waits for the ministry: cache hits wait on no timer', () => {
+    let waiting = 0;
+    const a = new Admission({ lagMs: () => 80, waiting: () => waiting, maxEventLoopDelayMs: 50, maxInFlight: 100 });
+    expect(a.admit()).toBeNull();
+    waiting = 3;
+    expect(a.admit()).toBe('event-loop');
+  });
+});
