@@ -110,7 +110,8 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     }
   };
 
-  logger.info({ event: 'start', version: buildInfo().version, environment: config.environment }, 'hes-gate starting');
+  // The environment is named once the ministry target is known (`ready`): the embedded simulator is never `live`.
+  logger.info({ event: 'start', version: buildInfo().version }, 'hes-gate starting');
   try {
     // The ministry: a real address, or the embedded simulator over loopback HTTP.
     const target = await openMinistryTarget(config);
