@@ -33,6 +33,8 @@ export default defineConfig({
           name: 'timing',
           include: TIMING,
           retry: 1,
+          // One file at a time: the timed files would otherwise share the two cores with each other.
+          fileParallelism: false,
           sequence: { groupOrder: 1 },
         },
       },

@@ -10,7 +10,8 @@
 import { Worker } from 'node:worker_threads';
 import type { Clock } from '../types.js';
 import type { FromWorker, JournalWorkerData, PackedEntry, ToWorker } from './journal-worker.js';
-import type { GateSummary, JournalEntry, JournalPage, JournalQuery, JournalStats } from './types.js';
+import type { DecisionEvent } from '../decisions/decision-service.js';
+import type { GateSummary, JournalPage, JournalQuery, JournalStats } from './types.js';
 
 export interface JournalOptions {
   file: string;
@@ -33,18 +34,8 @@ export interface JournalOptions {
   onFlushed?: (committed: number) => void;
 }
 
-/** The record fields a decision event carries. */
-export interface DecisionRecord {
-  at: number;
-  gate: string;
-  reader?: string | undefined;
-  kind: JournalEntry['kind'];
-  verdict: JournalEntry['verdict'];
-  reason: JournalEntry['reason'];
-  source: JournalEntry['source'];
-  elapsedMs: number;
-  decisionId: string;
-}
+/** What the journal keeps of a decision event: nothing that identifies a passenger. */
+export type DecisionRecord = Pick<DecisionEvent, 'at' | 'gate' | 'reader' | 'kind' | 'verdict' | 'reason' | 'source' | 'elapsedMs' | 'decisionId'>;
 
 export class JournalError extends Error {
   constructor(
