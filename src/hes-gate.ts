@@ -51,6 +51,8 @@ import { registerOpenApi } from './http/openapi.js';
 import { buildInfo } from './build-info.js';
 import { Journal } from './journal/journal.js';
 import { journalRoutes } from './http/routes/journal.js';
+import { LiveHistorySource } from './ops/live-history.js';
+import { logRequests } from './http/request-log.js';
 
 export interface StartOptions {
   clock?: Clock;
@@ -98,6 +100,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
   const logger = options.logger ?? createLogger(config.log.level, undefined, config.stationId);
   const closers: Array<() => Promise<void> | void> = [];
   const close = async (): Promise<void> => {
+    logger.info({ event: 'stop' }, 'hes-gate stopping');
     for (const fn of closers.reverse()) {
       try {
         await fn();
@@ -107,6 +110,8 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     }
   };
 
+  // The environment is named once the ministry target is known (`ready`): the embedded simulator is never `live`.
+  logger.info({ event: 'start', version: buildInfo().version }, 'hes-gate starting');
   try {
     // The ministry: a real address, or the embedded simulator over loopback HTTP.
     const target = await openMinistryTarget(config);
@@ -118,7 +123,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       logger.info({ baseUrl: target.baseUrl, environment, user: target.user === null ? null : 'set', password: target.credentialsSet ? 'set' : 'unset' }, 'ministry: remote service');
     }
     if (!target.credentialsSet) {
-      logger.warn('ministry credentials are not set (HES_GATE_MINISTRY_USER, HES_GATE_MINISTRY_PASSWORD or _FILE): every call will be refused');
+      logger.warn({ event: 'config.problem', key: 'ministry.user' }, 'ministry credentials are not set (HES_GATE_MINISTRY_USER, HES_GATE_MINISTRY_PASSWORD or _FILE): every call will be refused');
     }
 
     const ministryHealth = new MinistryHealth();
@@ -127,6 +132,11 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const onCall = (e: MinistryCallEvent): void => {
       const before = ministryHealth.state;
       ministryHealth.record(e, clock());
+      const after = ministryHealth.state;
+      if (after !== before) {
+        const log = after === 'up' ? logger.info.bind(logger) : logger.warn.bind(logger);
+        log({ event: 'ministry.state', from: before, to: after, error: after === 'up' ? null : ministryHealth.lastError }, `ministry ${after}`);
+      }
       metrics?.ministryCall(e);
       live?.ministryCall(e);
       // Once per refusal, not per call: after the probe or the first refused tap, readiness says it.
@@ -142,7 +152,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     });
     ministry.on('state', (e: { from: string; to: string; reason: string; openUntil: number }) => {
       const log = e.to === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger);
-      log({ from: e.from, to: e.to, reason: e.reason, retryInMs: Math.max(0, e.openUntil - clock()) }, `ministry circuit ${e.to}`);
+      log({ event: 'circuit.state', from: e.from, to: e.to, reason: e.reason, retryInMs: Math.max(0, e.openUntil - clock()) }, `ministry circuit ${e.to}`);
     });
     ministry.on('paused', (e: { until: number }) => logger.warn({ pauseMs: e.until - clock() }, 'the ministry asked to slow down (429): pausing calls'));
     closers.push(() => ministry.close());
@@ -191,8 +201,8 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       budgetCallsPerSecond: config.refresher.callsPerSecond,
       backoff: { initialMs: config.refresher.backoffInitialMs, maxMs: config.refresher.backoffMaxMs },
     });
-    refresher.on('backoff', (e) => logger.warn({ delayMs: Math.round(e.delayMs), error: e.errorCode, consecutiveFailures: e.consecutiveFailures }, 'refresher backing off'));
-    refresher.on('rotation', (e) => logger.info({ codes: e.codes, calls: e.calls, failedCalls: e.failedCalls, durationMs: Math.round(e.durationMs) }, 'refresher rotation complete'));
+    refresher.on('backoff', (e) => logger.warn({ event: 'refresher.backoff', delayMs: Math.round(e.delayMs), error: e.errorCode, consecutiveFailures: e.consecutiveFailures }, 'refresher backing off'));
+    refresher.on('rotation', (e) => logger.info({ event: 'refresher.rotation', codes: e.codes, calls: e.calls, failedCalls: e.failedCalls, durationMs: Math.round(e.durationMs) }, 'refresher rotation complete'));
     closers.push(() => refresher.stop());
 
     const build = buildInfo();
@@ -218,7 +228,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
         retentionMs: config.journal.retentionDays * 86_400_000,
         maxBytes: config.journal.maxBytes,
         flushIntervalMs: config.journal.flushIntervalMs,
-        onError: (err) => logger.error({ err }, 'decision journal failed: decisions go on unrecorded'),
+        onError: (err) => logger.error({ event: 'journal.error', err }, 'decision journal failed: decisions go on unrecorded'),
       });
       journal = j;
       closers.push(() => j.close());
@@ -227,9 +237,17 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     const m = metrics;
     let station: Station | null = null;
+    // The live page's event-loop readout: the overload monitor's window (created below, read
+    // only while a page watches, after start).
+    const loopDelay = {
+      snapshot: () => {
+        const w = eventLoop.window();
+        return { maxMs: w.maxMs, p99Ms: w.p99Ms };
+      },
+    };
     const feed = new LiveFeed({
       clock,
-      status: liveStatusFrom({ environment, clock, ministryHealth, guard: ministry, status, devices: () => station?.status() ?? [] }),
+      status: liveStatusFrom({ environment, clock, ministryHealth, guard: ministry, status, devices: () => station?.status() ?? [], loopDelay }),
       onError: (err) => logger.error({ err }, 'live feed: status snapshot failed'),
     });
     live = feed;
@@ -261,6 +279,10 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       deviceMetrics(metrics, station);
       controllerMetrics(metrics, station);
       station.on('tap', (e) => feed.tap(e));
+      station.on('device', (e) => {
+        const log = e.state === 'open' ? logger.info.bind(logger) : logger.warn.bind(logger);
+        log({ event: 'device.state', device: e.id, role: e.role, path: e.path, state: e.state, error: e.error ?? null }, `device ${e.id} ${e.state}`);
+      });
       const st = station;
       closers.push(() => st.stop());
     }
@@ -276,6 +298,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     });
     overloadMetrics(metrics, { eventLoop, admission });
     const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
+    if (config.log.requests) logRequests(app, app.log as Logger);
     closers.push(async () => {
       // Keep-alive clients hold connections open after their last answer; close each one as it
       // goes idle, so shutdown waits for requests in flight and not for clients' idle sockets.
@@ -297,7 +320,8 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     await registerOpenApi(app, { version: build.version });
     await app.register(opsRoutes, { registry: metrics.registry, readiness, informational: deviceReadiness(devices), devices, deviceTokens: [config.server.adminToken, config.server.apiToken] });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken, admission });
-    await app.register(liveRoutes, { feed, token: config.server.adminToken });
+    const history = new LiveHistorySource({ journal, configuredGates: config.gates.list.map((g) => g.id), seenGates: () => feed.gates(), clock });
+    await app.register(liveRoutes, { feed, token: config.server.adminToken, history: () => history.get() });
     await app.register(journalRoutes, { journal, adminToken: config.server.adminToken, clock, station: config.stationId });
     await app.register(cardRoutes, {
       store: cards,
@@ -325,9 +349,10 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     let url: string | null = null;
     if (options.listen !== false) {
       url = await app.listen({ host: config.server.host, port: config.server.port });
-      logger.info({ url, environment, gates: config.gates.list.length }, 'hes-gate is serving');
+      logger.info({ event: 'ready', url, environment, gates: config.gates.list.length }, 'hes-gate is serving');
     } else {
       await app.ready();
+      logger.info({ event: 'ready', url: null, environment, gates: config.gates.list.length }, 'hes-gate is ready');
     }
 
     return { config, environment, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live: feed, journal, credentialsProbe, close };

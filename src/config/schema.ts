@@ -169,5 +169,7 @@ export interface Config {
   log: {
     /** @default 'info' */
     level: LogLevel;
+    /** One line per HTTP request (method, route pattern, status, ms). @default false */
+    requests: boolean;
   };
 }

@@ -115,6 +115,7 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['journal.flushIntervalMs', [250, must.int(10, 60_000)]],
   ['devicesDir', [null, must.nullableStr]],
   ['log.level', ['info', must.oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')]],
+  ['log.requests', [false, must.bool]],
 ]);
 
 /** The default of a leaf setting, for code that needs the same value (`defaultOf('refresher.backoffMaxMs')`). */

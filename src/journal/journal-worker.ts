@@ -145,9 +145,11 @@ export class JournalDb {
 
   /** Pass and deny counts per gate per time bucket: the live page's history. */
   history(from: number, to: number, bucketMs: number): Array<{ gate: string; bucket: number; pass: number; deny: number }> {
+    // better-sqlite3 binds numbers as REAL: without the cast the division is fractional and
+    // every distinct time is a group of its own.
     return this.db
       .prepare(
-        `SELECT gate, (at - ?) / ? AS bucket, SUM(verdict = 'pass') AS pass, SUM(verdict = 'deny') AS deny
+        `SELECT gate, CAST((at - ?) / ? AS INTEGER) AS bucket, SUM(verdict = 'pass') AS pass, SUM(verdict = 'deny') AS deny
          FROM decisions WHERE at >= ? AND at < ? GROUP BY gate, bucket ORDER BY gate, bucket`,
       )
       .all(from, bucketMs, from, to) as Array<{ gate: string; bucket: number; pass: number; deny: number }>;

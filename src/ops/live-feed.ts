@@ -54,6 +54,8 @@ export interface LiveFeedOptions {
   onError?: (err: unknown) => void;
 }
 
+const MAX_SEEN_GATES = 1000;
+
 const defaultTicker: Ticker = (fn, ms) => {
   const t = setInterval(fn, ms);
   t.unref();
@@ -99,6 +101,8 @@ export class LiveFeed {
   private flushedSeq = 0;
   private ticks = 0;
   private stopTicker: (() => void) | null = null;
+  /** Gate ids seen since start, bounded: a validator may send any gate id when gates.requireKnown is off. */
+  private readonly seen = new Set<string>();
 
   constructor(options: LiveFeedOptions) {
     this.statusOf = options.status;
@@ -118,6 +122,12 @@ export class LiveFeed {
     this.ring[this.seq % this.ring.length] = e;
     this.seq++;
     this.minutes.decision(e.at, e);
+    if (this.seen.size < MAX_SEEN_GATES) this.seen.add(e.gate);
+  }
+
+  /** Gate ids seen since start (at most MAX_SEEN_GATES of them). */
+  gates(): Iterable<string> {
+    return this.seen.values();
   }
 
   /** Record a serial tap's outcome at the gate (its decision already came through decision()). */

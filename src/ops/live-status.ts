@@ -5,7 +5,7 @@
 import type { Clock } from '../types.js';
 import type { DeviceStatus } from '../devices/events.js';
 import type { LiveStatus } from './live-wire.js';
-import type { CircuitSnapshot, MinistryHealthReadout, StatusCounts, StatusReadout } from './sources.js';
+import type { CircuitSnapshot, LoopDelayReadout, MinistryHealthReadout, StatusCounts, StatusReadout } from './sources.js';
 
 /** Where the status is read from (structural, so tests can pass plain objects). */
 export interface LiveStatusSources {
@@ -16,6 +16,8 @@ export interface LiveStatusSources {
   status: Pick<StatusReadout, 'size' | 'inflightCount'> & { readonly counters: Pick<StatusCounts, 'hits' | 'misses' | 'stale'> };
   /** Serial devices; absent or empty without a station. */
   devices?: () => readonly DeviceStatus[];
+  /** Event-loop delay; absent when not measured. */
+  loopDelay?: LoopDelayReadout;
 }
 
 /** A status provider for LiveFeed. Every read is O(devices). */
@@ -46,6 +48,7 @@ export function liveStatusFrom(s: LiveStatusSources): () => LiveStatus {
         reopens: d.reopens,
         count: d.count,
       })),
+      ...(s.loopDelay === undefined ? {} : { loop: s.loopDelay.snapshot() }),
     };
   };
 }

@@ -48,6 +48,8 @@ export interface LiveStatus {
     inflight: number;
   };
   devices: LiveDevice[];
+  /** Event-loop delay over the last window; absent or null when not measured (yet). */
+  loop?: { maxMs: number; p99Ms: number } | null;
 }
 
 /** Counts for one wall-clock minute. */
@@ -95,4 +97,43 @@ export interface LiveDecision {
 export interface DecisionBatch {
   events: LiveDecision[];
   missed: number;
+}
+
+/** One gate over the journal's window: the live page's summary row and its history bars. */
+export interface LiveGateHistory {
+  gate: string;
+  /** Listed in the configuration's gates.list. */
+  configured: boolean;
+  decisions: number;
+  pass: number;
+  deny: number;
+  /** The most frequent deny reasons, most first (at most three). */
+  topDeny: Array<{ reason: string; count: number }>;
+  /** Decision time percentiles over the window, ms. */
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Pass and deny per bucket, oldest first; one entry per bucket of the window. */
+  buckets: Array<{ pass: number; deny: number }>;
+}
+
+/** GET /v1/live/history: the last 24 hours per gate, from the decision journal. */
+export interface LiveHistory {
+  /** False when the journal is disabled (journal.enabled): nothing else is filled in. */
+  journal: boolean;
+  /** Why the journal could not be read, or null. */
+  error: string | null;
+  /** When the figures were read (epoch ms); they are cached for a few seconds. */
+  at: number;
+  /** The window [from, to), epoch ms, in whole buckets (the last one is under way). */
+  from: number;
+  to: number;
+  bucketMs: number;
+  /** Gates with decisions in the window, and configured gates without any. */
+  gates: LiveGateHistory[];
+  /** Gates seen in the journal or the live feed that the configuration does not list. */
+  unconfigured: string[];
+  /** Configured gates with no decision in the window. */
+  idle: string[];
 }

@@ -10,6 +10,7 @@
 import type { CredentialKind, Reason, Source, Verdict } from '../types.js';
 import type { DeviceStatus, StationEvents } from '../devices/events.js';
 import type { MinistryState } from './ministry-health.js';
+import type { GateSummary } from '../journal/types.js';
 
 /** A decision as ops records it: what the decision service reports, never a credential value. */
 export interface DecisionRecord {
@@ -89,4 +90,16 @@ export interface DevicesReadout {
   status(): readonly DeviceStatus[];
   on(event: 'tap', listener: (...args: StationEvents['tap']) => void): unknown;
   on(event: 'frame-dropped', listener: (...args: StationEvents['frame-dropped']) => void): unknown;
+}
+
+/** Event-loop delay over the last measuring window, ms: how long a tap may have waited to run. */
+export interface LoopDelayReadout {
+  /** Null before the first window has closed. */
+  snapshot(): { readonly maxMs: number; readonly p99Ms: number } | null;
+}
+
+/** The decision journal's read side, as the live page's history needs it; queries run in the journal's worker. */
+export interface JournalReadout {
+  summary(from: number, to: number): Promise<readonly GateSummary[]>;
+  history(from: number, to: number, bucketMs: number): Promise<ReadonlyArray<{ gate: string; bucket: number; pass: number; deny: number }>>;
 }

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/ops/logger.js';
 import type { DecisionEvent } from '../../src/decisions/decision-service.js';
 import type { Secret } from '../../src/config/sensitive-value.js';
 import { LogCapture } from '../http/helpers.js';
+import { LiveHistorySource } from '../../src/ops/live-history.js';
 
 /** A ticker the test drives: tick() runs one fan-out period, as the interval would. */
 export function manualTicker(): { ticker: Ticker; tick(n?: number): void; readonly running: boolean } {
@@ -74,7 +75,9 @@ export async function startLiveServer(
   const feed = new LiveFeed({ status: options.status ?? (() => sampleStatus()), clock: () => T0, ticker: t.ticker, ...options.feed });
   const logs = new LogCapture();
   const app = createHttpApp({ bodyLimitBytes: 8192, logger: createLogger('info', logs) });
-  await app.register(liveRoutes, { feed, token: options.token ?? null });
+  // No journal here: the page's history says so, and still names the gates the feed saw.
+  const history = new LiveHistorySource({ journal: null, configuredGates: [], seenGates: () => feed.gates(), clock: () => T0 });
+  await app.register(liveRoutes, { feed, token: options.token ?? null, history: () => history.get() });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}`, feed, tick: t.tick, logs };

@@ -211,4 +211,27 @@ describe('LiveFeed', () => {
       devices: [{ id: 'R1', role: 'reader', gates: ['G1'], path: '/dev/ttyUSB0', profile: 'acme', state: 'open', since: T0, lastError: null, reopens: 0, count: 3 }],
     });
   });
+
+  it('remembers the gates it has seen, at most a thousand (any validator may send any gate id)', () => {
+    const { feed } = feedWith({});
+    for (let i = 0; i < 1005; i++) feed.decision(decisionEvent({ gate: `G${i % 1003}` }));
+    const seen = [...feed.gates()];
+    expect(seen).toHaveLength(1000);
+    expect(seen.slice(0, 2)).toEqual(['G0', 'G1']);
+  });
+
+  it('adds the event-loop delay when a readout is wired, null until its first window', () => {
+    let reading: { maxMs: number; p99Ms: number } | null = null;
+    const status = liveStatusFrom({
+      environment: 'simulator',
+      clock: () => T0,
+      ministryHealth: { state: 'up', lastError: null, lastSuccessAt: T0 },
+      guard: { snapshot: () => ({ state: 'closed', lastError: null, openUntil: 0, pausedUntil: 0 }) },
+      status: { size: 0, inflightCount: 0, counters: { hits: 0, misses: 0, stale: 0 } },
+      loopDelay: { snapshot: () => reading },
+    });
+    expect(status().loop).toBeNull();
+    reading = { maxMs: 31, p99Ms: 4 };
+    expect(status().loop).toEqual({ maxMs: 31, p99Ms: 4 });
+  });
 });

@@ -55,6 +55,7 @@ describe('live page in headless Chromium', () => {
       status: () =>
         sampleStatus({
           environment: 'test',
+          loop: { maxMs: 42.04, p99Ms: 3.21 },
           ministry: { state: 'degraded', circuit: 'closed', lastError: 'HG_MINISTRY_TIMEOUT', lastSuccessAt: T0 - 12_000, openUntil: 0, pausedUntil: 0 },
           devices: [
             { id: 'R1', role: 'reader', gates: ['G1'], path: '/dev/ttyUSB0', profile: 'acme-card', state: 'open', since: T0 - 3_600_000, lastError: null, reopens: 0, count: 412 },
@@ -90,6 +91,7 @@ describe('live page in headless Chromium', () => {
     expect(await page.locator('#m-state').textContent()).toBe('degraded');
     expect(await page.locator('#m-error').textContent()).toBe('HG_MINISTRY_TIMEOUT');
     expect(await page.locator('#c-ratio').textContent()).toContain('95.0 %');
+    expect(await page.locator('#d-loop').textContent()).toBe('3.2 ms / 42.0 ms');
     expect(await page.locator('#devices tr').count()).toBe(3);
     expect(await page.locator('#devices tr', { hasText: 'R2' }).textContent()).toContain('reconnecting');
     expect(await page.locator('#decisions tr').count()).toBe(54);

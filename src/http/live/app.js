@@ -12,12 +12,16 @@
  * @typedef {import('../../ops/live-wire.js').DecisionBatch} DecisionBatch
  * @typedef {import('../../ops/live-wire.js').LiveDevice} LiveDevice
  * @typedef {import('../../ops/live-wire.js').MinuteCounts} MinuteCounts
+ * @typedef {import('../../ops/live-wire.js').LiveHistory} LiveHistory
+ * @typedef {import('../../ops/live-wire.js').LiveGateHistory} LiveGateHistory
  * @typedef {'connecting' | 'live' | 'stale' | 'down' | 'locked'} ConnState
  */
 
 const MAX_ROWS = 100;
 const STALE_AFTER_MS = 20000;
 const TOKEN_KEY = 'hes-gate-live-token';
+/** The journal's history changes slowly; the server caches it for a few seconds anyway. */
+const HISTORY_EVERY_MS = 60000;
 
 /**
  * The element with this id; the page is static, so a missing one is a bug worth an exception.
@@ -176,6 +180,7 @@ function onSnapshot(s) {
   const failures = sum(recent, 'commandFailures');
   text($('d-fallbacks'), sum(recent, 'fallbacks') + (failures ? ` (gate command failures: ${failures})` : ''));
   text($('d-total'), s.decisions.toLocaleString('en-GB'));
+  text($('d-loop'), s.loop ? `${s.loop.p99Ms.toFixed(1)} ms / ${s.loop.maxMs.toFixed(1)} ms` : null);
 
   renderMinutes(s.minutes);
   renderCounts($('reasons'), s.minutes, 'byReason');
@@ -263,6 +268,94 @@ function renderDevices(devices, now) {
     cell(tr, String(d.reopens), 'r');
     cell(tr, d.lastError || '—', 'wrap');
     body.appendChild(tr);
+  }
+}
+
+/** @param {number} ms */
+const msCell = (ms) => ms.toFixed(1);
+
+/** @param {LiveHistory} h */
+function onHistory(h) {
+  $('journal-off').hidden = h.journal;
+  const error = $('journal-error');
+  error.hidden = !h.error;
+  error.textContent = h.error ? `The decision journal could not be read: ${h.error}` : '';
+  const unconfigured = $('unconfigured');
+  unconfigured.hidden = h.unconfigured.length === 0;
+  unconfigured.textContent = `Not in the configuration · Yapılandırmada yok: ${h.unconfigured.join(', ')} (decided with the default policy)`;
+  const idle = $('idle');
+  idle.hidden = h.idle.length === 0;
+  idle.textContent = `Configured, no decisions in 24 h · Yapılandırılmış, karar yok: ${h.idle.join(', ')}`;
+  text($('history-range'), `since ${hhmm(h.from)}`);
+  const body = $('history');
+  clear(body);
+  for (const g of h.gates) body.appendChild(historyRow(g, h));
+  $('no-history').hidden = !h.journal || h.gates.some((g) => g.decisions > 0);
+}
+
+/**
+ * @param {LiveGateHistory} g
+ * @param {LiveHistory} h
+ */
+function historyRow(g, h) {
+  const tr = document.createElement('tr');
+  if (!g.configured) tr.className = 'unconfigured';
+  const gate = cell(tr, g.gate, 'gate');
+  gate.title = g.gate;
+  if (!g.configured) {
+    const tag = document.createElement('span');
+    tag.className = 'tag';
+    tag.textContent = 'not configured';
+    gate.appendChild(tag);
+  }
+  cell(tr, String(g.decisions), 'r');
+  cell(tr, String(g.pass), 'r num-pass');
+  cell(tr, String(g.deny), 'r num-deny');
+  cell(tr, g.topDeny.map((r) => `${r.reason} ${r.count}`).join(', ') || '—', 'wrap');
+  const timed = g.decisions > 0;
+  cell(tr, timed ? msCell(g.p50Ms) : '—', 'r');
+  cell(tr, timed ? msCell(g.p95Ms) : '—', 'r');
+  cell(tr, timed ? msCell(g.p99Ms) : '—', 'r');
+  cell(tr, timed ? msCell(g.maxMs) : '—', 'r');
+  const td = cell(tr, '');
+  const hours = document.createElement('div');
+  hours.className = 'hours';
+  hours.setAttribute('role', 'img');
+  hours.setAttribute('aria-label', `${g.gate}: ${g.pass} pass, ${g.deny} deny in 24 h`);
+  const most = g.buckets.reduce((a, b) => Math.max(a, b.pass + b.deny), 1);
+  g.buckets.forEach((b, i) => {
+    const col = document.createElement('div');
+    col.className = 'h';
+    col.title = `${hhmm(h.from + i * h.bucketMs)}: ${b.pass} pass, ${b.deny} deny`;
+    for (const [cls, n] of /** @type {const} */ ([['p', b.pass], ['d', b.deny]])) {
+      const bar = document.createElement('span');
+      bar.className = cls;
+      bar.style.height = `${(100 * n) / most}%`;
+      col.appendChild(bar);
+    }
+    hours.appendChild(col);
+  });
+  td.appendChild(hours);
+  return tr;
+}
+
+/** @type {ReturnType<typeof setTimeout> | null} */
+let historyTimer = null;
+
+/** Reads the journal's last 24 hours, then again every HISTORY_EVERY_MS. */
+async function loadHistory() {
+  if (historyTimer !== null) clearTimeout(historyTimer);
+  historyTimer = setTimeout(() => void loadHistory(), HISTORY_EVERY_MS);
+  /** @type {Record<string, string>} */
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  try {
+    const res = await fetch('/v1/live/history', { headers, cache: 'no-store' });
+    // No history route (an older service) or no token yet: the stream's own handling says why.
+    if (!res.ok) return;
+    onHistory(/** @type {LiveHistory} */ (await res.json()));
+  } catch {
+    // The stream shows the connection's state; the next period tries again.
   }
 }
 
@@ -392,6 +485,7 @@ async function connect() {
     $('token-form').hidden = true;
     firstBatch = true;
     setConn('live');
+    void loadHistory();
     backoff = 0;
     lastMessageAt = Date.now();
     await read(res.body);

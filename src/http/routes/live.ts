@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Secret } from '../../config/sensitive-value.js';
 import type { LiveClient, LiveFeed } from '../../ops/live-feed.js';
+import type { LiveHistory } from '../../ops/live-wire.js';
 import { bearerGuard } from '../auth.js';
 import { loadLivePage } from '../live-page.js';
 
@@ -12,6 +13,8 @@ export interface LiveRoutesOptions {
   retryMs?: number;
   /** How long a closing stream may take to flush before it is cut, in ms. @default 1000 */
   closeGraceMs?: number;
+  /** The last 24 hours per gate, from the decision journal (cached by its source). */
+  history?: () => Promise<LiveHistory>;
 }
 
 /** Same-origin only, and no inline script or style: the page's script and stylesheet are routes of their own. */
@@ -31,7 +34,8 @@ function staticAsset(reply: FastifyReply, type: string, body: string): string {
 
 /**
  * The operators' live page: `GET /live` (with `/live/app.js` and `/live/app.css`) and its
- * Server-Sent Events stream `GET /v1/live/events`.
+ * Server-Sent Events stream `GET /v1/live/events`, and the journal's last 24 hours per gate,
+ * `GET /v1/live/history` (JSON, the same token rule as the stream).
  *
  * The page's files are read once, when the routes are registered (at start), never on a request.
  * The page and its assets hold no data and are served openly; the stream needs the operator
@@ -48,6 +52,14 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
   app.get('/live', async (_req, reply) => staticAsset(reply, 'text/html; charset=utf-8', page.html));
   app.get('/live/app.js', async (_req, reply) => staticAsset(reply, 'text/javascript; charset=utf-8', page.js));
   app.get('/live/app.css', async (_req, reply) => staticAsset(reply, 'text/css; charset=utf-8', page.css));
+
+  const history = opts.history;
+  if (history !== undefined) {
+    app.get('/v1/live/history', { onRequest: guard }, async (_req, reply) => {
+      void reply.header('cache-control', 'no-store');
+      return history();
+    });
+  }
 
   app.get('/v1/live/events', { onRequest: guard }, (req, reply) => {
     reply.hijack();
