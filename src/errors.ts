@@ -55,6 +55,11 @@ export const ERRORS = {
   HG_MINISTRY_CIRCUIT_OPEN: { status: 503, description: 'Calls to the ministry are paused after repeated failures; a probe will test recovery.' },
 
   // Card store and import
+  // The city tier (docs/city.md)
+  HG_CITY_KEY: { status: 500, description: 'The city key file is missing, unreadable or malformed (one "<key id>:<32 bytes base64>" per line; create with hes-gate city keygen).' },
+  HG_CITY_UNAVAILABLE: { status: 503, description: 'The city\'s Redis cannot be reached or refused the command; a hub write was not made (retry). Stations keep deciding from their local replica.' },
+  HG_CITY_REPLICA: { status: 409, description: 'This station is a replica of the city (city.role station): change bindings at a hub.' },
+  HG_CITY_FENCED: { status: 503, description: 'A hub lost the refresher lease: its write was refused by the fencing token and it stands by.' },
   HG_STORE: { status: 503, description: 'The binding store (SQLite) failed or is locked by another process past its busy timeout; nothing was written, retry later.' },
   HG_JOURNAL: { status: 503, description: 'The decision journal is disabled (journal.enabled) or its file failed; decisions go on unrecorded.' },
   HG_IMPORT_FILE: { status: 400, description: 'An import file could not be read or its format is unknown.' },

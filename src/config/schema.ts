@@ -166,6 +166,41 @@ export interface Config {
   };
   /** Directory of device profiles. @default the package's `devices/` */
   devicesDir: string | null;
+  /** The city tier (docs/city.md): stations share one city's bindings and statuses through Redis. */
+  city: {
+    /**
+     * `standalone`: no Redis, this station alone (the quick start). `station`: decides from a local
+     * replica of the city's bindings and statuses. `hub`: the city's card registry; one hub at a
+     * time (the refresher lease holder) refreshes every bound code. @default 'standalone'
+     */
+    role: 'standalone' | 'station' | 'hub';
+    /** redis:// or rediss:// (TLS) address of the city's Redis; unused when `sentinels` are set. @default null */
+    redisUrl: string | null;
+    /** Redis ACL user of this role (for example `hes-gate-station`). @default null (the default user) */
+    redisUser: string | null;
+    /** Its password: HES_GATE_CITY_REDIS_PASSWORD or HES_GATE_CITY_REDIS_PASSWORD_FILE only. */
+    redisPassword: Secret | null;
+    /** Sentinels ("host:port") that name the current primary; when set, they replace `redisUrl`'s host. @default [] */
+    sentinels: string[];
+    /** The primary's name at the Sentinels. @default 'hes-gate' */
+    sentinelName: string;
+    /** The city key file (HMAC of keys, AES-256-GCM of values); required for station and hub. @default null */
+    keyFile: string | null;
+    /** CA of the Redis server's TLS certificate (rediss://). @default null (system CAs) */
+    tlsCaFile: string | null;
+    /** @default 2000 */
+    connectTimeoutMs: number;
+    /** How long the refresher lease lasts without renewal; a standby hub takes over after it. @default 10000 */
+    leaseMs: number;
+    /** How often a station or hub reports itself to the city. @default 5000 */
+    heartbeatMs: number;
+    /** Entries the change stream keeps; a station further behind resyncs from a snapshot. @default 1000000 */
+    changesMaxLen: number;
+    /** Entries the shared-lookup stream keeps. @default 100000 */
+    lookupsMaxLen: number;
+    /** Cap on the leader's bulk ministry calls per second, whatever the rotation needs. @default 10 */
+    maxCallsPerSecond: number;
+  };
   log: {
     /** @default 'info' */
     level: LogLevel;

@@ -25,6 +25,26 @@ const baseUrl: Check = (v) => {
   }
 };
 
+/** The city's Redis: redis:// or rediss:// (TLS), with no password in it (HES_GATE_CITY_REDIS_PASSWORD). */
+const redisUrl: Check = (v) => {
+  if (v === null) return null;
+  const expected = 'a redis:// or rediss:// URL without a password in it (use HES_GATE_CITY_REDIS_PASSWORD), or null';
+  if (typeof v !== 'string') return expected;
+  try {
+    const u = new URL(v);
+    if (u.password !== '' || u.username !== '') return expected;
+    return u.protocol === 'redis:' || u.protocol === 'rediss:' ? null : expected;
+  } catch {
+    return expected;
+  }
+};
+
+/** Sentinel addresses: ["host:port", …]. */
+const hostPorts: Check = (v) =>
+  Array.isArray(v) && v.every((a) => typeof a === 'string' && /^[A-Za-z0-9._-]+:\d{1,5}$/.test(a) && Number(a.split(':')[1]) > 0 && Number(a.split(':')[1]) < 65536)
+    ? null
+    : 'a list of "host:port" strings';
+
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 const profileHours: Check = (v) => {
   const expected = 'an object of profile → [{"from":"HH:MM","to":"HH:MM"}, …]';
@@ -116,6 +136,19 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['devicesDir', [null, must.nullableStr]],
   ['log.level', ['info', must.oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')]],
   ['log.requests', [false, must.bool]],
+  ['city.role', ['standalone', must.oneOf('standalone', 'station', 'hub')]],
+  ['city.redisUrl', [null, redisUrl]],
+  ['city.redisUser', [null, must.nullableStr]],
+  ['city.sentinels', [[], hostPorts]],
+  ['city.sentinelName', ['hes-gate', must.str]],
+  ['city.keyFile', [null, must.nullableStr]],
+  ['city.tlsCaFile', [null, must.nullableStr]],
+  ['city.connectTimeoutMs', [2000, must.int(100, 60_000)]],
+  ['city.leaseMs', [10_000, must.int(1000, 600_000)]],
+  ['city.heartbeatMs', [5000, must.int(500, 600_000)]],
+  ['city.changesMaxLen', [1_000_000, must.int(1000, 100_000_000)]],
+  ['city.lookupsMaxLen', [100_000, must.int(100, 100_000_000)]],
+  ['city.maxCallsPerSecond', [10, must.num(0.001, 1000)]],
 ]);
 
 /** The default of a leaf setting, for code that needs the same value (`defaultOf('refresher.backoffMaxMs')`). */
@@ -138,6 +171,11 @@ export const ENV_LEAVES: ReadonlyMap<string, readonly [string, (raw: string) => 
   ['HES_GATE_DATA_DIR', ['dataDir', (s) => s]],
   ['HES_GATE_STATION_ID', ['stationId', (s) => s]],
   ['HES_GATE_ENVIRONMENT', ['environment', (s) => s]],
+  ['HES_GATE_CITY_ROLE', ['city.role', (s) => s]],
+  ['HES_GATE_CITY_REDIS_URL', ['city.redisUrl', (s) => s]],
+  ['HES_GATE_CITY_REDIS_USER', ['city.redisUser', (s) => s]],
+  ['HES_GATE_CITY_SENTINELS', ['city.sentinels', (s) => s.split(',').map((a) => a.trim()).filter((a) => a !== '')]],
+  ['HES_GATE_CITY_KEY_FILE', ['city.keyFile', (s) => s]],
 ]);
 
 /** Secrets: the variable itself, or `<NAME>_FILE` naming a file that holds it. */
@@ -146,4 +184,5 @@ export const SECRETS: ReadonlyMap<string, string> = new Map([
   ['HES_GATE_API_TOKEN', 'server.apiToken'],
   ['HES_GATE_ADMIN_TOKEN', 'server.adminToken'],
   ['HES_GATE_SIMULATOR_TOKEN', 'simulator.controlToken'],
+  ['HES_GATE_CITY_REDIS_PASSWORD', 'city.redisPassword'],
 ]);

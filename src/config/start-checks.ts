@@ -84,6 +84,23 @@ async function addressesOf(key: string, host: string, lookupFn: Lookup): Promise
   }
 }
 
+/** A station or hub needs the city's Redis and the city key. */
+export function cityProblems(config: Config): HesGateError[] {
+  const { city } = config;
+  if (city.role === 'standalone') return [];
+  const problems: HesGateError[] = [];
+  if (city.redisUrl === null && city.sentinels.length === 0) {
+    problems.push(new HesGateError('HG_CONFIG_INVALID', `city.role is ${city.role} but neither city.redisUrl (HES_GATE_CITY_REDIS_URL) nor city.sentinels (HES_GATE_CITY_SENTINELS) is set: name the city's Redis`, { details: { key: 'city.redisUrl' } }));
+  }
+  if (city.keyFile === null) {
+    problems.push(new HesGateError('HG_CONFIG_INVALID', `city.role is ${city.role} but city.keyFile (HES_GATE_CITY_KEY_FILE) is not set: every station and hub of a city needs the city key file`, { details: { key: 'city.keyFile' } }));
+  } else {
+    problems.push(...fileProblem('city.keyFile', city.keyFile));
+  }
+  problems.push(...fileProblem('city.tlsCaFile', city.tlsCaFile));
+  return problems;
+}
+
 /** Every reason `serve` would refuse to start with this configuration; empty when none. */
 export async function startProblems(config: Config, options: StartCheckOptions): Promise<HesGateError[]> {
   const lookupFn = options.lookup ?? defaultLookup;
@@ -97,6 +114,7 @@ export async function startProblems(config: Config, options: StartCheckOptions):
     problems.push(...fileProblem('simulator.codesFile', config.simulator.codesFile));
   }
   problems.push(...fileProblem('ministry.caFile', config.ministry.caFile));
+  problems.push(...cityProblems(config));
   try {
     prepareDataDir(config.dataDir, { create: options.createDataDir });
   } catch (err) {

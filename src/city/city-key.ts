@@ -1,0 +1,124 @@
+/**
+ * The city key: what keeps a city's Redis free of anything that identifies a person in clear.
+ *
+ *   key file (secret, 0600)          derived with HKDF-SHA256
+ *   ────────────────────────         ─────────────────────────────────────────────────
+ *   <kid>:<base64 of 32 bytes>  ──>  mac key  → keys:   HMAC-SHA256(kind ":" value), 16 bytes, base64url
+ *   <older kid>:<…>  (optional)      seal key → values: AES-256-GCM, 12-byte random IV, AAD = where it is stored
+ *
+ * The first line is the current key; it names the key space (`hg:<kid>:…`, keyspace.ts), so a
+ * new key is a new key space that stations move to by snapshot. Older lines only open values
+ * sealed under them (key rotation, docs/city.md). Lines starting with `#` are comments.
+ */
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { HesGateError } from '../errors.js';
+
+/** What a key is made from: a card id or a HES code. */
+export type MacKind = 'card' | 'code';
+
+const KID_RE = /^[a-z0-9][a-z0-9-]{0,15}$/;
+const SEALED_PREFIX = 'g1.';
+
+interface KeyPair {
+  kid: string;
+  mac: Buffer;
+  seal: Buffer;
+}
+
+function derive(kid: string, secret: Buffer): KeyPair {
+  const salt = Buffer.from('hes-gate city key');
+  return {
+    kid,
+    mac: Buffer.from(hkdfSync('sha256', secret, salt, Buffer.from('mac'), 32)),
+    seal: Buffer.from(hkdfSync('sha256', secret, salt, Buffer.from('seal'), 32)),
+  };
+}
+
+export class CityKey {
+  readonly #current: KeyPair;
+  readonly #byKid: ReadonlyMap<string, KeyPair>;
+
+  private constructor(pairs: readonly KeyPair[]) {
+    this.#current = pairs[0]!;
+    this.#byKid = new Map(pairs.map((p) => [p.kid, p]));
+  }
+
+  /** Parse a key file's text. Throws HG_CITY_KEY naming the line (never its content) when malformed. */
+  static parse(text: string): CityKey {
+    const pairs: KeyPair[] = [];
+    text.split(/\r?\n/).forEach((raw, i) => {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) return;
+      const colon = line.indexOf(':');
+      const kid = colon < 0 ? '' : line.slice(0, colon);
+      const b64 = colon < 0 ? '' : line.slice(colon + 1);
+      const secret = /^[A-Za-z0-9+/_-]+={0,2}$/.test(b64) ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
+      if (!KID_RE.test(kid) || secret.length !== 32) {
+        throw new HesGateError('HG_CITY_KEY', `the city key file's line ${i + 1} is not "<key id>:<32 bytes in base64>" (create one with: hes-gate city keygen)`);
+      }
+      if (pairs.some((p) => p.kid === kid)) throw new HesGateError('HG_CITY_KEY', `the city key file names key id ${kid} twice (line ${i + 1})`);
+      pairs.push(derive(kid, secret));
+    });
+    if (pairs.length === 0) throw new HesGateError('HG_CITY_KEY', 'the city key file holds no key (create one with: hes-gate city keygen)');
+    return new CityKey(pairs);
+  }
+
+  /** Read and parse the key file; HG_CITY_KEY when it cannot be read (the path is configuration, not secret). */
+  static async load(file: string): Promise<CityKey> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new HesGateError('HG_CITY_KEY', `the city key file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    }
+    return CityKey.parse(text);
+  }
+
+  /** A new key file line: `<kid>:<32 random bytes, base64>`. */
+  static generateLine(kid: string): string {
+    if (!KID_RE.test(kid)) throw new HesGateError('HG_CITY_KEY', 'a key id is 1–16 lower-case letters, digits or dashes');
+    return `${kid}:${randomBytes(32).toString('base64')}`;
+  }
+
+  /** The current key's id: it names the city's key space. */
+  get kid(): string {
+    return this.#current.kid;
+  }
+
+  /** The Redis key (or hash field) of a card id or HES code: 16 bytes of HMAC, base64url (22 characters). */
+  mac(kind: MacKind, value: string): string {
+    return createHmac('sha256', this.#current.mac).update(kind).update(':').update(value).digest().subarray(0, 16).toString('base64url');
+  }
+
+  /**
+   * Seal a value under the current key. `where` (the stream or hash field it is written to) is
+   * authenticated with it, so a sealed value moved elsewhere does not open.
+   */
+  seal(plain: string, where: string): string {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', this.#current.seal, iv);
+    c.setAAD(Buffer.from(where));
+    const body = Buffer.concat([c.update(plain, 'utf8'), c.final(), c.getAuthTag()]);
+    return `${SEALED_PREFIX}${this.#current.kid}.${iv.toString('base64url')}.${body.toString('base64url')}`;
+  }
+
+  /** Open a sealed value; undefined when it is malformed, sealed under an unknown key, or altered. */
+  open(sealed: string, where: string): string | undefined {
+    if (!sealed.startsWith(SEALED_PREFIX)) return undefined;
+    const [kid, ivB64, bodyB64] = sealed.slice(SEALED_PREFIX.length).split('.');
+    const pair = kid === undefined ? undefined : this.#byKid.get(kid);
+    if (pair === undefined || ivB64 === undefined || bodyB64 === undefined) return undefined;
+    const iv = Buffer.from(ivB64, 'base64url');
+    const body = Buffer.from(bodyB64, 'base64url');
+    if (iv.length !== 12 || body.length < 16) return undefined;
+    try {
+      const d = createDecipheriv('aes-256-gcm', pair.seal, iv);
+      d.setAAD(Buffer.from(where));
+      d.setAuthTag(body.subarray(body.length - 16));
+      return Buffer.concat([d.update(body.subarray(0, body.length - 16)), d.final()]).toString('utf8');
+    } catch {
+      return undefined;
+    }
+  }
+}

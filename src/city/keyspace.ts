@@ -1,0 +1,45 @@
+/**
+ * The names of everything hes-gate keeps in a city's Redis. One place, so the ACL of each role
+ * (ops/redis/users.acl) and the code agree.
+ *
+ *   hg:<kid>:epoch      string  a random id set once by the first hub: a station that finds another
+ *                               epoch (Redis replaced, data lost) resyncs from a snapshot
+ *   hg:<kid>:changes    stream  bindings and statuses, in the order hubs wrote them (MAXLEN ~ city.changesMaxLen)
+ *   hg:<kid>:bindings   hash    mac(card id) → sealed binding: the bindings snapshot
+ *   hg:<kid>:statuses   hash    mac(code) → sealed status: the statuses snapshot
+ *   hg:<kid>:lookups    stream  stations' own ministry answers (typed and QR codes), shared (MAXLEN ~ city.lookupsMaxLen)
+ *   hg:lease            string  "<hub id>:<token>" with a TTL: the refresher lease
+ *   hg:lease:token      counter the fencing token, incremented by each new holder
+ *   hg:hb:<node id>     string  a station's or hub's heartbeat (JSON of counts, never codes), with a TTL
+ *
+ * `<kid>` is the city key's id: a new key is a new key space (city-key.ts).
+ */
+export const KEY_PREFIX = 'hg:';
+
+export interface CityKeyspace {
+  epoch: string;
+  changes: string;
+  bindings: string;
+  statuses: string;
+  lookups: string;
+  lease: string;
+  leaseToken: string;
+  heartbeat(nodeId: string): string;
+  /** Pattern of every heartbeat key (for SCAN). */
+  heartbeats: string;
+}
+
+export function cityKeyspace(kid: string): CityKeyspace {
+  const space = `${KEY_PREFIX}${kid}:`;
+  return {
+    epoch: `${space}epoch`,
+    changes: `${space}changes`,
+    bindings: `${space}bindings`,
+    statuses: `${space}statuses`,
+    lookups: `${space}lookups`,
+    lease: `${KEY_PREFIX}lease`,
+    leaseToken: `${KEY_PREFIX}lease:token`,
+    heartbeat: (nodeId) => `${KEY_PREFIX}hb:${nodeId}`,
+    heartbeats: `${KEY_PREFIX}hb:*`,
+  };
+}
