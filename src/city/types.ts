@@ -111,3 +111,48 @@ export interface StatusPublisher {
 
 /** How an answer the status stage holds becomes shared (exported for the status service's hook). */
 export type AnswerHook = (code: string, answer: Answer, at: number) => void;
+
+/** The city connection factory the parts share (connect.ts in production; tests may pass their own). */
+export type ConnectFn = (connectionName: string, blocking: boolean) => import('ioredis').Redis;
+
+/** What `createReplica` (replica/replica.ts) is given. */
+export interface ReplicaOptions {
+  key: import('./city-key.js').CityKey;
+  /** stationId: names heartbeats and shared lookups (`src`). */
+  nodeId: string;
+  role: 'station' | 'hub';
+  connect: ConnectFn;
+  store: ReplicaStore;
+  status: ReplicaStatus;
+  clock: () => number;
+  logger: import('../ops/logger.js').Logger;
+  heartbeatMs: number;
+  lookupsMaxLen: number;
+}
+
+/** The hub's view, for metrics, /readyz and the live page. */
+export interface HubStatusReport {
+  /** Node id of the lease holder as Redis last said, null when none or unknown. */
+  leaseHolder: string | null;
+  holding: boolean;
+  token: number | null;
+  /** Bound codes asked in the current rotation / all bound codes (0..1); null while standing by. */
+  rotationProgress: number | null;
+  lastRotationDurationMs: number | null;
+  callsLastRotation: number | null;
+  /** The budget of bulk calls per second the leader derived (bound codes, freshness, cap). */
+  callsPerSecond: number | null;
+  /** Status batches waiting for Redis (it was away), and batches dropped when that queue was full. */
+  publishQueued: number;
+  publishDropped: number;
+  /** Writes refused by the fencing token. */
+  fenced: number;
+}
+
+/** What `createHub` (hub/hub.ts) returns: the registry, the lease and the leader's refresher. */
+export interface Hub {
+  registry: Registry;
+  start(): void;
+  stop(): Promise<void>;
+  report(): HubStatusReport;
+}
