@@ -325,7 +325,7 @@ export async function benchCity(o: BenchOptions = { quick: false }): Promise<Fig
     await until('ten minutes of hub entries', async () => Number(await admin.xlen(names.changes)) - len0 >= tenMinutesOfEntries + 1, 300_000, 50);
     const written = Number(await admin.xlen(names.changes)) - len0;
     frozen.proc.kill('SIGCONT');
-    const catchUpMs = await until('the frozen station catches up', async () => (await metric(frozen.url, 'hes_gate_card_bindings')) === B + 1000 && (await metric(frozen.url, 'hes_gate_city_lag_entries')) === 0, 60_000, 10);
+    const catchUpMs = await until('the frozen station catches up', async () => (await metric(frozen.url, 'hes_gate_card_bindings')) === B + 1000 && (await metric(frozen.url, 'hes_gate_city_replication_lag_entries')) === 0, 60_000, 10);
 
     // A new station joining a city of `bigSnapshot` held statuses (its own key space).
     const bigKeyFile = join(dir, 'big.key');
