@@ -241,4 +241,33 @@ describe.skipIf(!hasRedis)('the replica (real Redis, store and status service)',
     await again.caughtUp();
     expect(again.report()).toMatchObject({ lagEntries: 0, lagSeconds: 0, entriesApplied: 30 });
   });
+
+  it('writes nothing to Redis or its log that holds a code or card id in clear', async () => {
+    await hub.epoch();
+    const ids = Array.from({ length: 20 }, (_, i) => i);
+    await hub.bindings({ put: ids.map((i) => binding(i)), del: [] });
+    await hub.statuses({ at: T0, answers: ids.map((i) => [codeFor(i), i % 2 === 0 ? riskless : risky]) });
+    const a = await station('st-a');
+    a.replica.start();
+    await a.replica.caughtUp();
+    for (let i = 100; i < 110; i++) a.replica.sharer.share(codeFor(i), riskless, T0);
+    await hub.raw('changes', ['t', 'bindings', 'v', 'junk', 'src', 'hub-1']);
+    await until(() => a.replica.report().lookupsShared === 10, 'ten lookups shared');
+    await until(async () => (await redis.exists('hg:hb:st-a')) === 1, 'a heartbeat');
+    await a.replica.caughtUp();
+
+    let dump = '';
+    for (const k of await redis.keys('*')) {
+      const type = await redis.type(k);
+      const value =
+        type === 'string' ? await redis.get(k) : type === 'hash' ? await redis.hgetall(k) : type === 'stream' ? await redis.xrange(k, '-', '+') : `(${type})`;
+      dump += `${k} ${JSON.stringify(value)}\n`;
+    }
+    expect(dump).toContain('hg:hb:st-a');
+    expect(dump).toContain('st-a'); // the lookups' src
+    const secrets = [...ids, ...Array.from({ length: 10 }, (_, i) => 100 + i)].flatMap((i) => [codeFor(i), cardIdFor(i)]);
+    expect(secrets.filter((x) => dump.includes(x))).toEqual([]);
+    expect(secrets.filter((x) => a.log.text().includes(x))).toEqual([]);
+    expect(a.log.lines.some((l) => l.event === 'city.snapshot.done')).toBe(true);
+  });
 });
