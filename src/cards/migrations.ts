@@ -62,6 +62,23 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: 'city replica position: where this store stands in its city\'s change stream (one row, written with what it applied)',
+    up(db) {
+      // The checks make a malformed position fail its transaction, so it can never be saved
+      // without (or apart from) the bindings it was applied with.
+      db.exec(`
+        CREATE TABLE city_state (
+          id          INTEGER PRIMARY KEY CHECK (id = 1),
+          kid         TEXT NOT NULL CHECK (kid <> ''),
+          epoch       TEXT NOT NULL,
+          changes_id  TEXT NOT NULL CHECK (changes_id GLOB '[0-9]*-[0-9]*'),
+          changes_seq INTEGER NOT NULL CHECK (typeof(changes_seq) = 'integer' AND changes_seq >= 0)
+        );
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

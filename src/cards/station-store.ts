@@ -12,12 +12,21 @@
  * Writes are messages to the worker, which owns the writing connection; status writes are
  * fire-and-forget, queued and sent as one message per turn of the event loop. A write that
  * cannot get the lock (another process holds it past the busy timeout) rejects with HG_STORE.
+ *
+ * As a city replica (ReplicaStore, city-tables.ts) the city's writes go through the same worker:
+ * a bindings batch with its position is one message (and first sends the status writes queued
+ * before it, so the position never gets ahead of them); a position alone joins the status queue;
+ * a snapshot is staged batch by batch and swapped in at its end. `codesBetween` reads on the
+ * read-only connection, like `iterateCodes`.
  */
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { HesGateError, ERRORS, type ErrorCode } from '../errors.js';
 import type { Clock } from '../types.js';
 import type { PersistedStatus, StatusPersistence } from '../status/types.js';
+import type { CityPosition, CitySnapshotWriter, ReplicaStore } from '../city/types.js';
+import type { BindingChanges, CheckedRange } from '../city/wire.js';
+import type { CityApplyCounts } from './city-tables.js';
 import type { BindingInput, CardBinding } from './binding.js';
 import type { ImportReport } from './import.js';
 import type { StreamFormat } from './import-stream.js';
@@ -55,7 +64,7 @@ export interface StreamImportRequest {
   journalAs?: string;
 }
 
-export interface StationStore extends StatusPersistence {
+export interface StationStore extends StatusPersistence, ReplicaStore {
   readonly file: string;
   /** The binding of a card, from the read-only connection: never waits for a lock. */
   getBinding(cardId: string): CardBinding | undefined;
@@ -81,6 +90,9 @@ export interface StationStore extends StatusPersistence {
    * When the source fails, the import stops (committed batches stay) and the error is rethrown.
    */
   importStream(source: AsyncIterable<Uint8Array>, request: StreamImportRequest): Promise<ImportReport>;
+  applyCityBindings(changes: BindingChanges, position: CityPosition): Promise<CityApplyCounts>;
+  /** From the read-only connection: never waits for a lock. */
+  codesBetween(range: CheckedRange, limit: number): string[];
   /** Settles when the status writes queued so far are written. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -131,6 +143,14 @@ interface Pending {
   reject(err: HesGateError): void;
 }
 
+/** The status writes collected during one turn of the event loop, and the promise of their write. */
+interface StatusBatch {
+  ops: StatusOp[];
+  written: Promise<void>;
+  resolve(): void;
+  reject(err: HesGateError): void;
+}
+
 class WorkerBackedStore implements StationStore {
   readonly file: string;
   readonly #worker: Worker;
@@ -140,7 +160,7 @@ class WorkerBackedStore implements StationStore {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #count: number;
-  #statusOps: StatusOp[] = [];
+  #statusBatch: StatusBatch | undefined;
   #statusFlush: Promise<void> | undefined;
   #dead: HesGateError | undefined;
   #closing: Promise<void> | undefined;
@@ -215,15 +235,38 @@ class WorkerBackedStore implements StationStore {
     if (codes.length > 0) this.#queue({ delete: [...codes] });
   }
 
-  /** One message per turn of the event loop: a refresher chunk's 500 saves are one transaction. */
-  #queue(op: StatusOp): void {
-    this.#statusOps.push(op);
-    this.#statusFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      const ops = this.#statusOps;
-      this.#statusOps = [];
-      this.#statusFlush = undefined;
-      return this.#call('statuses', { ops }).catch((err: HesGateError) => this.#onWriteError?.(err));
-    });
+  /**
+   * One message per turn of the event loop: a refresher chunk's 500 saves are one message.
+   * Returns the promise of the batch's write (only a position's caller awaits it; failures of
+   * the fire-and-forget writes go to onWriteError).
+   */
+  #queue(op: StatusOp): Promise<void> {
+    let batch = this.#statusBatch;
+    if (batch === undefined) {
+      let resolve!: () => void;
+      let reject!: (err: HesGateError) => void;
+      const written = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      batch = this.#statusBatch = { ops: [], written, resolve, reject };
+      const flushed = written.catch((err: HesGateError) => this.#onWriteError?.(err));
+      this.#statusFlush = flushed;
+      void flushed.then(() => {
+        if (this.#statusFlush === flushed) this.#statusFlush = undefined;
+      });
+      setImmediate(() => this.#sendStatuses());
+    }
+    batch.ops.push(op);
+    return batch.written;
+  }
+
+  /** Post the collected status writes now (synchronously: a message posted after them is handled after them). */
+  #sendStatuses(): void {
+    const batch = this.#statusBatch;
+    if (batch === undefined) return;
+    this.#statusBatch = undefined;
+    this.#call('statuses', { ops: batch.ops }).then(batch.resolve, batch.reject);
   }
 
   get bindingCount(): number {
@@ -252,6 +295,46 @@ class WorkerBackedStore implements StationStore {
 
   journal(entry: JournalInput): Promise<void> {
     return this.#call('journal', { entry });
+  }
+
+  cityPosition(): Promise<CityPosition | undefined> {
+    return this.#call('cityPosition', {});
+  }
+
+  applyCityBindings(changes: BindingChanges, position: CityPosition): Promise<CityApplyCounts> {
+    // The statuses of entries applied before this one go first: the position saved with this
+    // batch says they are applied, so they must not still be waiting in the queue.
+    this.#sendStatuses();
+    return this.#call('cityApply', { changes, position });
+  }
+
+  /** Rejects when the status batch it was written with failed (a copy is queued: the caller may reuse its object). */
+  saveCityPosition(position: CityPosition): Promise<void> {
+    return this.#queue({ position: { ...position } });
+  }
+
+  async beginCitySnapshot(): Promise<CitySnapshotWriter> {
+    const snapshotId = this.#nextId++;
+    this.#sendStatuses();
+    await this.#call('citySnapshotBegin', { snapshotId });
+    return {
+      add: (batch) => this.#call('citySnapshotAdd', { snapshotId, batch: [...batch] }),
+      finish: async (position) => {
+        this.#sendStatuses();
+        const outcome = await this.#call('citySnapshotEnd', { snapshotId, position: { ...position } });
+        if (outcome === undefined) throw new HesGateError('HG_STORE', 'the city snapshot ended without an outcome');
+        return outcome;
+      },
+      // What was staged lives only in the worker's connection: if the worker is gone, so is it.
+      abort: () => this.#call('citySnapshotEnd', { snapshotId, position: null }).then(
+        () => undefined,
+        () => undefined,
+      ),
+    };
+  }
+
+  codesBetween(range: CheckedRange, limit: number): string[] {
+    return this.#reader.city.codesBetween(range, limit);
   }
 
   async importStream(source: AsyncIterable<Uint8Array>, request: StreamImportRequest): Promise<ImportReport> {

@@ -4,11 +4,14 @@
  * the worker follow the service's (injectable) clock. Replies carry the worker's count of
  * bindings, kept without a COUNT(*) on the main thread.
  */
+import type { CityPosition } from '../city/types.js';
+import type { BindingChanges } from '../city/wire.js';
 import type { PersistedStatus } from '../status/types.js';
 import type { BindingInput, CardBinding } from './binding.js';
 import type { ImportReport } from './import.js';
 import type { StreamFormat, StreamProgress } from './import-stream.js';
 import type { AdminPutResult, JournalInput, PutCounts } from './store.js';
+import type { CityApplyCounts, SnapshotOutcome } from './city-tables.js';
 
 export interface WorkerSettings {
   dataDir: string;
@@ -20,8 +23,8 @@ export interface WorkerSettings {
   niceIncrement: number;
 }
 
-/** One queued status write, in order: a save or a delete. */
-export type StatusOp = { save: PersistedStatus[] } | { delete: string[] };
+/** One queued status write, in order: a save, a delete, or the city position after them. */
+export type StatusOp = { save: PersistedStatus[] } | { delete: string[] } | { position: CityPosition };
 
 export interface Ops {
   adminPut: { args: { binding: BindingInput; who: string }; result: AdminPutResult };
@@ -34,6 +37,12 @@ export interface Ops {
   importBegin: { args: { importId: number; format: StreamFormat; batchSize: number; journalAs: string | undefined }; result: void };
   importChunk: { args: { importId: number; chunk: Uint8Array }; result: StreamProgress };
   importEnd: { args: { importId: number; aborted: boolean }; result: ImportReport };
+  cityPosition: { args: Record<string, never>; result: CityPosition | undefined };
+  cityApply: { args: { changes: BindingChanges; position: CityPosition }; result: CityApplyCounts };
+  citySnapshotBegin: { args: { snapshotId: number }; result: void };
+  citySnapshotAdd: { args: { snapshotId: number; batch: BindingInput[] }; result: void };
+  /** `position` null: abort (drop what was staged). */
+  citySnapshotEnd: { args: { snapshotId: number; position: CityPosition | null }; result: SnapshotOutcome | undefined };
   close: { args: Record<string, never>; result: void };
 }
 

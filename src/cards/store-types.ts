@@ -2,6 +2,7 @@
 import type { Clock } from '../types.js';
 import type { StatusPersistence } from '../status/types.js';
 import type { BindingInput, CardBinding } from './binding.js';
+import type { CityTables } from './city-tables.js';
 
 export interface CardStoreOptions {
   /** Directory of the database file; created when missing. */
@@ -105,5 +106,7 @@ export interface CardStore extends StatusPersistence {
   changedElsewhere(): boolean;
   /** The newest journal entries first. */
   readJournal(limit?: number): JournalEntry[];
+  /** The store as a replica of its city: the position and the writes that move it (city-tables.ts). */
+  readonly city: CityTables;
   close(): void;
 }

@@ -49,6 +49,8 @@ try {
 let count = store.countBindings();
 store.changedElsewhere();
 const imports = new Map<number, StreamImport>();
+/** The city snapshot being staged (one at a time: a new one replaces one left open). */
+let snapshotId: number | undefined;
 post({ type: 'ready', file: store.file, count });
 
 type Handler<K extends OpName> = (args: Ops[K]['args']) => Ops[K]['result'];
@@ -69,10 +71,18 @@ const handlers: { [K in OpName]: Handler<K> } = {
     return counts;
   },
   statuses: ({ ops }) => {
+    // Each op is its own transaction; one that fails does not stop the ones queued after it.
+    let failed: unknown;
     for (const op of ops) {
-      if ('save' in op) store.saveStatuses(op.save);
-      else store.deleteStatuses(op.delete);
+      try {
+        if ('save' in op) store.saveStatuses(op.save);
+        else if ('delete' in op) store.deleteStatuses(op.delete);
+        else store.city.savePosition(op.position);
+      } catch (err) {
+        failed ??= err;
+      }
     }
+    if (failed !== undefined) throw failed;
   },
   journal: ({ entry }) => store.journal(entry, 'full'),
   count: () => (count = store.countBindings()),
@@ -85,6 +95,36 @@ const handlers: { [K in OpName]: Handler<K> } = {
     const s = session(importId);
     imports.delete(importId);
     return s.end(aborted);
+  },
+  cityPosition: () => store.city.position(),
+  cityApply: ({ changes, position }) => {
+    const counts = store.city.applyBindings(changes, position);
+    count += counts.created - counts.deleted;
+    return counts;
+  },
+  citySnapshotBegin: ({ snapshotId: id }) => {
+    store.city.beginSnapshot();
+    snapshotId = id;
+  },
+  citySnapshotAdd: ({ snapshotId: id, batch }) => {
+    snapshotOf(id);
+    store.city.addSnapshot(batch);
+  },
+  citySnapshotEnd: ({ snapshotId: id, position }) => {
+    if (position === null) {
+      // Aborting one already replaced or ended is done: nothing of it is staged any more.
+      if (snapshotId === id) {
+        snapshotId = undefined;
+        store.city.abortSnapshot();
+      }
+      return undefined;
+    }
+    snapshotOf(id);
+    // A failed finish keeps the staging (the caller may retry or abort); a done one drops it.
+    const outcome = store.city.finishSnapshot(position);
+    snapshotId = undefined;
+    count = outcome.bindings;
+    return outcome;
   },
   close: () => {
     clearInterval(recount);
@@ -102,6 +142,10 @@ function countingStore(): Pick<CardStore, 'putBindings' | 'journal'> {
     },
     journal: (entry, durability) => store.journal(entry, durability),
   };
+}
+
+function snapshotOf(id: number): void {
+  if (snapshotId !== id) throw new HesGateError('HG_STORE', 'this city snapshot is no longer being staged (another one replaced it)');
 }
 
 function session(importId: number): StreamImport {

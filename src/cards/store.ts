@@ -25,6 +25,7 @@ import type { Clock, HealthStatus } from '../types.js';
 import type { PersistedStatus } from '../status/types.js';
 import { checkBinding, DEFAULT_PROFILE, type BindingInput, type CardBinding } from './binding.js';
 import { canonicalCardId } from '../credentials/card-id.js';
+import { cityTables, type CityTables } from './city-tables.js';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
 import { bindingError, isLockError, storeError, writeError } from './store-errors.js';
 import type { AdminPutResult, CardStore, CardStoreOptions, Durability, JournalEntry, JournalInput, PutCounts, PutOutcome } from './store-types.js';
@@ -100,6 +101,7 @@ export function openCardStore(options: CardStoreOptions): CardStore {
 
 class SqliteCardStore implements CardStore {
   readonly file: string;
+  readonly city: CityTables;
   readonly #db: Database.Database;
   readonly #clock: Clock;
   readonly #busyTimeoutMs: number;
@@ -143,6 +145,13 @@ class SqliteCardStore implements CardStore {
     this.#readJournal = db.prepare<[number], JournalRow>(
       'SELECT id, at, who, action, card_id_masked, hes_code_masked, detail FROM admin_journal ORDER BY id DESC LIMIT ?',
     );
+    this.city = cityTables(db, {
+      write: (fn) => this.#write(fn),
+      check: checked,
+      upsert: (cardId, hesCode, profile, now) => this.#upsert(cardId, hesCode, profile, now),
+      remove: (cardId) => this.#remove(cardId),
+      now: () => this.#clock(),
+    });
   }
 
   /**

@@ -190,4 +190,19 @@ export class StatusCache {
     for (const e of this.lru.values()) if (e.fetchedS < oldest) oldest = e.fetchedS;
     return Math.max(0, now - this.toMs(oldest));
   }
+
+  /**
+   * Hold what is held for a code as said again at `at` (a city rotation asked and found it
+   * unchanged). Returns the re-stamped entry; `false` when it is held but not older than `at`
+   * (at this cache's one-second resolution); undefined when nothing is held for the code.
+   */
+  restamp(code: string, at: number): Entry | false | undefined {
+    const current = this.lru.peek(code);
+    if (current === undefined) return undefined;
+    const fetchedS = this.toS(at);
+    if (fetchedS <= current.fetchedS) return false;
+    const entry: Entry = { kind: current.kind, expiresS: current.expiresS, fetchedS, plus: current.plus };
+    this.lru.set(code, entry);
+    return entry;
+  }
 }

@@ -18,6 +18,8 @@ import { StatusCache, type Entry, type StatusCacheOptions } from './status-cache
 import { answerOf, MinistryLookups, within, type LookupFn } from './ministry-lookup.js';
 import { PersistBatch, restoreStatuses } from './status-persistence.js';
 import type { Answer, StatusLookup, StatusPersistence, StatusSink } from './types.js';
+import type { AnswerHook, ReplicaStatus } from '../city/types.js';
+import type { SharedStatus } from '../city/wire.js';
 
 export type { StatusCacheOptions } from './status-cache.js';
 export type { LookupFn } from './ministry-lookup.js';
@@ -42,9 +44,14 @@ export interface StatusServiceOptions extends StatusCacheOptions {
   clock: Clock;
   /** Where statuses of bound codes survive restarts; optional. */
   persistence?: StatusPersistence;
+  /**
+   * Called with every ministry answer a tap's lookup got (not the refresher's, not shared
+   * ones), after it is held, so a station can share it with its city. Must not throw or block.
+   */
+  onAnswer?: AnswerHook;
 }
 
-export class StatusService implements StatusLookup, StatusSink {
+export class StatusService implements StatusLookup, StatusSink, ReplicaStatus {
   /** Live counters since start (the metrics read this object at scrape time). */
   readonly counters: StatusCounters = { hits: 0, misses: 0, stale: 0, unknown: 0, ministryCalls: 0, coalesced: 0, unrecognised: 0 };
   private readonly cache: StatusCache;
@@ -58,7 +65,10 @@ export class StatusService implements StatusLookup, StatusSink {
       const answer = answerOf(result);
       // A failure keeps what we knew; the ministry's health and the guard count it.
       if (answer === undefined) return result as HesGateError;
-      return this.hold(code, answer, this.opts.clock()).entry;
+      const at = this.opts.clock();
+      const { entry } = this.hold(code, answer, at);
+      if (this.opts.onAnswer !== undefined) this.share(code, answer, at);
+      return entry;
     });
   }
 
@@ -150,5 +160,52 @@ export class StatusService implements StatusLookup, StatusSink {
   /** Settle when every ministry call in flight has finished (for graceful shutdown). */
   async drain(): Promise<void> {
     await this.calls.drain();
+  }
+
+  /** Hand a tap's ministry answer to the city. A failing hook must never fail the taps waiting on this call. */
+  private share(code: string, answer: Answer, at: number): void {
+    try {
+      this.opts.onAnswer!(code, answer, at);
+    } catch {
+      // The sharer only queues a Redis write; it counts and logs its own failures.
+    }
+  }
+
+  /**
+   * Answers learned elsewhere in the city (the hub's rotation, another station's tap), each held
+   * at its own `at`: the cache keeps whichever is newer. Held ones are persisted when `persist`
+   * (bound codes). Not counted as `unrecognised`: the node that asked the ministry counted it.
+   */
+  ingestShared(items: Iterable<SharedStatus>, persist: boolean): void {
+    const p = persist ? this.opts.persistence : undefined;
+    const batch = p === undefined ? undefined : new PersistBatch(this.cache);
+    const now = this.opts.clock();
+    for (const { code, answer, at } of items) {
+      // Too old to decide anything (a snapshot's forgotten corner): not worth holding.
+      if (now - at > this.opts.lastKnownMaxAgeMs) continue;
+      // A shared answer is a ministry answer without plus fields: it is the stage's Answer as is.
+      const { entry, held } = this.cache.put(code, answer, at);
+      if (held) batch?.add(code, entry);
+    }
+    if (p !== undefined) batch?.flush(p);
+  }
+
+  /**
+   * A rotation step asked the ministry about these codes at `at` and nothing changed: re-stamp
+   * what is held for them (when `at` is newer) and persist those, like `ingestMany`. Returns
+   * how many of the codes had an answer held, re-stamped or already as new.
+   */
+  confirm(codes: Iterable<string>, at: number): number {
+    const p = this.opts.persistence;
+    const batch = p === undefined ? undefined : new PersistBatch(this.cache);
+    let held = 0;
+    for (const code of codes) {
+      const entry = this.cache.restamp(code, at);
+      if (entry === undefined) continue;
+      held++;
+      if (entry !== false) batch?.add(code, entry);
+    }
+    if (p !== undefined) batch?.flush(p);
+    return held;
   }
 }

@@ -1,0 +1,66 @@
+/**
+ * A node's heartbeat: `SET hg:hb:<node id> <JSON> PX 3×heartbeatMs`, so the operators' view (and
+ * the hubs) see every station that is alive, its state and lag. Counts and stream ids only:
+ * never a code or card id.
+ */
+import type { Redis } from 'ioredis';
+import type { ReplicaStatusReport } from '../types.js';
+
+export interface HeartbeatValue {
+  role: 'station' | 'hub';
+  version: string;
+  state: ReplicaStatusReport['state'];
+  lagSeconds: number;
+  lagEntries: number;
+  lastAppliedId: string | null;
+  /** When it was written, epoch ms (the node's clock). */
+  time: number;
+}
+
+export function heartbeatValue(role: HeartbeatValue['role'], version: string, r: ReplicaStatusReport, time: number): HeartbeatValue {
+  return { role, version, state: r.state, lagSeconds: r.lagSeconds, lagEntries: r.lagEntries, lastAppliedId: r.lastAppliedId, time };
+}
+
+export async function writeHeartbeat(redis: Redis, key: string, value: HeartbeatValue, heartbeatMs: number): Promise<void> {
+  await redis.set(key, JSON.stringify(value), 'PX', 3 * heartbeatMs);
+}
+
+/**
+ * Runs `tick` every `everyMs`, never two at once (a slow Redis delays the next tick instead of
+ * stacking them). The timer does not keep the process alive.
+ */
+export class Ticker {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = true;
+
+  constructor(
+    private readonly everyMs: number,
+    private readonly tick: () => Promise<void>,
+  ) {}
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#running = this.tick()
+        .catch(() => undefined)
+        .finally(() => {
+          this.#running = undefined;
+          this.#schedule(this.everyMs);
+        });
+    }, ms);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+}

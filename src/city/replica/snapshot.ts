@@ -1,0 +1,95 @@
+/**
+ * A resync from the snapshot hashes, for a node whose position is missing, from another key
+ * space or epoch, or trimmed away from the change stream.
+ *
+ *   1. XINFO STREAM changes ─> last id + entries-added       recorded FIRST
+ *   2. HSCAN bindings  (batches) ─> store snapshot writer     bindings absent from the hash go at finish
+ *   3. HSCAN statuses  (batches) ─> status.ingestShared(…, persist)
+ *   4. writer.finish(recorded position)                        the position moves only now
+ *   5. the reader goes on from the recorded id
+ *
+ * Hubs change a hash and append the entry in one MULTI, so every change made after step 1 is in
+ * the stream after the recorded id: the scan may or may not have seen it, and reading on applies
+ * it anyway. The few entries applied twice that way are harmless: bindings are upserts and
+ * deletes by card id, statuses are kept only when newer. A crash before step 4 leaves the old
+ * position, so the next start snapshots again.
+ *
+ * Work on this thread is bounded per batch (one HSCAN page, opened and checked), with a turn of
+ * the event loop between batches: a million statuses never stall a tap.
+ */
+import type { Redis } from 'ioredis';
+import type { BindingInput } from '../../cards/binding.js';
+import type { CityKeyspace } from '../keyspace.js';
+import type { CityPosition, ReplicaStatus, ReplicaStore } from '../types.js';
+import type { CityWire, SharedStatus } from '../wire.js';
+import { streamInfo } from './stream-info.js';
+
+/** Fields asked per HSCAN call. */
+const SCAN_COUNT = 1000;
+
+export interface SnapshotSource {
+  redis: Redis;
+  names: Pick<CityKeyspace, 'changes' | 'bindings' | 'statuses'>;
+  wire: CityWire;
+  store: ReplicaStore;
+  status: ReplicaStatus;
+  /** Checked between batches: a stopping replica aborts the snapshot. */
+  stopped(): boolean;
+}
+
+export interface SnapshotResult {
+  position: CityPosition;
+  bindings: number;
+  removed: number;
+  statuses: number;
+  malformed: number;
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Every field/value pair of a hash, one HSCAN page at a time. */
+async function* scanHash(redis: Redis, key: string, stopped: () => boolean): AsyncGenerator<string[]> {
+  let cursor = '0';
+  do {
+    if (stopped()) throw new Error('the replica stopped during a snapshot');
+    const [next, flat] = await redis.hscan(key, cursor, 'COUNT', SCAN_COUNT);
+    cursor = next;
+    yield flat;
+    await turn();
+  } while (cursor !== '0');
+}
+
+export async function takeSnapshot(src: SnapshotSource, kid: string, epoch: string): Promise<SnapshotResult> {
+  const { redis, names, wire } = src;
+  const info = await streamInfo(redis, names.changes);
+  const position: CityPosition = { kid, epoch, changesId: info.lastId, changesSeq: info.entriesAdded };
+  let malformed = 0;
+  let statuses = 0;
+  const writer = await src.store.beginCitySnapshot();
+  try {
+    for await (const flat of scanHash(redis, names.bindings, src.stopped)) {
+      const batch: BindingInput[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const b = wire.binding(flat[i]!, flat[i + 1]!);
+        if (b === undefined) malformed++;
+        else batch.push(b);
+      }
+      if (batch.length > 0) await writer.add(batch);
+    }
+    for await (const flat of scanHash(redis, names.statuses, src.stopped)) {
+      const batch: SharedStatus[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const s = wire.status(flat[i]!, flat[i + 1]!);
+        if (s === undefined) malformed++;
+        else batch.push(s);
+      }
+      if (batch.length > 0) src.status.ingestShared(batch, true);
+      statuses += batch.length;
+    }
+    const done = await writer.finish(position);
+    return { position, bindings: done.bindings, removed: done.removed, statuses, malformed };
+  } catch (err) {
+    await writer.abort().catch(() => undefined);
+    throw err;
+  }
+}
