@@ -61,7 +61,7 @@ describe.skipIf(!hasRedis)('hubs (real Redis, real simulator)', () => {
     await server.stop();
   });
 
-  function hub(nodeId: string): CityHub {
+  function hub(nodeId: string, leaseMs = 1500): CityHub {
     const status = new StatusService({
       risklessTtlMs: 600_000, riskyTtlMs: 21_600_000, notFoundTtlMs: 60_000, expiredTtlMs: 3_600_000, lastKnownMaxAgeMs: 86_400_000, maxEntries: 1000,
       ministry: () => Promise.reject(new Error('no single lookups here')),
@@ -69,7 +69,7 @@ describe.skipIf(!hasRedis)('hubs (real Redis, real simulator)', () => {
     });
     const h = createHub({
       key, nodeId, connect, clock: Date.now, logger: createLogger('silent'),
-      leaseMs: 1500, changesMaxLen: 1000, minCallsPerSecond: 20, maxCallsPerSecond: 50, risklessTtlMs: 600_000,
+      leaseMs, changesMaxLen: 1000, minCallsPerSecond: 20, maxCallsPerSecond: 50, risklessTtlMs: 600_000,
       codes: store, ministry: client, status, minRotationMs: 0,
     });
     hubs.push(h);
@@ -131,6 +131,25 @@ describe.skipIf(!hasRedis)('hubs (real Redis, real simulator)', () => {
     expect(fromB.every((e) => e.fence === 2)).toBe(true);
     expect(after.slice(after.indexOf(fromB[0]!)).every((e) => e.src === 'hub-b')).toBe(true);
     expect(b.report()).toMatchObject({ leaseHolder: 'hub-b', holding: true, token: 2 });
+  });
+
+  it('a write refused by the fencing token stands the hub down: refresher stopped, counted, and it competes again', async () => {
+    // A lease long enough that no renewal comes before the next publish (20 a second): the publisher finds out.
+    const a = hub('hub-a', 6000);
+    a.start();
+    await new Promise((r) => a.lease.once('acquired', r));
+    await readUntil('0-0', (s) => statusesOf(s).length > 0);
+    const lost = new Promise<{ reason: string }>((r) => a.lease.once('lost', r));
+    // Another holder's acquisition moved the token on (as after a long pause of this one).
+    await reader.incr(keys.leaseToken);
+    sim.setCode(SAMPLE.RISKLESS, { status: 'RISKY', expirationDate: NO_LIMIT_EXPIRY });
+    expect((await lost).reason).toBe('fenced');
+    expect(a.report()).toMatchObject({ holding: false, fenced: 1, callsPerSecond: null, rotationProgress: null });
+    // Its lease lapses in Redis; it takes it again under a new token and publishes under that one.
+    const again = await new Promise<number>((r) => a.lease.once('acquired', ({ token }) => r(token)));
+    expect(again).toBe(3);
+    const seen = statusesOf(await readUntil('0-0', (s) => statusesOf(s).some((e) => e.fence === 3), 15_000));
+    expect(seen.filter((e) => e.fence === 2)).toEqual([]);
   });
 
   it('its registry writes bindings to the city while the lease is elsewhere', async () => {
