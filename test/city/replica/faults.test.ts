@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CityKey } from '../../../src/city/city-key.js';
 import type { CityPosition, ReplicaStore } from '../../../src/city/types.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
-import { binding, cardIdFor, cityConfig, HubSide, newKey, openStation, until, type Station } from './helpers.js';
+import { binding, cardIdFor, cityConfig, HubSide, newKey, openStation, until, wrapStore, type Station } from './helpers.js';
 
 /** The main thread may be late by this much (a loaded 2-core machine); a wait on Redis would be seconds. */
 const LOOP_DELAY_BOUND_MS = 400;
@@ -42,14 +42,11 @@ describe.skipIf(!hasRedis)('the replica under Redis faults (slow)', { timeout: 6
     const applied: CityPosition[] = [];
     return {
       applied,
-      store: {
-        ...store,
-        async applyCityBindings(changes, position) {
-          const out = await store.applyCityBindings(changes, position);
-          applied.push(position);
-          return out;
-        },
-      },
+      store: wrapStore(store, async (changes, position) => {
+        const out = await store.applyCityBindings(changes, position);
+        applied.push(position);
+        return out;
+      }),
     };
   }
 

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CityKey } from '../../../src/city/city-key.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
-import { binding, cardIdFor, cityConfig, codeFor, HubSide, newKey, openStation, risky, riskless, T0, until, type Station } from './helpers.js';
+import { binding, cardIdFor, cityConfig, codeFor, HubSide, newKey, openStation, risky, riskless, T0, until, wrapStore, type Station } from './helpers.js';
 
 describe.skipIf(!hasRedis)('the replica (real Redis, store and status service)', () => {
   let server: RedisServer;
@@ -224,16 +224,13 @@ describe.skipIf(!hasRedis)('the replica (real Redis, store and status service)',
     let applied = 0;
     let reached!: () => void;
     const atGate = new Promise<void>((r) => (reached = r));
-    const gated = {
-      ...s.replicaStore,
-      async applyCityBindings(...args: Parameters<typeof s.replicaStore.applyCityBindings>) {
-        if (++applied === 11) {
-          reached();
-          await gate;
-        }
-        return s.replicaStore.applyCityBindings(...args);
-      },
-    };
+    const gated = wrapStore(s.replicaStore, async (changes, position) => {
+      if (++applied === 11) {
+        reached();
+        await gate;
+      }
+      return s.replicaStore.applyCityBindings(changes, position);
+    });
     const again = await s.restartReplica({ readCount: 10 }, gated);
     await atGate;
     expect(again.report()).toMatchObject({ entriesApplied: 10, lagEntries: 20, lagSeconds: 20, lastAppliedId: `${base + 9000}-0` });
