@@ -112,12 +112,14 @@ export async function applyChanges(t: ApplyTarget, entries: readonly StreamEntry
 }
 
 /** Apply other nodes' shared lookups (held in memory only: a restart asks the ministry again). */
-export function applyLookups(t: ApplyTarget, entries: readonly StreamEntry[]): void {
+export async function applyLookups(t: ApplyTarget, entries: readonly StreamEntry[]): Promise<void> {
+  const slicer = new Slicer();
   const batch: SharedStatus[] = [];
   for (const [, fields] of entries) {
     const l = t.wire.lookup(fields);
     if (l === undefined) t.counters.malformed++;
     else if (l.src !== t.nodeId) batch.push({ at: l.at, code: l.code, answer: l.answer });
+    await slicer.yield();
   }
   if (batch.length > 0) t.status.ingestShared(batch, false);
   t.counters.lookupsApplied += batch.length;

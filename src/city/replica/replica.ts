@@ -303,7 +303,7 @@ class CityReplicaImpl implements CityReplica {
     const changes = entriesOf(reply, this.#names.changes);
     const lookups = entriesOf(reply, this.#names.lookups);
     if (lookups.length > 0) {
-      applyLookups(this.#target, lookups);
+      await applyLookups(this.#target, lookups);
       this.#lookupsId = lookups[lookups.length - 1]![0];
     }
     if (changes.length > 0) {

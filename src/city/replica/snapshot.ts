@@ -14,14 +14,16 @@
  * deletes by card id, statuses are kept only when newer. A crash before step 4 leaves the old
  * position, so the next start snapshots again.
  *
- * Work on this thread is bounded per batch (one HSCAN page, opened and checked), with a turn of
- * the event loop between batches: a million statuses never stall a tap.
+ * Opening a sealed value costs tens of microseconds, so a page of a thousand is too long to run
+ * in one go: values are opened in slices of a few milliseconds with a turn of the event loop
+ * between them (Slicer), and a million statuses never stall a tap.
  */
 import type { Redis } from 'ioredis';
 import type { BindingInput } from '../../cards/binding.js';
 import type { CityKeyspace } from '../keyspace.js';
 import type { CityPosition, ReplicaStatus, ReplicaStore } from '../types.js';
 import type { CityWire, SharedStatus } from '../wire.js';
+import { Slicer } from './apply.js';
 import { streamInfo } from './stream-info.js';
 
 /** Fields asked per HSCAN call. */
@@ -47,6 +49,19 @@ export interface SnapshotResult {
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Open every pair of a page with `open`, giving the event loop a turn between slices. */
+async function openPage<T>(flat: readonly string[], open: (field: string, value: string) => T | undefined, slicer: Slicer): Promise<{ items: T[]; malformed: number }> {
+  const items: T[] = [];
+  let malformed = 0;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const item = open(flat[i]!, flat[i + 1]!);
+    if (item === undefined) malformed++;
+    else items.push(item);
+    if ((i & 31) === 30) await slicer.yield();
+  }
+  return { items, malformed };
+}
+
 /** Every field/value pair of a hash, one HSCAN page at a time. */
 async function* scanHash(redis: Redis, key: string, stopped: () => boolean): AsyncGenerator<string[]> {
   let cursor = '0';
@@ -65,26 +80,20 @@ export async function takeSnapshot(src: SnapshotSource, kid: string, epoch: stri
   const position: CityPosition = { kid, epoch, changesId: info.lastId, changesSeq: info.entriesAdded };
   let malformed = 0;
   let statuses = 0;
+  const slicer = new Slicer();
   const writer = await src.store.beginCitySnapshot();
   try {
     for await (const flat of scanHash(redis, names.bindings, src.stopped)) {
-      const batch: BindingInput[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        const b = wire.binding(flat[i]!, flat[i + 1]!);
-        if (b === undefined) malformed++;
-        else batch.push(b);
-      }
-      if (batch.length > 0) await writer.add(batch);
+      const page = await openPage<BindingInput>(flat, (f, v) => wire.binding(f, v), slicer);
+      malformed += page.malformed;
+      if (page.items.length > 0) await writer.add(page.items);
     }
     for await (const flat of scanHash(redis, names.statuses, src.stopped)) {
-      const batch: SharedStatus[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        const s = wire.status(flat[i]!, flat[i + 1]!);
-        if (s === undefined) malformed++;
-        else batch.push(s);
-      }
-      if (batch.length > 0) src.status.ingestShared(batch, true);
-      statuses += batch.length;
+      const page = await openPage<SharedStatus>(flat, (f, v) => wire.status(f, v), slicer);
+      malformed += page.malformed;
+      if (page.items.length > 0) src.status.ingestShared(page.items, true);
+      statuses += page.items.length;
+      await slicer.yield();
     }
     const done = await writer.finish(position);
     return { position, bindings: done.bindings, removed: done.removed, statuses, malformed };

@@ -4,7 +4,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -14,7 +13,7 @@ import { CityKey } from '../../../src/city/city-key.js';
 import { connectRedis, type CityConfig } from '../../../src/city/connect.js';
 import { cityKeyspace, type CityKeyspace } from '../../../src/city/keyspace.js';
 import { createReplica, type CityReplica, type ReplicaTuning } from '../../../src/city/replica/replica.js';
-import type { CityPosition, CitySnapshotWriter, ReplicaStatus, ReplicaStore } from '../../../src/city/types.js';
+import type { ReplicaStatus, ReplicaStore } from '../../../src/city/types.js';
 import { CityWire, type BindingChanges, type SharedBinding, type SharedStatus, type StatusChanges } from '../../../src/city/wire.js';
 import { HesGateError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/ops/logger.js';
@@ -104,86 +103,14 @@ export function logSink(): { stream: Writable; lines: Array<Record<string, unkno
   return { stream, lines, text: () => raw };
 }
 
-/**
- * ReplicaStore over today's StationStore (the position in a file beside it), used until the
- * store implements ReplicaStore itself. Not one transaction: the tests here do not crash the store.
- */
-function storeAdapter(s: StationStore, dir: string): ReplicaStore & { known: Set<string> } {
-  const file = join(dir, 'city-position.json');
-  const known = new Set<string>();
-  const save = (p: CityPosition): Promise<void> => writeFile(file, JSON.stringify(p));
-  const apply = async (c: BindingChanges): Promise<{ created: number; updated: number; unchanged: number; deleted: number }> => {
-    const counts = c.put.length > 0 ? await s.putBindings(c.put) : { created: 0, updated: 0, unchanged: 0 };
-    for (const b of c.put) known.add(b.cardId);
-    let deleted = 0;
-    for (const id of c.del) {
-      known.delete(id);
-      if ((await s.adminDelete(id, 'city')) !== undefined) deleted++;
-    }
-    return { ...counts, deleted };
-  };
+/** The store with its bindings batches passed through `apply` (a class instance does not spread). */
+export function wrapStore(store: ReplicaStore, apply: ReplicaStore['applyCityBindings']): ReplicaStore {
   return {
-    known,
-    async cityPosition() {
-      try {
-        return JSON.parse(await readFile(file, 'utf8')) as CityPosition;
-      } catch {
-        return undefined;
-      }
-    },
-    async applyCityBindings(changes, position) {
-      const out = await apply(changes);
-      await save(position);
-      return out;
-    },
-    async saveCityPosition(position) {
-      await s.flush();
-      await save(position);
-    },
-    async beginCitySnapshot(): Promise<CitySnapshotWriter> {
-      const seen = new Set<string>();
-      return {
-        async add(batch) {
-          for (const b of batch) seen.add(b.cardId);
-          await apply({ put: batch.map((b) => ({ cardId: b.cardId, hesCode: b.hesCode, profile: b.profile ?? 'standard' })), del: [] });
-        },
-        async finish(position) {
-          const gone = [...known].filter((id) => !seen.has(id));
-          await apply({ put: [], del: gone });
-          await s.flush();
-          await save(position);
-          return { bindings: seen.size, removed: gone.length };
-        },
-        async abort() {},
-      };
-    },
-    codesBetween(range, limit) {
-      const codes = s.iterateCodes(range.after ?? undefined, limit);
-      return range.through === null ? codes : codes.filter((c) => c <= range.through!);
-    },
-  };
-}
-
-/** ReplicaStatus over today's StatusService, used until the service implements it itself. */
-function statusAdapter(svc: StatusService, clock: () => number): ReplicaStatus {
-  return {
-    ingestShared(items, persist) {
-      for (const s of items) {
-        if (s.answer.kind === 'unrecognised') continue;
-        if (persist) svc.ingestMany([[s.code, s.answer]], s.at);
-        else svc.ingest(s.code, s.answer, s.at);
-      }
-    },
-    confirm(codes, at) {
-      let n = 0;
-      for (const code of codes) {
-        const last = svc.lastKnown(code, clock());
-        if (last === undefined) continue;
-        n++;
-        svc.ingestMany([[code, { kind: 'status', status: last.status, expiresAt: last.expiresAt }]], at);
-      }
-      return n;
-    },
+    cityPosition: () => store.cityPosition(),
+    applyCityBindings: apply,
+    saveCityPosition: (p) => store.saveCityPosition(p),
+    beginCitySnapshot: () => store.beginCitySnapshot(),
+    codesBetween: (range, limit) => store.codesBetween(range, limit),
   };
 }
 
@@ -220,8 +147,8 @@ export async function openStation(o: StationOptions): Promise<Station> {
     clock: clock.now,
     persistence: store,
   });
-  const replicaStore = storeAdapter(store, dir);
-  const replicaStatus = statusAdapter(status, clock.now);
+  const replicaStore: ReplicaStore = store;
+  const replicaStatus: ReplicaStatus = status;
   const log = logSink();
   const logger = createLogger('debug', log.stream);
   const nodeId = o.nodeId ?? 'st-1';

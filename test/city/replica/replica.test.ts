@@ -6,8 +6,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CityKey } from '../../../src/city/city-key.js';
+import { HesGateError } from '../../../src/errors.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
-import { binding, cardIdFor, cityConfig, codeFor, HubSide, newKey, openStation, risky, riskless, T0, until, type Station } from './helpers.js';
+import { binding, cardIdFor, cityConfig, codeFor, HubSide, newKey, openStation, risky, riskless, T0, until, wrapStore, type Station } from './helpers.js';
 
 describe.skipIf(!hasRedis)('the replica (real Redis, store and status service)', () => {
   let server: RedisServer;
@@ -224,16 +225,13 @@ describe.skipIf(!hasRedis)('the replica (real Redis, store and status service)',
     let applied = 0;
     let reached!: () => void;
     const atGate = new Promise<void>((r) => (reached = r));
-    const gated = {
-      ...s.replicaStore,
-      async applyCityBindings(...args: Parameters<typeof s.replicaStore.applyCityBindings>) {
-        if (++applied === 11) {
-          reached();
-          await gate;
-        }
-        return s.replicaStore.applyCityBindings(...args);
-      },
-    };
+    const gated = wrapStore(s.replicaStore, async (changes, position) => {
+      if (++applied === 11) {
+        reached();
+        await gate;
+      }
+      return s.replicaStore.applyCityBindings(changes, position);
+    });
     const again = await s.restartReplica({ readCount: 10 }, gated);
     await atGate;
     expect(again.report()).toMatchObject({ entriesApplied: 10, lagEntries: 20, lagSeconds: 20, lastAppliedId: `${base + 9000}-0` });
@@ -269,5 +267,45 @@ describe.skipIf(!hasRedis)('the replica (real Redis, store and status service)',
     expect(secrets.filter((x) => dump.includes(x))).toEqual([]);
     expect(secrets.filter((x) => a.log.text().includes(x))).toEqual([]);
     expect(a.log.lines.some((l) => l.event === 'city.snapshot.done')).toBe(true);
+  });
+
+  it('a store write that fails: degraded, then the same entry again, applied once', async () => {
+    await hub.epoch();
+    const s = await station();
+    let calls = 0;
+    const positions: string[] = [];
+    const failing = wrapStore(s.replicaStore, async (changes, position) => {
+      if (++calls === 2) throw new HesGateError('HG_STORE', 'the disk is full');
+      const out = await s.replicaStore.applyCityBindings(changes, position);
+      positions.push(position.changesId);
+      return out;
+    });
+    const r = await s.restartReplica(undefined, failing);
+    await r.caughtUp();
+    const ids = [];
+    for (let i = 1; i <= 3; i++) ids.push(await hub.bindings({ put: [binding(i)], del: [] }));
+    await until(() => r.report().state === 'degraded', 'degraded');
+    expect(r.report().reason).toBe('local store failed (HG_STORE)');
+    await r.caughtUp();
+    expect(positions).toEqual(ids);
+    expect(r.report()).toMatchObject({ state: 'live', entriesApplied: 3, lastAppliedId: ids[2] });
+    expect((await s.replicaStore.cityPosition())?.changesSeq).toBe(3);
+  });
+
+  it('confirms a checked range over more codes than one page of the store', async () => {
+    await hub.epoch();
+    const n = 1200;
+    const all = Array.from({ length: n }, (_, i) => i);
+    await hub.bindings({ put: all.map((i) => binding(i)), del: [] });
+    await hub.statuses({ at: T0, answers: all.map((i) => [codeFor(i), riskless]) });
+    const s = await station();
+    s.replica.start();
+    await s.replica.caughtUp();
+    const later = T0 + 300_000;
+    await hub.statuses({ at: later, answers: [[codeFor(1111), risky]], checked: { after: null, through: null } });
+    await s.replica.caughtUp();
+    const stamped = all.filter((i) => s.status.lastKnown(codeFor(i), later)?.fetchedAt === later);
+    expect(stamped.length).toBe(n);
+    expect(s.status.lastKnown(codeFor(1111), later)?.status).toBe('RISKY');
   });
 });
