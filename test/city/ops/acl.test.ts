@@ -2,41 +2,20 @@
  * The shipped Redis ACL (ops/redis/users.acl) on a real redis-server: a station reads the city
  * and writes only its lookups and heartbeat; a hub does the hub's writes; nobody flushes or
  * reconfigures Redis. Passwords come from files, hashed into the ACL by ops/redis/with-passwords.sh.
+ * (Replication and Sentinel under the same file: acl-sentinel.test.ts.)
  * Real Redis (about 1 s).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CityKey } from '../../../src/city/city-key.js';
-import { redisOptions, type CityConfig } from '../../../src/city/connect.js';
+import { redisOptions } from '../../../src/city/connect.js';
 import { cityKeyspace } from '../../../src/city/keyspace.js';
 import { CityWire } from '../../../src/city/wire.js';
-import { Secret } from '../../../src/config/sensitive-value.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
-
-const OPS_REDIS = join(import.meta.dirname, '..', '..', '..', 'ops', 'redis');
-
-function cityConfig(url: string, user: string, password: string): CityConfig {
-  return {
-    role: user === 'hes-gate-hub' ? 'hub' : 'station',
-    redisUrl: url,
-    redisUser: user,
-    redisPassword: new Secret(password),
-    sentinels: [],
-    sentinelName: 'hes-gate',
-    keyFile: null,
-    tlsCaFile: null,
-    connectTimeoutMs: 2000,
-    leaseMs: 10_000,
-    heartbeatMs: 5000,
-    changesMaxLen: 1_000_000,
-    lookupsMaxLen: 100_000,
-    maxCallsPerSecond: 10,
-  };
-}
+import { aclWithPasswords, cityConfig } from './acl-file.js';
 
 /** The Redis error's first word (NOPERM, NOAUTH, WRONGPASS …), or 'OK'. */
 async function outcome(p: Promise<unknown>): Promise<string> {
@@ -59,16 +38,12 @@ describe.skipIf(!hasRedis)('Redis ACL per role (ops/redis/users.acl)', () => {
   let station: Redis;
 
   beforeAll(async () => {
-    writeFileSync(join(dir, 'hub-password'), `${passwords.hub}\n`, { mode: 0o600 });
-    writeFileSync(join(dir, 'station-password'), `${passwords.station}\n`, { mode: 0o600 });
-    const acl = execFileSync(join(OPS_REDIS, 'with-passwords.sh'), [join(OPS_REDIS, 'users.acl'), join(dir, 'hub-password'), join(dir, 'station-password')], { encoding: 'utf8' });
-    expect(acl).not.toContain(passwords.hub);
-    writeFileSync(join(dir, 'users.acl'), acl);
+    writeFileSync(join(dir, 'users.acl'), aclWithPasswords(dir, { 'hes-gate-hub': passwords.hub, 'hes-gate-station': passwords.station }));
     // DEBUG enabled on the server, so that refusing it is the ACL's doing.
     server = await RedisServer.start({ aclFile: join(dir, 'users.acl'), appendOnly: false, args: ['--enable-debug-command', 'yes'] });
     // The production connection set-up (CLIENT SETNAME, ready check) must pass the ACL too.
-    hub = new Redis(redisOptions(cityConfig(server.url, 'hes-gate-hub', passwords.hub), { connectionName: 'hub-a' }));
-    station = new Redis(redisOptions(cityConfig(server.url, 'hes-gate-station', passwords.station), { connectionName: 'station-s1' }));
+    hub = new Redis(redisOptions(cityConfig('hub', passwords.hub, { url: server.url }), { connectionName: 'hub-a' }));
+    station = new Redis(redisOptions(cityConfig('station', passwords.station, { url: server.url }), { connectionName: 'station-s1' }));
     await hub.connect();
     await station.connect();
   });
