@@ -162,8 +162,8 @@ async function importBindings(hub: Node, from: number, count: number, profile = 
 
 async function decide(node: Node, hesCode: string): Promise<string> {
   const res = await fetch(`${node.url}/v1/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ gate: 'G1', hesCode }) });
-  const body = (await res.json()) as { decision?: string };
-  return body.decision ?? `HTTP ${res.status}`;
+  const body = (await res.json()) as { verdict?: string };
+  return body.verdict ?? `HTTP ${res.status}`;
 }
 
 const bulkCalls = (sim: Simulator): number => {

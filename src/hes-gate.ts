@@ -58,6 +58,7 @@ import { cityMetrics } from './ops/city-metrics.js';
 import { cityReadiness } from './city/readiness.js';
 import { informationalChecks } from './http/routes/ops.js';
 import type { AnswerHook } from './city/types.js';
+import { hubBindingWriter, replicaBindingWriter } from './city/hub/writers.js';
 
 export interface StartOptions {
   clock?: Clock;
@@ -271,7 +272,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     };
     const feed = new LiveFeed({
       clock,
-      status: liveStatusFrom({ environment, clock, ministryHealth, guard: ministry, status, devices: () => station?.status() ?? [], loopDelay }),
+      status: liveStatusFrom({ environment, clock, ministryHealth, guard: ministry, status, devices: () => station?.status() ?? [], loopDelay, ...(city === null ? {} : { city: { role: city.role, replica: () => city.replicaReport(), hub: () => city.hubReport() } }) }),
       onError: (err) => logger.error({ err }, 'live feed: status snapshot failed'),
     });
     live = feed;
@@ -351,6 +352,8 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       store: cards,
       adminToken: config.server.adminToken?.reveal(),
       importBatchSize: 5000,
+      // In a city, a hub writes bindings to the city's registry and a station refuses them.
+      ...(city === null ? {} : { writer: city.hub === null ? replicaBindingWriter() : hubBindingWriter({ registry: city.hub.registry, journal: (e) => cards.journal(e), clock }) }),
       // A new or changed binding is refreshed first, so its first tap finds a fresh status.
       onChange: (e) => {
         if (e.action === 'put') noteTap(e.hesCode);
