@@ -173,9 +173,9 @@ const bulkCalls = (sim: Simulator): number => {
 
 /** The hub's next completed rotation: calls from its log, bulk calls the simulator saw meanwhile. */
 async function nextRotation(hub: Node, sim: Simulator): Promise<{ calls: number; simCalls: number; durationMs: number }> {
-  await hub.waitLog((r) => r['event'] === 'refresher.rotation');
+  await hub.waitLog((r) => r['event'] === 'city.rotation');
   const before = bulkCalls(sim);
-  const rec = await hub.waitLog((r) => r['event'] === 'refresher.rotation');
+  const rec = await hub.waitLog((r) => r['event'] === 'city.rotation');
   return { calls: Number(rec['calls']), simCalls: bulkCalls(sim) - before, durationMs: Number(rec['durationMs']) };
 }
 
@@ -199,11 +199,11 @@ async function propagation(city: City, hub: Node, stations: Node[], wire: CityWi
       city.sim.setCode(code, { code, status: 'RISKY', note: 'turned RISKY by the city benchmark' });
       const newest = await reader.xrevrange(key.changes, '+', '-', 'COUNT', 1);
       let cursor = newest[0]?.[0] ?? '0-0';
-      // The re-put makes the leader ask this code in its next step.
+      // The re-put (a changed profile: an unchanged binding is no change) makes the leader ask this code in its next step.
       const res = await fetch(`${hub.url}/v1/cards/${cardOf(i)}`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ hesCode: code, profile: k % 2 === 0 ? 'student' : 'standard' }),
+        body: JSON.stringify({ hesCode: code, profile: 'student' }),
       });
       if (!res.ok) throw new Error(`re-put at the hub: ${res.status}`);
       // Find the entry that says RISKY for this code.
@@ -360,6 +360,12 @@ export async function benchCity(o: BenchOptions = { quick: false }): Promise<Fig
       { figure: 'city: Redis memory per bound card (binding, status, stream)', baseline: `per held status ${memPerStatus.toFixed(0)} B`, measured: `${memPerCard.toFixed(0)} B`, target: '—', met: null },
       { figure: 'city: HES-code taps, station in a city of 5 vs standalone', baseline: perSec(median(tp.baseline)), measured: `${perSec(median(tp.subject))} (${ratio(tpRatio)})`, target: '≥ 0.95×', met: tpRatio >= 0.95 },
     );
+  } catch (err) {
+    // What each node last said, to see why (events and warnings only; never codes).
+    for (const n of nodes) {
+      for (const rec of n.logs.filter((r) => typeof r['event'] === 'string' || Number(r['level']) >= 40).slice(-15)) console.error(`${n.name}: ${JSON.stringify(rec)}`);
+    }
+    throw err;
   } finally {
     await Promise.all(nodes.map((n) => n.close()));
     admin.disconnect();
