@@ -182,9 +182,11 @@ class CityHubImpl implements CityHub {
       ...(o.timer === undefined ? {} : { timer: o.timer }),
       sink: {
         ingestMany: (results, at, checked) => {
-          // A step that ends after this holder's lease may have lapsed: keep the answers here, publish nothing.
+          // A step that ends after this holder's lease may have lapsed publishes nothing, and holds
+          // nothing here either: the publisher finds changes by comparing with what this hub holds,
+          // so an answer held but never published would never be published later (and a station
+          // would keep its older answer, confirmed by the next rotation). The next holder asks again.
           if (this.lease.valid() && !publisher.closed) publisher.ingestMany(results, at, checked);
-          else o.status.ingestMany(results, at, checked);
         },
       },
     });
