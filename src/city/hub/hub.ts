@@ -109,7 +109,8 @@ class CityHubImpl implements CityHub {
     });
     this.lease.on('acquired', ({ token }) => void this.#lead(token));
     this.lease.on('lost', ({ token, reason }) => {
-      o.logger.warn({ event: 'city.lease.lost', fence: token, reason }, 'city: this hub lost the refresher lease and stands by');
+      if (reason === 'released') o.logger.info({ event: 'city.lease.released', fence: token }, 'city: this hub let the refresher lease go');
+      else o.logger.warn({ event: 'city.lease.lost', fence: token, reason }, 'city: this hub lost the refresher lease and stands by');
       void this.#standBy();
     });
   }

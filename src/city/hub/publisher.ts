@@ -26,6 +26,7 @@ import { cityKeyspace, type CityKeyspace } from '../keyspace.js';
 import type { StatusPublisher } from '../types.js';
 import { CityWire, sharedAnswer, type SharedAnswer, type SharedStatus, type StatusChanges } from '../wire.js';
 import { failureKind } from './redis-error.js';
+import { forEachInSlices } from './slices.js';
 
 /** What the publisher needs of the local status service (status-service.ts). */
 export interface LocalStatuses {
@@ -244,7 +245,7 @@ export class LeaderPublisher extends EventEmitter<PublisherEvents> implements St
     const { redis, nodeId, token, changesMaxLen } = this.#o;
     const entry = this.#wire.statusesEntry(batch.changes, nodeId, token);
     const pairs: string[] = [];
-    for (const s of batch.held) pairs.push(...this.#wire.statusField(s));
+    await forEachInSlices(batch.held, (s) => pairs.push(...this.#wire.statusField(s)));
     try {
       return (await redis.eval(PUBLISH, 3, this.#keys.leaseToken, this.#keys.statuses, this.#keys.changes, String(token), String(changesMaxLen), String(entry.length), ...entry, ...pairs)) as string;
     } catch (err) {

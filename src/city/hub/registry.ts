@@ -19,6 +19,7 @@ import { cityKeyspace, type CityKeyspace } from '../keyspace.js';
 import type { Registry } from '../types.js';
 import { CityWire, type SharedBinding } from '../wire.js';
 import { cityUnavailable } from './redis-error.js';
+import { forEachInSlices } from './slices.js';
 
 export interface RegistryOptions {
   redis: Redis;
@@ -90,7 +91,7 @@ export class CityRegistry implements Registry {
     }
     // What the city holds now, then each row applied in order (a card twice in a batch counts twice, as the local store does).
     const current = new Map<string, SharedBinding | undefined>();
-    ids.forEach((id, i) => {
+    await forEachInSlices(ids, (id, i) => {
       const v = sealed[i];
       current.set(id, v === null || v === undefined ? undefined : this.#wire.binding(fields[i]!, v));
     });
@@ -122,7 +123,7 @@ export class CityRegistry implements Registry {
     const del: string[] = [];
     const hset: string[] = [];
     const hdel: string[] = [];
-    for (const id of changed) {
+    await forEachInSlices([...changed], (id) => {
       const b = current.get(id);
       if (b === undefined) {
         del.push(id);
@@ -131,7 +132,7 @@ export class CityRegistry implements Registry {
         put.push(b);
         hset.push(...this.#wire.bindingField(b));
       }
-    }
+    });
     const { redis, nodeId, changesMaxLen } = this.#o;
     const m = redis.multi();
     m.set(this.#keys.epoch, randomBytes(12).toString('base64url'), 'NX');

@@ -61,7 +61,7 @@ describe.skipIf(!hasRedis)('hubs (real Redis, real simulator)', () => {
     await server.stop();
   });
 
-  function hub(nodeId: string, leaseMs = 1500): CityHub {
+  function hub(nodeId: string, leaseMs = 1500, budget: { min: number; max: number; risklessTtlMs: number } = { min: 20, max: 50, risklessTtlMs: 600_000 }): CityHub {
     const status = new StatusService({
       risklessTtlMs: 600_000, riskyTtlMs: 21_600_000, notFoundTtlMs: 60_000, expiredTtlMs: 3_600_000, lastKnownMaxAgeMs: 86_400_000, maxEntries: 1000,
       ministry: () => Promise.reject(new Error('no single lookups here')),
@@ -69,7 +69,7 @@ describe.skipIf(!hasRedis)('hubs (real Redis, real simulator)', () => {
     });
     const h = createHub({
       key, nodeId, connect, clock: Date.now, logger: createLogger('silent'),
-      leaseMs, changesMaxLen: 1000, minCallsPerSecond: 20, maxCallsPerSecond: 50, risklessTtlMs: 600_000,
+      leaseMs, changesMaxLen: 1000, minCallsPerSecond: budget.min, maxCallsPerSecond: budget.max, risklessTtlMs: budget.risklessTtlMs,
       codes: store, ministry: client, status, minRotationMs: 0,
     });
     hubs.push(h);
@@ -150,6 +150,24 @@ describe.skipIf(!hasRedis)('hubs (real Redis, real simulator)', () => {
     expect(again).toBe(3);
     const seen = statusesOf(await readUntil('0-0', (s) => statusesOf(s).some((e) => e.fence === 3), 15_000));
     expect(seen.filter((e) => e.fence === 2)).toEqual([]);
+  });
+
+  it('re-derives its budget when the number of bound codes changes, at the end of a rotation', async () => {
+    // A 1 s RISKLESS freshness: a rotation must fit in 0.8 s, one call per 500 codes.
+    const a = hub('hub-a', 1500, { min: 0.5, max: 50, risklessTtlMs: 1000 });
+    a.start();
+    await new Promise((r) => a.lease.once('acquired', r));
+    const budget = async (want: number): Promise<void> => {
+      const end = Date.now() + 10_000;
+      while (a.report().callsPerSecond !== want) {
+        if (Date.now() > end) throw new Error(`budget ${a.report().callsPerSecond}, expected ${want}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await budget(1 / 0.8);
+    store.putBindings(Array.from({ length: 600 }, (_, i) => ({ cardId: cardIdFor(100 + i), hesCode: `Q${String(i).padStart(9, '0')}`, profile: 'standard' })));
+    await budget(2 / 0.8);
+    expect(a.report()).toMatchObject({ holding: true, callsLastRotation: expect.any(Number) });
   });
 
   it('its registry writes bindings to the city while the lease is elsewhere', async () => {

@@ -5,7 +5,7 @@ import { Lease } from '../../../src/city/hub/lease.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
 import { testConnect } from './city-redis.js';
 
-const LEASE_MS = 1500;
+const LEASE_MS = 2000;
 const keys = cityKeyspace('k1');
 
 /** Poll a Redis-side or cross-process condition (no event exists for it) with a deadline. */
@@ -81,7 +81,8 @@ describe.skipIf(!hasRedis)('the refresher lease (real Redis)', () => {
     const token = await next;
     const tookMs = performance.now() - cutAt;
     expect(token).toBe(2);
-    expect(tookMs).toBeLessThanOrEqual(LEASE_MS + 250);
+    // Its TTL ran at most LEASE_MS; polling blindly every LEASE_MS/3 could take up to 4/3 of it.
+    expect(tookMs).toBeLessThanOrEqual(LEASE_MS + 500);
     // The old holder gave up (its own count, a safety margin before the TTL) before anyone took over.
     expect(log[0]).toBe('hub-0 acquired 1');
     expect(log[1]).toBe('hub-0 lost 1 unreachable');
@@ -93,14 +94,15 @@ describe.skipIf(!hasRedis)('the refresher lease (real Redis)', () => {
     leases[0]!.start();
     await acquired(leases[0]!);
     const lost = new Promise<{ reason: string }>((r) => leases[0]!.once('lost', r));
-    const frozenAt = performance.now();
+    // The earliest moment Redis could let the lease go, as this machine's clock sees it.
+    const asked = performance.now();
+    const ttl = await conns[1]!.pttl(keys.lease);
     server.pause();
     try {
       const { reason } = await lost;
-      const after = performance.now() - frozenAt;
       expect(['unreachable', 'expired']).toContain(reason);
-      // Redis's TTL runs at least LEASE_MS from the last renewal; this holder stopped before that.
-      expect(after).toBeLessThan(LEASE_MS);
+      // It stopped acting before that, with room to spare (the margin is LEASE_MS / 5).
+      expect(performance.now()).toBeLessThan(asked + ttl - 100);
       expect(leases[0]!.valid()).toBe(false);
     } finally {
       server.resume();
@@ -116,7 +118,7 @@ describe.skipIf(!hasRedis)('the refresher lease (real Redis)', () => {
     const stoppedAt = performance.now();
     await leases[0]!.stop();
     expect(await next).toBe(2);
-    expect(performance.now() - stoppedAt).toBeLessThanOrEqual(LEASE_MS / 3 + 250);
+    expect(performance.now() - stoppedAt).toBeLessThanOrEqual(LEASE_MS / 3 + 500);
     expect(log).toContain('hub-0 lost 1 released');
   });
 });
