@@ -67,6 +67,8 @@ async function startNode(city: City, name: string, role: 'hub' | 'station' | 'st
     refresher: { enabled: role !== 'station', callsPerSecond: 1 },
     city: { role, redisUrl: role === 'standalone' ? null : city.redis.url, keyFile: role === 'standalone' ? null : city.keyFile, maxCallsPerSecond: 50, heartbeatMs: 1000 },
     gates: { defaults: { deadlineMs: DEADLINE_MS, ministryUnavailable: 'last-known' }, list: [{ id: 'G1' }] },
+    // A hub's import request lasts as long as the city takes the rows (backpressure): give it time.
+    ...(role === 'hub' ? { limits: { requestTimeoutMs: 600_000 } } : {}),
     ...extra,
   };
   const file = join(city.dir, `${name}.json`);
