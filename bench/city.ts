@@ -64,7 +64,8 @@ async function startNode(city: City, name: string, role: 'hub' | 'station' | 'st
     dataDir: join(dir, 'data'),
     stationId: name,
     log: { level: 'info' },
-    refresher: { enabled: role !== 'station', callsPerSecond: 1 },
+    // The leader's floor: a rotation of B codes in seconds rather than the production pace (see catch-up).
+    refresher: { enabled: role !== 'station', callsPerSecond: 20 },
     city: { role, redisUrl: role === 'standalone' ? null : city.redis.url, keyFile: role === 'standalone' ? null : city.keyFile, maxCallsPerSecond: 50, heartbeatMs: 1000 },
     gates: { defaults: { deadlineMs: DEADLINE_MS, ministryUnavailable: 'last-known' }, list: [{ id: 'G1' }] },
     // A hub's import request lasts as long as the city takes the rows (backpressure): give it time.

@@ -62,16 +62,26 @@ async function openPage<T>(flat: readonly string[], open: (field: string, value:
   return { items, malformed };
 }
 
-/** Every field/value pair of a hash, one HSCAN page at a time. */
+/**
+ * Every field/value pair of a hash, one HSCAN page at a time. The next page is asked for before
+ * this one is handed out, so Redis and the network work while the page is opened and applied.
+ */
 async function* scanHash(redis: Redis, key: string, stopped: () => boolean): AsyncGenerator<string[]> {
-  let cursor = '0';
-  do {
+  const page = (cursor: string): Promise<[string, string[]]> => {
+    const p = redis.hscan(key, cursor, 'COUNT', SCAN_COUNT);
+    // Awaited below; a page still in flight when the snapshot stops must not be an unhandled rejection.
+    p.catch(() => undefined);
+    return p;
+  };
+  let pending = page('0');
+  for (;;) {
     if (stopped()) throw new Error('the replica stopped during a snapshot');
-    const [next, flat] = await redis.hscan(key, cursor, 'COUNT', SCAN_COUNT);
-    cursor = next;
+    const [next, flat] = await pending;
+    if (next !== '0') pending = page(next);
     yield flat;
+    if (next === '0') return;
     await turn();
-  } while (cursor !== '0');
+  }
 }
 
 export async function takeSnapshot(src: SnapshotSource, kid: string, epoch: string): Promise<SnapshotResult> {
