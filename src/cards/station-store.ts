@@ -296,7 +296,11 @@ class WorkerBackedStore implements StationStore {
   }
 
   codesBetween(range: CheckedRange, limit: number): string[] {
-    return this.#reader.city.codesBetween(range, limit);
+    try {
+      return this.#reader.city.codesBetween(range, limit);
+    } catch (err) {
+      throw new HesGateError('HG_STORE', 'The card store could not be read.', { cause: err });
+    }
   }
 
   async importStream(source: AsyncIterable<Uint8Array>, request: StreamImportRequest): Promise<ImportReport> {

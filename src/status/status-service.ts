@@ -47,6 +47,8 @@ export interface StatusServiceOptions extends StatusCacheOptions {
   /**
    * Called with every ministry answer a tap's lookup got (not the refresher's, not shared
    * ones), after it is held, so a station can share it with its city. Must not throw or block.
+   * The answer may carry the plus fields (a name, an identity number): strip them (city/wire.ts
+   * `sharedAnswer`) before anything leaves this node.
    */
   onAnswer?: AnswerHook;
 }

@@ -85,6 +85,7 @@ describe('bindings batches with the position, in one transaction', () => {
     await s.close();
     await expect(s.applyCityBindings({ put: [bind(2)], del: [] }, pos(2))).rejects.toMatchObject({ code: 'HG_STORE' });
     await expect(s.saveCityPosition(pos(3))).rejects.toMatchObject({ code: 'HG_STORE' });
+    expect(() => s.codesBetween({ after: null, through: null }, 10)).toThrow(expect.objectContaining({ code: 'HG_STORE' }));
     const again = await station({ dataDir: dir });
     expect(await again.cityPosition()).toEqual(pos(1));
     expect([...bindingsIn(again.file).keys()]).toEqual([cardIdFor(1)]);
