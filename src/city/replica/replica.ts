@@ -231,13 +231,14 @@ class CityReplicaImpl implements CityReplica {
 
   /** Connect, wait for the epoch, then resume from the position or snapshot. */
   async #begin(): Promise<void> {
-    await ensureConnecting(this.#cmd);
-    await ensureConnecting(this.#reader);
+    // The local position first: with Redis away at start, the report still shows where we stand.
     if (!this.#loaded) {
       this.#position = await this.#o.store.cityPosition();
       this.#savedId = this.#position?.changesId;
       this.#loaded = true;
     }
+    await ensureConnecting(this.#cmd);
+    await ensureConnecting(this.#reader);
     const epoch = await this.#cmd.get(this.#names.epoch);
     if (epoch === null) {
       if (!this.#toldNoEpoch) this.#o.logger.info({ event: 'city.no-epoch' }, 'the city has no epoch yet: waiting for a hub to create it');
