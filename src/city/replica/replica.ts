@@ -103,8 +103,9 @@ class CityReplicaImpl implements CityReplica {
     };
     this.#names = cityKeyspace(options.key.kid);
     this.#wire = new CityWire(options.key, this.#names);
-    this.#cmd = openConnection(options.connect, `hes-gate ${options.role} ${options.nodeId}`, false);
-    this.#reader = openConnection(options.connect, `hes-gate ${options.role} ${options.nodeId} reader`, true);
+    // Redis refuses client names with spaces; the ConnectFn prefixes role and node id.
+    this.#cmd = openConnection(options.connect, 'replica', false);
+    this.#reader = openConnection(options.connect, 'replica-reader', true);
     this.sharer = new LookupSharer({ redis: this.#cmd, wire: this.#wire, stream: this.#names.lookups, nodeId: options.nodeId, maxLen: options.lookupsMaxLen, maxQueued: this.#t.maxLookupsQueued });
     this.#target = { wire: this.#wire, store: options.store, status: options.status, counters: this.#counters, nodeId: options.nodeId };
     this.#ticker = new Ticker(options.heartbeatMs, () => this.#heartbeat());
