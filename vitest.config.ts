@@ -8,7 +8,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * `vitest run --project unit` skips the timed ones. `overload` (saturation against a service in
  * its own process) runs last, alone too: beside the timed tests it would eat their margins.
  */
-const TIMING = ['test/resilience/**/*.test.ts', 'test/promises/timing/**/*.test.ts'];
+const TIMING = ['test/resilience/**/*.test.ts', 'test/promises/timing/**/*.test.ts', 'test/city/e2e/**/*.test.ts'];
 /** Saturation: a service in its own process driven past its limits; alone, after the timed tests. */
 const OVERLOAD = ['test/hardening/overload*.test.ts'];
 

@@ -53,6 +53,12 @@ import { Journal } from './journal/journal.js';
 import { journalRoutes } from './http/routes/journal.js';
 import { LiveHistorySource } from './ops/live-history.js';
 import { logRequests } from './http/request-log.js';
+import { startCityTier, type CityTier } from './city/index.js';
+import { cityMetrics } from './ops/city-metrics.js';
+import { cityReadiness } from './city/readiness.js';
+import { informationalChecks } from './http/routes/ops.js';
+import type { AnswerHook } from './city/types.js';
+import { hubBindingWriter, replicaBindingWriter } from './city/hub/writers.js';
 
 export interface StartOptions {
   clock?: Clock;
@@ -91,6 +97,8 @@ export interface HesGate {
   credentialsProbe: Promise<ProbeOutcome | 'skipped'>;
   /** The decision journal (null when journal.enabled is false). */
   journal: Journal | null;
+  /** The city tier (docs/city.md); null when standalone. */
+  city: CityTier | null;
   close(): Promise<void>;
 }
 
@@ -182,11 +190,14 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const policies = allPolicies(config.gates);
     const plus = needsPlusFields(policies);
     const calls = statusCalls(ministry, plus);
+    // A station shares its taps' ministry answers with its city (set once the city tier runs).
+    let shareAnswer: AnswerHook | undefined;
     const status = new StatusService({
       ...config.cache,
       ministry: calls.single,
       clock,
       persistence: cards,
+      ...(config.city.role === 'standalone' ? {} : { onAnswer: (code, answer, at) => shareAnswer?.(code, answer, at) }),
     });
     closers.push(() => status.drain());
     const restored = status.restore();
@@ -205,6 +216,19 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     refresher.on('rotation', (e) => logger.info({ event: 'refresher.rotation', codes: e.codes, calls: e.calls, failedCalls: e.failedCalls, durationMs: Math.round(e.durationMs) }, 'refresher rotation complete'));
     closers.push(() => refresher.stop());
 
+    // The city tier: in a city the hub holding the refresher lease refreshes bound codes, once
+    // for the whole city, and every node applies the city's changes to its local replica.
+    const city = await startCityTier({ config, store: cards, status, ministry: calls, clock, logger });
+    if (city !== null) {
+      closers.push(() => city.close());
+      shareAnswer = (code, answer, at) => city.replica.sharer.share(code, answer, at);
+    }
+    /** A tapped or newly bound code is refreshed first: by the local refresher, or by the city's leader on a hub. */
+    const noteTap = (code: string): void => {
+      if (city === null) refresher.noteTap(code);
+      else city.hub?.noteTap(code);
+    };
+
     const build = buildInfo();
     metrics = createMetrics({
       status,
@@ -218,6 +242,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const countBindings = (): number => cards.bindingCount;
     cardMetrics(metrics, countBindings, refresher, storeUp);
     environmentMetric(metrics, environment);
+    cityMetrics(metrics, { role: config.city.role, replica: () => city?.replicaReport() ?? null, hub: () => city?.hubReport() ?? null });
 
     // The decision journal: every decision, batched to its own worker thread and SQLite file.
     let journal: Journal | null = null;
@@ -247,7 +272,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     };
     const feed = new LiveFeed({
       clock,
-      status: liveStatusFrom({ environment, clock, ministryHealth, guard: ministry, status, devices: () => station?.status() ?? [], loopDelay }),
+      status: liveStatusFrom({ environment, clock, ministryHealth, guard: ministry, status, devices: () => station?.status() ?? [], loopDelay, ...(city === null ? {} : { city: { role: city.role, replica: () => city.replicaReport(), hub: () => city.hubReport() } }) }),
       onError: (err) => logger.error({ err }, 'live feed: status snapshot failed'),
     });
     live = feed;
@@ -257,7 +282,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       clock,
       repeatTaps: new RepeatTaps(),
       bindings: cards,
-      onCardTap: (code) => refresher.noteTap(code),
+      onCardTap: noteTap,
       onDecision: (e) => {
         m.decision(e);
         feed.decision(e);
@@ -318,7 +343,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     ];
     const devices = (): ReturnType<Station['status']> => station?.status() ?? [];
     await registerOpenApi(app, { version: build.version });
-    await app.register(opsRoutes, { registry: metrics.registry, readiness, informational: deviceReadiness(devices), devices, deviceTokens: [config.server.adminToken, config.server.apiToken] });
+    await app.register(opsRoutes, { registry: metrics.registry, readiness, informational: city === null ? deviceReadiness(devices) : informationalChecks(deviceReadiness(devices), cityReadiness(() => city.replicaReport(), () => city.hubReport())), devices, deviceTokens: [config.server.adminToken, config.server.apiToken] });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken, admission });
     const history = new LiveHistorySource({ journal, configuredGates: config.gates.list.map((g) => g.id), seenGates: () => feed.gates(), clock });
     await app.register(liveRoutes, { feed, token: config.server.adminToken, history: () => history.get() });
@@ -327,14 +352,17 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       store: cards,
       adminToken: config.server.adminToken?.reveal(),
       importBatchSize: 5000,
+      // In a city, a hub writes bindings to the city's registry and a station refuses them.
+      ...(city === null ? {} : { writer: city.hub === null ? replicaBindingWriter() : hubBindingWriter({ registry: city.hub.registry, journal: (e) => cards.journal(e), clock }) }),
       // A new or changed binding is refreshed first, so its first tap finds a fresh status.
       onChange: (e) => {
-        if (e.action === 'put') refresher.noteTap(e.hesCode);
+        if (e.action === 'put') noteTap(e.hesCode);
       },
     });
 
     if (station !== null) await station.start();
-    if (config.refresher.enabled) refresher.start();
+    // In a city, the lease holder refreshes (city/hub); the station's own refresher stays off.
+    if (config.refresher.enabled && city === null) refresher.start();
 
     // Sent before listening and not awaited: a refusal shows in /readyz and the log at once,
     // while the station already answers. The embedded simulator's credentials are its own.
@@ -355,7 +383,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       logger.info({ event: 'ready', url: null, environment, gates: config.gates.list.length }, 'hes-gate is ready');
     }
 
-    return { config, environment, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live: feed, journal, credentialsProbe, close };
+    return { config, environment, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live: feed, journal, city, credentialsProbe, close };
   } catch (err) {
     await close();
     throw err;

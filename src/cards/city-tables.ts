@@ -72,9 +72,10 @@ interface PositionRow {
   changes_seq: number;
 }
 
-type Bounds = 'none' | 'after' | 'through' | 'both';
+export type Bounds = 'none' | 'after' | 'through' | 'both';
 
-const RANGE_SQL: Record<Bounds, string> = {
+/** The checked-range reads: each walks the hes_code index from its lower bound (tested against the query plan). */
+export const CODE_RANGE_SQL: Record<Bounds, string> = {
   none: 'SELECT DISTINCT hes_code FROM bindings ORDER BY hes_code LIMIT @limit',
   after: 'SELECT DISTINCT hes_code FROM bindings WHERE hes_code > @after ORDER BY hes_code LIMIT @limit',
   through: 'SELECT DISTINCT hes_code FROM bindings WHERE hes_code <= @through ORDER BY hes_code LIMIT @limit',
@@ -197,7 +198,7 @@ class SqliteCityTables implements CityTables {
     const bounds: Bounds = range.after === null ? (range.through === null ? 'none' : 'through') : range.through === null ? 'after' : 'both';
     let stmt = this.#ranges.get(bounds);
     if (stmt === undefined) {
-      stmt = this.#db.prepare<[Record<string, string | number>], { hes_code: string }>(RANGE_SQL[bounds]);
+      stmt = this.#db.prepare<[Record<string, string | number>], { hes_code: string }>(CODE_RANGE_SQL[bounds]);
       this.#ranges.set(bounds, stmt);
     }
     const params: Record<string, string | number> = { limit: Math.floor(limit) };

@@ -31,8 +31,9 @@ import type { BindingInput, CardBinding } from './binding.js';
 import type { ImportReport } from './import.js';
 import type { StreamFormat } from './import-stream.js';
 import { openCardStore, type AdminPutResult, type CardStore, type JournalEntry, type JournalInput, type PutCounts } from './store.js';
-import type { Ops, OpName, Request, StatusOp, WireError, WorkerMessage, WorkerSettings } from './store-protocol.js';
+import type { Ops, OpName, Request, WireError, WorkerMessage, WorkerSettings } from './store-protocol.js';
 import { storeWorkerUrl } from './worker-url.js';
+import { StatusWriteQueue } from './status-write-queue.js';
 
 export interface StationStoreOptions {
   /** Directory of the database file; created when missing. */
@@ -143,25 +144,15 @@ interface Pending {
   reject(err: HesGateError): void;
 }
 
-/** The status writes collected during one turn of the event loop, and the promise of their write. */
-interface StatusBatch {
-  ops: StatusOp[];
-  written: Promise<void>;
-  resolve(): void;
-  reject(err: HesGateError): void;
-}
-
 class WorkerBackedStore implements StationStore {
   readonly file: string;
   readonly #worker: Worker;
   readonly #reader: CardStore;
   readonly #clock: Clock;
-  readonly #onWriteError: ((err: HesGateError) => void) | undefined;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #count: number;
-  #statusBatch: StatusBatch | undefined;
-  #statusFlush: Promise<void> | undefined;
+  readonly #statuses: StatusWriteQueue;
   #dead: HesGateError | undefined;
   #closing: Promise<void> | undefined;
 
@@ -171,7 +162,12 @@ class WorkerBackedStore implements StationStore {
     this.file = file;
     this.#count = count;
     this.#clock = options.clock ?? Date.now;
-    this.#onWriteError = options.onWriteError;
+    const onWriteError = options.onWriteError;
+    // One message per turn of the event loop: a refresher chunk's 500 saves are one message.
+    this.#statuses = new StatusWriteQueue(
+      (ops) => this.#call('statuses', { ops }),
+      (err) => onWriteError?.(err),
+    );
     worker.on('message', (m: WorkerMessage) => this.#receive(m));
     worker.on('error', (err) => this.#fail(new HesGateError('HG_STORE', 'The card store worker failed; writes are refused until a restart.', { cause: err })));
     worker.on('exit', () => this.#fail(new HesGateError('HG_STORE', 'The card store worker has stopped; writes are refused.')));
@@ -228,45 +224,11 @@ class WorkerBackedStore implements StationStore {
   }
 
   saveStatuses(items: readonly PersistedStatus[]): void {
-    if (items.length > 0) this.#queue({ save: [...items] });
+    if (items.length > 0) void this.#statuses.push({ save: [...items] });
   }
 
   deleteStatuses(codes: readonly string[]): void {
-    if (codes.length > 0) this.#queue({ delete: [...codes] });
-  }
-
-  /**
-   * One message per turn of the event loop: a refresher chunk's 500 saves are one message.
-   * Returns the promise of the batch's write (only a position's caller awaits it; failures of
-   * the fire-and-forget writes go to onWriteError).
-   */
-  #queue(op: StatusOp): Promise<void> {
-    let batch = this.#statusBatch;
-    if (batch === undefined) {
-      let resolve!: () => void;
-      let reject!: (err: HesGateError) => void;
-      const written = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      batch = this.#statusBatch = { ops: [], written, resolve, reject };
-      const flushed = written.catch((err: HesGateError) => this.#onWriteError?.(err));
-      this.#statusFlush = flushed;
-      void flushed.then(() => {
-        if (this.#statusFlush === flushed) this.#statusFlush = undefined;
-      });
-      setImmediate(() => this.#sendStatuses());
-    }
-    batch.ops.push(op);
-    return batch.written;
-  }
-
-  /** Post the collected status writes now (synchronously: a message posted after them is handled after them). */
-  #sendStatuses(): void {
-    const batch = this.#statusBatch;
-    if (batch === undefined) return;
-    this.#statusBatch = undefined;
-    this.#call('statuses', { ops: batch.ops }).then(batch.resolve, batch.reject);
+    if (codes.length > 0) void this.#statuses.push({ delete: [...codes] });
   }
 
   get bindingCount(): number {
@@ -304,23 +266,23 @@ class WorkerBackedStore implements StationStore {
   applyCityBindings(changes: BindingChanges, position: CityPosition): Promise<CityApplyCounts> {
     // The statuses of entries applied before this one go first: the position saved with this
     // batch says they are applied, so they must not still be waiting in the queue.
-    this.#sendStatuses();
+    this.#statuses.sendNow();
     return this.#call('cityApply', { changes, position });
   }
 
   /** Rejects when the status batch it was written with failed (a copy is queued: the caller may reuse its object). */
   saveCityPosition(position: CityPosition): Promise<void> {
-    return this.#queue({ position: { ...position } });
+    return this.#statuses.push({ position: { ...position } });
   }
 
   async beginCitySnapshot(): Promise<CitySnapshotWriter> {
     const snapshotId = this.#nextId++;
-    this.#sendStatuses();
+    this.#statuses.sendNow();
     await this.#call('citySnapshotBegin', { snapshotId });
     return {
       add: (batch) => this.#call('citySnapshotAdd', { snapshotId, batch: [...batch] }),
       finish: async (position) => {
-        this.#sendStatuses();
+        this.#statuses.sendNow();
         const outcome = await this.#call('citySnapshotEnd', { snapshotId, position: { ...position } });
         if (outcome === undefined) throw new HesGateError('HG_STORE', 'the city snapshot ended without an outcome');
         return outcome;
@@ -355,7 +317,7 @@ class WorkerBackedStore implements StationStore {
   }
 
   async flush(): Promise<void> {
-    while (this.#statusFlush !== undefined) await this.#statusFlush;
+    await this.#statuses.flush();
   }
 
   close(): Promise<void> {

@@ -1,9 +1,23 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { cityKeyspace } from '../city/keyspace.js';
 import { loadConfig } from '../config/load.js';
 import { HesGateError, isHesGateError } from '../errors.js';
 import { openCardStore } from '../cards/store.js';
-import { formatFromPath, importCards, type ImportFormat } from '../cards/import.js';
+import { formatFromPath, importCards, type ImportFormat, type ImportReport } from '../cards/import.js';
 import { renderImportProgress } from '../cards/import-progress.js';
+
+function reportLines(report: ImportReport): string[] {
+  return [
+    `imported ${report.imported} (created ${report.created}, updated ${report.updated}, unchanged ${report.unchanged}) of ${report.linesRead} lines in ${(report.durationMs / 1000).toFixed(1)} s`,
+    `rejected ${report.rejected}${report.rejected > 0 ? `: ${Object.entries(report.rejectedByReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ')}` : ''}`,
+    ...report.rejections.slice(0, 50).map((r) => `  line ${r.line}: ${r.reason}`),
+    ...(report.rejections.length > 50 || report.rejectionsTruncated ? [`  … (${report.rejected - Math.min(50, report.rejections.length)} more; --json lists up to 1000)`] : []),
+    ...(report.aborted ? ['stopped by the operator: the batches committed before the stop are kept'] : []),
+  ];
+}
 
 /**
  * `hes-gate cards import FILE`: stream a CSV or NDJSON file of bindings into the store in
@@ -15,6 +29,10 @@ import { renderImportProgress } from '../cards/import-progress.js';
  * for its own short transaction, waiting up to --lock-wait-ms for the service's writes, and the
  * service sees the new bindings at once (its count within seconds). When the lock cannot be had,
  * the command says so (HG_STORE) rather than blaming the file.
+ *
+ * In a city the local store is a replica: on a hub the rows go to the city's registry in Redis
+ * (batches of 500, one change stream entry each; the local journal gets the summary), and on a
+ * station the command refuses (HG_CITY_REPLICA).
  */
 export async function cardsImport(file: string, opts: { format?: string; batchSize?: string; json?: boolean; lockWaitMs?: string }): Promise<number> {
   const { config } = loadConfig();
@@ -22,6 +40,10 @@ export async function cardsImport(file: string, opts: { format?: string; batchSi
   if (format !== 'csv' && format !== 'ndjson') {
     throw new HesGateError('HG_IMPORT_FILE', `cannot tell the format of ${file}: use a .csv, .ndjson or .jsonl file, or --format csv|ndjson`);
   }
+  if (config.city.role === 'station') {
+    throw new HesGateError('HG_CITY_REPLICA', 'this station is a replica of its city (city.role station): import the cards at a hub');
+  }
+  if (config.city.role === 'hub') return importAtHub(file, format, config, opts);
   const batchSize = opts.batchSize === undefined ? 5000 : Number(opts.batchSize);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
     throw new HesGateError('HG_CONFIG_INVALID', '--batch-size must be an integer from 1 to 100000');
@@ -49,15 +71,7 @@ export async function cardsImport(file: string, opts: { format?: string; batchSi
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
     } else {
-      const lines = [
-        `imported ${report.imported} (created ${report.created}, updated ${report.updated}, unchanged ${report.unchanged}) of ${report.linesRead} lines in ${(report.durationMs / 1000).toFixed(1)} s`,
-        `rejected ${report.rejected}${report.rejected > 0 ? `: ${Object.entries(report.rejectedByReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ')}` : ''}`,
-        ...report.rejections.slice(0, 50).map((r) => `  line ${r.line}: ${r.reason}`),
-        ...(report.rejections.length > 50 || report.rejectionsTruncated ? [`  … (${report.rejected - Math.min(50, report.rejections.length)} more; --json lists up to 1000)`] : []),
-        ...(report.aborted ? ['stopped by the operator: the batches committed before the stop are kept'] : []),
-        `store: ${store.countBindings()} bindings`,
-      ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      process.stdout.write(`${[...reportLines(report), `store: ${store.countBindings()} bindings`].join('\n')}\n`);
     }
     return report.rejected > 0 || report.aborted ? 1 : 0;
   } catch (err) {
@@ -69,5 +83,50 @@ export async function cardsImport(file: string, opts: { format?: string; batchSi
   } finally {
     process.off('SIGINT', onSignal);
     store.close();
+  }
+}
+
+/** The hub's import: the file streamed to the city's registry; the service's replica learns it from the stream. */
+async function importAtHub(file: string, format: ImportFormat, config: Config, opts: { json?: boolean; lockWaitMs?: string }): Promise<number> {
+  let totalBytes: number;
+  try {
+    totalBytes = (await stat(file)).size;
+  } catch (err) {
+    throw new HesGateError('HG_IMPORT_FILE', `The import file ${file} could not be read.`, { cause: err });
+  }
+  const { openCity } = await import('./city.js');
+  const { CityRegistry } = await import('../city/hub/registry.js');
+  const { importToRegistry } = await import('../city/hub/import.js');
+  const { key, redis } = await openCity(config, 'cards-import');
+  const registry = new CityRegistry({ redis, key, nodeId: config.stationId, changesMaxLen: config.city.changesMaxLen });
+  const store = openCardStore({ dataDir: resolve(config.dataDir), busyTimeoutMs: opts.lockWaitMs === undefined ? 10_000 : Number(opts.lockWaitMs) });
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  const progress = renderImportProgress();
+  try {
+    const report = await importToRegistry(createReadStream(file, { highWaterMark: 64 * 1024 }), {
+      registry,
+      format,
+      journalAs: 'cli',
+      journal: async (entry) => store.journal(entry, 'full'),
+      onProgress: (p) => progress.onProgress(p),
+      totalBytes,
+      signal: controller.signal,
+    });
+    progress.stop();
+    if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else process.stdout.write(`${[...reportLines(report), `city: ${await redis.hlen(cityKeyspace(key.kid).bindings)} bindings`].join('\n')}\n`);
+    return report.rejected > 0 || report.aborted ? 1 : 0;
+  } catch (err) {
+    progress.stop();
+    if (isHesGateError(err, 'HG_CITY_UNAVAILABLE')) {
+      throw new HesGateError('HG_CITY_UNAVAILABLE', `${err.message}. The batches written before it are kept; run the import again to finish (unchanged rows are skipped).`, { cause: err });
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    store.close();
+    redis.disconnect();
   }
 }

@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { HesGateError } from '../errors.js';
+import { registerCityCommands } from './city.js';
 import { registerSelftestCommands } from './selftest.js';
 import { registerStoreCommands } from './store.js';
 import { versionLine } from './version.js';
@@ -102,5 +103,6 @@ journal
 
 registerSelftestCommands(program);
 registerStoreCommands(program, run);
+registerCityCommands(program, run);
 
 program.parseAsync(process.argv).catch(fail);

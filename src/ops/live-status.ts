@@ -4,7 +4,9 @@
  */
 import type { Clock } from '../types.js';
 import type { DeviceStatus } from '../devices/events.js';
-import type { LiveStatus } from './live-wire.js';
+import type { CityState, HubStatusReport, ReplicaStatusReport } from '../city/types.js';
+import type { LiveCity, LiveStatus } from './live-wire.js';
+import { entryIdMs } from './city-metrics.js';
 import type { CircuitSnapshot, LoopDelayReadout, MinistryHealthReadout, StatusCounts, StatusReadout } from './sources.js';
 
 /** Where the status is read from (structural, so tests can pass plain objects). */
@@ -18,6 +20,37 @@ export interface LiveStatusSources {
   devices?: () => readonly DeviceStatus[];
   /** Event-loop delay; absent when not measured. */
   loopDelay?: LoopDelayReadout;
+  /** The city tier's reports; absent on a standalone station. */
+  city?: LiveCitySources;
+}
+
+export interface LiveCitySources {
+  role: 'station' | 'hub';
+  replica: () => ReplicaStatusReport | null;
+  hub: () => HubStatusReport | null;
+}
+
+// The page's copy of the state names must stay the replica's (a compile error here when they drift).
+const sameStates: [CityState, NonNullable<LiveCity['state']>] extends [NonNullable<LiveCity['state']>, CityState] ? true : never = true;
+void sameStates;
+
+/** The city card's data: O(1). */
+export function liveCity(c: LiveCitySources): LiveCity {
+  const r = c.replica();
+  const h = c.role === 'hub' ? c.hub() : null;
+  return {
+    role: c.role,
+    state: r?.state ?? null,
+    reason: r?.reason ?? null,
+    lagSeconds: r?.lagSeconds ?? 0,
+    lagEntries: r?.lagEntries ?? 0,
+    lastAppliedAt: entryIdMs(r?.lastAppliedId ?? null) ?? null,
+    snapshots: r?.snapshots ?? 0,
+    hub:
+      h === null
+        ? null
+        : { holding: h.holding, leaseHolder: h.leaseHolder, token: h.token, rotationProgress: h.rotationProgress, lastRotationDurationMs: h.lastRotationDurationMs, fenced: h.fenced },
+  };
 }
 
 /** A status provider for LiveFeed. Every read is O(devices). */
@@ -49,6 +82,7 @@ export function liveStatusFrom(s: LiveStatusSources): () => LiveStatus {
         count: d.count,
       })),
       ...(s.loopDelay === undefined ? {} : { loop: s.loopDelay.snapshot() }),
+      ...(s.city === undefined ? {} : { city: liveCity(s.city) }),
     };
   };
 }

@@ -22,6 +22,31 @@ export interface LiveDevice {
   count: number;
 }
 
+/** This node's place in its city (docs/city.md): counts and states, never a code. */
+export interface LiveCity {
+  role: 'station' | 'hub';
+  /** The replica's state (CityState: live-status.ts stops compiling if the two drift); null before it starts. */
+  state: 'connecting' | 'resyncing' | 'live' | 'degraded' | null;
+  /** Why degraded, null otherwise. */
+  reason: string | null;
+  lagSeconds: number;
+  lagEntries: number;
+  /** When the last applied change was written (epoch ms, from its stream id); null before the first. */
+  lastAppliedAt: number | null;
+  snapshots: number;
+  /** Hubs only: the refresher lease and the city rotation. */
+  hub: {
+    holding: boolean;
+    /** Node id of the lease holder, null when none or unknown. */
+    leaseHolder: string | null;
+    token: number | null;
+    /** 0..1 while this hub rotates, else null. */
+    rotationProgress: number | null;
+    lastRotationDurationMs: number | null;
+    fenced: number;
+  } | null;
+}
+
 /** The service's state at one moment, as the status provider reports it. */
 export interface LiveStatus {
   environment: 'simulator' | 'test' | 'live';
@@ -50,6 +75,8 @@ export interface LiveStatus {
   devices: LiveDevice[];
   /** Event-loop delay over the last window; absent or null when not measured (yet). */
   loop?: { maxMs: number; p99Ms: number } | null;
+  /** The city tier; absent or null on a standalone station. */
+  city?: LiveCity | null;
 }
 
 /** Counts for one wall-clock minute. */

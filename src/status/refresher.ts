@@ -78,6 +78,7 @@ class CodeRefresher extends EventEmitter<RefresherEvents> implements Refresher {
     const now = this.#clock();
     const recent = this.#recent.take(this.#chunk);
     const chosen = new Set(recent);
+    const after = this.#rotation.cursor ?? null;
     const plan = this.#rotation.plan(now, this.#chunk - recent.length, chosen);
     const codes = [...chosen];
     this.#lastStepIdle = codes.length === 0;
@@ -96,7 +97,9 @@ class CodeRefresher extends EventEmitter<RefresherEvents> implements Refresher {
     try {
       const results = await this.#o.ministry.checkHesCodes(codes);
       const at = this.#clock();
-      this.#o.sink.ingestMany(results, at);
+      // The rotation's range this call covered (through null: to the last bound code).
+      const checked = plan.fromRotation > 0 ? { after, through: plan.nextCursor ?? null } : undefined;
+      this.#o.sink.ingestMany(results, at, checked);
       this.#codesRefreshed += results.size;
       this.#count('ok');
       this.#backoff.succeeded();

@@ -43,6 +43,11 @@ export class Rotation {
     this.#minRotationMs = minRotationMs;
   }
 
+  /** The last code a successful step asked from the rotation; undefined at a rotation's start. */
+  get cursor(): string | undefined {
+    return this.#cursor;
+  }
+
   /** Add up to `room` codes after the cursor to `chosen`, unless a new rotation may not start yet. */
   plan(now: number, room: number, chosen: Set<string>): RotationPlan {
     const plan: RotationPlan = { fromRotation: 0, nextCursor: this.#cursor, rotationEnds: false };

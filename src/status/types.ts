@@ -35,11 +35,22 @@ export interface StatusLookup {
   lookup(code: string, budgetMs: number): StatusOutcome | Promise<StatusOutcome>;
 }
 
+/**
+ * The part of the rotation one refresher step asked: every bound code in (after, through], in
+ * code order (null = from the first / to the last). A sink that shares the step (a city hub)
+ * says "all of these were asked at `at`" without listing them.
+ */
+export interface CheckedCodes {
+  after: string | null;
+  through: string | null;
+}
+
 /** What the refresher feeds back into the status cache after a bulk call. */
 export interface StatusSink {
   /**
    * The per-code results of one bulk call about bound codes, learned at `at`: definitive answers
    * (status, not found, expired) or per-code failures. One call, one persistence write.
+   * `checked`: the rotation range the call covered, when it took codes from the rotation.
    */
-  ingestMany(results: Iterable<[string, MinistryLookup | HesGateError]>, at: number): void;
+  ingestMany(results: Iterable<[string, MinistryLookup | HesGateError]>, at: number, checked?: CheckedCodes): void;
 }

@@ -54,6 +54,15 @@ export function dashboardQueries(): DashboardQuery[] {
   return out;
 }
 
+/**
+ * Whether a query reads the city tier's series (hes_gate_city_*, or city rules' records): a
+ * standalone station does not export them, so test/ops/city-rules.test.ts checks those against
+ * the city metrics instead.
+ */
+export function isCityQuery(expr: string): boolean {
+  return /hes_gate_city_/.test(expr);
+}
+
 /** A dashboard query with Grafana's variables replaced by values Prometheus accepts. */
 export function concrete(expr: string, station: string, rateWindow = '1m'): string {
   return expr.replaceAll('$__rate_interval', rateWindow).replaceAll('$station', station).replaceAll('$gate', '.*');

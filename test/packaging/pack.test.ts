@@ -61,6 +61,7 @@ describe('npm pack', () => {
       'packaging/hes-gate.env.example',
       'packaging/hes-gate-backup.service',
       'packaging/hes-gate-backup.timer',
+      'packaging/hes-gate-city.conf',
       ...compiled,
       ...readdirSync('config').map((f) => `config/${f}`),
       ...readdirSync('devices').map((f) => `devices/${f}`),

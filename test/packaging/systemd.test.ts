@@ -29,7 +29,7 @@ function seconds(value: string): number {
 }
 
 describe('packaging/hes-gate.service', () => {
-  it.skipIf(!hasSystemdAnalyze)('passes systemd-analyze verify without a warning, with the backup service and timer', () => {
+  it.skipIf(!hasSystemdAnalyze)('passes systemd-analyze verify without a warning, with the backup service and timer and the city drop-in', () => {
     const root = mkdtempSync(join(tmpdir(), 'hg-unit-'));
     scratch.push(root);
     mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
@@ -45,6 +45,9 @@ describe('packaging/hes-gate.service', () => {
         chmodSync(join(root, m[1]!), 0o755);
       }
     }
+    // The city drop-in, as docs/city.md installs it.
+    mkdirSync(join(root, 'etc/systemd/system/hes-gate.service.d'), { recursive: true });
+    writeFileSync(join(root, 'etc/systemd/system/hes-gate.service.d/city.conf'), readFileSync(resolve('packaging', 'hes-gate-city.conf'), 'utf8'));
     const r = spawnSync('systemd-analyze', ['verify', '--man=no', `--root=${root}`, ...UNITS.map((u) => `/etc/systemd/system/${u}`)], { encoding: 'utf8' });
     // verify exits 0 even for settings it ignores, so any output counts as a failure.
     expect(`${r.stdout}${r.stderr}`).toBe('');

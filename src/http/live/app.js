@@ -14,6 +14,7 @@
  * @typedef {import('../../ops/live-wire.js').MinuteCounts} MinuteCounts
  * @typedef {import('../../ops/live-wire.js').LiveHistory} LiveHistory
  * @typedef {import('../../ops/live-wire.js').LiveGateHistory} LiveGateHistory
+ * @typedef {import('../../ops/live-wire.js').LiveCity} LiveCity
  * @typedef {'connecting' | 'live' | 'stale' | 'down' | 'locked'} ConnState
  */
 
@@ -64,6 +65,8 @@ const ENV = { simulator: 'Simülatör · Simulator', test: 'Test ortamı · Test
 const MINISTRY_CLASS = { up: 'ok', degraded: 'warn', unknown: '', down: 'bad', 'credentials-refused': 'bad' };
 /** @type {Record<string, string | undefined>} */
 const CIRCUIT_CLASS = { closed: 'ok', 'half-open': 'warn', open: 'bad' };
+/** @type {Record<string, string | undefined>} */
+const CITY_CLASS = { live: 'ok', resyncing: 'warn', connecting: 'warn', degraded: 'bad' };
 /** @type {Record<string, string | undefined>} */
 const DEVICE_CLASS = { open: 'ok', reconnecting: 'warn', closed: 'bad', failing: 'bad' };
 
@@ -186,7 +189,33 @@ function onSnapshot(s) {
   renderCounts($('reasons'), s.minutes, 'byReason');
   renderCounts($('sources'), s.minutes, 'bySource');
   renderDevices(s.devices, s.at);
+  renderCity(s.city ?? null, s.at);
   text($('updated'), clock(s.at));
+}
+
+/**
+ * The city card: shown only on a station or hub of a city (standalone sends no `city`).
+ * @param {LiveCity | null} c
+ * @param {number} now
+ */
+function renderCity(c, now) {
+  const card = $('city');
+  card.hidden = c === null;
+  if (c === null) return;
+  text($('city-role'), c.role === 'hub' ? 'hub · merkez' : 'station · istasyon');
+  pill($('city-state'), c.state === null ? 'starting' : c.reason ? `${c.state} (${c.reason})` : c.state, c.state === null ? undefined : CITY_CLASS[c.state]);
+  const lag = c.lagSeconds < 10 ? c.lagSeconds.toFixed(1) : c.lagSeconds.toFixed(0);
+  text($('city-lag'), `${lag} s · ${c.lagEntries.toLocaleString('en-GB')} entries`);
+  text($('city-applied'), c.lastAppliedAt === null ? null : `${clock(c.lastAppliedAt)} (${ago(c.lastAppliedAt, now)})`);
+  text($('city-snapshots'), c.snapshots);
+  for (const el of card.querySelectorAll('.hub-only')) if (el instanceof HTMLElement) el.hidden = c.hub === null;
+  const h = c.hub;
+  if (h === null) return;
+  const lease = h.holding ? `held here (token ${h.token ?? '?'})` : h.leaseHolder === null ? 'nobody holds it' : `held by ${h.leaseHolder}`;
+  pill($('city-lease'), lease + (h.fenced ? ` · ${h.fenced} writes fenced` : ''), h.holding ? 'ok' : h.leaseHolder === null ? 'bad' : undefined);
+  const progress = h.rotationProgress === null ? null : `${Math.round(h.rotationProgress * 100)} % done`;
+  const last = h.lastRotationDurationMs === null ? null : `last took ${Math.round(h.lastRotationDurationMs / 1000)} s`;
+  text($('city-rotation'), [progress, last].filter((v) => v !== null).join(' · '));
 }
 
 /** @param {MinuteCounts[]} minutes */

@@ -26,8 +26,16 @@ export type CardChangeEvent =
   | { action: 'delete'; cardId: string; hesCode: string }
   | { action: 'import'; imported: number; created: number; updated: number; rejected: number };
 
+/** Where the routes' writes go (the local store unless told otherwise; src/city/hub/writers.ts). */
+export type BindingWriter = Pick<StationStore, 'adminPut' | 'adminDelete' | 'importStream'>;
+
 export interface CardRoutesOptions {
   store: Pick<StationStore, 'getBinding' | 'adminPut' | 'adminDelete' | 'importStream'>;
+  /**
+   * Writes go here instead of `store`: a city hub's registry, or a station's refusal
+   * (HG_CITY_REPLICA); reads stay on the local store (a replica in a city). @default store
+   */
+  writer?: BindingWriter;
   /** The admin bearer token; undefined (or empty) disables the admin API. */
   adminToken: string | undefined;
   /** Told after every change (in-process only: carries full ids, for caches and the refresher). */
@@ -78,6 +86,7 @@ function putBody(body: unknown): { hesCode: string; profile: string | undefined 
 
 export async function cardRoutes(app: FastifyInstance, opts: CardRoutesOptions): Promise<void> {
   const { store, onChange } = opts;
+  const writer = opts.writer ?? store;
   const bodyLimit = opts.importBodyLimitBytes ?? 16 * 1024 * 1024;
   const batchSize = opts.importBatchSize ?? 5000;
 
@@ -95,7 +104,7 @@ export async function cardRoutes(app: FastifyInstance, opts: CardRoutesOptions):
     const checked = checkBinding(cardId, body.hesCode, body.profile);
     if (!checked.ok) throw bindingError(checked.problem);
     const { hesCode, profile } = checked.binding;
-    const { outcome, binding } = await store.adminPut(checked.binding, WHO);
+    const { outcome, binding } = await writer.adminPut(checked.binding, WHO);
     if (outcome !== 'unchanged') onChange?.({ action: 'put', cardId, hesCode, profile, outcome });
     return reply.code(outcome === 'created' ? 201 : 200).send({ ...masked(binding), outcome });
   });
@@ -108,7 +117,7 @@ export async function cardRoutes(app: FastifyInstance, opts: CardRoutesOptions):
 
   app.delete('/v1/cards/:cardId', async (req, reply) => {
     const cardId = cardIdParam(req);
-    const removed = await store.adminDelete(cardId, WHO);
+    const removed = await writer.adminDelete(cardId, WHO);
     if (removed === undefined) throw new HesGateError('HG_NOT_FOUND', 'this card is not bound');
     onChange?.({ action: 'delete', cardId, hesCode: removed.hesCode });
     return reply.code(204).send();
@@ -126,7 +135,7 @@ export async function cardRoutes(app: FastifyInstance, opts: CardRoutesOptions):
       if (req.body === undefined || req.body === null) {
         throw new HesGateError('HG_BAD_REQUEST', 'expected application/x-ndjson lines, text/csv, or a JSON array of {"cardId", "hesCode", "profile"?} objects');
       }
-      const report = await store.importStream(limited(req.body as AsyncIterable<Uint8Array>, bodyLimit), { format, batchSize, journalAs: WHO });
+      const report = await writer.importStream(limited(req.body as AsyncIterable<Uint8Array>, bodyLimit), { format, batchSize, journalAs: WHO });
       if (report.created + report.updated > 0) {
         onChange?.({ action: 'import', imported: report.imported, created: report.created, updated: report.updated, rejected: report.rejected });
       }

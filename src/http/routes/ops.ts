@@ -32,6 +32,11 @@ export interface OpsRoutesOptions {
   deviceTokens?: ReadonlyArray<Secret | string | null | undefined>;
 }
 
+/** Several providers of informational checks as one (devices, the city tier, …), in order. */
+export function informationalChecks(...providers: ReadonlyArray<() => ReadinessCheck[]>): () => ReadinessCheck[] {
+  return () => providers.flatMap((p) => p());
+}
+
 /** `/healthz` (alive), `/readyz` (able to decide), `/metrics` (Prometheus text), `/v1/devices`. */
 export async function opsRoutes(app: FastifyInstance, opts: OpsRoutesOptions): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { openStationStore, type StationStore } from '../../../src/cards/station-store.js';
+import { CODE_RANGE_SQL } from '../../../src/cards/city-tables.js';
 import type { CityPosition } from '../../../src/city/types.js';
 import { cardIdFor, codeFor, manualClock, tempDir } from '../../cards/helpers.js';
 import { holdWriteLock } from '../../cards/lock-holder.js';
@@ -237,6 +238,25 @@ describe('codesBetween: the bound codes of a checked range', () => {
     expect(s.codesBetween({ after: c(6), through: null }, 100)).toEqual([]);
     expect(s.codesBetween({ after: c(4), through: c(2) }, 100)).toEqual([]);
     expect(s.codesBetween({ after: c(2), through: c(2) }, 100)).toEqual([]);
+  });
+
+  it('every range is an index walk from its lower bound: no table scan, no sort, no temp table for DISTINCT', async () => {
+    const s = await station();
+    const db = new Database(s.file, { readonly: true });
+    try {
+      const expected = {
+        none: /^SCAN bindings USING COVERING INDEX bindings_hes_code$/,
+        after: /^SEARCH bindings USING COVERING INDEX bindings_hes_code \(hes_code>\?\)$/,
+        through: /^SEARCH bindings USING COVERING INDEX bindings_hes_code \(hes_code<\?\)$/,
+        both: /^SEARCH bindings USING COVERING INDEX bindings_hes_code \(hes_code>\? AND hes_code<\?\)$/,
+      };
+      for (const [bounds, sql] of Object.entries(CODE_RANGE_SQL)) {
+        const plan = db.prepare<[Record<string, string | number>], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all({ after: 'A', through: 'B', limit: 1 });
+        expect(plan.map((p) => p.detail), bounds).toEqual([expect.stringMatching(expected[bounds as keyof typeof expected])]);
+      }
+    } finally {
+      db.close();
+    }
   });
 
   it('reads on the read-only connection: it sees what the worker committed', async () => {

@@ -1,0 +1,238 @@
+/**
+ * A hub: the city's card registry, and a candidate for the refresher lease.
+ *
+ *   start ─> connection ─> Registry (card admin API, cards import)
+ *         └> Lease ── acquired ─> Refresher(local replica's bound codes, budget) ─> LeaderPublisher ─> Redis
+ *                  └─ lost ─────> refresher stopped, publisher closed (its queue is not ours any more)
+ *
+ * The leader's budget: a rotation of B bound codes needs ⌈B/500⌉ bulk calls and must fit in the
+ * RISKLESS freshness with a margin (80 %), so calls/s = ⌈B/500⌉ / (0.8 · ttl), at least the
+ * station's own refresher budget and at most the city's cap. It is recomputed at the end of
+ * every rotation (B changes as cards are bound).
+ */
+import type { Redis } from 'ioredis';
+import { MINISTRY_BULK_LIMIT, type MinistryClient } from '../../ministry/types.js';
+import type { Logger } from '../../ops/logger.js';
+import { createRefresher, type BoundCodes, type CycleReport, type Refresher, type RotationEvent } from '../../status/refresher.js';
+import type { Clock, Timers } from '../../types.js';
+import type { CityKey } from '../city-key.js';
+import { cityKeyspace } from '../keyspace.js';
+import type { ConnectFn, Hub, HubStatusReport } from '../types.js';
+import { Lease } from './lease.js';
+import { LeaderPublisher, type LocalStatuses, type PublishStats } from './publisher.js';
+import { failureKind } from './redis-error.js';
+import { CityRegistry } from './registry.js';
+
+export interface HubOptions {
+  key: CityKey;
+  /** This hub's id (stationId): names its lease and the `src` of its writes. */
+  nodeId: string;
+  connect: ConnectFn;
+  /** Wall clock, for answers' `at`. */
+  clock: Clock;
+  logger: Logger;
+  /** city.leaseMs */
+  leaseMs: number;
+  /** city.changesMaxLen */
+  changesMaxLen: number;
+  /** The leader's budget bounds: refresher.callsPerSecond and city.maxCallsPerSecond. */
+  minCallsPerSecond: number;
+  maxCallsPerSecond: number;
+  /** cache.risklessTtlMs: a rotation must fit in it. */
+  risklessTtlMs: number;
+  /** The local replica's bound codes (the card store). */
+  codes: BoundCodes & { countCodes(): number | Promise<number> };
+  ministry: Pick<MinistryClient, 'checkHesCodes'>;
+  /** The local status service: the leader holds what it learns and publishes the changes. */
+  status: LocalStatuses;
+  /** refresher.backoffInitialMs / backoffMaxMs */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** A new rotation starts no sooner than this after the previous one. @default 60000 */
+  minRotationMs?: number;
+  /** Status batches kept while Redis is away. @default 1000 */
+  publishQueueMax?: number;
+  /** Monotonic clock of the lease. @default performance.now */
+  now?: () => number;
+  timer?: Timers;
+}
+
+/** The hub as the composition root uses it: a tapped or newly bound code is refreshed first. */
+export interface CityHub extends Hub {
+  registry: CityRegistry;
+  lease: Lease;
+  noteTap(code: string): void;
+}
+
+/** Bulk calls per second for the leader (see the header). */
+export function leaderBudget(boundCodes: number, risklessTtlMs: number, min: number, max: number): number {
+  const calls = Math.ceil(boundCodes / MINISTRY_BULK_LIMIT);
+  const needed = calls / ((0.8 * risklessTtlMs) / 1000);
+  return Math.min(max, Math.max(min, needed));
+}
+
+export function createHub(o: HubOptions): CityHub {
+  return new CityHubImpl(o);
+}
+
+class CityHubImpl implements CityHub {
+  readonly registry: CityRegistry;
+  readonly lease: Lease;
+  readonly #o: HubOptions;
+  readonly #redis: Redis;
+  readonly #stats: PublishStats = { published: 0, dropped: 0, fenced: 0 };
+  #publisher: LeaderPublisher | undefined;
+  #refresher: Refresher | undefined;
+  #budget: number | null = null;
+  #boundCodes = 0;
+  #rotationCodes = 0;
+  #lastRotation: RotationEvent | undefined;
+  #started = false;
+  /** Bumped on every acquisition and loss, so an async step of an older term does nothing. */
+  #term = 0;
+
+  constructor(o: HubOptions) {
+    this.#o = o;
+    this.#redis = o.connect(`hes-gate-hub:${o.nodeId}`, false);
+    // Errors show as failed commands (counted, logged where they matter); never as an unhandled event.
+    this.#redis.on('error', () => undefined);
+    this.#redis.on('ready', () => {
+      this.registry.ensureEpoch().catch((err: unknown) => o.logger.warn({ event: 'city.epoch', reason: failureKind(err) }, 'city: could not check the epoch'));
+    });
+    this.registry = new CityRegistry({ redis: this.#redis, key: o.key, nodeId: o.nodeId, changesMaxLen: o.changesMaxLen });
+    this.lease = new Lease({
+      redis: this.#redis,
+      keys: cityKeyspace(o.key.kid),
+      nodeId: o.nodeId,
+      leaseMs: o.leaseMs,
+      ...(o.now === undefined ? {} : { now: o.now }),
+      ...(o.timer === undefined ? {} : { timer: o.timer }),
+    });
+    this.lease.on('acquired', ({ token }) => void this.#lead(token));
+    this.lease.on('lost', ({ token, reason }) => {
+      o.logger.warn({ event: 'city.lease.lost', fence: token, reason }, 'city: this hub lost the refresher lease and stands by');
+      void this.#standBy();
+    });
+  }
+
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#redis.connect().catch(() => undefined);
+    this.lease.start();
+  }
+
+  async stop(): Promise<void> {
+    this.#started = false;
+    await this.lease.stop();
+    await this.#standBy();
+    this.#redis.disconnect();
+  }
+
+  noteTap(code: string): void {
+    this.#refresher?.noteTap(code);
+  }
+
+  async #lead(token: number): Promise<void> {
+    const term = ++this.#term;
+    const o = this.#o;
+    o.logger.info({ event: 'city.lease.acquired', fence: token }, 'city: this hub holds the refresher lease');
+    this.#publisher = new LeaderPublisher({
+      redis: this.#redis,
+      key: o.key,
+      nodeId: o.nodeId,
+      token,
+      changesMaxLen: o.changesMaxLen,
+      local: o.status,
+      stats: this.#stats,
+      ...(o.publishQueueMax === undefined ? {} : { maxQueued: o.publishQueueMax }),
+      ...(o.timer === undefined ? {} : { timer: o.timer }),
+      onFenced: () => {
+        o.logger.warn({ event: 'city.fenced', fence: token }, 'city: a status write was refused by the fencing token');
+        this.lease.standDown('fenced');
+      },
+    });
+    const budget = await this.#deriveBudget();
+    if (term !== this.#term) return;
+    this.#run(budget);
+  }
+
+  async #deriveBudget(): Promise<number> {
+    const o = this.#o;
+    try {
+      this.#boundCodes = await o.codes.countCodes();
+    } catch {
+      // Keep the last count: the budget is a pace, not a promise.
+    }
+    return leaderBudget(this.#boundCodes, o.risklessTtlMs, o.minCallsPerSecond, o.maxCallsPerSecond);
+  }
+
+  /** Start the leader's refresher at `budget` calls per second (replacing one at another pace). */
+  #run(budget: number): void {
+    const o = this.#o;
+    const publisher = this.#publisher;
+    if (publisher === undefined) return;
+    this.#budget = budget;
+    const refresher = createRefresher({
+      store: o.codes,
+      ministry: o.ministry,
+      clock: o.clock,
+      budgetCallsPerSecond: budget,
+      ...(o.backoff === undefined ? {} : { backoff: o.backoff }),
+      ...(o.minRotationMs === undefined ? {} : { minRotationMs: o.minRotationMs }),
+      ...(o.timer === undefined ? {} : { timer: o.timer }),
+      sink: {
+        ingestMany: (results, at, checked) => {
+          // A step that ends after this holder's lease may have lapsed: keep the answers here, publish nothing.
+          if (this.lease.valid() && !publisher.closed) publisher.ingestMany(results, at, checked);
+          else o.status.ingestMany(results, at, checked);
+        },
+      },
+    });
+    const term = this.#term;
+    refresher.on('cycle', (r: CycleReport) => {
+      if (r.outcome === 'ok') this.#rotationCodes += r.codes - r.recent;
+      if (r.rotationCompleted) this.#rotationCodes = 0;
+    });
+    refresher.on('rotation', (e: RotationEvent) => {
+      this.#lastRotation = e;
+      o.logger.info({ event: 'city.rotation', codes: e.codes, calls: e.calls, failedCalls: e.failedCalls, durationMs: Math.round(e.durationMs) }, 'city: rotation complete');
+      void this.#deriveBudget().then((next) => {
+        if (term !== this.#term || next === this.#budget || this.#refresher !== refresher) return;
+        this.#refresher = undefined;
+        void refresher.stop().then(() => {
+          if (term === this.#term) this.#run(next);
+        });
+      });
+    });
+    this.#refresher = refresher;
+    this.#rotationCodes = 0;
+    refresher.start();
+  }
+
+  async #standBy(): Promise<void> {
+    this.#term++;
+    this.#publisher?.close();
+    this.#publisher = undefined;
+    const r = this.#refresher;
+    this.#refresher = undefined;
+    this.#budget = null;
+    await r?.stop();
+  }
+
+  report(): HubStatusReport {
+    const holding = this.lease.holding;
+    const leading = holding && this.#refresher !== undefined;
+    return {
+      leaseHolder: this.lease.holder,
+      holding,
+      token: this.lease.token,
+      rotationProgress: leading ? Math.min(1, this.#rotationCodes / Math.max(1, this.#boundCodes)) : null,
+      lastRotationDurationMs: this.#lastRotation?.durationMs ?? null,
+      callsLastRotation: this.#lastRotation?.calls ?? null,
+      callsPerSecond: this.#budget,
+      publishQueued: this.#publisher?.queued ?? 0,
+      publishDropped: this.#stats.dropped,
+      fenced: this.#stats.fenced,
+    };
+  }
+}

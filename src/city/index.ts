@@ -1,0 +1,95 @@
+/**
+ * The city tier as the composition root starts it (docs/city.md): nothing for `standalone`; a
+ * replica for a `station`; a replica, the registry and a candidate for the refresher lease for a
+ * `hub`. Every part runs in the background on its own Redis connections: a tap never awaits
+ * any of it.
+ */
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../ops/logger.js';
+import type { StationStore } from '../cards/station-store.js';
+import type { StatusService } from '../status/status-service.js';
+import type { MinistryClient } from '../ministry/types.js';
+import type { Clock } from '../types.js';
+import { buildInfo } from '../build-info.js';
+import { CityKey } from './city-key.js';
+import { connectRedis } from './connect.js';
+import { createReplica, type CityReplica } from './replica/replica.js';
+import { createHub, type CityHub } from './hub/hub.js';
+import type { ConnectFn, HubStatusReport, ReplicaStatusReport } from './types.js';
+
+export interface CityTier {
+  role: 'station' | 'hub';
+  replica: CityReplica;
+  /** The hub's registry, lease and leader refresher; null on a station. */
+  hub: CityHub | null;
+  replicaReport(): ReplicaStatusReport;
+  hubReport(): HubStatusReport | null;
+  close(): Promise<void>;
+}
+
+export interface CityTierOptions {
+  config: Readonly<Config>;
+  store: StationStore;
+  status: StatusService;
+  ministry: Pick<MinistryClient, 'checkHesCodes'>;
+  clock: Clock;
+  logger: Logger;
+  /** Tests may connect their own way. @default connect.ts from config.city */
+  connect?: ConnectFn;
+}
+
+/** Start the city tier of a station or hub; null for `standalone`. Rejects only on a bad key file. */
+export async function startCityTier(o: CityTierOptions): Promise<CityTier | null> {
+  const { config } = o;
+  const city = config.city;
+  if (city.role === 'standalone') return null;
+  const key = await CityKey.load(city.keyFile!);
+  const logger = o.logger.child({ component: 'city' });
+  const connect: ConnectFn = o.connect ?? ((name, blocking) => connectRedis(city, { connectionName: `hes-gate:${city.role}:${config.stationId}:${name}`, blocking }));
+  const replica = createReplica({
+    key,
+    nodeId: config.stationId,
+    role: city.role,
+    connect,
+    store: o.store,
+    status: o.status,
+    clock: o.clock,
+    logger,
+    heartbeatMs: city.heartbeatMs,
+    lookupsMaxLen: city.lookupsMaxLen,
+    version: buildInfo().version,
+  });
+  let hub: CityHub | null = null;
+  if (city.role === 'hub') {
+    hub = createHub({
+      key,
+      nodeId: config.stationId,
+      connect,
+      clock: o.clock,
+      logger,
+      leaseMs: city.leaseMs,
+      changesMaxLen: city.changesMaxLen,
+      minCallsPerSecond: config.refresher.callsPerSecond,
+      maxCallsPerSecond: city.maxCallsPerSecond,
+      risklessTtlMs: config.cache.risklessTtlMs,
+      codes: o.store,
+      ministry: o.ministry,
+      status: o.status,
+      backoff: { initialMs: config.refresher.backoffInitialMs, maxMs: config.refresher.backoffMaxMs },
+    });
+  }
+  replica.start();
+  hub?.start();
+  logger.info({ event: 'city.start', role: city.role, keyId: key.kid }, `city tier: ${city.role}`);
+  return {
+    role: city.role,
+    replica,
+    hub,
+    replicaReport: () => replica.report(),
+    hubReport: () => hub?.report() ?? null,
+    close: async () => {
+      await hub?.stop();
+      await replica.stop();
+    },
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * `hes-gate city keygen|status`: the city tier from an operator's shell.
+ *
+ *   keygen   a new city key line (`<kid>:<32 random bytes, base64>`) on stdout, for the key file
+ *            every station and hub of the city reads (city.keyFile, mode 0600)
+ *   status   what the city's Redis says: lease holder and fencing token, change stream length,
+ *            snapshot sizes, and each node's heartbeat (counts only: nothing here is a code)
+ */
+import type { Command } from 'commander';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { loadConfig } from '../config/load.js';
+import { cityProblems } from '../config/start-checks.js';
+import { CityKey } from '../city/city-key.js';
+import { cityKeyspace } from '../city/keyspace.js';
+import { holderOf } from '../city/hub/lease.js';
+import { cityUnavailable } from '../city/hub/redis-error.js';
+import { HesGateError } from '../errors.js';
+
+type Runner = (fn: () => Promise<number | void>) => () => void;
+
+/** The city key and a connected Redis for a command; HG_CONFIG_INVALID / HG_CITY_KEY / HG_CITY_UNAVAILABLE otherwise. */
+export async function openCity(config: Config, name: string): Promise<{ key: CityKey; redis: Redis }> {
+  const problems = cityProblems(config);
+  if (config.city.role === 'standalone') {
+    throw new HesGateError('HG_CONFIG_INVALID', 'city.role is standalone (HES_GATE_CITY_ROLE): this node is not in a city');
+  }
+  if (problems.length > 0) throw problems[0]!;
+  const key = await CityKey.load(config.city.keyFile!);
+  // Loaded on use: the other commands need not load the Redis client.
+  const { connectRedis } = await import('../city/connect.js');
+  const redis = connectRedis(config.city, { connectionName: `hes-gate-cli:${name}` });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw cityUnavailable('a connection', err);
+  }
+  return { key, redis };
+}
+
+export function cityKeygen(opts: { kid?: string }): number {
+  const line = CityKey.generateLine(opts.kid ?? 'k1');
+  process.stdout.write(`${line}\n`);
+  process.stderr.write(
+    [
+      'hes-gate: a new city key. Put this line in the city key file of every station and hub (city.keyFile,',
+      '  owned by the service user, mode 0600: chmod 600 <file>). As the FIRST line it makes a new key space',
+      '  (stations resync by snapshot); keep older lines below it until nothing sealed with them is left.',
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+export interface CityStatus {
+  kid: string;
+  epoch: string | null;
+  leaseHolder: string | null;
+  leaseTtlMs: number | null;
+  fencingToken: number | null;
+  changes: { length: number; lastId: string | null };
+  bindings: number;
+  statuses: number;
+  lookups: number;
+  nodes: Array<{ node: string; ttlMs: number; heartbeat: unknown }>;
+}
+
+export async function readCityStatus(redis: Redis, kid: string): Promise<CityStatus> {
+  const keys = cityKeyspace(kid);
+  const [epoch, lease, leaseTtl, token, length, last, bindings, statuses, lookups] = await Promise.all([
+    redis.get(keys.epoch),
+    redis.get(keys.lease),
+    redis.pttl(keys.lease),
+    redis.get(keys.leaseToken),
+    redis.xlen(keys.changes),
+    redis.xrevrange(keys.changes, '+', '-', 'COUNT', 1),
+    redis.hlen(keys.bindings),
+    redis.hlen(keys.statuses),
+    redis.xlen(keys.lookups),
+  ]);
+  const nodes: CityStatus['nodes'] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', keys.heartbeats, 'COUNT', 200);
+    cursor = next;
+    for (const k of found) {
+      const [value, ttl] = await Promise.all([redis.get(k), redis.pttl(k)]);
+      if (value === null) continue;
+      let heartbeat: unknown;
+      try {
+        heartbeat = JSON.parse(value);
+      } catch {
+        heartbeat = '(not JSON)';
+      }
+      nodes.push({ node: k.slice(keys.heartbeat('').length), ttlMs: ttl, heartbeat });
+    }
+  } while (cursor !== '0');
+  nodes.sort((a, b) => a.node.localeCompare(b.node));
+  return {
+    kid,
+    epoch,
+    leaseHolder: lease === null ? null : holderOf(lease),
+    leaseTtlMs: lease === null ? null : leaseTtl,
+    fencingToken: token === null ? null : Number(token),
+    changes: { length, lastId: last[0]?.[0] ?? null },
+    bindings,
+    statuses,
+    lookups,
+    nodes,
+  };
+}
+
+function describe(s: CityStatus): string {
+  const lines = [
+    `key space ${s.kid}, epoch ${s.epoch ?? '(none yet: no hub has written)'}`,
+    s.leaseHolder === null ? `refresher lease: free (fencing token ${s.fencingToken ?? 0})` : `refresher lease: ${s.leaseHolder}, fencing token ${s.fencingToken ?? '?'}, ${s.leaseTtlMs} ms left`,
+    `change stream: ${s.changes.length} entries${s.changes.lastId === null ? '' : `, last ${s.changes.lastId}`}; shared lookups: ${s.lookups}`,
+    `snapshot: ${s.bindings} bindings, ${s.statuses} statuses`,
+    `nodes (${s.nodes.length}):`,
+    ...s.nodes.map((n) => `  ${n.node}  ${JSON.stringify(n.heartbeat)}  (expires in ${Math.max(0, Math.round(n.ttlMs / 1000))} s)`),
+  ];
+  return lines.join('\n');
+}
+
+export async function cityStatus(opts: { json?: boolean }): Promise<number> {
+  const { config } = loadConfig();
+  const { key, redis } = await openCity(config, 'status');
+  try {
+    let s: CityStatus;
+    try {
+      s = await readCityStatus(redis, key.kid);
+    } catch (err) {
+      throw cityUnavailable('the status reads', err);
+    }
+    process.stdout.write(opts.json ? `${JSON.stringify(s)}\n` : `${describe(s)}\n`);
+    return 0;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function registerCityCommands(program: Command, run: Runner): void {
+  const city = program.command('city').description('the city tier: stations and hubs sharing bindings and statuses through Redis');
+  city
+    .command('keygen')
+    .description('print a new city key line for the city key file (mode 0600)')
+    .option('--kid <id>', 'key id: 1–16 lower-case letters, digits or dashes; it names the key space', 'k1')
+    .action((opts: { kid?: string }) => run(async () => cityKeygen(opts))());
+  city
+    .command('status')
+    .description('the city as its Redis sees it: lease holder, token, stream length, snapshot sizes, node heartbeats (no codes)')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => run(async () => cityStatus(opts))());
+}
