@@ -103,8 +103,9 @@ class CityReplicaImpl implements CityReplica {
     };
     this.#names = cityKeyspace(options.key.kid);
     this.#wire = new CityWire(options.key, this.#names);
-    this.#cmd = openConnection(options.connect, `hes-gate ${options.role} ${options.nodeId}`, false);
-    this.#reader = openConnection(options.connect, `hes-gate ${options.role} ${options.nodeId} reader`, true);
+    // Redis refuses client names with spaces; the ConnectFn prefixes role and node id.
+    this.#cmd = openConnection(options.connect, 'replica', false);
+    this.#reader = openConnection(options.connect, 'replica-reader', true);
     this.sharer = new LookupSharer({ redis: this.#cmd, wire: this.#wire, stream: this.#names.lookups, nodeId: options.nodeId, maxLen: options.lookupsMaxLen, maxQueued: this.#t.maxLookupsQueued });
     this.#target = { wire: this.#wire, store: options.store, status: options.status, counters: this.#counters, nodeId: options.nodeId };
     this.#ticker = new Ticker(options.heartbeatMs, () => this.#heartbeat());
@@ -231,13 +232,14 @@ class CityReplicaImpl implements CityReplica {
 
   /** Connect, wait for the epoch, then resume from the position or snapshot. */
   async #begin(): Promise<void> {
-    await ensureConnecting(this.#cmd);
-    await ensureConnecting(this.#reader);
+    // The local position first: with Redis away at start, the report still shows where we stand.
     if (!this.#loaded) {
       this.#position = await this.#o.store.cityPosition();
       this.#savedId = this.#position?.changesId;
       this.#loaded = true;
     }
+    await ensureConnecting(this.#cmd);
+    await ensureConnecting(this.#reader);
     const epoch = await this.#cmd.get(this.#names.epoch);
     if (epoch === null) {
       if (!this.#toldNoEpoch) this.#o.logger.info({ event: 'city.no-epoch' }, 'the city has no epoch yet: waiting for a hub to create it');

@@ -155,7 +155,7 @@ export async function openStation(o: StationOptions): Promise<Station> {
   const make = (tuning?: Partial<ReplicaTuning>, store?: ReplicaStore): CityReplica =>
     createReplica({
       key: o.key, nodeId, role: 'station', store: store ?? replicaStore, status: replicaStatus, clock: clock.now, logger,
-      connect: (name, blocking) => connectRedis(o.city, { connectionName: name, blocking }),
+      connect: (name, blocking) => connectRedis(o.city, { connectionName: `${nodeId}:${name}`, blocking }),
       heartbeatMs: o.city.heartbeatMs, lookupsMaxLen: o.city.lookupsMaxLen,
       blockMs: 1000, graceMs: 1000, retryMinMs: 50, retryMaxMs: 500, epochPollMs: 50, version: 'test', ...o.tuning, ...tuning,
     });

@@ -206,6 +206,10 @@ describe.skipIf(!hasRedis)('the replica (real Redis, store and status service)',
     await until(async () => JSON.parse((await redis.get('hg:hb:st-hb')) ?? '{}').state === 'live', 'a live heartbeat');
     const hb = JSON.parse((await redis.get('hg:hb:st-hb'))!) as Record<string, unknown>;
     expect(hb).toMatchObject({ role: 'station', version: 'test', state: 'live', lagEntries: 0, lastAppliedId: s.replica.report().lastAppliedId, time: T0 });
+    // Both connections carry their names (CLIENT SETNAME refuses spaces).
+    const clients = (await redis.client('LIST')) as string;
+    expect(clients).toMatch(/ name=st-hb:replica /);
+    expect(clients).toMatch(/ name=st-hb:replica-reader /);
     const ttl = await redis.pttl('hg:hb:st-hb');
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(1500);
