@@ -27,7 +27,8 @@ function sources(city: LiveStatusSources['city']): LiveStatusSources {
   };
 }
 
-describe.skipIf(!haveChromium && !process.env.CI)('live page city card in headless Chromium', () => {
+// Chromium on a busy two-core machine takes seconds per page: a generous bound per test.
+describe.skipIf(!haveChromium && !process.env.CI)('live page city card in headless Chromium', { timeout: 60_000 }, () => {
   let browser: Browser;
   const servers: LiveServer[] = [];
   beforeAll(async () => {
