@@ -108,10 +108,34 @@ async function startStation(dir: string, refresher: boolean): Promise<Station> {
   };
 }
 
-async function loopMaxMs(url: string): Promise<number> {
+interface Scrape {
+  /** prom-client's longest tick interval since the previous scrape, ms. */
+  loopIntervalMaxMs: number;
+  /** Garbage collections so far by kind (from `nodejs_gc_duration_seconds`): count, total ms, and how many took 10 ms or more. */
+  gc: Record<string, { count: number; totalMs: number; over10: number }>;
+}
+
+/** One /metrics scrape: the loop figure (its window restarts here) and the collector's counts. */
+async function scrape(url: string): Promise<Scrape> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const m = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
-  return m === null ? Number.NaN : Number(m[1]) * 1000;
+  const gc: Scrape['gc'] = {};
+  const of = (kind: string) => (gc[kind] ??= { count: 0, totalMs: 0, over10: 0 });
+  for (const [, kind, value] of text.matchAll(/^nodejs_gc_duration_seconds_count\{kind="(\w+)"\} (\S+)$/gm)) of(kind!).count = Number(value);
+  for (const [, kind, value] of text.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} (\S+)$/gm)) of(kind!).totalMs = Number(value) * 1000;
+  for (const [, kind, value] of text.matchAll(/^nodejs_gc_duration_seconds_bucket\{le="0\.01",kind="(\w+)"\} (\S+)$/gm)) of(kind!).over10 = of(kind!).count - Number(value);
+  return { loopIntervalMaxMs: m === null ? Number.NaN : Number(m[1]) * 1000, gc };
+}
+
+/** Collections during a scenario: the difference of two scrapes, e.g. "minor 12 (2 ≥ 10 ms, 31 ms)". */
+function gcDuring(before: Scrape, after: Scrape): string {
+  return Object.entries(after.gc)
+    .map(([kind, a]) => {
+      const b = before.gc[kind] ?? { count: 0, totalMs: 0, over10: 0 };
+      return a.count === b.count ? '' : `${kind} ${a.count - b.count} (${a.over10 - b.over10} ≥ 10 ms, ${(a.totalMs - b.totalMs).toFixed(0)} ms)`;
+    })
+    .filter((x) => x !== '')
+    .join(', ');
 }
 
 /** Card taps on the reader's PTY, each timed until the controller's OPEN line arrives. */
@@ -179,6 +203,8 @@ interface ScenarioResult {
   loopMaxMs: number;
   /** The longest tick interval as prom-client exports it. */
   loopIntervalMaxMs: number;
+  /** Garbage collections in the station during the scenario, by kind. */
+  gc: string;
   serialTaps: number;
   serialOnTime: number;
   serialMaxMs: number;
@@ -192,7 +218,7 @@ async function scenario(station: Station, taps: SerialTaps, name: string, work: 
   let sent = 0;
   let non2xx = 0;
   taps.reset();
-  await loopMaxMs(station.url); // resets the service's loop-delay window
+  const before = await scrape(station.url); // restarts the service's loop-delay window
   let workDone = false;
   let note = '';
   const t0 = performance.now();
@@ -222,7 +248,8 @@ async function scenario(station: Station, taps: SerialTaps, name: string, work: 
   await working;
   await serial;
   const workMs = performance.now() - t0;
-  const loop = await loopMaxMs(station.url);
+  const after = await scrape(station.url);
+  const loop = after.loopIntervalMaxMs;
   await pool.close();
   const s = taps.latencies;
   return {
@@ -235,6 +262,7 @@ async function scenario(station: Station, taps: SerialTaps, name: string, work: 
     non2xx,
     loopMaxMs: Math.max(0, loop - LOOP_RESOLUTION_MS),
     loopIntervalMaxMs: loop,
+    gc: gcDuring(before, after),
     serialTaps: s.length,
     serialOnTime: s.filter((ms) => ms <= DEADLINE_MS + 25).length,
     serialMaxMs: Math.max(0, ...s),
@@ -365,7 +393,7 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
     const share = r.httpOnTime / Math.max(1, r.httpSent);
     const serialShare = r.serialOnTime / Math.max(1, r.serialTaps);
     console.log(
-      `  ${r.name}: ${(r.workMs / 1000).toFixed(1)} s (${r.note}); HTTP ${r.httpOnTime}/${r.httpSent} within ${DEADLINE_MS + 5} ms, p99 ${r.httpP99Ms.toFixed(1)} max ${r.httpMaxMs.toFixed(1)} ms, non-2xx ${r.non2xx}; loop delay max ${r.loopMaxMs.toFixed(1)} ms (tick interval max ${r.loopIntervalMaxMs.toFixed(1)} ms); serial ${r.serialOnTime}/${r.serialTaps} within ${DEADLINE_MS + 25} ms, max ${r.serialMaxMs.toFixed(1)} ms`,
+      `  ${r.name}: ${(r.workMs / 1000).toFixed(1)} s (${r.note}); HTTP ${r.httpOnTime}/${r.httpSent} within ${DEADLINE_MS + 5} ms, p99 ${r.httpP99Ms.toFixed(1)} max ${r.httpMaxMs.toFixed(1)} ms, non-2xx ${r.non2xx}; loop delay max ${r.loopMaxMs.toFixed(1)} ms (tick interval max ${r.loopIntervalMaxMs.toFixed(1)} ms; GC ${r.gc || 'none'}); serial ${r.serialOnTime}/${r.serialTaps} within ${DEADLINE_MS + 25} ms, max ${r.serialMaxMs.toFixed(1)} ms`,
     );
     out.push({
       figure: `taps during: ${r.name}`,
