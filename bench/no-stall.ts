@@ -12,10 +12,19 @@
  * Work: a card import over the admin API, the same through `hes-gate cards import`, another
  * process holding the store's write lock for 10 s, `hes-gate store backup`, a refresher
  * rotation over every bound code. Rows: 1M (100k with --quick).
- * Run alone: `npm run build && node dist/bench/no-stall.js [--quick]`.
+ * Run alone: `npm run build && node dist/bench/no-stall.js [--quick] [--only=idle,rotation]
+ * [--keep=DIR]`. `--only` measures some scenarios (keys: idle, api, cli, lock, backup, rotation);
+ * the imports a later scenario needs still run, unmeasured. `--keep=DIR` keeps the station's
+ * files in DIR and, when DIR already holds a store, skips the imports (a rotation-only rerun
+ * takes a minute instead of three). `BENCH_CHILD_NODE_OPTIONS` adds node flags to the station,
+ * e.g. `--cpu-prof --cpu-prof-dir=…` (see bench/stall-profile.ts for reading the profile).
+ *
+ * The loop figure is the delay: prom-client's `nodejs_eventloop_lag_max_seconds` is the longest
+ * interval between two ticks of a 10 ms timer, so an idle loop reads 10 ms; the timer's
+ * resolution is subtracted, as `hes_gate_event_loop_delay_seconds` does.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { SerialPort } from 'serialport';
 import { Pool } from 'undici';
 import { SAMPLE } from '../src/simulator/index.js';
+import { childNodeOptions } from './child.js';
 import { openLoop, newHistogram, pMs } from './open-loop.js';
 import { ptyPair } from './serial-tap.js';
 import { isMain, runAlone, type BenchOptions, type FigureReport, type Row } from './report.js';
@@ -34,6 +44,15 @@ const CARD = '04A1B2C3D4E5F6';
 /** Serial taps cycle through these (the reader drops a repeat of one card within 3 s). */
 const SERIAL_CARDS = Array.from({ length: 64 }, (_, i) => `04A1B2C3D4E5${i.toString(16).toUpperCase().padStart(2, '0')}`);
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+/** prom-client's monitorEventLoopDelay resolution (its default), ms: every sample includes it. */
+const LOOP_RESOLUTION_MS = 10;
+const SCENARIOS = ['idle', 'api', 'cli', 'lock', 'backup', 'rotation'] as const;
+type ScenarioKey = (typeof SCENARIOS)[number];
+
+function argValue(name: string): string | undefined {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a === undefined ? undefined : a.slice(name.length + 3);
+}
 
 interface Station {
   url: string;
@@ -58,7 +77,7 @@ async function startStation(dir: string, refresher: boolean): Promise<Station> {
   };
   const file = join(dir, 'station.json');
   writeFileSync(file, JSON.stringify(config));
-  const proc = spawn(process.execPath, [CLI, 'serve'], {
+  const proc = spawn(process.execPath, [...childNodeOptions(), CLI, 'serve'], {
     env: { ...process.env, HES_GATE_CONFIG: file, HES_GATE_ADMIN_TOKEN: ADMIN, HES_GATE_PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -71,7 +90,8 @@ async function startStation(dir: string, refresher: boolean): Promise<Station> {
         logs.push(rec);
         if (typeof rec['url'] === 'string' && String(rec['msg']).includes('serving')) resolve(rec['url']);
       } catch {
-        // not a log line
+        // Not a log line (e.g. --trace-gc from BENCH_CHILD_NODE_OPTIONS): kept beside the station's files.
+        appendFileSync(join(dir, 'station.out'), `${line}\n`);
       }
     });
   });
@@ -88,10 +108,34 @@ async function startStation(dir: string, refresher: boolean): Promise<Station> {
   };
 }
 
-async function loopMaxMs(url: string): Promise<number> {
+interface Scrape {
+  /** prom-client's longest tick interval since the previous scrape, ms. */
+  loopIntervalMaxMs: number;
+  /** Garbage collections so far by kind (from `nodejs_gc_duration_seconds`): count, total ms, and how many took 10 ms or more. */
+  gc: Record<string, { count: number; totalMs: number; over10: number }>;
+}
+
+/** One /metrics scrape: the loop figure (its window restarts here) and the collector's counts. */
+async function scrape(url: string): Promise<Scrape> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const m = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
-  return m === null ? Number.NaN : Number(m[1]) * 1000;
+  const gc: Scrape['gc'] = {};
+  const of = (kind: string) => (gc[kind] ??= { count: 0, totalMs: 0, over10: 0 });
+  for (const [, kind, value] of text.matchAll(/^nodejs_gc_duration_seconds_count\{kind="(\w+)"\} (\S+)$/gm)) of(kind!).count = Number(value);
+  for (const [, kind, value] of text.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} (\S+)$/gm)) of(kind!).totalMs = Number(value) * 1000;
+  for (const [, kind, value] of text.matchAll(/^nodejs_gc_duration_seconds_bucket\{le="0\.01",kind="(\w+)"\} (\S+)$/gm)) of(kind!).over10 = of(kind!).count - Number(value);
+  return { loopIntervalMaxMs: m === null ? Number.NaN : Number(m[1]) * 1000, gc };
+}
+
+/** Collections during a scenario: the difference of two scrapes, e.g. "minor 12 (2 ≥ 10 ms, 31 ms)". */
+function gcDuring(before: Scrape, after: Scrape): string {
+  return Object.entries(after.gc)
+    .map(([kind, a]) => {
+      const b = before.gc[kind] ?? { count: 0, totalMs: 0, over10: 0 };
+      return a.count === b.count ? '' : `${kind} ${a.count - b.count} (${a.over10 - b.over10} ≥ 10 ms, ${(a.totalMs - b.totalMs).toFixed(0)} ms)`;
+    })
+    .filter((x) => x !== '')
+    .join(', ');
 }
 
 /** Card taps on the reader's PTY, each timed until the controller's OPEN line arrives. */
@@ -155,7 +199,12 @@ interface ScenarioResult {
   httpP99Ms: number;
   httpMaxMs: number;
   non2xx: number;
+  /** Event-loop delay max: the longest tick interval less the timer's resolution. */
   loopMaxMs: number;
+  /** The longest tick interval as prom-client exports it. */
+  loopIntervalMaxMs: number;
+  /** Garbage collections in the station during the scenario, by kind. */
+  gc: string;
   serialTaps: number;
   serialOnTime: number;
   serialMaxMs: number;
@@ -169,7 +218,7 @@ async function scenario(station: Station, taps: SerialTaps, name: string, work: 
   let sent = 0;
   let non2xx = 0;
   taps.reset();
-  await loopMaxMs(station.url); // resets the service's loop-delay window
+  const before = await scrape(station.url); // restarts the service's loop-delay window
   let workDone = false;
   let note = '';
   const t0 = performance.now();
@@ -199,7 +248,8 @@ async function scenario(station: Station, taps: SerialTaps, name: string, work: 
   await working;
   await serial;
   const workMs = performance.now() - t0;
-  const loop = await loopMaxMs(station.url);
+  const after = await scrape(station.url);
+  const loop = after.loopIntervalMaxMs;
   await pool.close();
   const s = taps.latencies;
   return {
@@ -210,7 +260,9 @@ async function scenario(station: Station, taps: SerialTaps, name: string, work: 
     httpP99Ms: pMs(hist, 99),
     httpMaxMs: hist.maxValue / 1000,
     non2xx,
-    loopMaxMs: loop,
+    loopMaxMs: Math.max(0, loop - LOOP_RESOLUTION_MS),
+    loopIntervalMaxMs: loop,
+    gc: gcDuring(before, after),
     serialTaps: s.length,
     serialOnTime: s.filter((ms) => ms <= DEADLINE_MS + 25).length,
     serialMaxMs: Math.max(0, ...s),
@@ -254,12 +306,24 @@ function writeRows(dir: string, rows: number, format: 'csv' | 'ndjson', offset: 
 export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<FigureReport> {
   const began = performance.now();
   const rows = o.quick ? 100_000 : 1_000_000;
-  const dir = mkdtempSync(join(tmpdir(), 'hg-bench-nostall-'));
+  const onlyArg = argValue('only');
+  const only = new Set<ScenarioKey>(onlyArg === undefined ? SCENARIOS : (onlyArg.split(',') as ScenarioKey[]));
+  for (const k of only) if (!SCENARIOS.includes(k)) throw new Error(`no-stall: unknown scenario ${k}; known: ${SCENARIOS.join(', ')}`);
+  const keep = argValue('keep');
+  const dir = keep ?? mkdtempSync(join(tmpdir(), 'hg-bench-nostall-'));
+  mkdirSync(dir, { recursive: true });
+  const storeFile = join(dir, 'data', 'hes-gate.db');
+  const prepared = keep !== undefined && existsSync(storeFile);
   const socats: ChildProcess[] = [await ptyPair(join(dir, 'card'), join(dir, 'card-peer')), await ptyPair(join(dir, 'gate'), join(dir, 'gate-peer'))];
   const results: ScenarioResult[] = [];
   let station = await startStation(dir, false);
   const taps = await SerialTaps.open(join(dir, 'card-peer'), join(dir, 'gate-peer'));
   const admin = { authorization: `Bearer ${ADMIN}` };
+  /** Measure a scenario, or (not asked for) only do its work when a later one needs its result. */
+  const measure = async (key: ScenarioKey, name: string, work: () => Promise<string>, minMs: number, needed = false): Promise<void> => {
+    if (only.has(key)) results.push(await scenario(station, taps, name, work, minMs));
+    else if (needed) await work();
+  };
   try {
     for (const card of [CARD, ...SERIAL_CARDS]) {
       const put = await fetch(`${station.url}/v1/cards/${card}`, { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ hesCode: SAMPLE.RISKLESS }) });
@@ -271,57 +335,70 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
     for (let off = 1; off <= rows; off += chunk) ndjson.push(await writeRows(dir, Math.min(chunk, rows - off + 1), 'ndjson', off));
     const csv = await writeRows(dir, rows, 'csv', 10_000_000);
     const env = { HES_GATE_CONFIG: join(dir, 'station.json'), HES_GATE_ADMIN_TOKEN: ADMIN };
-    const storeFile = join(dir, 'data', 'hes-gate.db');
+    // The rotation's ~2M bound codes come from the two imports.
+    const needImports = only.has('rotation') && !prepared;
 
-    results.push(await scenario(station, taps, 'idle station (baseline)', async () => 'idle', 5000));
-    results.push(
-      await scenario(station, taps, `import ${rows.toLocaleString('en')} rows over the admin API`, async () => {
+    await measure('idle', 'idle station (baseline)', async () => 'idle', 5000);
+    await measure(
+      'api',
+      `import ${rows.toLocaleString('en')} rows over the admin API`,
+      async () => {
         for (const f of ndjson) {
           const res = await fetch(`${station.url}/v1/cards/import`, { method: 'POST', headers: { ...admin, 'content-type': 'application/x-ndjson' }, body: readFileSync(f) });
           if (res.status >= 300) throw new Error(`import answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
         }
         return `${ndjson.length} requests`;
-      }, 2000),
+      },
+      2000,
+      needImports,
     );
-    results.push(await scenario(station, taps, `import ${rows.toLocaleString('en')} rows with hes-gate cards import`, () => run(['cards', 'import', csv], env), 2000));
-    results.push(
-      await scenario(station, taps, 'another process holds the write lock 10 s', async () => {
+    await measure('cli', `import ${rows.toLocaleString('en')} rows with hes-gate cards import`, () => run(['cards', 'import', csv], env), 2000, needImports);
+    await measure(
+      'lock',
+      'another process holds the write lock 10 s',
+      async () => {
         const script = `const D=require('better-sqlite3');const db=new D(process.argv[1]);db.pragma('busy_timeout=5000');db.exec('BEGIN IMMEDIATE');setTimeout(()=>{db.exec('COMMIT');db.close()},10000)`;
         await new Promise<void>((resolve, reject) => {
           const p = spawn(process.execPath, ['-e', script, storeFile], { stdio: 'inherit', cwd: fileURLToPath(new URL('../..', import.meta.url)) });
           p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`lock holder exited ${code}`))));
         });
         return 'held 10 s';
-      }, 2000),
+      },
+      2000,
     );
     const hasBackup = spawnSync(process.execPath, [CLI, 'store', '--help'], { encoding: 'utf8' }).status === 0;
-    if (hasBackup) results.push(await scenario(station, taps, 'hes-gate store backup', () => run(['store', 'backup', join(dir, 'backup.db')], env), 2000));
-    await station.close();
-    station = await startStation(dir, true);
-    const rotated = (): boolean => station.logs.some((l) => String(l['msg']).includes('rotation complete'));
-    results.push(
-      await scenario(station, taps, 'a refresher rotation over every bound code', async () => {
-        while (!rotated()) await new Promise((r) => setTimeout(r, 200));
-        return 'rotation complete';
-      }, 2000),
-    );
+    if (hasBackup) await measure('backup', 'hes-gate store backup', () => run(['store', 'backup', join(dir, 'backup.db')], env), 2000);
+    if (only.has('rotation')) {
+      await station.close();
+      station = await startStation(dir, true);
+      const rotated = (): boolean => station.logs.some((l) => String(l['msg']).includes('rotation complete'));
+      await measure(
+        'rotation',
+        'a refresher rotation over every bound code',
+        async () => {
+          while (!rotated()) await new Promise((r) => setTimeout(r, 200));
+          return 'rotation complete';
+        },
+        2000,
+      );
+    }
   } finally {
     await taps.close();
     await station.close();
     for (const s of socats) s.kill();
-    rmSync(dir, { recursive: true, force: true });
+    if (keep === undefined) rmSync(dir, { recursive: true, force: true });
   }
   const out: Row[] = [];
   for (const r of results) {
     const share = r.httpOnTime / Math.max(1, r.httpSent);
     const serialShare = r.serialOnTime / Math.max(1, r.serialTaps);
     console.log(
-      `  ${r.name}: ${(r.workMs / 1000).toFixed(1)} s (${r.note}); HTTP ${r.httpOnTime}/${r.httpSent} within ${DEADLINE_MS + 5} ms, p99 ${r.httpP99Ms.toFixed(1)} max ${r.httpMaxMs.toFixed(1)} ms, non-2xx ${r.non2xx}; loop max ${r.loopMaxMs.toFixed(1)} ms; serial ${r.serialOnTime}/${r.serialTaps} within ${DEADLINE_MS + 25} ms, max ${r.serialMaxMs.toFixed(1)} ms`,
+      `  ${r.name}: ${(r.workMs / 1000).toFixed(1)} s (${r.note}); HTTP ${r.httpOnTime}/${r.httpSent} within ${DEADLINE_MS + 5} ms, p99 ${r.httpP99Ms.toFixed(1)} max ${r.httpMaxMs.toFixed(1)} ms, non-2xx ${r.non2xx}; loop delay max ${r.loopMaxMs.toFixed(1)} ms (tick interval max ${r.loopIntervalMaxMs.toFixed(1)} ms; GC ${r.gc || 'none'}); serial ${r.serialOnTime}/${r.serialTaps} within ${DEADLINE_MS + 25} ms, max ${r.serialMaxMs.toFixed(1)} ms`,
     );
     out.push({
       figure: `taps during: ${r.name}`,
       baseline: r === results[0] ? '—' : 'idle station (first row)',
-      measured: `HTTP ${(share * 100).toFixed(2)} % ≤ ${DEADLINE_MS + 5} ms (max ${r.httpMaxMs.toFixed(0)} ms); loop max ${r.loopMaxMs.toFixed(0)} ms; serial ${(serialShare * 100).toFixed(1)} % ≤ ${DEADLINE_MS + 25} ms (max ${r.serialMaxMs.toFixed(0)} ms)`,
+      measured: `HTTP ${(share * 100).toFixed(2)} % ≤ ${DEADLINE_MS + 5} ms (max ${r.httpMaxMs.toFixed(0)} ms); loop delay max ${r.loopMaxMs.toFixed(0)} ms; serial ${(serialShare * 100).toFixed(1)} % ≤ ${DEADLINE_MS + 25} ms (max ${r.serialMaxMs.toFixed(0)} ms)`,
       target: '100 %; ≤ 20 ms; 100 %',
       met: share === 1 && r.loopMaxMs <= 20 && serialShare === 1 && r.non2xx === 0,
     });

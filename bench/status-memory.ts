@@ -2,7 +2,8 @@
  * Memory per cached status: a fresh child process (`--expose-gc`) fills a StatusService with N
  * ingested RISKLESS statuses of distinct codes and reports (RSS after − RSS before) / N and the
  * heapUsed delta / N, both after full GCs. "Before" is taken before the service is built, so the
- * LRU's preallocated arrays (sized by maxEntries = N) count too: that is what a station pays.
+ * table's typed arrays (sized by maxEntries = N, paged in as they fill) count too: that is what a
+ * station pays.
  * The code strings are made one by one during the fill, as requests would bring them.
  * Median over several children. Run alone: `node dist/bench/status-memory.js [--quick]`.
  */

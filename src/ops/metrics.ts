@@ -148,26 +148,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.set(status.size);
     },
   });
-  // Finding the oldest status walks the whole cache (up to a million entries, some ms): at most
-  // once per 30 s, not on every scrape, so scrapes never stall the taps' event loop.
-  let oldestAt = -Infinity;
-  let oldestFetchedAt = 0;
   new Gauge({
     name: 'hes_gate_status_oldest_age_seconds',
-    help: 'Age of the oldest status held (the walk is refreshed at most every 30 s).',
+    help: 'Age of the oldest status held.',
     registers: [registry],
     collect() {
-      const now = clock();
-      if (status.size === 0) {
-        oldestAt = -Infinity;
-        this.set(0);
-        return;
-      }
-      if (now - oldestAt >= 30_000) {
-        oldestFetchedAt = now - status.oldestAgeMs(now);
-        oldestAt = now;
-      }
-      this.set((now - oldestFetchedAt) / 1000);
+      this.set(status.oldestAgeMs(clock()) / 1000);
     },
   });
   new Gauge({

@@ -45,7 +45,7 @@ export interface StatusReadout {
   readonly size: number;
   /** Codes with a tap-initiated ministry call in flight. */
   readonly inflightCount: number;
-  /** Age of the oldest status held. Walks the whole cache: ms for a million entries. */
+  /** Age of the oldest status held; 0 when none. Cheap: read at every scrape. */
   oldestAgeMs(now: number): number;
 }
 

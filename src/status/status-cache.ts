@@ -4,8 +4,8 @@
  * briefly. Entries stay past their freshness as last-known statuses for the outage policy,
  * until `lastKnownMaxAgeMs` after they were fetched.
  */
-import { LRUCache } from 'lru-cache';
-import type { PlusFields, StatusOutcome, StatusRecord } from '../types.js';
+import type { StatusOutcome, StatusRecord } from '../types.js';
+import { StatusTable, type Entry } from './status-table.js';
 import type { Answer } from './types.js';
 
 export interface StatusCacheOptions {
@@ -23,25 +23,7 @@ export interface StatusCacheOptions {
   maxEntries: number;
 }
 
-/**
- * One cached answer. Small on purpose: a station holds up to a million of them. Times are whole
- * seconds relative to the cache's start, so V8 keeps them as small integers inside the
- * object instead of boxing epoch milliseconds (48 bytes per entry saved); freshness is derived
- * from the kind and the TTLs rather than stored.
- */
-export interface Entry {
-  /**
-   * 0 RISKLESS, 1 RISKY, 2 not found, 3 expired, 4 unrecognised status, 5 unrecognised status
-   * of a holder last known RISKY (who stays denied: the ministry has not said otherwise).
-   */
-  kind: 0 | 1 | 2 | 3 | 4 | 5;
-  /** Code expiry, seconds since `baseS` (rounded down: a code is never held valid past it). */
-  expiresS: number;
-  /** When the ministry said this, seconds since `baseS` (rounded down: ages count slightly older). */
-  fetchedS: number;
-  /** Plus fields, only when the gate's requirement made us ask the plus calls. */
-  plus: PlusFields | undefined;
-}
+export type { Entry } from './status-table.js';
 
 export const KIND_RISKLESS = 0;
 export const KIND_RISKY = 1;
@@ -50,25 +32,24 @@ const KIND_EXPIRED = 3;
 const KIND_UNRECOGNISED = 4;
 export const KIND_UNRECOGNISED_AFTER_RISKY = 5;
 
-/** Largest small integer V8 keeps unboxed (31-bit with pointer compression). */
-const SMI_MAX = 2 ** 30 - 1;
+/** Times beyond this (±34 years) change no decision; clamped, they fit the table's 32-bit columns. */
+const MAX_S = 2 ** 30 - 1;
 
 export class StatusCache {
-  private readonly lru: LRUCache<string, Entry>;
+  private readonly lru: StatusTable;
   private readonly o: StatusCacheOptions;
   /** Epoch second that entry times count from. */
   private readonly baseS: number;
 
   constructor(o: StatusCacheOptions, now: number) {
     this.o = o;
-    this.lru = new LRUCache<string, Entry>({ max: o.maxEntries });
+    this.lru = new StatusTable(o.maxEntries);
     this.baseS = Math.floor(now / 1000);
   }
 
   private toS(ms: number): number {
     const s = Math.floor(ms / 1000) - this.baseS;
-    // Beyond ~34 years either way nothing changes for a decision; clamping keeps it unboxed.
-    return s > SMI_MAX ? SMI_MAX : s < -SMI_MAX ? -SMI_MAX : s;
+    return s > MAX_S ? MAX_S : s < -MAX_S ? -MAX_S : s;
   }
 
   private toMs(s: number): number {
@@ -183,12 +164,10 @@ export class StatusCache {
     return this.lru.size;
   }
 
-  /** Age in ms of the oldest held status; 0 when empty. O(n): call at scrape time. */
+  /** Age in ms of the oldest held status; 0 when empty. Kept as the entries change: no walk. */
   oldestAgeMs(now: number): number {
-    if (this.lru.size === 0) return 0;
-    let oldest = SMI_MAX;
-    for (const e of this.lru.values()) if (e.fetchedS < oldest) oldest = e.fetchedS;
-    return Math.max(0, now - this.toMs(oldest));
+    const oldest = this.lru.oldestFetchedS();
+    return oldest === undefined ? 0 : Math.max(0, now - this.toMs(oldest));
   }
 
   /**

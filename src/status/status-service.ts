@@ -154,7 +154,7 @@ export class StatusService implements StatusLookup, StatusSink, ReplicaStatus {
     return this.calls.size;
   }
 
-  /** Age in ms of the oldest held status (for the freshness metric); 0 when empty. O(n): call at scrape time. */
+  /** Age in ms of the oldest held status (for the freshness metric); 0 when empty. */
   oldestAgeMs(now: number): number {
     return this.cache.oldestAgeMs(now);
   }
