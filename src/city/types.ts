@@ -40,7 +40,10 @@ export interface ReplicaStore {
   saveCityPosition(position: CityPosition): Promise<void>;
   /**
    * Replace every binding with a snapshot, streamed in batches: bindings absent from the
-   * snapshot are removed at `finish`, which also saves the position. Other writes wait meanwhile.
+   * snapshot are removed at `finish`, which also saves the position. Rows are staged off the
+   * store file until `finish`, which swaps them in with one transaction (taps see the old set or
+   * the new one). The replica applies no bindings entry while a snapshot is open: `finish` would
+   * remove a binding the snapshot does not hold.
    */
   beginCitySnapshot(): Promise<CitySnapshotWriter>;
   /** Bound codes in (after, through] in code order, at most `limit` (a status entry's checked range). */
