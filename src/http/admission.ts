@@ -48,7 +48,8 @@ export class Admission {
       this.counters.shedInFlight += 1;
       return 'in-flight';
     }
-    if (this.o.lagMs() > this.o.maxEventLoopDelayMs && (this.o.waiting === undefined || this.o.waiting() > 0)) {
+    // Whether anything waits first: a count, while the lag reads the clock.
+    if ((this.o.waiting === undefined || this.o.waiting() > 0) && this.o.lagMs() > this.o.maxEventLoopDelayMs) {
       this.counters.shedEventLoop += 1;
       return 'event-loop';
     }

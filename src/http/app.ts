@@ -7,8 +7,8 @@
  * must arrive within their timeouts, an idle socket is closed, the number of connections and the
  * size of the header block are capped (see docs/overload.md).
  */
-import type { IncomingMessage } from 'node:http';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from '../ops/logger.js';
 import { onClientError, replyFrameworkError, replyNotFound, replyWithError } from './error-replies.js';
 
@@ -81,19 +81,15 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   });
   app.server.maxConnections = limits.maxConnections;
 
-  // The earliest moment node shows a request to JavaScript: its parser has just read the request
-  // line and headers. Prepended, so no other listener's work counts before it.
-  app.server.prependListener('request', (raw: IncomingMessage) => {
-    raw[ARRIVED] = performance.now();
-  });
-
+  stampArrival(app.server);
   // JSON only: a text body is refused with 415 rather than failing validation as a string.
   app.removeContentTypeParser('text/plain');
 
-  app.decorateRequest('arrivedAt', 0);
-  app.addHook('onRequest', (req, _reply, done) => {
-    req.arrivedAt = req.raw[ARRIVED] ?? performance.now();
-    done();
+  // A getter, not an onRequest hook: a hook makes fastify run its hook chain on every request.
+  app.decorateRequest('arrivedAt', {
+    getter(this: FastifyRequest): number {
+      return this.raw[ARRIVED] ?? performance.now();
+    },
   });
 
   app.setNotFoundHandler(replyNotFound);
@@ -101,4 +97,25 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
 
   // pino's Logger type is narrower than fastify's generic logger slot; the instance is the same.
   return app as unknown as FastifyInstance;
+}
+
+/**
+ * Stamps each request with the earliest moment node shows it to JavaScript: its parser has just
+ * read the request line and headers. fastify's own listener is wrapped rather than a second one
+ * added: with two listeners node copies the listener array on every request.
+ */
+function stampArrival(server: Server): void {
+  const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  if (listeners.length !== 1) {
+    server.prependListener('request', (raw: IncomingMessage) => {
+      raw[ARRIVED] = performance.now();
+    });
+    return;
+  }
+  const route = listeners[0]!;
+  server.removeListener('request', route);
+  server.on('request', (raw: IncomingMessage, res: ServerResponse) => {
+    raw[ARRIVED] = performance.now();
+    route(raw, res);
+  });
 }

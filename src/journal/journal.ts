@@ -1,7 +1,7 @@
 /**
- * The decision journal on the main thread: a decision costs one array push. Batches go to the
- * journal worker (journal-worker.ts) every `flushIntervalMs` or `batchSize` records, whichever
- * comes first; the worker commits each batch in one transaction. A crash loses at most what
+ * The decision journal on the main thread: a decision costs a few writes into preallocated
+ * columns (record-buffer.ts). Batches go to the journal worker (journal-worker.ts) every
+ * `flushIntervalMs` or `batchSize` records, whichever comes first; the worker commits each batch in one transaction. A crash loses at most what
  * was not yet committed: the records of the last flush interval.
  *
  * If the worker falls behind, records beyond `maxPending` are dropped and counted — the tap
@@ -9,7 +9,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Clock } from '../types.js';
-import type { FromWorker, JournalWorkerData, PackedEntry, ToWorker } from './journal-worker.js';
+import type { FromWorker, JournalWorkerData, ToWorker } from './journal-worker.js';
+import { RecordBuffer } from './record-buffer.js';
 import type { DecisionEvent } from '../decisions/decision-service.js';
 import type { GateSummary, JournalPage, JournalQuery, JournalStats } from './types.js';
 
@@ -54,7 +55,7 @@ function workerUrl(): URL {
 
 export class Journal {
   private readonly worker: Worker;
-  private buffer: PackedEntry[] = [];
+  private readonly buffer: RecordBuffer;
   private seq = 0;
   private pending = 0;
   private nextId = 1;
@@ -73,6 +74,7 @@ export class Journal {
 
   constructor(private readonly options: JournalOptions) {
     this.batchSize = options.batchSize ?? 1000;
+    this.buffer = new RecordBuffer(this.batchSize);
     this.maxPending = options.maxPending ?? 100_000;
     const data: JournalWorkerData = {
       journalWorker: true,
@@ -112,15 +114,15 @@ export class Journal {
     this.timer.unref();
   }
 
-  /** Records one decision: an array push on the tap's thread, nothing else. */
+  /** Records one decision: a few writes into preallocated columns on the tap's thread (record-buffer.ts). */
   record(e: DecisionRecord): void {
     if (this.failed !== null || this.closed) return;
     if (this.pending + this.buffer.length >= this.maxPending) {
       this.dropped++;
       return;
     }
-    this.buffer.push([e.at, e.gate, e.reader ?? null, e.kind, e.verdict, e.reason, e.source, Math.round(e.elapsedMs * 1000), e.decisionId]);
-    if (this.buffer.length >= this.batchSize) this.flush();
+    this.buffer.push(e);
+    if (this.buffer.full) this.flush();
   }
 
   /** Hands the buffered records to the worker and resolves once all of them are committed. */
@@ -133,8 +135,7 @@ export class Journal {
   /** Hands the buffered records to the worker. */
   flush(): void {
     if (this.buffer.length === 0 || this.failed !== null) return;
-    const entries = this.buffer;
-    this.buffer = [];
+    const entries = this.buffer.take();
     this.pending += entries.length;
     this.post({ type: 'append', seq: ++this.seq, entries });
   }
@@ -203,7 +204,7 @@ export class Journal {
     if (this.failed !== null) return;
     this.failed = err;
     this.dropped += this.buffer.length + this.pending;
-    this.buffer = [];
+    this.buffer.clear();
     notReady(err);
     for (const resolve of this.drained.splice(0)) resolve();
     for (const [id, c] of this.calls) {

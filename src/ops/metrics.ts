@@ -3,14 +3,15 @@
  * module turns that into metrics. Label values are closed sets (reasons, sources, endpoints,
  * error codes, gate ids): never a HES code, card id or payload.
  *
- * The hot path pays for one pre-bound counter increment and one histogram observation per
- * decision; everything else is read at scrape time.
+ * The hot path pays for a few Map reads and a bucket increment per decision (decision-tally.ts);
+ * everything else is read at scrape time.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MinistryCallEvent } from '../ministry/types.js';
 import type { Clock } from '../types.js';
 import type { CircuitReadout, DecisionRecord, MinistryHealthReadout, StatusReadout } from './sources.js';
 import type { MinistryState } from './ministry-health.js';
+import { DecisionHistogram, GateTally, decisionCounter } from './decision-tally.js';
 
 /** Buckets around a 150 ms deadline, fine at the low end where cache hits live. */
 const DECISION_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.125, 0.15, 0.155, 0.175, 0.2, 0.3, 0.5, 1];
@@ -86,21 +87,14 @@ export function createMetrics(sources: MetricsSources): Metrics {
   }).set({ version: build.version, commit: build.commit }, 1);
 
   const knownGates = new Set(sources.gates ?? []);
-  const gateLabel = (gate: string): string => (knownGates.has(gate) ? gate : OTHER_GATE);
 
-  const decisions = new Counter({
-    name: 'hes_gate_decisions_total',
-    help: 'Decisions by gate, verdict, reason and source (gate: a configured gate id, or other).',
-    labelNames: ['gate', 'verdict', 'reason', 'source'] as const,
-    registers: [registry],
-  });
-  const decisionSeconds = new Histogram({
-    name: 'hes_gate_decision_duration_seconds',
-    help: 'Time from credential arrival to decision, by gate (a configured gate id, or other).',
-    labelNames: ['gate'] as const,
-    buckets: DECISION_BUCKETS,
-    registers: [registry],
-  });
+  // Decisions are tallied in plain numbers and exported at scrape time (decision-tally.ts).
+  const tallies = new Map<string, GateTally>();
+  for (const gate of knownGates) tallies.set(gate, new GateTally(gate, DECISION_BUCKETS));
+  const otherTally = new GateTally(OTHER_GATE, DECISION_BUCKETS);
+  const allTallies = (): Iterable<GateTally> => [...tallies.values(), otherTally];
+  decisionCounter(registry, allTallies);
+  new DecisionHistogram(registry, DECISION_BUCKETS, allTallies);
   const ministryCalls = new Counter({
     name: 'hes_gate_ministry_calls_total',
     help: 'HTTP calls to the ministry by endpoint and outcome (ok, not-found, expired, or an error code).',
@@ -212,28 +206,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
     });
   }
 
-  // Pre-bound children: a decision pays for a map lookup, not a label hash.
-  const bound = new Map<string, Counter.Internal>();
-  const boundSeconds = new Map<string, Histogram.Internal<'gate'>>();
   const collectors: Array<(r: Registry) => void> = [];
 
   return {
     registry,
     decision(e) {
-      const gate = gateLabel(e.gate);
-      const key = `${gate}\u0000${e.verdict}\u0000${e.reason}\u0000${e.source}`;
-      let child = bound.get(key);
-      if (child === undefined) {
-        child = decisions.labels(gate, e.verdict, e.reason, e.source);
-        bound.set(key, child);
-      }
-      child.inc();
-      let seconds = boundSeconds.get(gate);
-      if (seconds === undefined) {
-        seconds = decisionSeconds.labels(gate);
-        boundSeconds.set(gate, seconds);
-      }
-      seconds.observe(e.elapsedMs / 1000);
+      (tallies.get(e.gate) ?? otherTally).add(e.verdict, e.reason, e.source, e.elapsedMs / 1000);
     },
     ministryCall(e) {
       ministryCalls.labels(e.endpoint, e.outcome).inc();

@@ -41,12 +41,6 @@ export const responseSchema = {
   },
 } as const;
 
-const CREDENTIALS: Array<[keyof DecisionBody, CredentialKind]> = [
-  ['hesCode', 'hes'],
-  ['qr', 'qr'],
-  ['card', 'card'],
-];
-
 export interface DecisionRoutesOptions {
   decisions: DecisionService;
   clock: Clock;
@@ -77,29 +71,44 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRoutesO
   app.post<{ Body: DecisionBody }>(
     '/v1/decisions',
     { schema: { body: bodySchema, response: responseSchema }, onRequest },
-    async (req) => {
+    // Not async: a cache hit is answered in this tick, with no promise (fastify sends a value
+    // returned synchronously, and a thrown error goes to the error handler either way).
+    (req) => {
       const body = req.body;
       let kind: CredentialKind | undefined;
       let value: string | undefined;
-      for (const [field, k] of CREDENTIALS) {
-        const v = body[field];
-        if (v === undefined) continue;
-        if (kind !== undefined) {
-          throw new HesGateError('HG_BAD_REQUEST', 'body must carry exactly one credential: "hesCode", "qr" or "card", got more than one');
-        }
-        kind = k;
-        value = v;
+      let given = 0;
+      if (body.hesCode !== undefined) {
+        kind = 'hes';
+        value = body.hesCode;
+        given++;
+      }
+      if (body.qr !== undefined) {
+        kind = 'qr';
+        value = body.qr;
+        given++;
+      }
+      if (body.card !== undefined) {
+        kind = 'card';
+        value = body.card;
+        given++;
+      }
+      if (given > 1) {
+        throw new HesGateError('HG_BAD_REQUEST', 'body must carry exactly one credential: "hesCode", "qr" or "card", got more than one');
       }
       if (kind === undefined || value === undefined) {
         throw new HesGateError('HG_BAD_REQUEST', 'body must carry exactly one credential: "hesCode", "qr" or "card"');
       }
       // The request's arrival time: parsing and validation count against the deadline.
-      const startedAt = req.arrivedAt;
-      const result = await opts.decisions.decide({ kind, value, gate: body.gate, at: opts.clock() }, startedAt);
-      if (result === undefined) {
-        throw new HesGateError('HG_GATE_UNKNOWN', 'the gate is not configured, and gates.requireKnown refuses unknown gates');
-      }
-      return result;
+      const result = opts.decisions.decideNow({ kind, value, gate: body.gate, at: opts.clock() }, req.arrivedAt);
+      return result instanceof Promise ? result : orUnknownGate(result);
     },
   );
+}
+
+function orUnknownGate<T>(result: T | undefined): T {
+  if (result === undefined) {
+    throw new HesGateError('HG_GATE_UNKNOWN', 'the gate is not configured, and gates.requireKnown refuses unknown gates');
+  }
+  return result;
 }
