@@ -313,9 +313,12 @@ export async function benchCity(o: BenchOptions = { quick: false }): Promise<Fig
     const r5 = await nextRotation(hub, sim);
     const p5 = await propagation(city, hub, stations, wire, changes, changes);
 
-    // Tap throughput: a station in the city (all five replicating) vs a standalone station.
+    // Tap throughput: a station in the city (all five replicating) vs a standalone station,
+    // between two rotations: the benchmark's leader runs at 20 calls/s to finish a rotation in
+    // seconds, 48 times the pace a city of B = 100,000 codes needs (⌈B/500⌉ per 80 % of 10 min).
     const alone = await startNode(city, 'standalone', 'standalone');
     nodes.push(alone);
+    await hub.waitLog((r) => r['event'] === 'city.rotation');
     const tp = await throughputRounds(stations[0]!, alone, o.quick ? 1 : 3, o.quick ? 2 : 3);
 
     // Catch-up: station-2 frozen while the hub writes ten minutes' worth, then resumed.
@@ -361,7 +364,7 @@ export async function benchCity(o: BenchOptions = { quick: false }): Promise<Fig
       { figure: `city: catch-up after 10 min offline (${written} entries, 1,000 bindings)`, baseline: '—', measured: `${(catchUpMs / 1000).toFixed(2)} s`, target: '≤ 2 s', met: catchUpMs <= 2000 },
       { figure: `city: new station, snapshot of ${bigSnapshot.toLocaleString('en-US')} statuses`, baseline: `join of ${B.toLocaleString('en-US')} bindings: ${(median(joinMs) / 1000).toFixed(1)} s`, measured: `${(snapshotMs / 1000).toFixed(1)} s`, target: '≤ 30 s', met: snapshotMs <= 30_000 },
       { figure: 'city: Redis memory per bound card (binding, status, stream)', baseline: `per held status ${memPerStatus.toFixed(0)} B`, measured: `${memPerCard.toFixed(0)} B`, target: '—', met: null },
-      { figure: 'city: HES-code taps, station in a city of 5 vs standalone', baseline: perSec(median(tp.baseline)), measured: `${perSec(median(tp.subject))} (${ratio(tpRatio)})`, target: '≥ 0.95×', met: tpRatio >= 0.95 },
+      { figure: 'city: HES-code taps, station in a city of 5 vs standalone (between rotations)', baseline: perSec(median(tp.baseline)), measured: `${perSec(median(tp.subject))} (${ratio(tpRatio)})`, target: '≥ 0.95×', met: tpRatio >= 0.95 },
     );
   } catch (err) {
     // What each node last said, to see why (events and warnings only; never codes).
