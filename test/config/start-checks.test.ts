@@ -97,3 +97,25 @@ describe('the data directory', () => {
     expect(code(() => prepareDataDir(join(f, 'data'), { create: true }))).toBe('HG_DATA_DIR');
   });
 });
+
+describe('a station or hub of a city', () => {
+  const keyFile = join(dir, 'city.key');
+  writeFileSync(keyFile, 'k1:' + Buffer.alloc(32, 7).toString('base64') + '\n');
+
+  it('standalone, the default, needs neither Redis nor a key file', async () => {
+    expect(await codes({})).toEqual([]);
+  });
+
+  it('needs the city\'s Redis and a readable key file', async () => {
+    expect(await codes({ HES_GATE_CITY_ROLE: 'station' })).toEqual(['HG_CONFIG_INVALID', 'HG_CONFIG_INVALID']);
+    expect(await codes({ HES_GATE_CITY_ROLE: 'hub', HES_GATE_CITY_REDIS_URL: 'redis://127.0.0.1:6379' })).toEqual(['HG_CONFIG_INVALID']);
+    expect(await codes({ HES_GATE_CITY_ROLE: 'station', HES_GATE_CITY_SENTINELS: 's1:26379,s2:26379', HES_GATE_CITY_KEY_FILE: join(dir, 'missing.key') })).toEqual(['HG_CONFIG_FILE']);
+    expect(await codes({ HES_GATE_CITY_ROLE: 'station', HES_GATE_CITY_REDIS_URL: 'rediss://city.lan:6380', HES_GATE_CITY_KEY_FILE: keyFile })).toEqual([]);
+  });
+
+  it('refuses a Redis address with a password in it, naming the setting and not the password', () => {
+    expect(() => loadConfig({ env: { HES_GATE_CITY_REDIS_URL: 'redis://u:s3cret@city.lan:6379' }, noFile: true })).toThrow(/city\.redisUrl/);
+    expect(() => loadConfig({ env: { HES_GATE_CITY_REDIS_URL: 'redis://u:s3cret@city.lan:6379' }, noFile: true })).not.toThrow(/s3cret/);
+    expect(() => loadConfig({ env: { HES_GATE_CITY_ROLE: 'island' }, noFile: true })).toThrow(/city\.role/);
+  });
+});
