@@ -31,7 +31,7 @@ export async function startTestGate(
   env: Record<string, string> = {},
 ): Promise<{ gate: HesGate; url: string; logs: LogCapture; post: (body: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any; ms: number }> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hes-gate-test-'));
-  // A station-sized cache preallocates ~24 MB per gate (lru-cache sizes its arrays by `max`);
+  // A station-sized cache preallocates its table by `maxEntries` (tens of MB per gate);
   // tests start dozens of gates, and that garbage would show up as GC pauses in timed tests.
   const cache = { maxEntries: 10_000, ...((overrides.cache as Record<string, unknown> | undefined) ?? {}) };
   // These gates test behaviour, not overload, on a machine shared with other test processes whose
