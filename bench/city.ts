@@ -31,6 +31,7 @@ import { CityKey } from '../src/city/city-key.js';
 import { cityKeyspace } from '../src/city/keyspace.js';
 import { CityWire } from '../src/city/wire.js';
 import { MINISTRY_BULK_LIMIT } from '../src/ministry/types.js';
+import { leaderBudget } from '../src/city/hub/hub.js';
 import { RedisServer } from './redis-process.js';
 import { isMain, median, percentile, perSec, ratio, runAlone, sleep, type BenchOptions, type FigureReport, type Row } from './report.js';
 
@@ -323,7 +324,8 @@ export async function benchCity(o: BenchOptions = { quick: false }): Promise<Fig
 
     // Catch-up: station-2 frozen while the hub writes ten minutes' worth, then resumed.
     const frozen = stations[1]!;
-    const budget = Math.ceil(B / MINISTRY_BULK_LIMIT) / (0.8 * 600);
+    // The production pace: what the leader derives for B codes and the default 10-minute freshness.
+    const budget = leaderBudget(B, 600_000, 0, Number.POSITIVE_INFINITY);
     const tenMinutesOfEntries = Math.ceil(budget * 600);
     const len0 = Number(await admin.xlen(names.changes));
     frozen.proc.kill('SIGSTOP');
