@@ -18,9 +18,35 @@ export function openConnection(connect: ConnectFn, name: string, blocking: boole
   return redis;
 }
 
-/** Connect a lazy (or closed) connection; one that is (re)connecting already is left to itself. */
+/**
+ * Connect a lazy (or closed) connection. One whose first connection is under way (another caller
+ * started it) is waited for too: with the offline queue off, a command sent before it is ready
+ * fails at once. One that is reconnecting is left to itself (commands fail fast meanwhile).
+ */
 export async function ensureConnecting(redis: Redis): Promise<void> {
-  if (redis.status === 'wait' || redis.status === 'end') await redis.connect();
+  if (redis.status === 'wait' || redis.status === 'end') {
+    await redis.connect();
+    return;
+  }
+  if (redis.status !== 'connecting' && redis.status !== 'connect') return;
+  await new Promise<void>((resolve, reject) => {
+    const off = (): void => {
+      redis.off('ready', ok);
+      redis.off('error', fail);
+      redis.off('close', fail);
+    };
+    const ok = (): void => {
+      off();
+      resolve();
+    };
+    const fail = (err?: unknown): void => {
+      off();
+      reject(err instanceof Error ? err : new Error('the connection closed before it was ready'));
+    };
+    redis.once('ready', ok);
+    redis.once('error', fail);
+    redis.once('close', fail);
+  });
 }
 
 export class NotAnsweringError extends Error {
