@@ -12,6 +12,9 @@
  * Work: a card import over the admin API, the same through `hes-gate cards import`, another
  * process holding the store's write lock for 10 s, `hes-gate store backup`, a refresher
  * rotation over every bound code. Rows: 1M (100k with --quick).
+ * The ministry is the simulator in a process of its own (`hes-gate simulate`), as the real one
+ * is another machine: its answers are made outside the station's event loop (on this 2-core
+ * machine it still shares the cores).
  * Run alone: `npm run build && node dist/bench/no-stall.js [--quick] [--only=idle,rotation]
  * [--keep=DIR]`. `--only` measures some scenarios (keys: idle, api, cli, lock, backup, rotation);
  * the imports a later scenario needs still run, unmeasured. `--keep=DIR` keeps the station's
@@ -32,7 +35,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SerialPort } from 'serialport';
 import { Pool } from 'undici';
-import { SAMPLE } from '../src/simulator/index.js';
+import { SAMPLE, SIMULATOR_PASSWORD, SIMULATOR_USER } from '../src/simulator/index.js';
 import { childNodeOptions } from './child.js';
 import { openLoop, newHistogram, pMs } from './open-loop.js';
 import { ptyPair } from './serial-tap.js';
@@ -61,11 +64,32 @@ interface Station {
   close(): Promise<void>;
 }
 
-async function startStation(dir: string, refresher: boolean): Promise<Station> {
+/** `hes-gate simulate` on a free port: the ministry's test base URL and a stop. */
+async function startMinistry(): Promise<{ baseUrl: string; close(): Promise<void> }> {
+  const proc = spawn(process.execPath, [CLI, 'simulate', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`hes-gate simulate exited (${code}) before serving`)));
+    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
+      const m = /test base URL\s+(\S+)/.exec(line);
+      if (m !== null) resolve(m[1]!);
+    });
+  });
+  return {
+    baseUrl,
+    close: () =>
+      new Promise<void>((r) => {
+        if (proc.exitCode !== null) return r();
+        proc.once('exit', () => r());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+async function startStation(dir: string, refresher: boolean, ministry: string): Promise<Station> {
   const config = {
-    environment: 'simulator',
+    environment: 'test',
     server: { host: '127.0.0.1', port: 0 },
-    ministry: { baseUrl: null },
+    ministry: { baseUrl: ministry, user: SIMULATOR_USER },
     dataDir: join(dir, 'data'),
     log: { level: 'info' },
     journal: { enabled: true },
@@ -78,7 +102,7 @@ async function startStation(dir: string, refresher: boolean): Promise<Station> {
   const file = join(dir, 'station.json');
   writeFileSync(file, JSON.stringify(config));
   const proc = spawn(process.execPath, [...childNodeOptions(), CLI, 'serve'], {
-    env: { ...process.env, HES_GATE_CONFIG: file, HES_GATE_ADMIN_TOKEN: ADMIN, HES_GATE_PORT: '0' },
+    env: { ...process.env, HES_GATE_CONFIG: file, HES_GATE_ADMIN_TOKEN: ADMIN, HES_GATE_MINISTRY_PASSWORD: SIMULATOR_PASSWORD, HES_GATE_PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const logs: Array<Record<string, unknown>> = [];
@@ -316,7 +340,8 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
   const prepared = keep !== undefined && existsSync(storeFile);
   const socats: ChildProcess[] = [await ptyPair(join(dir, 'card'), join(dir, 'card-peer')), await ptyPair(join(dir, 'gate'), join(dir, 'gate-peer'))];
   const results: ScenarioResult[] = [];
-  let station = await startStation(dir, false);
+  const ministry = await startMinistry();
+  let station = await startStation(dir, false, ministry.baseUrl);
   const taps = await SerialTaps.open(join(dir, 'card-peer'), join(dir, 'gate-peer'));
   const admin = { authorization: `Bearer ${ADMIN}` };
   /** Measure a scenario, or (not asked for) only do its work when a later one needs its result. */
@@ -334,7 +359,7 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
     const ndjson: string[] = [];
     for (let off = 1; off <= rows; off += chunk) ndjson.push(await writeRows(dir, Math.min(chunk, rows - off + 1), 'ndjson', off));
     const csv = await writeRows(dir, rows, 'csv', 10_000_000);
-    const env = { HES_GATE_CONFIG: join(dir, 'station.json'), HES_GATE_ADMIN_TOKEN: ADMIN };
+    const env = { HES_GATE_CONFIG: join(dir, 'station.json'), HES_GATE_ADMIN_TOKEN: ADMIN, HES_GATE_MINISTRY_PASSWORD: SIMULATOR_PASSWORD };
     // The rotation's ~2M bound codes come from the two imports.
     const needImports = only.has('rotation') && !prepared;
 
@@ -370,7 +395,7 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
     if (hasBackup) await measure('backup', 'hes-gate store backup', () => run(['store', 'backup', join(dir, 'backup.db')], env), 2000);
     if (only.has('rotation')) {
       await station.close();
-      station = await startStation(dir, true);
+      station = await startStation(dir, true, ministry.baseUrl);
       const rotated = (): boolean => station.logs.some((l) => String(l['msg']).includes('rotation complete'));
       await measure(
         'rotation',
@@ -385,6 +410,7 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
   } finally {
     await taps.close();
     await station.close();
+    await ministry.close();
     for (const s of socats) s.kill();
     if (keep === undefined) rmSync(dir, { recursive: true, force: true });
   }

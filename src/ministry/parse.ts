@@ -16,6 +16,7 @@ import { maskHesCode } from '../privacy/mask.js';
 import type { HealthStatus, MinistryLookup, PlusFields } from '../types.js';
 import type { BulkResult, MinistryEndpoint } from './types.js';
 import { parseMinistryDate, parseRetryAfterMs } from './dates.js';
+import { scanBulkAnswer, type BulkMaps } from './bulk-json.js';
 
 const NOT_FOUND: MinistryLookup = Object.freeze({ kind: 'not-found' });
 const EXPIRED: MinistryLookup = Object.freeze({ kind: 'expired' });
@@ -164,6 +165,22 @@ function unknownErrorKey(text: string, key: string | null, endpoint: MinistryEnd
   );
 }
 
+const EMPTY: ReadonlyMap<string, unknown> = new Map();
+
+/** The bulk answer's maps through `JSON.parse`: what the scanner (bulk-json.ts) leaves to it. Throws HesGateError. */
+function bulkMapsOf(text: string, endpoint: MinistryEndpoint): BulkMaps {
+  const raw = parseJson(text);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw ministryError('HG_MINISTRY_BAD_RESPONSE', endpoint, 'the bulk answer is not a JSON object');
+  }
+  const success = (raw as Record<string, unknown>)['success_map'] ?? {};
+  const unsuccess = (raw as Record<string, unknown>)['unsuccess_map'] ?? {};
+  if (typeof success !== 'object' || Array.isArray(success) || typeof unsuccess !== 'object' || Array.isArray(unsuccess)) {
+    throw ministryError('HG_MINISTRY_BAD_RESPONSE', endpoint, 'success_map and unsuccess_map must be objects');
+  }
+  return { success: new Map(Object.entries(success)), unsuccess: new Map(Object.entries(unsuccess)) };
+}
+
 /**
  * 200 bulk answer: fills `into` with one entry per asked code. Throws HesGateError when the
  * body as a whole is unreadable; a code the answer does not mention gets its own error.
@@ -175,24 +192,16 @@ export function parseBulkOk(
   endpoint: MinistryEndpoint,
   into: BulkResult,
 ): void {
-  const raw = parseJson(text);
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw ministryError('HG_MINISTRY_BAD_RESPONSE', endpoint, 'the bulk answer is not a JSON object');
-  }
-  const success = (raw as Record<string, unknown>)['success_map'] ?? {};
-  const unsuccess = (raw as Record<string, unknown>)['unsuccess_map'] ?? {};
-  if (typeof success !== 'object' || Array.isArray(success) || typeof unsuccess !== 'object' || Array.isArray(unsuccess)) {
-    throw ministryError('HG_MINISTRY_BAD_RESPONSE', endpoint, 'success_map and unsuccess_map must be objects');
-  }
-  const ok = success as Record<string, unknown>;
-  const failed = unsuccess as Record<string, unknown>;
+  const maps = scanBulkAnswer(text) ?? bulkMapsOf(text, endpoint);
+  const ok = maps.success ?? EMPTY;
+  const failed = maps.unsuccess ?? EMPTY;
   for (const code of asked) {
-    const result = ok[code];
+    const result = ok.get(code);
     if (result !== undefined) {
       into.set(code, resultToLookup(result, plus, endpoint, code));
       continue;
     }
-    const reason = failed[code];
+    const reason = failed.get(code);
     if (reason === undefined) {
       into.set(code, ministryError('HG_MINISTRY_BAD_RESPONSE', endpoint, `the bulk answer does not mention ${maskHesCode(code)}`));
       continue;
