@@ -33,6 +33,7 @@ FROM node:24-bookworm-slim
 # environment without credentials. Secrets are files (Docker/Compose secrets, or a read-only
 # mount at /run/secrets/hes-gate), never environment values.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=16 \
     HES_GATE_CONFIG=live \
     HES_GATE_HOST=0.0.0.0 \
     HES_GATE_DATA_DIR=/var/lib/hes-gate \

@@ -42,6 +42,8 @@ import { ptyPair } from './serial-tap.js';
 import { isMain, runAlone, type BenchOptions, type FigureReport, type Row } from './report.js';
 
 const DEADLINE_MS = 150;
+/** As packaging/hes-gate.service, the Dockerfile and `npm start` run the service (a packaging test keeps them equal). */
+export const STATION_NODE_OPTIONS = '--max-semi-space-size=16';
 const ADMIN = 'bench-admin-token';
 const CARD = '04A1B2C3D4E5F6';
 /** Serial taps cycle through these (the reader drops a repeat of one card within 3 s). */
@@ -101,8 +103,9 @@ async function startStation(dir: string, refresher: boolean, ministry: string): 
   };
   const file = join(dir, 'station.json');
   writeFileSync(file, JSON.stringify(config));
+  // The station runs with the node options the unit and the image give it (STATION_NODE_OPTIONS).
   const proc = spawn(process.execPath, [...childNodeOptions(), CLI, 'serve'], {
-    env: { ...process.env, HES_GATE_CONFIG: file, HES_GATE_ADMIN_TOKEN: ADMIN, HES_GATE_MINISTRY_PASSWORD: SIMULATOR_PASSWORD, HES_GATE_PORT: '0' },
+    env: { ...process.env, NODE_OPTIONS: STATION_NODE_OPTIONS, HES_GATE_CONFIG: file, HES_GATE_ADMIN_TOKEN: ADMIN, HES_GATE_MINISTRY_PASSWORD: SIMULATOR_PASSWORD, HES_GATE_PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const logs: Array<Record<string, unknown>> = [];
