@@ -25,8 +25,43 @@ export interface JournalWorkerData {
 /** One record on the wire: [at, gate, reader, kind, verdict, reason, source, elapsedUs, decisionId]. */
 export type PackedEntry = [number, string, string | null, string, string, string, string, number, string];
 
+/** Fields per record in `PackedBatch.fields`: gate, reader, kind, verdict, reason, source. */
+export const FIELDS = 6;
+/** A reader index meaning "no reader". */
+export const NO_READER = 0xffffffff;
+
+/** One hand-off to the worker: the records' columns (each buffer its own, to transfer) and strings. */
+export interface PackedBatch {
+  count: number;
+  at: Float64Array;
+  elapsedUs: Float64Array;
+  /** FIELDS indices into `strings` per record (reader NO_READER when none). */
+  fields: Uint32Array;
+  /** The decision ids' UTF-8 bytes, back to back; record i's ends at idEnd[i]. */
+  ids: Uint8Array;
+  idEnd: Uint32Array;
+  strings: string[];
+}
+
+/** The batch's records in the worker's row format, oldest first. */
+export function unpack(b: PackedBatch): PackedEntry[] {
+  const out = new Array<PackedEntry>(b.count);
+  const ids = Buffer.from(b.ids.buffer, b.ids.byteOffset, b.ids.byteLength);
+  const s = b.strings;
+  const f = b.fields;
+  let start = 0;
+  for (let i = 0; i < b.count; i++) {
+    const o = i * FIELDS;
+    const end = b.idEnd[i]!;
+    const reader = f[o + 1]!;
+    out[i] = [b.at[i]!, s[f[o]!]!, reader === NO_READER ? null : s[reader]!, s[f[o + 2]!]!, s[f[o + 3]!]!, s[f[o + 4]!]!, s[f[o + 5]!]!, b.elapsedUs[i]!, ids.toString('utf8', start, end)];
+    start = end;
+  }
+  return out;
+}
+
 export type ToWorker =
-  | { type: 'append'; seq: number; entries: PackedEntry[] }
+  | { type: 'append'; seq: number; batch: PackedBatch }
   | { type: 'query'; id: number; query: JournalQuery }
   | { type: 'summary'; id: number; from: number; to: number }
   | { type: 'history'; id: number; from: number; to: number; bucketMs: number }
@@ -227,8 +262,8 @@ function run(): void {
     try {
       switch (m.type) {
         case 'append':
-          journal.append(m.entries);
-          send({ type: 'flushed', seq: m.seq, count: m.entries.length });
+          journal.append(unpack(m.batch));
+          send({ type: 'flushed', seq: m.seq, count: m.batch.count });
           break;
         case 'query':
           send({ type: 'result', id: m.id, value: journal.query(m.query) });

@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Clock } from '../types.js';
 import type { FromWorker, JournalWorkerData, ToWorker } from './journal-worker.js';
-import { RecordBuffer } from './record-buffer.js';
+import { RecordBuffer, transferList } from './record-buffer.js';
 import type { DecisionEvent } from '../decisions/decision-service.js';
 import type { GateSummary, JournalPage, JournalQuery, JournalStats } from './types.js';
 
@@ -135,9 +135,9 @@ export class Journal {
   /** Hands the buffered records to the worker. */
   flush(): void {
     if (this.buffer.length === 0 || this.failed !== null) return;
-    const entries = this.buffer.take();
-    this.pending += entries.length;
-    this.post({ type: 'append', seq: ++this.seq, entries });
+    const batch = this.buffer.take();
+    this.pending += batch.count;
+    this.worker.postMessage({ type: 'append', seq: ++this.seq, batch } satisfies ToWorker, transferList(batch));
   }
 
   query(query: JournalQuery): Promise<JournalPage> {

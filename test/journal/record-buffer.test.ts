@@ -1,9 +1,12 @@
 /**
- * The journal's column buffer hands the worker exactly the records it was given, in order, in
- * the worker's wire format: ids of any length and script, readers or none, many batches.
+ * The journal's column buffer hands the worker exactly the records it was given, in order
+ * (as the worker unpacks them): ids of any length and script, readers or none, many batches,
+ * and through a real MessagePort with the batch's buffers transferred.
  */
 import { describe, expect, it } from 'vitest';
-import { RecordBuffer } from '../../src/journal/record-buffer.js';
+import { MessageChannel } from 'node:worker_threads';
+import { RecordBuffer, transferList, type PackedBatch } from '../../src/journal/record-buffer.js';
+import { unpack } from '../../src/journal/journal-worker.js';
 import type { DecisionRecord } from '../../src/journal/journal.js';
 
 function rec(i: number, o: Partial<DecisionRecord> = {}): DecisionRecord {
@@ -21,7 +24,7 @@ describe('journal record buffer', () => {
       const given = Array.from({ length: 50 - batch * 20 }, (_, i) => rec(batch * 100 + i));
       for (const e of given) b.push(e);
       expect(b.length).toBe(given.length);
-      expect(b.take()).toEqual(given.map(packed));
+      expect(unpack(b.take())).toEqual(given.map(packed));
       expect(b.length).toBe(0);
     }
   });
@@ -30,7 +33,7 @@ describe('journal record buffer', () => {
     const b = new RecordBuffer(8);
     const given = [rec(1, { decisionId: 'd-1' }), rec(2, { decisionId: 'x'.repeat(500) }), rec(3, { decisionId: 'karar-ğüşiöç-€-😀' }), rec(4, { decisionId: '' }), rec(5)];
     for (const e of given) b.push(e);
-    expect(b.take()).toEqual(given.map(packed));
+    expect(unpack(b.take())).toEqual(given.map(packed));
   });
 
   it('says when it is full and refuses more', () => {
@@ -42,13 +45,33 @@ describe('journal record buffer', () => {
     expect(() => b.push(rec(3))).toThrow(RangeError);
     b.clear();
     expect(b.length).toBe(0);
-    expect(b.take()).toEqual([]);
+    expect(unpack(b.take())).toEqual([]);
   });
 
   it('keeps every gate id as given when more distinct ids arrive than it shares', () => {
     const b = new RecordBuffer(3000);
     const given = Array.from({ length: 3000 }, (_, i) => rec(i, { gate: `sprayed-gate-${i}` }));
     for (const e of given) b.push(e);
-    expect(b.take().map((p) => p[1])).toEqual(given.map((e) => e.gate));
+    expect(unpack(b.take()).map((p) => p[1])).toEqual(given.map((e) => e.gate));
+  });
+
+  it('hands off a few typed arrays and the distinct strings, and survives a transfer through a MessagePort', async () => {
+    const b = new RecordBuffer(1000);
+    const given = Array.from({ length: 700 }, (_, i) => rec(i));
+    for (const e of given) b.push(e);
+    const batch = b.take();
+    // gate-0..2, R0..R4, card, pass, deny, RISKY, RISKLESS, cache: 14 strings for 700 records.
+    expect(batch.strings).toHaveLength(14);
+    for (const buf of transferList(batch)) expect(buf.byteLength).toBeGreaterThan(0);
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<PackedBatch>((resolve) => port2.once('message', resolve));
+    port1.postMessage(batch, transferList(batch));
+    expect(batch.at.length).toBe(0); // transferred, not copied: the sender's view is detached
+    const got = await received;
+    port1.close();
+    expect(unpack(got)).toEqual(given.map(packed));
+    // The buffer's own columns stay usable for the next batch.
+    b.push(rec(1));
+    expect(unpack(b.take())).toEqual([packed(rec(1))]);
   });
 });
