@@ -76,15 +76,16 @@ async function startMinistry(): Promise<{ baseUrl: string; close(): Promise<void
       if (m !== null) resolve(m[1]!);
     });
   });
-  return {
-    baseUrl,
-    close: () =>
-      new Promise<void>((r) => {
-        if (proc.exitCode !== null) return r();
-        proc.once('exit', () => r());
-        proc.kill('SIGTERM');
-      }),
-  };
+  return { baseUrl, close: () => stop(proc) };
+}
+
+/** SIGTERM, resolved when the process has exited. */
+function stop(proc: ChildProcess): Promise<void> {
+  return new Promise<void>((r) => {
+    if (proc.exitCode !== null) return r();
+    proc.once('exit', () => r());
+    proc.kill('SIGTERM');
+  });
 }
 
 async function startStation(dir: string, refresher: boolean, ministry: string): Promise<Station> {
@@ -126,12 +127,7 @@ async function startStation(dir: string, refresher: boolean, ministry: string): 
     url,
     proc,
     logs,
-    close: () =>
-      new Promise<void>((r) => {
-        if (proc.exitCode !== null) return r();
-        proc.once('exit', () => r());
-        proc.kill('SIGTERM');
-      }),
+    close: () => stop(proc),
   };
 }
 

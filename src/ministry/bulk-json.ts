@@ -96,28 +96,42 @@ function plainKey(text: string, i: number): { key: string; end: number } | undef
   return key.includes('\\') ? undefined : { key, end };
 }
 
-/** One map's entries: keys, and the values' text joined as a JSON array. Undefined when unsure. */
+/**
+ * Walks the members of the object whose `{` is at `i`: for each, `member(key, at)` reads the value
+ * starting at `at` and returns the index after it, or -1 to give up. Returns the index after the
+ * object's `}`, or -1 when the text is not what is expected.
+ */
+function eachMember(text: string, i: number, member: (key: string, at: number) => number): number {
+  i = skipSpace(text, i + 1);
+  if (text.charCodeAt(i) === CLOSE_OBJECT) return i + 1;
+  for (;;) {
+    const k = plainKey(text, i);
+    if (k === undefined) return -1;
+    i = skipSpace(text, k.end);
+    if (text.charCodeAt(i) !== COLON) return -1;
+    const end = member(k.key, skipSpace(text, i + 1));
+    if (end < 0) return -1;
+    i = skipSpace(text, end);
+    const c = text.charCodeAt(i);
+    if (c === CLOSE_OBJECT) return i + 1;
+    if (c !== COMMA) return -1;
+    i = skipSpace(text, i + 1);
+  }
+}
+
+/** One map's entries: keys, and the values' text parsed as one JSON array. Undefined when unsure. */
 function readMap(text: string, i: number): { map: Map<string, unknown>; end: number } | undefined {
   const keys: string[] = [];
   const values: string[] = [];
-  i = skipSpace(text, i + 1);
-  if (text.charCodeAt(i) === CLOSE_OBJECT) return { map: new Map(), end: i + 1 };
-  for (;;) {
-    const k = plainKey(text, i);
-    if (k === undefined) return undefined;
-    i = skipSpace(text, k.end);
-    if (text.charCodeAt(i) !== COLON) return undefined;
-    i = skipSpace(text, i + 1);
-    const end = valueEnd(text, i);
-    if (end < 0) return undefined;
-    keys.push(k.key);
-    values.push(text.slice(i, end));
-    i = skipSpace(text, end);
-    const c = text.charCodeAt(i);
-    if (c === CLOSE_OBJECT) break;
-    if (c !== COMMA) return undefined;
-    i = skipSpace(text, i + 1);
-  }
+  const end = eachMember(text, i, (key, at) => {
+    const valueAt = valueEnd(text, at);
+    if (valueAt >= 0) {
+      keys.push(key);
+      values.push(text.slice(at, valueAt));
+    }
+    return valueAt;
+  });
+  if (end < 0) return undefined;
   let parsed: unknown[];
   try {
     parsed = JSON.parse(`[${values.join(',')}]`) as unknown[];
@@ -129,53 +143,39 @@ function readMap(text: string, i: number): { map: Map<string, unknown>; end: num
   if (parsed.length !== keys.length) return undefined;
   const map = new Map<string, unknown>();
   for (let n = 0; n < keys.length; n++) map.set(keys[n]!, parsed[n]);
-  return { map, end: i + 1 };
+  return { map, end };
 }
 
 /** The two maps of a bulk answer, or undefined when the text should go to `JSON.parse` instead. */
 export function scanBulkAnswer(text: string): BulkMaps | undefined {
   const out: BulkMaps = { success: undefined, unsuccess: undefined };
-  let i = skipSpace(text, 0);
-  if (text.charCodeAt(i) !== OPEN_OBJECT) return undefined;
-  i = skipSpace(text, i + 1);
-  if (text.charCodeAt(i) !== CLOSE_OBJECT) {
-    for (;;) {
-      const k = plainKey(text, i);
-      if (k === undefined) return undefined;
-      i = skipSpace(text, k.end);
-      if (text.charCodeAt(i) !== COLON) return undefined;
-      i = skipSpace(text, i + 1);
-      const isMap = k.key === 'success_map' || k.key === 'unsuccess_map';
-      if (isMap && text.charCodeAt(i) === OPEN_OBJECT) {
-        const m = readMap(text, i);
-        if (m === undefined) return undefined;
-        if (k.key === 'success_map') out.success = m.map;
-        else out.unsuccess = m.map;
-        i = m.end;
-      } else {
-        const end = valueEnd(text, i);
-        if (end < 0) return undefined;
-        let value: unknown;
-        try {
-          value = JSON.parse(text.slice(i, end));
-        } catch {
-          return undefined;
-        }
-        if (isMap) {
-          // The last occurrence of a key wins, as with JSON.parse.
-          if (k.key === 'success_map') out.success = undefined;
-          else out.unsuccess = undefined;
-          // null is read as absent (`?? {}`); anything else is a malformed answer.
-          if (value !== null) return undefined;
-        }
-        i = end;
-      }
-      i = skipSpace(text, i);
-      const c = text.charCodeAt(i);
-      if (c === CLOSE_OBJECT) break;
-      if (c !== COMMA) return undefined;
-      i = skipSpace(text, i + 1);
+  const start = skipSpace(text, 0);
+  if (text.charCodeAt(start) !== OPEN_OBJECT) return undefined;
+  const end = eachMember(text, start, (key, at) => {
+    const isMap = key === 'success_map' || key === 'unsuccess_map';
+    if (isMap && text.charCodeAt(at) === OPEN_OBJECT) {
+      const m = readMap(text, at);
+      if (m === undefined) return -1;
+      if (key === 'success_map') out.success = m.map;
+      else out.unsuccess = m.map;
+      return m.end;
     }
-  }
-  return skipSpace(text, i + 1) === text.length ? out : undefined;
+    const valueAt = valueEnd(text, at);
+    if (valueAt < 0) return -1;
+    let value: unknown;
+    try {
+      value = JSON.parse(text.slice(at, valueAt));
+    } catch {
+      return -1;
+    }
+    if (isMap) {
+      // The last occurrence of a key wins, as with JSON.parse: null is read as absent (`?? {}`);
+      // anything else is a malformed answer, which JSON.parse's path reports.
+      if (value !== null) return -1;
+      if (key === 'success_map') out.success = undefined;
+      else out.unsuccess = undefined;
+    }
+    return valueAt;
+  });
+  return end >= 0 && skipSpace(text, end) === text.length ? out : undefined;
 }
