@@ -337,18 +337,26 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
   mkdirSync(dir, { recursive: true });
   const storeFile = join(dir, 'data', 'hes-gate.db');
   const prepared = keep !== undefined && existsSync(storeFile);
-  const socats: ChildProcess[] = [await ptyPair(join(dir, 'card'), join(dir, 'card-peer')), await ptyPair(join(dir, 'gate'), join(dir, 'gate-peer'))];
   const results: ScenarioResult[] = [];
-  const ministry = await startMinistry();
-  let station = await startStation(dir, false, ministry.baseUrl);
-  const taps = await SerialTaps.open(join(dir, 'card-peer'), join(dir, 'gate-peer'));
   const admin = { authorization: `Bearer ${ADMIN}` };
-  /** Measure a scenario, or (not asked for) only do its work when a later one needs its result. */
-  const measure = async (key: ScenarioKey, name: string, work: () => Promise<string>, minMs: number, needed = false): Promise<void> => {
-    if (only.has(key)) results.push(await scenario(station, taps, name, work, minMs));
-    else if (needed) await work();
-  };
+  // Whatever was started is stopped in `finally`, also when a later start fails (a station that
+  // refuses its configuration must not leave the simulator and socat running).
+  const socats: ChildProcess[] = [];
+  let ministry: Awaited<ReturnType<typeof startMinistry>> | undefined;
+  let station: Station | undefined;
+  let taps: SerialTaps | undefined;
   try {
+    socats.push(await ptyPair(join(dir, 'card'), join(dir, 'card-peer')), await ptyPair(join(dir, 'gate'), join(dir, 'gate-peer')));
+    ministry = await startMinistry();
+    station = await startStation(dir, false, ministry.baseUrl);
+    const firstStation = station;
+    taps = await SerialTaps.open(join(dir, 'card-peer'), join(dir, 'gate-peer'));
+    const openTaps = taps;
+    /** Measure a scenario, or (not asked for) only do its work when a later one needs its result. */
+    const measure = async (key: ScenarioKey, name: string, work: () => Promise<string>, minMs: number, needed = false): Promise<void> => {
+      if (only.has(key)) results.push(await scenario(station!, openTaps, name, work, minMs));
+      else if (needed) await work();
+    };
     for (const card of [CARD, ...SERIAL_CARDS]) {
       const put = await fetch(`${station.url}/v1/cards/${card}`, { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ hesCode: SAMPLE.RISKLESS }) });
       if (put.status >= 300) throw new Error(`no-stall: binding a test card failed: ${put.status}`);
@@ -368,7 +376,7 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
       `import ${rows.toLocaleString('en')} rows over the admin API`,
       async () => {
         for (const f of ndjson) {
-          const res = await fetch(`${station.url}/v1/cards/import`, { method: 'POST', headers: { ...admin, 'content-type': 'application/x-ndjson' }, body: readFileSync(f) });
+          const res = await fetch(`${firstStation.url}/v1/cards/import`, { method: 'POST', headers: { ...admin, 'content-type': 'application/x-ndjson' }, body: readFileSync(f) });
           if (res.status >= 300) throw new Error(`import answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
         }
         return `${ndjson.length} requests`;
@@ -394,8 +402,9 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
     if (hasBackup) await measure('backup', 'hes-gate store backup', () => run(['store', 'backup', join(dir, 'backup.db')], env), 2000);
     if (only.has('rotation')) {
       await station.close();
-      station = await startStation(dir, true, ministry.baseUrl);
-      const rotated = (): boolean => station.logs.some((l) => String(l['msg']).includes('rotation complete'));
+      const refreshing = await startStation(dir, true, ministry.baseUrl);
+      station = refreshing;
+      const rotated = (): boolean => refreshing.logs.some((l) => String(l['msg']).includes('rotation complete'));
       await measure(
         'rotation',
         'a refresher rotation over every bound code',
@@ -407,9 +416,9 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
       );
     }
   } finally {
-    await taps.close();
-    await station.close();
-    await ministry.close();
+    await taps?.close();
+    await station?.close();
+    await ministry?.close();
     for (const s of socats) s.kill();
     if (keep === undefined) rmSync(dir, { recursive: true, force: true });
   }

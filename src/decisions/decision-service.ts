@@ -5,13 +5,13 @@
  * the only waits; a cache hit never leaves the current tick. The gate's deadline bounds the
  * wait for the ministry; the ministry call itself is not aborted (see status/ministry-lookup.ts).
  */
-import { randomUUID } from 'node:crypto';
 import type { Clock, Credential, Decision, Reason, Source, StatusOutcome, Verdict } from '../types.js';
 import { decide, type Resolution } from '../policy/decide.js';
 import type { GatePolicy } from '../policy/types.js';
 import type { StatusLookup } from '../status/types.js';
 import type { RepeatTaps } from './repeat-taps.js';
 import { resolveCredential, type BindingLookup } from './resolve.js';
+import { decisionIds, type DecisionIds } from './decision-id.js';
 
 export type { BindingLookup } from './resolve.js';
 
@@ -59,15 +59,19 @@ export interface DecisionServiceOptions {
   onCardTap?: (hesCode: string) => void;
   /** Told of every decision (observability, journal, live feed). */
   onDecision?: (event: DecisionEvent) => void;
+  /** Where decision ids come from. @default UUID v7 ids (decision-id.ts) */
+  ids?: DecisionIds;
 }
 
 export class DecisionService {
   private readonly o: DecisionServiceOptions;
   private readonly monotonic: () => number;
   private readonly marginMs: number;
+  private readonly ids: DecisionIds;
 
   constructor(options: DecisionServiceOptions) {
     this.o = options;
+    this.ids = options.ids ?? decisionIds();
     this.monotonic = options.monotonic ?? (() => performance.now());
     this.marginMs = options.marginMs ?? 15;
   }
@@ -115,7 +119,7 @@ export class DecisionService {
       verdict: decision.verdict,
       reason: decision.reason,
       source: decision.source,
-      decisionId: randomUUID(),
+      decisionId: this.ids.next(now),
       elapsedMs: Math.round((this.monotonic() - startedAt) * 1000) / 1000,
     };
     this.o.onDecision?.({

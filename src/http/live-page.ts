@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../config/load.js';
+import { HesGateError } from '../errors.js';
 
 /** Where the page's files are. */
 export const LIVE_PAGE_DIR = resolve(PACKAGE_ROOT, 'src', 'http', 'live');
@@ -28,6 +29,7 @@ export async function loadLivePage(dir: string = LIVE_PAGE_DIR): Promise<LivePag
     const [html, css, js] = await Promise.all(['index.html', 'app.css', 'app.js'].map((f) => readFile(join(dir, f), 'utf8')));
     return { html: html!, css: css!, js: js! };
   } catch (err) {
-    throw new Error(`the live page's files (index.html, app.css, app.js) could not be read from ${dir}: the package must ship src/http/live/`, { cause: err });
+    // A start-up failure like any other: one coded line and exit 2, not a stack trace.
+    throw new HesGateError('HG_INSTALL', `the live page's files (index.html, app.css, app.js) could not be read from ${dir}: the package must ship src/http/live/`, { cause: err });
   }
 }

@@ -10,6 +10,7 @@
  * Self-contained (only type imports), so it runs as compiled JavaScript and, in tests, as
  * TypeScript with Node's type stripping.
  */
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { GateSummary, JournalEntry, JournalPage, JournalQuery, JournalStats } from './types.js';
@@ -20,6 +21,8 @@ export interface JournalWorkerData {
   retentionMs: number;
   maxBytes: number;
   pruneIntervalMs: number;
+  /** Added to the process's nice value for this thread (Linux: nice is per thread). @default 10 */
+  niceIncrement?: number;
 }
 
 /** One record on the wire: [at, gate, reader, kind, verdict, reason, source, elapsedUs, decisionId]. */
@@ -235,9 +238,24 @@ export class JournalDb {
   }
 }
 
+/**
+ * The journal is background work: it yields the CPU to the thread that answers taps. On Linux a
+ * nice value is per thread and pid 0 means the calling thread; where that is refused, the
+ * process's priority stays. Under contention the tap's thread goes first, and the journal catches
+ * up from its buffer (bounded: beyond it records are dropped and counted, never waited for).
+ */
+function yieldCpu(increment: number): void {
+  try {
+    os.setPriority(0, Math.min(19, os.getPriority(0) + increment));
+  } catch {
+    // not permitted here
+  }
+}
+
 function run(): void {
   const port = parentPort!;
   const data = workerData as JournalWorkerData;
+  yieldCpu(data.niceIncrement ?? 10);
   const send = (m: FromWorker): void => port.postMessage(m);
   let journal: JournalDb;
   try {

@@ -83,7 +83,7 @@ export class Journal {
       maxBytes: options.maxBytes,
       pruneIntervalMs: options.pruneIntervalMs ?? 3_600_000,
     };
-    this.worker = new Worker(workerUrl(), { workerData: data });
+    this.worker = new Worker(workerUrl(), { workerData: data, name: 'hes-gate journal' });
     let ready!: () => void;
     let notReady!: (e: Error) => void;
     this.ready = new Promise<void>((res, rej) => ((ready = res), (notReady = rej)));

@@ -27,7 +27,7 @@ describe('POST /v1/decisions against the embedded simulator', () => {
     const first = await t.post({ gate: 'G1', hesCode: code });
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ verdict, reason });
-    expect(first.body.decisionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first.body.decisionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/); // UUID v7
     expect(typeof first.body.elapsedMs).toBe('number');
     if (reason !== 'MINISTRY_UNAVAILABLE') {
       expect(first.body.source).toBe('ministry');

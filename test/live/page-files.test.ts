@@ -31,7 +31,10 @@ describe('the live page files', () => {
   });
 
   it('name the directory the package must ship when they are missing', async () => {
-    await expect(loadLivePage('/nonexistent/hes-gate/live')).rejects.toThrow(/\/nonexistent\/hes-gate\/live.*must ship src\/http\/live/);
+    const failed = loadLivePage('/nonexistent/hes-gate/live');
+    await expect(failed).rejects.toThrow(/\/nonexistent\/hes-gate\/live.*must ship src\/http\/live/);
+    // A coded start-up failure (one line, exit 2), not an unexpected error with a stack trace.
+    await expect(failed).rejects.toMatchObject({ code: 'HG_INSTALL' });
   });
 
   it('are found by the build in dist/, as `npm start` and the Docker image run it', async () => {
