@@ -17,6 +17,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // One temp folder per run, removed at the end (test/global-setup.ts).
+    globalSetup: ['test/global-setup.ts'],
     projects: [
       {
         extends: true,
