@@ -15,7 +15,7 @@ describe('code defaults equal configuration defaults', () => {
     const refresher = createRefresher({
       store: { iterateCodes: (after) => (after === undefined ? ['A1B2345678'] : []) },
       ministry: failing,
-      sink: { ingest: () => undefined },
+      sink: { ingestMany: () => undefined },
       minRotationMs: 0,
       // No jitter: the delay is the exponential step itself.
       random: () => 1,

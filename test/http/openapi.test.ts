@@ -12,8 +12,8 @@ import type { HesGate } from '../../src/hes-gate.js';
 import { startTestGate } from './helpers.js';
 
 // CommonJS modules seen from ESM.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module;
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule;
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as unknown as typeof Ajv2020Module.default;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as typeof addFormatsModule.default;
 
 const ADMIN = 'openapi-admin-token';
 const API = 'openapi-api-token';

@@ -38,7 +38,7 @@ async function journalWith(records: DecisionRecord[]): Promise<Journal> {
 
 let n = 0;
 function rec(o: Partial<DecisionRecord>): DecisionRecord {
-  return { at: NOW, gate: 'N1', kind: 'hes', verdict: 'pass', reason: 'RISKLESS', source: 'cache', elapsedMs: 1, decisionId: `d-${++n}`, ...o };
+  return { at: NOW, gate: 'N1', reader: undefined, kind: 'hes', verdict: 'pass', reason: 'RISKLESS', source: 'cache', elapsedMs: 1, decisionId: `d-${++n}`, ...o };
 }
 
 describe('LiveHistorySource', () => {

@@ -109,7 +109,7 @@ describe('scanBulkAnswer', () => {
   it('agrees with JSON.parse on corrupted answers (a character dropped, changed or added)', () => {
     const corrupted = fc.tuple(answer, fc.nat(), fc.constantFrom('', '"', ',', ':', '{', '}', '[', ']', '\\', ' ', 'x', '1', '\u0001')).map(([text, at, ch]) => {
       const i = at % Math.max(1, text.length);
-      return [text.slice(0, i) + ch + text.slice(i + 1), text.slice(0, i) + ch + text.slice(i)];
+      return [text.slice(0, i) + ch + text.slice(i + 1), text.slice(0, i) + ch + text.slice(i)] as const;
     });
     fc.assert(
       fc.property(corrupted, ([changed, inserted]) => {

@@ -19,7 +19,7 @@ import { createLogger } from '../../src/ops/logger.js';
 import { SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simulator, type SimulatorRequestEvent } from '../../src/simulator/index.js';
 import { LogCapture, startTestGate } from '../http/helpers.js';
 import { SseReader } from '../live/helpers.js';
-import type { LiveSnapshot } from '../../src/ops/live-feed.js';
+import type { LiveSnapshot } from '../../src/ops/live-wire.js';
 
 const ADMIN = 'operator-secret-token';
 

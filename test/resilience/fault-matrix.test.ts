@@ -88,7 +88,7 @@ describe.each(MODES)('ministry fault: $name', (mode) => {
       const decisions: Array<{ code: string; body: any; ms: number }> = [];
       let fresh = 0;
       for (let round = 0; round < ROUNDS; round++) {
-        const codes = [SAMPLE.RISKLESS, SAMPLE.RISKY, SAMPLE.UNKNOWN_STATUS];
+        const codes: string[] = [SAMPLE.RISKLESS, SAMPLE.RISKY, SAMPLE.UNKNOWN_STATUS];
         for (let i = codes.length; i < PER_ROUND; i++) codes.push(`F${String(round).padStart(2, '0')}${String(i).padStart(7, '0')}`);
         const answers = await Promise.all(codes.map(async (code) => ({ code, ...(await t.post({ gate: 'G1', hesCode: code })) })));
         decisions.push(...answers);

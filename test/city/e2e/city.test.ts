@@ -59,7 +59,7 @@ type TapResult = { ms: number; status: number; decision: string; phase: string }
 
 function steadyTaps(url: string, perSecond: number): { phase: string; results: readonly TapResult[]; stop(): Promise<TapResult[]> } {
   const results: TapResult[] = [];
-  const pending = new Set<Promise<void>>();
+  const pending = new Set<Promise<unknown>>();
   const t0 = performance.now();
   let n = 0;
   let stopped = false;

@@ -110,7 +110,7 @@ describe.skipIf(!hasRedis)('hubs (real Redis, real simulator)', () => {
 
     // A code turns RISKY at the ministry: the next steps list it alone as changed.
     const lastId = (await reader.xrevrange(keys.changes, '+', '-', 'COUNT', 1))[0]![0];
-    sim.setCode(SAMPLE.RISKLESS, { status: 'RISKY', expirationDate: NO_LIMIT_EXPIRY });
+    sim.setCode(SAMPLE.RISKLESS, { status: 'RISKY', expirationDate: NO_LIMIT_EXPIRY, note: 'turned RISKY during the test' });
     const turned = statusesOf(await readUntil(lastId, (s) => statusesOf(s).some((e) => e.changes.answers.length > 0)));
     const changed = turned.find((e) => e.changes.answers.length > 0)!;
     expect(changed.changes.answers).toEqual([[SAMPLE.RISKLESS, { kind: 'status', status: 'RISKY', expiresAt: expect.any(Number) }]]);
@@ -142,7 +142,7 @@ describe.skipIf(!hasRedis)('hubs (real Redis, real simulator)', () => {
     const lost = new Promise<{ reason: string }>((r) => a.lease.once('lost', r));
     // Another holder's acquisition moved the token on (as after a long pause of this one).
     await reader.incr(keys.leaseToken);
-    sim.setCode(SAMPLE.RISKLESS, { status: 'RISKY', expirationDate: NO_LIMIT_EXPIRY });
+    sim.setCode(SAMPLE.RISKLESS, { status: 'RISKY', expirationDate: NO_LIMIT_EXPIRY, note: 'turned RISKY during the test' });
     expect((await lost).reason).toBe('fenced');
     expect(a.report()).toMatchObject({ holding: false, fenced: 1, callsPerSecond: null, rotationProgress: null });
     // Its lease lapses in Redis; it takes it again under a new token and publishes under that one.

@@ -64,7 +64,7 @@ async function valuesOf(r: Redis, key: string, type: string): Promise<string[]> 
     case 'set':
       return r.smembers(key);
     case 'zset':
-      return r.zrange(key, 0, -1);
+      return r.zrange(key, '0', '-1');
     default:
       throw new Error(`dumpCity: key type ${type} is not dumped (add it)`);
   }

@@ -115,7 +115,7 @@ describe.skipIf(!hasRedis)('the replica (real Redis, store and status service)',
     expect(b.status.lastKnown(codeFor(50), T0)?.status).toBe('RISKY');
     expect(b.replica.report().lookupsApplied).toBe(2);
     expect(a.replica.report().lookupsApplied).toBe(0);
-    const [[, fields]] = (await redis.xrange(hub.names.lookups, '-', '+', 'COUNT', 1)) as Array<[string, string[]]>;
+    const [, fields] = ((await redis.xrange(hub.names.lookups, '-', '+', 'COUNT', 1)) as Array<[string, string[]]>)[0]!;
     expect(fields).toContain('st-a');
     expect(JSON.stringify(fields)).not.toContain('secret');
   });
