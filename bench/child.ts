@@ -17,6 +17,13 @@ export interface ServerChild {
   close(): Promise<void>;
 }
 
+/**
+ * The node options of a station started as the service is (packaging/hes-gate.service, the
+ * Dockerfile, `npm start`; a packaging test keeps them equal): the no-stall and city figures
+ * start their stations with them.
+ */
+export const STATION_NODE_OPTIONS = '--max-semi-space-size=16';
+
 export function childNodeOptions(): string[] {
   const extra = process.env['BENCH_CHILD_NODE_OPTIONS'];
   return extra === undefined || extra.trim() === '' ? [] : extra.trim().split(/\s+/);

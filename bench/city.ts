@@ -32,6 +32,7 @@ import { cityKeyspace } from '../src/city/keyspace.js';
 import { CityWire } from '../src/city/wire.js';
 import { MINISTRY_BULK_LIMIT } from '../src/ministry/types.js';
 import { leaderBudget } from '../src/city/hub/hub.js';
+import { STATION_NODE_OPTIONS } from './child.js';
 import { RedisServer } from './redis-process.js';
 import { isMain, median, percentile, perSec, ratio, runAlone, sleep, type BenchOptions, type FigureReport, type Row } from './report.js';
 
@@ -76,7 +77,8 @@ async function startNode(city: City, name: string, role: 'hub' | 'station' | 'st
   const file = join(city.dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(config));
   const proc = spawn(process.execPath, [CLI, 'serve'], {
-    env: { ...process.env, HES_GATE_CONFIG: file, HES_GATE_ADMIN_TOKEN: ADMIN, HES_GATE_MINISTRY_PASSWORD: SIMULATOR_PASSWORD, HES_GATE_PORT: '0' },
+    // As the service runs (STATION_NODE_OPTIONS), like the no-stall figure's station.
+    env: { ...process.env, NODE_OPTIONS: STATION_NODE_OPTIONS, HES_GATE_CONFIG: file, HES_GATE_ADMIN_TOKEN: ADMIN, HES_GATE_MINISTRY_PASSWORD: SIMULATOR_PASSWORD, HES_GATE_PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const logs: Array<Record<string, unknown>> = [];

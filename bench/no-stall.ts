@@ -36,14 +36,12 @@ import { fileURLToPath } from 'node:url';
 import { SerialPort } from 'serialport';
 import { Pool } from 'undici';
 import { SAMPLE, SIMULATOR_PASSWORD, SIMULATOR_USER } from '../src/simulator/index.js';
-import { childNodeOptions } from './child.js';
+import { childNodeOptions, STATION_NODE_OPTIONS } from './child.js';
 import { openLoop, newHistogram, pMs } from './open-loop.js';
 import { ptyPair } from './serial-tap.js';
 import { isMain, runAlone, type BenchOptions, type FigureReport, type Row } from './report.js';
 
 const DEADLINE_MS = 150;
-/** As packaging/hes-gate.service, the Dockerfile and `npm start` run the service (a packaging test keeps them equal). */
-export const STATION_NODE_OPTIONS = '--max-semi-space-size=16';
 const ADMIN = 'bench-admin-token';
 const CARD = '04A1B2C3D4E5F6';
 /** Serial taps cycle through these (the reader drops a repeat of one card within 3 s). */

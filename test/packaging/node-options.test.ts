@@ -1,7 +1,7 @@
 /**
  * The node options the service runs with are the same wherever it is started as a service — the
- * systemd unit, the container image, `npm start` — and the no-stall benchmark measures a station
- * started with them. And the option does what it is there for: it caps V8's young generation.
+ * systemd unit, the container image, `npm start` — and the no-stall and city benchmarks measure
+ * stations started with them. And the option does what it is there for: it caps V8's young generation.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -10,13 +10,15 @@ import { describe, expect, it } from 'vitest';
 const OPTIONS = '--max-semi-space-size=16';
 
 describe('node options of the service', () => {
-  it('are the same in the unit, the image, npm start and the no-stall benchmark', () => {
+  it('are the same in the unit, the image, npm start and the benchmarks\' stations', () => {
     expect(readFileSync('packaging/hes-gate.service', 'utf8')).toMatch(new RegExp(`^Environment=NODE_OPTIONS=${OPTIONS}$`, 'm'));
     const dockerfile = readFileSync('Dockerfile', 'utf8');
     expect(dockerfile.slice(dockerfile.lastIndexOf('\nFROM '))).toMatch(new RegExp(`^\\s+NODE_OPTIONS=${OPTIONS} \\\\$`, 'm'));
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts['start']).toBe(`node ${OPTIONS} dist/src/cli/main.js serve`);
-    expect(readFileSync('bench/no-stall.ts', 'utf8')).toContain(`export const STATION_NODE_OPTIONS = '${OPTIONS}';`);
+    expect(readFileSync('bench/child.ts', 'utf8')).toContain(`export const STATION_NODE_OPTIONS = '${OPTIONS}';`);
+    // The benchmarks that start a whole station start it with those options.
+    for (const bench of ['bench/no-stall.ts', 'bench/city.ts']) expect(readFileSync(bench, 'utf8'), bench).toContain('NODE_OPTIONS: STATION_NODE_OPTIONS,');
   });
 
   it('cap the young generation (a semi-space of 16 MiB: at most 32 MiB of new space)', () => {
