@@ -21,8 +21,6 @@ export interface JournalWorkerData {
   retentionMs: number;
   maxBytes: number;
   pruneIntervalMs: number;
-  /** Added to the process's nice value for this thread (Linux: nice is per thread). @default 10 */
-  niceIncrement?: number;
 }
 
 /** One record on the wire: [at, gate, reader, kind, verdict, reason, source, elapsedUs, decisionId]. */
@@ -244,9 +242,10 @@ export class JournalDb {
  * process's priority stays. Under contention the tap's thread goes first, and the journal catches
  * up from its buffer (bounded: beyond it records are dropped and counted, never waited for).
  */
-function yieldCpu(increment: number): void {
+function yieldCpu(): void {
   try {
-    os.setPriority(0, Math.min(19, os.getPriority(0) + increment));
+    // +10, as the card store's writer (store-worker.ts).
+    os.setPriority(0, Math.min(19, os.getPriority(0) + 10));
   } catch {
     // not permitted here
   }
@@ -255,7 +254,7 @@ function yieldCpu(increment: number): void {
 function run(): void {
   const port = parentPort!;
   const data = workerData as JournalWorkerData;
-  yieldCpu(data.niceIncrement ?? 10);
+  yieldCpu();
   const send = (m: FromWorker): void => port.postMessage(m);
   let journal: JournalDb;
   try {
