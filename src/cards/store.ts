@@ -111,8 +111,9 @@ class SqliteCardStore implements CardStore {
   readonly #delete: Database.Statement<[string]>;
   readonly #count: Database.Statement<[], { n: number }>;
   readonly #countCodes: Database.Statement<[], { n: number }>;
-  readonly #codesFirst: Database.Statement<[number], { hes_code: string }>;
-  readonly #codesAfter: Database.Statement<[string, number], { hes_code: string }>;
+  /** Plucked: the codes themselves, no row object per code (half the time of a rotation step's read). */
+  readonly #codesFirst: Database.Statement<[number], string>;
+  readonly #codesAfter: Database.Statement<[string, number], string>;
   readonly #saveStatus: Database.Statement<[string, string, number, number]>;
   readonly #loadStatuses: Database.Statement<[], StatusRow>;
   readonly #deleteStatus: Database.Statement<[string]>;
@@ -131,8 +132,8 @@ class SqliteCardStore implements CardStore {
     this.#delete = db.prepare<[string], unknown>('DELETE FROM bindings WHERE card_id = ?');
     this.#count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM bindings');
     this.#countCodes = db.prepare<[], { n: number }>('SELECT count(DISTINCT hes_code) AS n FROM bindings');
-    this.#codesFirst = db.prepare<[number], { hes_code: string }>('SELECT DISTINCT hes_code FROM bindings ORDER BY hes_code LIMIT ?');
-    this.#codesAfter = db.prepare<[string, number], { hes_code: string }>('SELECT DISTINCT hes_code FROM bindings WHERE hes_code > ? ORDER BY hes_code LIMIT ?');
+    this.#codesFirst = db.prepare<[number], string>('SELECT DISTINCT hes_code FROM bindings ORDER BY hes_code LIMIT ?').pluck();
+    this.#codesAfter = db.prepare<[string, number], string>('SELECT DISTINCT hes_code FROM bindings WHERE hes_code > ? ORDER BY hes_code LIMIT ?').pluck();
     this.#saveStatus = db.prepare<[string, string, number, number], unknown>(
       `INSERT INTO statuses (code, status, expires_at, fetched_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (code) DO UPDATE SET status = excluded.status, expires_at = excluded.expires_at, fetched_at = excluded.fetched_at`,
@@ -243,8 +244,7 @@ class SqliteCardStore implements CardStore {
   }
 
   iterateCodes(afterCode: string | undefined, limit: number): string[] {
-    const rows = afterCode === undefined ? this.#codesFirst.all(limit) : this.#codesAfter.all(afterCode, limit);
-    return rows.map((r) => r.hes_code);
+    return afterCode === undefined ? this.#codesFirst.all(limit) : this.#codesAfter.all(afterCode, limit);
   }
 
   saveStatuses(items: readonly PersistedStatus[]): void {
