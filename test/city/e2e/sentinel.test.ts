@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CityKey } from '../../../src/city/city-key.js';
 import { SAMPLE } from '../../../src/simulator/index.js';
 import { serveUntilReady, startCli, stop } from '../../cli/cli.js';
@@ -60,7 +60,9 @@ describe.skipIf(!hasRedis)('a city across a Sentinel failover (hub and station p
     return node;
   };
 
-  beforeAll(async () => {
+  // Per attempt, not per file: the test kills the primary, so a retry needs a fresh city.
+  beforeEach(async () => {
+    nodes.length = 0;
     dir = mkdtempSync(join(tmpdir(), 'hes-gate-city-sentinel-'));
     writeFileSync(join(dir, 'city.key'), `${CityKey.generateLine('s1')}\n`, { mode: 0o600 });
     primary = await RedisServer.start();
@@ -68,7 +70,7 @@ describe.skipIf(!hasRedis)('a city across a Sentinel failover (hub and station p
     sentinel = await RedisSentinel.start(primary.port);
   }, 60_000);
 
-  afterAll(async () => {
+  afterEach(async () => {
     for (const n of nodes) await stop(n.child);
     await sentinel?.stop();
     await secondary?.stop();
@@ -93,8 +95,11 @@ describe.skipIf(!hasRedis)('a city across a Sentinel failover (hub and station p
     // The hub answers 503 until it has asked the Sentinel and reconnected; a client retries.
     await until('the hub takes writes on the new primary', async () => (await fetch(`${hub.url}/v1/cards/${card(2)}`, admin('PUT', { hesCode: SAMPLE.RISKLESS }))).status < 300);
     await until('the station receives it from the new primary', () => bound(station, 2));
+    // The lease (2 s) may have run out during the failover; the hub takes it again on the new
+    // primary at its next heartbeat (500 ms), with a new fencing token.
     const next = new Redis(secondary.port, '127.0.0.1');
     try {
+      await until('the hub holds the refresher lease on the new primary', async () => /^hub-1:\d+$/.test((await next.get('hg:lease')) ?? ''));
       expect(await next.get('hg:lease')).toMatch(/^hub-1:\d+$/);
     } finally {
       next.disconnect();
