@@ -36,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { SerialPort } from 'serialport';
 import { Pool } from 'undici';
 import { SAMPLE, SIMULATOR_PASSWORD, SIMULATOR_USER } from '../src/simulator/index.js';
+import { decisionTimeOf } from '../src/decisions/decision-id.js';
 import { childNodeOptions, STATION_NODE_OPTIONS } from './child.js';
 import { openLoop, newHistogram, pMs } from './open-loop.js';
 import { ptyPair } from './serial-tap.js';
@@ -225,6 +226,13 @@ interface ScenarioResult {
   httpMaxSendLagMs: number;
   /** The largest `elapsedMs` the station reported for a tap: its own time, arrival to answer. */
   stationElapsedMaxMs: number;
+  /**
+   * Of the late HTTP taps, the longest stretch from the intended send to the station's decision,
+   * and from the decision to the answer read here (wall clock, ms: the decision's time is in its
+   * v7 id). Says on which side of the station a late tap lost its time.
+   */
+  lateBeforeDecisionMaxMs: number;
+  lateAfterDecisionMaxMs: number;
   /** Event-loop delay max: the longest tick interval less the timer's resolution. */
   loopMaxMs: number;
   /** The longest tick interval as prom-client exports it. */
@@ -246,6 +254,8 @@ async function scenario(station: Station, taps: SerialTaps, name: string, work: 
   let lateSends = 0;
   let maxSendLag = 0;
   let elapsedMax = 0;
+  let lateBefore = 0;
+  let lateAfter = 0;
   taps.reset();
   const before = await scrape(station.url); // restarts the service's loop-delay window
   let workDone = false;
@@ -267,9 +277,17 @@ async function scenario(station: Station, taps: SerialTaps, name: string, work: 
       pool,
       body: (i) => JSON.stringify(i % 2 === 0 ? { gate: 'N1', hesCode: SAMPLE.RISKLESS } : { gate: 'N1', card: CARD }),
       onAnswer: (_s, text, ms) => {
-        if (ms <= DEADLINE_MS + 5) onTime++;
-        const elapsed = (JSON.parse(text) as { elapsedMs?: unknown }).elapsedMs;
-        if (typeof elapsed === 'number' && elapsed > elapsedMax) elapsedMax = elapsed;
+        const readAt = Date.now();
+        const answer = JSON.parse(text) as { elapsedMs?: unknown; decisionId?: unknown };
+        if (typeof answer.elapsedMs === 'number' && answer.elapsedMs > elapsedMax) elapsedMax = answer.elapsedMs;
+        if (ms <= DEADLINE_MS + 5) {
+          onTime++;
+          return;
+        }
+        const decidedAt = typeof answer.decisionId === 'string' ? decisionTimeOf(answer.decisionId) : undefined;
+        if (decidedAt === undefined) return;
+        lateBefore = Math.max(lateBefore, decidedAt - (readAt - ms));
+        lateAfter = Math.max(lateAfter, readAt - decidedAt);
       },
     });
     hist.add(r.histogram);
@@ -296,6 +314,8 @@ async function scenario(station: Station, taps: SerialTaps, name: string, work: 
     httpLateSends: lateSends,
     httpMaxSendLagMs: maxSendLag,
     stationElapsedMaxMs: elapsedMax,
+    lateBeforeDecisionMaxMs: lateBefore,
+    lateAfterDecisionMaxMs: lateAfter,
     loopMaxMs: Math.max(0, loop - LOOP_RESOLUTION_MS),
     loopIntervalMaxMs: loop,
     gc: gcDuring(before, after),
@@ -458,7 +478,7 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
     const share = r.httpOnTime / Math.max(1, r.httpSent);
     const serialShare = r.serialOnTime / Math.max(1, r.serialTaps);
     console.log(
-      `  ${r.name}: ${(r.workMs / 1000).toFixed(1)} s (${r.note}); HTTP ${r.httpOnTime}/${r.httpSent} within ${DEADLINE_MS + 5} ms, p99 ${r.httpP99Ms.toFixed(1)} max ${r.httpMaxMs.toFixed(1)} ms, non-2xx ${r.non2xx} (station's elapsedMs max ${r.stationElapsedMaxMs.toFixed(1)} ms; generator sent ${r.httpLateSends} late, by up to ${r.httpMaxSendLagMs.toFixed(1)} ms); loop delay max ${r.loopMaxMs.toFixed(1)} ms (tick interval max ${r.loopIntervalMaxMs.toFixed(1)} ms; GC ${r.gc || 'none'}); serial ${r.serialOnTime}/${r.serialTaps} within ${DEADLINE_MS + 25} ms, max ${r.serialMaxMs.toFixed(1)} ms`,
+      `  ${r.name}: ${(r.workMs / 1000).toFixed(1)} s (${r.note}); HTTP ${r.httpOnTime}/${r.httpSent} within ${DEADLINE_MS + 5} ms, p99 ${r.httpP99Ms.toFixed(1)} max ${r.httpMaxMs.toFixed(1)} ms, non-2xx ${r.non2xx} (station's elapsedMs max ${r.stationElapsedMaxMs.toFixed(1)} ms; generator sent ${r.httpLateSends} late, by up to ${r.httpMaxSendLagMs.toFixed(1)} ms${r.httpOnTime < r.httpSent ? `; late taps: up to ${r.lateBeforeDecisionMaxMs.toFixed(0)} ms from intended send to decision, ${r.lateAfterDecisionMaxMs.toFixed(0)} ms from decision to answer read` : ''}); loop delay max ${r.loopMaxMs.toFixed(1)} ms (tick interval max ${r.loopIntervalMaxMs.toFixed(1)} ms; GC ${r.gc || 'none'}); serial ${r.serialOnTime}/${r.serialTaps} within ${DEADLINE_MS + 25} ms, max ${r.serialMaxMs.toFixed(1)} ms`,
     );
     out.push({
       figure: `taps during: ${r.name}`,

@@ -78,3 +78,10 @@ export function decisionIds(fill: (b: Uint8Array) => void = (b) => void randomFi
     },
   };
 }
+
+const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** The decision time (Unix ms) a v7 decision id carries; undefined for any other id. */
+export function decisionTimeOf(id: string): number | undefined {
+  return V7.test(id) ? parseInt(id.slice(0, 8) + id.slice(9, 13), 16) : undefined;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decisionIds } from '../../src/decisions/decision-id.js';
+import { decisionIds, decisionTimeOf } from '../../src/decisions/decision-id.js';
 
 /** RFC 9562 version 7: version nibble 7, variant bits 10. */
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -17,6 +17,9 @@ describe('decision ids (UUID v7)', () => {
     expect(id).toMatch(V7);
     expect(timeOf(id)).toBe(T);
     expect(new Date(timeOf(ids.next(T + 1234.9))).toISOString()).toBe('2021-06-01T08:30:01.234Z');
+    expect(decisionTimeOf(id)).toBe(T);
+    expect(decisionTimeOf('5f0c3a52-9d7e-4d59-8a43-3b1a6f1f2c11')).toBeUndefined(); // a v4 id
+    expect(decisionTimeOf('not an id')).toBeUndefined();
   });
 
   it('count within a millisecond and start again at the next', () => {
