@@ -103,10 +103,10 @@ describe('live page in headless Chromium', () => {
     await page.locator('#decisions tr', { hasText: 'G10' }).waitFor();
     const first = page.locator('#decisions tr').first();
     expect(await first.getAttribute('class')).toContain('pass');
-    expect(await first.locator('td').allTextContents()).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d$/), 'G10', 'hes', 'pass · geç', 'RISKLESS', 'cache', '0.4']);
+    expect(await first.locator('td').allTextContents()).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d$/), 'G10', 'hes', 'geçiş · pass', 'RISKLESS', 'cache', '0.4']);
     const second = page.locator('#decisions tr').nth(1);
     expect(await second.getAttribute('class')).toContain('deny');
-    expect(await second.locator('td').allTextContents()).toEqual([expect.any(String), 'G9 / R9', 'card', 'deny · red', 'RISKY', 'ministry', '12.3']);
+    expect(await second.locator('td').allTextContents()).toEqual([expect.any(String), 'G9 / R9', 'card', 'ret · deny', 'RISKY', 'ministry', '12.3']);
     expect(await page.locator('#decisions').getAttribute('aria-live')).toBe('polite');
 
     // A gate id is whatever a validator sent: it must be shown as text, never run as markup.

@@ -57,7 +57,7 @@ const CONN = {
   live: 'Canlı · Live',
   stale: 'Yanıt yok · No updates',
   down: 'Bağlantı koptu · Reconnecting…',
-  locked: 'Anahtar gerekli · Token required',
+  locked: 'Belirteç gerekli · Token required',
 };
 /** @type {Record<string, string | undefined>} */
 const ENV = { simulator: 'Simülatör · Simulator', test: 'Test ortamı · Test', live: 'Canlı ortam · Live' };
@@ -422,7 +422,7 @@ function addRows(events, fresh) {
     const where = e.gate + (e.reader ? ` / ${e.reader}` : '');
     cell(tr, where, 'gate').title = where;
     cell(tr, e.kind);
-    cell(tr, e.verdict === 'pass' ? 'pass · geç' : 'deny · red', 'verdict');
+    cell(tr, e.verdict === 'pass' ? 'geçiş · pass' : 'ret · deny', 'verdict');
     cell(tr, e.reason);
     cell(tr, e.source);
     cell(tr, e.elapsedMs.toFixed(1), 'r');
@@ -507,7 +507,7 @@ async function connect() {
     const res = await fetch('/v1/live/events', { headers, cache: 'no-store', signal: mine.signal });
     if (res.status === 401) {
       setConn('locked');
-      showTokenForm(token ? 'That token was refused · Anahtar reddedildi' : '');
+      showTokenForm(token ? 'Belirteç reddedildi · That token was refused' : '');
       return;
     }
     if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
