@@ -86,11 +86,51 @@ export function renderText(report: SelftestReport): string {
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
 
-/** The Markdown report for the step-5 e-mail. */
-export function renderMarkdown(report: SelftestReport): string {
+/** The environment's name in Turkish; an unknown label is shown as it is. */
+const ENVIRONMENT_TR: ReadonlyMap<string, string> = new Map([
+  ['test', 'test ortamı'],
+  ['live', 'canlı ortam'],
+  ['simulator', 'simülatör'],
+]);
+
+/** The report's Turkish part: the same facts and rows as the English one, in docs/sozluk.md's terms. */
+function markdownTr(report: SelftestReport): string[] {
   const { summary, latency } = report;
-  const lines = [
-    `# hes-gate self-test report — ${report.environment} environment`,
+  const environment = ENVIRONMENT_TR.get(report.environment) ?? report.environment;
+  return [
+    '## Türkçe',
+    '',
+    `| | |`,
+    `| --- | --- |`,
+    `| Sonuç | **${report.result}** (${summary.pass} geçti, ${summary.fail} başarısız, ${summary.skip} atlandı) |`,
+    `| Ortam | ${environment} |`,
+    `| Bakanlık servisi | \`${report.ministry.host}${report.ministry.path}\` |`,
+    `| Kullanıcı adı | \`${cell(report.user)}\` |`,
+    `| hes-gate sürümü | ${report.version} |`,
+    `| Tarih (UTC) | ${report.date} |`,
+    '',
+    '### Kontroller',
+    '',
+    '| Sonuç | Kontrol | Çağrılar | ms | Ayrıntı | Ne yapılmalı |',
+    '| --- | --- | --- | ---: | --- | --- |',
+    ...report.checks.map((c) => `| ${c.outcome} | ${cell(c.tr.title)} | ${c.endpoints.map((e) => `\`${e}\``).join(', ')} | ${c.durationMs} | ${cell(c.tr.reason)} | ${cell(c.tr.action)} |`),
+    '',
+    '### Gecikme',
+    '',
+    '| Çağrı | Sayı | p50 ms | en çok ms |',
+    '| --- | ---: | ---: | ---: |',
+    ...Object.entries(latency.byEndpoint).map(([e, l]) => `| \`${e}\` | ${l.calls} | ${l.p50Ms} | ${l.maxMs} |`),
+    `| tümü | ${latency.calls} | ${latency.p50Ms} | ${latency.maxMs} |`,
+    '',
+    'HES kodları maskelenmiş gösterilir (yalnız ilk dört karakter); rapor hiçbir kimlik bilgisi içermez.',
+    '',
+  ];
+}
+
+function markdownEn(report: SelftestReport): string[] {
+  const { summary, latency } = report;
+  return [
+    '## English',
     '',
     `| | |`,
     `| --- | --- |`,
@@ -101,13 +141,13 @@ export function renderMarkdown(report: SelftestReport): string {
     `| hes-gate version | ${report.version} |`,
     `| Date (UTC) | ${report.date} |`,
     '',
-    '## Checks',
+    '### Checks',
     '',
     '| Result | Check | Calls | ms | Detail | What to do |',
     '| --- | --- | --- | ---: | --- | --- |',
     ...report.checks.map((c) => `| ${c.outcome} | ${cell(c.title)} | ${c.endpoints.map((e) => `\`${e}\``).join(', ')} | ${c.durationMs} | ${cell(c.reason)} | ${cell(c.action)} |`),
     '',
-    '## Latency',
+    '### Latency',
     '',
     '| Call | Calls | p50 ms | max ms |',
     '| --- | ---: | ---: | ---: |',
@@ -117,7 +157,20 @@ export function renderMarkdown(report: SelftestReport): string {
     'HES codes are shown masked (first four characters); no credentials are included.',
     '',
   ];
-  return lines.join('\n');
+}
+
+/** The Markdown report for the step-5 e-mail: Turkish first (the ministry's staff), then English. */
+export function renderMarkdown(report: SelftestReport): string {
+  const environment = ENVIRONMENT_TR.get(report.environment) ?? report.environment;
+  return [
+    `# hes-gate öz-test raporu / self-test report — ${environment} / ${report.environment} environment`,
+    '',
+    '- [Türkçe](#türkçe)',
+    '- [English](#english)',
+    '',
+    ...markdownTr(report),
+    ...markdownEn(report),
+  ].join('\n');
 }
 
 /** `20240131T104500Z`: sortable and safe in a file name. */

@@ -35,6 +35,19 @@ export interface CheckResult {
   /** The coded error behind a FAIL, if any (for example HG_MINISTRY_AUTH). */
   errorCode?: string;
   durationMs: number;
+  /**
+   * Title, reason and action in Turkish (docs/sozluk.md's terms), for the report the ministry's
+   * staff read; written beside the English where each is made, so the two say the same.
+   */
+  tr: TurkishText;
+}
+
+/** A check's words in Turkish; protocol values (`RISKLESS`, endpoint names) stay as they are. */
+export interface TurkishText {
+  title: string;
+  reason: string;
+  /** Empty when there is nothing to do. */
+  action: string;
 }
 
 export interface LatencySummary {

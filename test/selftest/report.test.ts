@@ -28,9 +28,9 @@ describe('selftest report pieces', () => {
     const report = buildReport(
       {
         checks: [
-          { id: 'credentials', title: 'A | B', endpoints: ['check-hes-code'], outcome: 'PASS', reason: 'ok', action: '', durationMs: 3 },
-          { id: 'single', title: 'Single', endpoints: ['check-hes-code'], outcome: 'FAIL', reason: 'x', action: 'do y', durationMs: 1 },
-          { id: 'expired', title: 'Expired', endpoints: ['check-hes-code'], outcome: 'SKIP', reason: 'no code', action: 'give z', durationMs: 0 },
+          { id: 'credentials', title: 'A | B', endpoints: ['check-hes-code'], outcome: 'PASS', reason: 'ok', action: '', durationMs: 3, tr: { title: 'Ç | D', reason: 'tamam', action: '' } },
+          { id: 'single', title: 'Single', endpoints: ['check-hes-code'], outcome: 'FAIL', reason: 'x', action: 'do y', durationMs: 1, tr: { title: 'Tekli', reason: 'x', action: 'y yapın' } },
+          { id: 'expired', title: 'Expired', endpoints: ['check-hes-code'], outcome: 'SKIP', reason: 'no code', action: 'give z', durationMs: 0, tr: { title: 'Süresi dolmuş', reason: 'kod yok', action: 'z verin' } },
         ],
         calls: [
           { endpoint: 'check-hes-code', durationMs: 3.4 },
@@ -42,6 +42,8 @@ describe('selftest report pieces', () => {
     expect(report).toMatchObject({ result: 'FAIL', summary: { pass: 1, fail: 1, skip: 1 }, date: '2021-03-01T12:00:00.000Z', user: 'ORG-****' });
     expect(report.latency).toEqual({ calls: 2, p50Ms: 1, maxMs: 3, byEndpoint: { 'check-hes-code': { calls: 2, p50Ms: 1, maxMs: 3 } } });
     expect(renderMarkdown(report)).toContain('| PASS | A \\| B |');
+    expect(renderMarkdown(report)).toContain('| PASS | Ç \\| D |');
+    expect(renderMarkdown(report)).toContain('| Sonuç | **FAIL** (1 geçti, 1 başarısız, 1 atlandı) |');
     const text = renderText(report);
     expect(text).toContain('What to do:\n  single: do y\n  expired: give z\n');
     expect(text).toMatch(/FAIL: 1 passed, 1 failed, 1 skipped\n$/);

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE, SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { glossaryProblems } from '../docs/turkish-terms.js';
 import { configFile, runSelftestCli, tempDir, type CliRun } from './helpers.js';
 
 const PASSWORD = SIMULATOR_PASSWORD;
@@ -47,6 +48,46 @@ function expectNoSecrets(run: CliRun): void {
   expect(everything).not.toContain(SIMULATOR_USER);
 }
 
+/** A Markdown table's body rows under `heading`, split into cells. */
+function rows(part: string, heading: string): string[][] {
+  const table = part.slice(part.indexOf(heading)).split('\n\n')[1]!;
+  return table.split('\n').slice(2).map((r) => r.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim()));
+}
+
+/**
+ * Issue 22: the report attached to the e-mail to the ministry is read by Turkish staff. Turkish
+ * first, then English; the same checks, outcomes and masked codes in both; the Turkish part in
+ * the glossary's terms and free of the English sentences; the JSON carries the Turkish too.
+ */
+function expectBilingual(run: CliRun): void {
+  const md = run.markdown!;
+  const tr = md.indexOf('\n## Türkçe\n');
+  const en = md.indexOf('\n## English\n');
+  expect(tr, 'a Turkish part').toBeGreaterThan(0);
+  expect(en, 'the English part after it').toBeGreaterThan(tr);
+  const turkish = md.slice(tr, en);
+  const english = md.slice(en);
+  expect(glossaryProblems(turkish)).toEqual([]);
+  const checks = run.json!.checks as Array<{ id: string; outcome: string; reason: string; action: string; tr: { title: string; reason: string; action: string } }>;
+  const trRows = rows(turkish, '### Kontroller');
+  const enRows = rows(english, '### Checks');
+  expect(trRows).toHaveLength(checks.length);
+  expect(enRows).toHaveLength(checks.length);
+  const masked = (s: string): string[] => s.match(/[A-Z0-9]{4}-\*{4}-\*{2}/g) ?? [];
+  checks.forEach((c, i) => {
+    const [outcome, title, calls, , reason = '', action = ''] = trRows[i]!;
+    expect([outcome, calls], c.id).toEqual([enRows[i]![0], enRows[i]![2]]);
+    expect(title, c.id).toBe(c.tr.title);
+    expect(title, c.id).not.toBe(enRows[i]![1]);
+    expect(reason, c.id).toBe(c.tr.reason.replace(/\|/g, '\\|'));
+    expect(masked(reason), c.id).toEqual(masked(c.reason));
+    // A Turkish reason is not the English one, unless it is only codes and arrows.
+    if (/[a-z]{3}/.test(c.reason.replace(/[A-Z0-9]{4}-\*{4}-\*{2}/g, ''))) expect(reason, c.id).not.toBe(c.reason);
+    expect(action === '', `${c.id}: an action in Turkish exactly when there is one in English`).toBe(c.action === '');
+    if (c.action !== '') expect(action, c.id).not.toBe(c.action);
+  });
+}
+
 /** The first call fails: exit 1, the credentials check says why, every other check is skipped. */
 function expectFirstCallFailure(run: CliRun, errorCode: string, reason: string | RegExp, action: string | RegExp): void {
   expect(run.code).toBe(1);
@@ -61,6 +102,7 @@ function expectFirstCallFailure(run: CliRun, errorCode: string, reason: string |
   expect(run.stdout).toContain(`credentials: ${first.action}`);
   expect(run.stdout.match(/^What to do:\n(  .*\n)+/m)![0].split('\n').filter(Boolean)).toHaveLength(2);
   expectNoSecrets(run);
+  expectBilingual(run);
 }
 
 beforeAll(async () => {
@@ -92,9 +134,14 @@ describe('hes-gate selftest against the simulator', () => {
       expect.arrayContaining([expect.stringMatching(/^selftest-report-test-\d{8}T\d{6}Z\.md$/), expect.stringMatching(/^selftest-report-test-\d{8}T\d{6}Z\.json$/)]),
     );
     expect(run.markdown).toContain('| PASS | Bulk check (4 codes, good and bad) | `check-hes-codes` |');
+    expect(run.markdown).toContain('| PASS | Toplu sorgu (4 kod, iyi ve kötü) | `check-hes-codes` |');
+    expect(check(run, 'bulk').tr.reason).toBe('A1B2-****-** → RISKLESS, E5F6-****-** → RISKY, G7H8-****-** → bulunamadı, J9K0-****-** → süresi dolmuş');
+    expect(run.markdown).toContain('| Sonuç | **PASS** (10 geçti, 0 başarısız, 0 atlandı) |');
+    expect(run.markdown).toContain('| Ortam | test ortamı |');
     expect(run.stdout).toMatch(/^PASS: 10 passed, 0 failed, 0 skipped$/m);
     expect(run.stdout).toContain('step 5');
     expectNoSecrets(run);
+    expectBilingual(run);
     // Every endpoint the service uses was really called.
     expect(Object.values(sim.counts().byPath).every((n) => n > 0)).toBe(true);
   });
@@ -122,7 +169,9 @@ describe('hes-gate selftest against the simulator', () => {
     expect(run.code).toBe(0);
     expect(run.json!.summary).toEqual({ pass: 6, fail: 0, skip: 4 });
     expect(check(run, 'expired')).toMatchObject({ outcome: 'SKIP', action: expect.stringContaining('--expired CODE') });
+    expect(check(run, 'expired').tr.action).toContain('--expired KOD');
     expect(check(run, 'bulk').title).toBe('Bulk check (1 code)');
+    expectBilingual(run);
   });
 
   it('wrong password: the ministry refused the user name/password', async () => {
@@ -181,7 +230,9 @@ describe('hes-gate selftest against the simulator', () => {
     expect(run.code).toBe(1);
     expect(check(run, 'credentials').outcome).toBe('PASS');
     expect(check(run, 'single')).toMatchObject({ outcome: 'FAIL', reason: 'E5F6-****-** → RISKY, expected RISKLESS', action: expect.stringContaining('--riskless') });
+    expect(check(run, 'single').tr).toMatchObject({ title: 'Tekli sorgu', reason: 'E5F6-****-** → RISKY, beklenen RISKLESS', action: expect.stringContaining('--riskless') });
     expectNoSecrets(run);
+    expectBilingual(run);
   });
 
   it('refuses the live environment without --live, before any call', async () => {
