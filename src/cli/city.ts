@@ -45,8 +45,9 @@ export function cityKeygen(opts: { kid?: string }): number {
   process.stdout.write(`${line}\n`);
   process.stderr.write(
     [
-      'hes-gate: a new city key. Put this line in the city key file of every station and hub (city.keyFile,',
-      '  owned by the service user, mode 0600: chmod 600 <file>). As the FIRST line it makes a new key space',
+      'hes-gate: a new city key. Put this line in the city key file of every station and hub:',
+      '  /etc/hes-gate/credentials/city-key, owned by root, mode 0600; the systemd drop-in hes-gate-city.conf',
+      '  hands it to the service (docs/city.md, "Setting up a city"). As the FIRST line it makes a new key space',
       '  (stations resync by snapshot); keep older lines below it until nothing sealed with them is left.',
       '',
     ].join('\n'),

@@ -2,7 +2,7 @@
  * `hes-gate city keygen|status` and `hes-gate cards import` in a city, as the real command run
  * from the sources, against a real redis-server.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,11 @@ describe('hes-gate city keygen', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^k2:[A-Za-z0-9+/]{43}=\n$/);
     expect(CityKey.parse(r.stdout).kid).toBe('k2');
-    expect(r.stderr).toMatch(/0600/);
+    // One ownership story with the systemd drop-in: the file it loads, root's, handed over by systemd.
+    const dropIn = readFileSync(join(import.meta.dirname, '../../../packaging/hes-gate-city.conf'), 'utf8');
+    const loaded = /^LoadCredential=city-key:(\S+)$/m.exec(dropIn)?.[1];
+    expect(loaded).toBeDefined();
+    expect(r.stderr).toContain(`${loaded!}, owned by root, mode 0600`);
     const again = await runCli(['city', 'keygen']);
     expect(again.stdout.startsWith('k1:')).toBe(true);
     expect(again.stdout).not.toBe(r.stdout.replace('k2', 'k1'));
