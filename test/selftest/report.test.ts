@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildReport, maskUser, ministryAddress, renderMarkdown, renderText } from '../../src/selftest/report.js';
 import { percentile } from '../../src/selftest/runner.js';
+import { diagnose } from '../../src/selftest/diagnose.js';
+import { HesGateError } from '../../src/errors.js';
+import { glossaryProblems } from '../docs/turkish-terms.js';
 
 describe('selftest report pieces', () => {
   it('masks the user name but keeps the organisation', () => {
@@ -47,5 +50,35 @@ describe('selftest report pieces', () => {
     const text = renderText(report);
     expect(text).toContain('What to do:\n  single: do y\n  expired: give z\n');
     expect(text).toMatch(/FAIL: 1 passed, 1 failed, 1 skipped\n$/);
+  });
+});
+
+describe('what a failed call means, in Turkish too', () => {
+  // Every branch of diagnose(): the Turkish says something of its own (not the English copied),
+  // in the glossary's terms, and keeps the figures the English gives.
+  const cases: Array<[string, unknown]> = [
+    ['auth', new HesGateError('HG_MINISTRY_AUTH', 'x', { details: { status: 401 } })],
+    ['tls', new HesGateError('HG_MINISTRY_CONNECTION', 'x', { details: { transportCode: 'SELF_SIGNED_CERT_IN_CHAIN' } })],
+    ['connection', new HesGateError('HG_MINISTRY_CONNECTION', 'x', { details: { transportCode: 'ECONNREFUSED' } })],
+    ['timeout', new HesGateError('HG_MINISTRY_TIMEOUT', 'x')],
+    ['404', new HesGateError('HG_MINISTRY_HTTP_STATUS', 'x', { details: { status: 404 } })],
+    ['418', new HesGateError('HG_MINISTRY_HTTP_STATUS', 'x', { details: { status: 418 } })],
+    ['5xx', new HesGateError('HG_MINISTRY_SERVER_ERROR', 'x', { details: { status: 503 } })],
+    ['429', new HesGateError('HG_MINISTRY_RATE_LIMITED', 'x', { details: { retryAfterMs: 30_000 } })],
+    ['bad body', new HesGateError('HG_MINISTRY_BAD_RESPONSE', 'x')],
+    ['unknown status', new HesGateError('HG_MINISTRY_UNKNOWN_STATUS', 'x')],
+    ['fields', new HesGateError('HG_MINISTRY_UNKNOWN_ERROR', 'x', { details: { fields: ['city'] } })],
+    ['errorKey', new HesGateError('HG_MINISTRY_UNKNOWN_ERROR', 'x', { details: { errorKey: 'somethingnew' } })],
+    ['config', new HesGateError('HG_CONFIG_INVALID', 'x')],
+    ['other code', new HesGateError('HG_STORE', 'x')],
+    ['not ours', new TypeError('boom')],
+  ];
+  it.each(cases)('%s', (_, err) => {
+    const d = diagnose(err);
+    expect(d.tr.reason).not.toBe(d.reason);
+    expect(d.tr.action).not.toBe(d.action);
+    expect(glossaryProblems(`${d.tr.reason}\n${d.tr.action}`)).toEqual([]);
+    const figures = (s: string): string[] => s.match(/\d+/g) ?? [];
+    expect(figures(d.tr.reason)).toEqual(figures(d.reason));
   });
 });
