@@ -84,7 +84,7 @@ describe('live page history in headless Chromium, against a running gate', () =>
 
     const x9 = page.locator('#history tr', { hasText: 'X9' });
     expect(await x9.getAttribute('class')).toContain('unconfigured');
-    expect(await x9.locator('.tag').textContent()).toBe('not configured');
+    expect(await x9.locator('.tag').textContent()).toBe('yapılandırmada yok · not configured');
     expect(await page.locator('#unconfigured').textContent()).toContain('X9');
     expect(await page.locator('#unconfigured').isVisible()).toBe(true);
     // N2 is configured and has decided nothing: named, with an empty row.

@@ -308,13 +308,13 @@ function onHistory(h) {
   $('journal-off').hidden = h.journal;
   const error = $('journal-error');
   error.hidden = !h.error;
-  error.textContent = h.error ? `The decision journal could not be read: ${h.error}` : '';
+  error.textContent = h.error ? `Karar kaydı okunamadı · The decision journal could not be read: ${h.error}` : '';
   const unconfigured = $('unconfigured');
   unconfigured.hidden = h.unconfigured.length === 0;
-  unconfigured.textContent = `Not in the configuration · Yapılandırmada yok: ${h.unconfigured.join(', ')} (decided with the default policy)`;
+  unconfigured.textContent = `Yapılandırmada yok · Not in the configuration: ${h.unconfigured.join(', ')} (varsayılan politikayla karar verildi · decided with the default policy)`;
   const idle = $('idle');
   idle.hidden = h.idle.length === 0;
-  idle.textContent = `Configured, no decisions in 24 h · Yapılandırılmış, karar yok: ${h.idle.join(', ')}`;
+  idle.textContent = `Yapılandırılmış, 24 saatte karar yok · Configured, no decisions in 24 h: ${h.idle.join(', ')}`;
   text($('history-range'), `since ${hhmm(h.from)}`);
   const body = $('history');
   clear(body);
@@ -334,7 +334,7 @@ function historyRow(g, h) {
   if (!g.configured) {
     const tag = document.createElement('span');
     tag.className = 'tag';
-    tag.textContent = 'not configured';
+    tag.textContent = 'yapılandırmada yok · not configured';
     gate.appendChild(tag);
   }
   cell(tr, String(g.decisions), 'r');
@@ -393,7 +393,7 @@ function onDecisions(batch) {
   if (batch.missed > 0) {
     const note = $('missed');
     note.hidden = false;
-    note.textContent = `${batch.missed} decisions came too fast to list (they are counted above).`;
+    note.textContent = `${batch.missed} karar listelenemeyecek kadar hızlı geldi (yukarıda sayıldılar) · ${batch.missed} decisions came too fast to list (they are counted above).`;
   }
   if (firstBatch) {
     firstBatch = false;
