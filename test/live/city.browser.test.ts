@@ -65,7 +65,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('live page city card in headle
     let replica: ReplicaStatusReport | null = replicaReport({ state: 'degraded', reason: 'redis unreachable', lagSeconds: 12.4, lagEntries: 1500, snapshots: 2, lastAppliedId: `${T0 - 45_000}-0` });
     const { page, errors, server } = await open({ role: 'station', replica: () => replica, hub: () => hubReport() });
     await page.locator('#city').waitFor({ state: 'visible' });
-    expect(await page.locator('#city-role').textContent()).toBe('station · istasyon');
+    expect(await page.locator('#city-role').textContent()).toBe('istasyon · station');
     expect(await page.locator('#city-state').textContent()).toBe('degraded (redis unreachable)');
     expect(await page.locator('#city-state').getAttribute('class')).toContain('bad');
     expect(await page.locator('#city-lag').textContent()).toBe('12 s · 1,500 entries');
@@ -87,7 +87,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('live page city card in headle
     let hub: HubStatusReport = hubReport({ holding: true, token: 12, rotationProgress: 0.42, lastRotationDurationMs: 480_000, fenced: 0 });
     const { page, errors, server } = await open({ role: 'hub', replica: () => replicaReport(), hub: () => hub });
     await page.locator('#city-lease').waitFor({ state: 'visible' });
-    expect(await page.locator('#city-role').textContent()).toBe('hub · merkez');
+    expect(await page.locator('#city-role').textContent()).toBe('hub');
     expect(await page.locator('#city-lease').textContent()).toBe('held here (token 12)');
     expect(await page.locator('#city-rotation').textContent()).toBe('42 % done · last took 480 s');
 

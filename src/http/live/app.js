@@ -202,7 +202,7 @@ function renderCity(c, now) {
   const card = $('city');
   card.hidden = c === null;
   if (c === null) return;
-  text($('city-role'), c.role === 'hub' ? 'hub · merkez' : 'station · istasyon');
+  text($('city-role'), c.role === 'hub' ? 'hub' : 'istasyon · station');
   pill($('city-state'), c.state === null ? 'starting' : c.reason ? `${c.state} (${c.reason})` : c.state, c.state === null ? undefined : CITY_CLASS[c.state]);
   const lag = c.lagSeconds < 10 ? c.lagSeconds.toFixed(1) : c.lagSeconds.toFixed(0);
   text($('city-lag'), `${lag} s · ${c.lagEntries.toLocaleString('en-GB')} entries`);
