@@ -57,6 +57,9 @@ describe('the Turkish glossary (docs/sozluk.md)', () => {
     expect(glossaryProblems('örnek kod: RİSKSİZ').map((p) => p.word)).toEqual(['RİSKSİZ']);
     expect(glossaryProblems('Operatör anahtarı').map((p) => p.word)).toEqual(['anahtar']);
     expect(glossaryProblems('Şehir anahtarı dosyası; anahtar kimliği k1; Redis anahtarları')).toEqual([]);
+    // Prose wraps: an allowed phrase split by a line break is still allowed; a stray word is found on its line.
+    expect(glossaryProblems('yeni bir şehir\n   anahtarı ve düğüm anahtarı üretin')).toEqual([]);
+    expect(glossaryProblems('satır bir\nyönetici anahtarı gerekir')).toEqual([{ line: 2, word: 'anahtar', text: 'yönetici anahtarı gerekir' }]);
     expect(glossaryProblems('risksiz ve riskli kodlar; turnike; kapalı; geçiş izni')).toEqual([]);
   });
 });
