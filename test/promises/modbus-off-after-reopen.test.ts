@@ -75,19 +75,23 @@ describeSerial('a Modbus relay whose port drops while a coil is on', () => {
       expect(await tap).toMatchObject({ verdict: 'deny', command: 'sent' });
 
       // The adapter is unplugged with the coil on; a passenger taps at the gate meanwhile.
+      // (What the station said about its controller, for a failure's message.)
+      const seen: string[] = [];
+      t.gate.station!.on('device', (e: DeviceEvent) => void (e.id === 'N1/controller' && seen.push(`${e.state}${e.error === undefined ? '' : ` (${e.error})`}`)));
       const gone = once<DeviceEvent>(t.gate.station!, 'device', { match: (e) => e.id === 'N1/controller' && e.state === 'reconnecting' });
       await first.kill();
       const passed = once<{ verdict: string; command: string }>(t.gate.station!, 'tap');
       await reader.write(`${PASSING_CARD}\r\n`);
-      expect(await passed).toMatchObject({ verdict: 'pass', command: 'failed' });
-      await gone;
+      expect(await passed, `controller: ${seen.join(', ')}`).toMatchObject({ verdict: 'pass', command: 'failed' });
+      await gone.catch((err: Error) => Promise.reject(new Error(`${err.message}; controller: ${seen.join(', ')}`)));
 
       // It is plugged back: the board listens, then its port appears where the station looks.
       pairs.push(await startPtyPair(join(dir, 'board-next'), join(dir, 'board-peer-next')));
       const after = await board(join(dir, 'board-peer-next'));
       renameSync(join(dir, 'board-next'), join(dir, 'board'));
       // The first thing the board hears is the owed "off" (within the station's reconnect back-off).
-      expect((await after.take(8, 10_000)).toString('hex')).toBe(OFF_DENY_COIL);
+      const heard = await after.take(8, 10_000).catch((err: Error) => Promise.reject(new Error(`${err.message}; controller: ${seen.join(', ')}`)));
+      expect(heard.toString('hex'), `controller: ${seen.join(', ')}`).toBe(OFF_DENY_COIL);
     } finally {
       await t.gate.close();
     }
