@@ -40,6 +40,7 @@ export const ERRORS = {
   HG_CREDENTIALS_MISSING: { status: 500, description: 'The ministry\'s test or live environment is configured without HES_GATE_MINISTRY_USER or the password (HES_GATE_MINISTRY_PASSWORD_FILE).' },
   HG_DATA_DIR: { status: 500, description: 'The data directory cannot be used: permission denied (the message names the path and user), a file in its place, or a special file system.' },
   HG_INSTALL: { status: 500, description: 'A file the package must ship is missing (the live page in src/http/live/): the installation is incomplete; reinstall the package or image.' },
+  HG_TOKEN_WEAK: { status: 500, description: 'A bearer token (HES_GATE_API_TOKEN, HES_GATE_ADMIN_TOKEN, HES_GATE_SIMULATOR_TOKEN) is shorter than 16 characters, has fewer than 6 different ones or a character outside printable ASCII, or the admin token equals the API token.' },
   HG_LISTEN: { status: 500, description: 'The service cannot listen: the port is in use, the address is not this machine\'s or does not resolve, or a port below 1024 needs privileges.' },
 
   // The ministry's service

@@ -25,7 +25,7 @@ async function run(opts: ConfigCheckOptions, env: NodeJS.ProcessEnv): Promise<{ 
 }
 
 /** What a station needs to start in the test or live environment, besides the password. */
-const STATION = { HES_GATE_API_TOKEN: 'api-token-1', HES_GATE_ADMIN_TOKEN: 'admin-token-1', HES_GATE_DATA_DIR: join(dir, 'data') };
+const STATION = { HES_GATE_API_TOKEN: 'config-check-api-token', HES_GATE_ADMIN_TOKEN: 'config-check-admin-token', HES_GATE_DATA_DIR: join(dir, 'data') };
 
 function file(name: string, content: string): string {
   writeFileSync(join(dir, name), content);
