@@ -44,6 +44,7 @@ import { createRefresher, type Refresher } from './status/refresher.js';
 import { cardRoutes } from './http/routes/cards.js';
 import { cardMetrics } from './ops/card-metrics.js';
 import { environmentMetric } from './ops/environment-metric.js';
+import { connectionMetrics } from './ops/connection-metrics.js';
 import { allPolicies, gateLookup, needsPlusFields, outageFallbackArmed } from './policy/gate-lookup.js';
 import { FALLBACK_DECISION } from './policy/decide.js';
 import { storeReadiness } from './cards/readiness.js';
@@ -324,6 +325,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     });
     overloadMetrics(metrics, { eventLoop, admission });
     const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
+    connectionMetrics(metrics, app.connectionRefusals);
     if (config.log.requests) logRequests(app, app.log as Logger);
     closers.push(async () => {
       // Keep-alive clients hold connections open after their last answer; close each one as it
