@@ -28,6 +28,8 @@ export const ERRORS = {
   HG_OVERLOADED: { status: 503, description: 'The service is shedding decisions (event loop lagging or too many in flight, see limits.*); retry or apply the validator\'s offline rule.' },
   HG_URI_TOO_LONG: { status: 414, description: 'A path segment of the URL is longer than the router accepts.' },
   HG_HEADERS_TOO_LARGE: { status: 431, description: 'The request line and headers are larger than limits.maxHeaderBytes.' },
+  HG_METHOD_NOT_ALLOWED: { status: 405, description: 'CONNECT is not answered: hes-gate is not a proxy (Allow lists the methods it answers).' },
+  HG_EXPECTATION_FAILED: { status: 417, description: 'The request\'s Expect header asks for something other than 100-continue.' },
   HG_TOO_MANY_CONNECTIONS: { status: 503, description: 'The client\'s address already holds limits.maxConnectionsPerAddress connections; the new one is answered and closed (reuse a keep-alive connection).' },
   HG_REQUEST_TIMEOUT: { status: 408, description: 'The request\'s headers or body did not arrive within limits.headersTimeoutMs / limits.requestTimeoutMs.' },
 

@@ -12,7 +12,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from '../ops/logger.js';
 import { guardConnections, type ConnectionRefusals } from './connection-guard.js';
-import { onClientError, replyFrameworkError, replyNotFound, replyWithError } from './error-replies.js';
+import { onCheckExpectation, onClientError, onConnect, replyFrameworkError, replyNotFound, replyWithError } from './error-replies.js';
 
 /** Where the 'request' listener leaves the arrival time on node's request object. */
 const ARRIVED = Symbol('hes-gate.arrivedAt');
@@ -104,6 +104,8 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
   });
   app.server.maxConnections = limits.maxConnections;
+  app.server.on('checkExpectation', onCheckExpectation);
+  app.server.on('connect', onConnect);
   app.decorate('connectionRefusals', guardConnections(app.server, limits.maxConnectionsPerAddress));
 
   stampArrival(app.server);

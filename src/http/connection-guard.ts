@@ -16,9 +16,9 @@
  * CPU anyway. A reserve for listed validators was not chosen: validators' addresses come from
  * DHCP at many stations, and a list that goes stale would refuse the very validators it names.
  */
-import http, { type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { isIPv4, isIPv6, type Socket } from 'node:net';
-import { errorBody } from './error-replies.js';
+import { rawErrorResponse } from './error-replies.js';
 
 /** What was refused, by why; read by the metrics at scrape time. */
 export interface ConnectionRefusals {
@@ -29,13 +29,9 @@ export interface ConnectionRefusals {
 }
 
 /** The refusal as bytes, built once: a refused connection costs one write. */
-const REFUSAL = (() => {
-  const body = JSON.stringify(errorBody('HG_TOO_MANY_CONNECTIONS', 'this address holds too many connections (limits.maxConnectionsPerAddress); reuse a keep-alive connection'));
-  return Buffer.from(
-    `HTTP/1.1 503 ${http.STATUS_CODES[503]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-})();
+const REFUSAL = Buffer.from(
+  rawErrorResponse(503, 'HG_TOO_MANY_CONNECTIONS', 'this address holds too many connections (limits.maxConnectionsPerAddress); reuse a keep-alive connection'),
+);
 
 /** The first four groups of a full IPv6 address, `::` expanded. */
 function v6Prefix64(address: string): string {

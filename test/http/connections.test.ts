@@ -11,7 +11,7 @@ import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressKey } from '../../src/http/connection-guard.js';
 import { startTestGate } from './helpers.js';
-import { bodyOf, rawConnect, type RawConnection } from './sockets.js';
+import { answerTo, bodyOf, rawConnect, type RawConnection } from './sockets.js';
 
 /** Scheduling slack on a busy two-core machine. */
 const SLACK_MS = 1500;
@@ -50,23 +50,7 @@ function untilClosed(conns: readonly RawConnection[], n: number, boundMs: number
   });
 }
 
-/** Sends one request on `c` and resolves when the whole answer (headers and JSON body) is in. */
-function ask(c: RawConnection, request = GET): Promise<string> {
-  const before = c.received().length;
-  return new Promise((resolve) => {
-    const check = (): void => {
-      const got = c.received().slice(before);
-      const end = got.indexOf('\r\n\r\n');
-      const length = /content-length: (\d+)/i.exec(got);
-      if (end >= 0 && length !== null && Buffer.byteLength(got.slice(end + 4)) >= Number(length[1])) {
-        c.socket.off('data', check);
-        resolve(got);
-      }
-    };
-    c.socket.on('data', check);
-    c.write(request);
-  });
-}
+const ask = (c: RawConnection, request = GET): Promise<string> => answerTo(c, request);
 
 describe('addressKey', () => {
   it('counts IPv4 by address, IPv6 by its /64, and leaves loopback alone', () => {
