@@ -51,7 +51,11 @@ function advisories(config: Config): string[] {
   const out: string[] = [];
   const { environment, ministry } = config;
   if (ministryEnvironment(config) !== environment) {
-    out.push(`environment is ${environment} but ministry.baseUrl is unset: the embedded simulator answers, and the station reports the simulator environment`);
+    out.push(
+      ministry.baseUrl === null
+        ? `environment is ${environment} but ministry.baseUrl is unset: the embedded simulator answers, and the station reports the simulator environment`
+        : `environment is ${environment} but the ministry user and password are the simulator's own: hes-gate simulate answers, and the station reports the simulator environment`,
+    );
   }
   if (ministry.baseUrl !== null) {
     const testPath = /\/test\//.test(new URL(ministry.baseUrl).pathname);
