@@ -130,11 +130,19 @@ describe.skipIf(external === undefined)('connections per client address', () => 
   it('a client dripping header bytes on every connection it can open does not lock out a new validator', async () => {
     // As the issue's tester: more connections than the server's cap, each sending a header byte at a time.
     const dripping = await Promise.all(Array.from({ length: TOTAL + 4 }, () => rawConnect(fromOutside)));
+    const ports = new Map(dripping.map((c) => [c, c.socket.localPort!]));
     try {
       for (const c of dripping) c.drip(`POST /v1/decisions HTTP/1.1\r\nHost: gate\r\nX-Slow: ${'a'.repeat(500)}\r\n\r\n`, 200);
       // All but PER_ADDRESS of them are answered 503 and closed at once; those go on dripping.
       await untilClosed(dripping, dripping.length - PER_ADDRESS, 5_000);
       expect(dripping.filter((c) => c.socket.destroyed)).toHaveLength(dripping.length - PER_ADDRESS);
+      // Their server ends are gone too (those node's total cap dropped never had one), so the count of open connections is down.
+      await Promise.all(
+        dripping
+          .filter((c) => c.socket.destroyed)
+          .map((c) => serverSockets.get(ports.get(c)!))
+          .map((s) => (s === undefined || s.closed ? undefined : once(s, 'close'))),
+      );
 
       // A validator on another address (here: loopback) still opens a connection and gets its decision.
       const validator = await rawConnect(fromLoopback);
