@@ -5,15 +5,16 @@
  * `limits.maxConnectionsPerAddress` connections; the next one gets a coded
  * `503 HG_TOO_MANY_CONNECTIONS` and is closed, before node parses anything from it.
  *
- *   'connection' ─> address key ─┬─ loopback ───────────────> accepted (the total cap still holds)
+ *   'connection' ─> address key ─┬─ 127.0.0.1 / ::1 ─────────> accepted (the total cap still holds)
  *                                ├─ under its cap ──────────> accepted, counted until 'close'
  *                                └─ at its cap ─────────────> 503, closed, counted as refused
  *   'drop' (node: the total cap) ──────────────────────────> counted as refused
  *
  * An IPv6 client is counted by its /64: one host there holds a whole /64, and would otherwise
- * get a fresh allowance per address. Loopback is not limited per address: its clients are this
- * machine's own processes (tools, a local proxy, benchmarks), which could stall the station's
- * CPU anyway. A reserve for listed validators was not chosen: validators' addresses come from
+ * get a fresh allowance per address. The host's own loopback addresses (127.0.0.1 and ::1) are
+ * not limited per address: their clients are this machine's own processes (tools, a local proxy,
+ * benchmarks), which could stall the station's CPU anyway. Other 127.x addresses count like any
+ * client address (a local proxy that binds one per upstream keeps its limit). A reserve for listed validators was not chosen: validators' addresses come from
  * DHCP at many stations, and a list that goes stale would refuse the very validators it names.
  */
 import type { Server } from 'node:http';
@@ -43,11 +44,11 @@ function v6Prefix64(address: string): string {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
-/** Whom a connection counts against: the IPv4 address, or the IPv6 /64; null for loopback (not limited). */
+/** Whom a connection counts against: the IPv4 address, or the IPv6 /64; null for the host's own 127.0.0.1 and ::1 (not limited). */
 export function addressKey(address: string | undefined): string | null {
   if (address === undefined) return null;
   const v4 = address.toLowerCase().startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
-  if (isIPv4(v4)) return v4.startsWith('127.') ? null : v4;
+  if (isIPv4(v4)) return v4 === '127.0.0.1' ? null : v4;
   if (!isIPv6(address)) return address;
   return address === '::1' ? null : v6Prefix64(address);
 }

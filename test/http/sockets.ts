@@ -16,10 +16,11 @@ export interface RawConnection {
   destroy(): void;
 }
 
-export function rawConnect(url: string): Promise<RawConnection> {
+/** `localAddress`: the client's own address (another loopback address, to be a second client on this machine). */
+export function rawConnect(url: string, localAddress?: string): Promise<RawConnection> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: hostname, port: Number(port) });
+    const socket = connect({ host: hostname, port: Number(port), ...(localAddress === undefined ? {} : { localAddress }) });
     let data = '';
     let dripTimer: ReturnType<typeof setInterval> | undefined;
     const openedAt = performance.now();
