@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { loadConfig, type LoadedConfig, type ValueSource } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CONFIG_NAME } from '../config/sources.js';
-import { credentialProblems, startProblems, type Lookup } from '../config/start-checks.js';
+import { credentialProblems, startProblems, startWarnings, type Lookup } from '../config/start-checks.js';
 import { Secret } from '../config/sensitive-value.js';
 import { SECRETS } from '../config/settings.js';
 import { HesGateError } from '../errors.js';
@@ -102,8 +102,9 @@ export async function configCheck(opts: ConfigCheckOptions, io: CliIo & { lookup
     return 2;
   }
   const settings = effectiveSettings(loaded);
-  const warnings = advisories(loaded.config as Config);
-  const problems = await startProblems(loaded.config as Config, { createDataDir: false, ...(io.lookup === undefined ? {} : { lookup: io.lookup }) });
+  const lookupOption = io.lookup === undefined ? {} : { lookup: io.lookup };
+  const warnings = [...advisories(loaded.config as Config), ...(await startWarnings(loaded.config as Config, lookupOption))];
+  const problems = await startProblems(loaded.config as Config, { createDataDir: false, probeListen: true, ...lookupOption });
   const ok = problems.length === 0;
   if (opts.json) {
     const errors = problems.map((p) => ({ code: p.code, message: p.message, ...(typeof p.details?.['key'] === 'string' ? { key: p.details['key'] } : {}) }));
