@@ -19,7 +19,7 @@ export function journalReadiness(journal: JournalHealth | null): () => Readiness
       check: () =>
         journal.failure === null
           ? { ok: true, detail: `recording: ${journal.committed} decisions written since start, ${journal.dropped} dropped` }
-          : { ok: false, detail: `failed, decisions go on unrecorded: ${journal.failure.message}; ${journal.dropped} dropped (runbook: HesGateJournalDown)` },
+          : { ok: false, detail: `failed, decisions go on unrecorded: ${journal.failure.message}; ${journal.dropped} dropped; move journal.db aside and restart to record again` },
     },
   ];
 }
