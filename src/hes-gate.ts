@@ -358,7 +358,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const readiness = [
       { name: 'config', check: () => ({ ok: true, detail: `${environment} environment` }) },
       storeReadiness(countBindings),
-      { name: 'event loop', check: () => eventLoopCheck(eventLoop.window(), config.limits.maxEventLoopDelayMs) },
+      { name: 'event loop', check: () => eventLoopCheck(eventLoop.window(), config.limits.maxEventLoopDelayMs, Math.min(...policies.map((p) => p.deadlineMs))) },
       ministryReadiness({ health: ministryHealth, guard: ministry, fallbackArmed: outageFallbackArmed(policies) }),
     ];
     const devices = (): ReturnType<Station['status']> => station?.status() ?? [];
