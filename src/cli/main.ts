@@ -15,6 +15,15 @@ import { versionLine } from './version.js';
 // readable by the service user only, whatever umask the shell had.
 process.umask(0o077);
 
+// `hes-gate … | head`: a reader that closed the pipe has what it wanted. Exit quietly instead of
+// an unhandled EPIPE stack trace; any other output error is still a failure.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    fail(err);
+  });
+}
+
 function fail(err: unknown): never {
   if (err instanceof HesGateError) {
     process.stderr.write(`hes-gate: ${err.code}: ${err.message}\n`);
