@@ -325,7 +325,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       controllerMetrics(metrics, station);
       station.on('tap', (e) => feed.tap(e));
       station.on('device', (e) => {
-        const log = e.state === 'open' ? logger.info.bind(logger) : logger.warn.bind(logger);
+        const log = e.state === 'open' || e.expected === true ? logger.info.bind(logger) : logger.warn.bind(logger);
         log({ event: 'device.state', device: e.id, role: e.role, path: e.path, state: e.state, error: e.error ?? null }, `device ${e.id} ${e.state}`);
       });
       const st = station;

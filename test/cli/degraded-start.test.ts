@@ -26,6 +26,7 @@ interface LogLine {
   msg?: string;
   url?: string;
   key?: string;
+  state?: string;
 }
 
 /** Start serve; `until(pred)` resolves with the first log line (past or future) matching it. */
@@ -106,5 +107,19 @@ describe('serve starts, visibly degraded, where refusing would stop the gates', 
     const body = (await (await fetch(`${url}/readyz`)).json()) as Readyz;
     expect(body.checks['ministry address']).toEqual({ ok: false, detail: expect.stringMatching(/^hesservis\.invalid does not resolve \((ENOTFOUND|EAI_AGAIN)\): check DNS/) as unknown as string });
     expect(await stop(s.child)).toBe(0);
+  }, 60_000);
+
+  it('a reader whose port is missing: one device.state warning, and a normal stop closes it at info (issue 22)', async () => {
+    const base = join(dir, 'device');
+    mkdirSync(base, { recursive: true });
+    const config = join(base, 'station.json');
+    writeFileSync(config, JSON.stringify({ gates: { list: [{ id: 'G1', group: 'north', reader: { path: join(base, 'no-such-tty'), profile: 'hex-uid' } }] } }));
+    const s = serve({ HES_GATE_CONFIG: config, HES_GATE_PORT: '0', HES_GATE_DATA_DIR: join(base, 'data'), HES_GATE_LOG_LEVEL: 'info' });
+    await s.until((l) => l.msg === 'hes-gate is serving');
+    const missing = await s.until((l) => l.event === 'device.state');
+    expect(missing).toMatchObject({ level: 40, state: 'reconnecting' });
+    expect(await stop(s.child)).toBe(0);
+    const states = s.lines.filter((l) => l.event === 'device.state').map((l) => [l.state, l.level]);
+    expect(states).toEqual([['reconnecting', 40], ['closed', 30]]);
   }, 60_000);
 });
