@@ -79,9 +79,9 @@ if (isMain) {
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const rate = (xs: number[]): string => `${Math.round(rows / (median(xs) / 1000)).toLocaleString('en-US')} rows/s`;
   console.log(`${rows.toLocaleString('en-US')} rows, ${t.on.insert.length} rounds of each, alternating, median`);
-  console.log('step                         secure_delete off    secure_delete on     on/off');
+  console.log('step                            secure_delete off    secure_delete on     on/off');
   for (const step of ['insert', 'update', 'delete'] as const) {
     const label = step === 'insert' ? 'import (new bindings)' : step === 'update' ? 're-import (every code changed)' : 'delete every binding';
-    console.log(`${label.padEnd(29)}${rate(t.off[step]).padEnd(21)}${rate(t.on[step]).padEnd(21)}${(median(t.on[step]) / median(t.off[step])).toFixed(2)}×`);
+    console.log(`${label.padEnd(32)}${rate(t.off[step]).padEnd(21)}${rate(t.on[step]).padEnd(21)}${(median(t.on[step]) / median(t.off[step])).toFixed(2)}×`);
   }
 }
