@@ -17,10 +17,10 @@ import type { Clock, Credential, Decision } from '../types.js';
 import { FALLBACK_DECISION } from '../policy/decide.js';
 import type { ControllerConfig, ReaderConfig, StationGateConfig } from './config.js';
 import { createControllerDriver, type ControllerDriver } from './controller.js';
-import { DEFAULT_BACKOFF, DeviceLink, type Backoff } from './device-link.js';
+import { DEFAULT_BACKOFF, DeviceLink, type Backoff, type LinkState } from './device-link.js';
 import { createFramer, DelimiterFramer, type FrameDrop, type Framer, type Timers } from './framing/index.js';
 import type { Logger } from 'pino';
-import type { DeviceEvent, DeviceRole, DeviceState, DeviceStatus, FrameDropWhy, StationEvents, TapEvent } from './events.js';
+import type { DeviceEvent, DeviceRole, DeviceStatus, FrameDropWhy, StationEvents, TapEvent } from './events.js';
 import type { GateProfile, Profiles, ReaderProfile } from './profiles.js';
 import { decodeFrame } from './reader.js';
 import { openSerialPort, type OpenPort } from './serial-port.js';
@@ -49,8 +49,8 @@ interface Device {
   link: DeviceLink;
   /** Controllers: set from a failed command until one succeeds (see ControllerDevice). */
   failing?: { since: number; count: number } | undefined;
-  /** The state last reported in a 'device' event: a retry in the same state is not news. */
-  reported?: DeviceState;
+  /** The port's state last reported: the link repeats `reconnecting` at each retry, which is not news. */
+  linkState?: LinkState;
 }
 interface ReaderDevice extends Device {
   config: ReaderConfig;
@@ -154,9 +154,10 @@ export class Station extends EventEmitter<StationEvents> {
       const state = s.state === 'open' && device.failing !== undefined ? 'failing' : s.state;
       // Each attempt is a debug line; the change itself is one 'device' event (logged once by
       // the service as device.state), so a port missing for hours is not a warning a second.
-      this.log?.debug({ device: status.id, path: status.path, state, error: s.lastError, attempt: s.failedAttempts }, 'device port state');
-      if (state === device.reported) return;
-      device.reported = state;
+      if (s.state === 'reconnecting') this.log?.debug({ device: status.id, path: status.path, error: s.lastError, attempt: s.failedAttempts }, 'device port unavailable; retrying');
+      else this.log?.debug({ device: status.id, path: status.path, state }, 'device port state');
+      if (s.state === device.linkState) return;
+      device.linkState = s.state;
       const event: DeviceEvent = { id: status.id, role: status.role, path: status.path, state };
       if (s.state !== 'open' && s.lastError !== undefined && !this.stopping) event.error = s.lastError;
       if (this.stopping && state === 'closed') event.expected = true;
@@ -282,7 +283,6 @@ export class Station extends EventEmitter<StationEvents> {
     controller.failing = { since: this.clock(), count: 1 };
     const { id, role, path } = controller.status;
     this.log?.warn({ device: id, path, error: controller.status.lastCommandError }, 'gate controller failing: its commands fail or time out');
-    controller.reported = 'failing';
     this.emit('device', { id, role, path, state: 'failing', ...(controller.status.lastCommandError === undefined ? {} : { error: controller.status.lastCommandError }) });
   }
 
@@ -291,8 +291,7 @@ export class Station extends EventEmitter<StationEvents> {
     controller.failing = undefined;
     const { id, role, path } = controller.status;
     this.log?.info({ device: id, path }, 'gate controller answering again');
-    controller.reported = controller.link.status().state;
-    this.emit('device', { id, role, path, state: controller.reported });
+    this.emit('device', { id, role, path, state: controller.link.status().state });
   }
 }
 

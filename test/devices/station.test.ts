@@ -247,8 +247,8 @@ describeSerial('station on pseudo-terminals', () => {
     const fourRetries = new Promise<void>((r) => (retried = r));
     const quiet = (): void => undefined;
     const logger = {
-      debug: (o: { state?: string }) => {
-        if (o.state === 'reconnecting' && ++attempts === 4) retried();
+      debug: (_o: unknown, msg: string) => {
+        if (msg === 'device port unavailable; retrying' && ++attempts === 4) retried();
       },
       info: quiet,
       warn: quiet,
