@@ -134,7 +134,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       logger.info({ baseUrl: target.baseUrl, environment, user: target.user === null ? null : 'set', password: target.credentialsSet ? 'set' : 'unset' }, 'ministry: remote service');
     }
     // A ministry host that does not resolve does not stop the station (DNS may be down at boot):
-    // logged once, shown on /readyz until it resolves (docs/install.md, "Start-up checks").
+    // logged once, shown on /readyz until it resolves (README: what serve refuses at start, and why not this).
     const address =
       simulator === null
         ? new MinistryAddress({
