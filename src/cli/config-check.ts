@@ -15,6 +15,7 @@ import { credentialProblems, startProblems, startWarnings, type Lookup } from '.
 import { Secret } from '../config/sensitive-value.js';
 import { SECRETS } from '../config/settings.js';
 import { HesGateError } from '../errors.js';
+import { errorLine } from './error-line.js';
 import type { CliIo } from './selftest.js';
 import { checkEmbeddedSimulator, ministryEnvironment } from '../ministry/target.js';
 import { defaultUnitFile, unitEnvironment, type UnitEnvironment } from './unit-environment.js';
@@ -62,7 +63,11 @@ function advisories(config: Config): string[] {
   const out: string[] = [];
   const { environment, ministry } = config;
   if (ministryEnvironment(config) !== environment) {
-    out.push(`environment is ${environment} but ministry.baseUrl is unset: the embedded simulator answers, and the station reports the simulator environment`);
+    out.push(
+      ministry.baseUrl === null
+        ? `environment is ${environment} but ministry.baseUrl is unset: the embedded simulator answers, and the station reports the simulator environment`
+        : `environment is ${environment} but the ministry user and password are the simulator's own: hes-gate simulate answers, and the station reports the simulator environment`,
+    );
   }
   if (ministry.baseUrl !== null) {
     const testPath = /\/test\//.test(new URL(ministry.baseUrl).pathname);
@@ -105,7 +110,7 @@ export async function configCheck(opts: ConfigCheckOptions, io: CliIo & { lookup
       });
     } catch (err) {
       if (!(err instanceof HesGateError)) throw err;
-      stderr.write(`hes-gate config check: ${err.code}: ${err.message}\n`);
+      stderr.write(errorLine(err));
       return 2;
     }
     // Only what the unit sets (and PATH): this shell's HES_GATE_* variables do not reach the service.
@@ -126,7 +131,7 @@ export async function configCheck(opts: ConfigCheckOptions, io: CliIo & { lookup
     checkEmbeddedSimulator(loaded.config);
   } catch (err) {
     if (!(err instanceof HesGateError)) throw err;
-    stderr.write(`hes-gate config check: ${err.code}: ${err.message}\n`);
+    stderr.write(errorLine(err));
     if (opts.json) {
       const key = err.details?.['key'];
       stdout.write(`${JSON.stringify({ ok: false, error: { code: err.code, message: err.message, ...(typeof key === 'string' ? { key } : {}) } })}\n`);
@@ -147,7 +152,7 @@ export async function configCheck(opts: ConfigCheckOptions, io: CliIo & { lookup
   const problems = await startProblems(loaded.config as Config, { createDataDir: false, probeListen: opts.skipListen !== true, ...lookupOption });
   const ok = problems.length === 0;
   const exit = ok ? (fellBack ? 1 : 0) : 2;
-  if (fallbackWarning !== null) stderr.write(`hes-gate config check: warning: ${fallbackWarning}\n`);
+  if (fallbackWarning !== null) stderr.write(`hes-gate: warning: ${fallbackWarning}\n`);
   if (opts.json) {
     const errors = problems.map((p) => ({ code: p.code, message: p.message, ...(typeof p.details?.['key'] === 'string' ? { key: p.details['key'] } : {}) }));
     stdout.write(
@@ -173,6 +178,6 @@ export async function configCheck(opts: ConfigCheckOptions, io: CliIo & { lookup
         : `serve would refuse to start: ${s(problems.length, 'problem')} (below)`,
     ].join('\n') + '\n',
   );
-  for (const p of problems) stderr.write(`hes-gate config check: ${p.code}: ${p.message}\n`);
+  for (const p of problems) stderr.write(errorLine(p));
   return exit;
 }

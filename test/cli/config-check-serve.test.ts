@@ -31,6 +31,7 @@ const CASES: Array<[string, string, NodeJS.ProcessEnv, string]> = [
   ['"__proto__" at the top level', '{"__proto__":{"server":{"port":1}}}', {}, 'HG_CONFIG_INVALID'],
   ['"constructor" in gates.defaults', '{"gates":{"defaults":{"constructor":1}}}', {}, 'HG_CONFIG_INVALID'],
   ['all interfaces without tokens', '{"server":{"host":"0.0.0.0"}}', {}, 'HG_EXPOSED_WITHOUT_TOKEN'],
+  ['a one-character API token', '{}', { HES_GATE_API_TOKEN: 'x' }, 'HG_TOKEN_WEAK'],
   ['a ministry address without credentials', '{"ministry":{"baseUrl":"https://hesservis.example/services/g2g/saglik/hes/"}}', {}, 'HG_CREDENTIALS_MISSING'],
 ];
 
@@ -47,9 +48,10 @@ describe('config check refuses exactly what serve refuses', () => {
 
     expect(checked).toBe(2);
     expect(served.code).toBe(2);
-    const checkLine = stderr.text.split('\n')[0]!.replace(/^hes-gate config check: /, '');
-    const serveLine = served.stderr.replace(/^hes-gate: /, '').trimEnd();
-    expect(serveLine.startsWith(`${code}: `), served.stderr).toBe(true);
+    // The whole line, prefix included: one form for both commands (issue 20).
+    const checkLine = stderr.text.split('\n')[0]!;
+    const serveLine = served.stderr.trimEnd();
+    expect(serveLine.startsWith(`hes-gate: ${code}: `), served.stderr).toBe(true);
     expect(checkLine).toBe(serveLine);
   }, 60_000);
 });
@@ -69,7 +71,8 @@ describe('config check refuses what serve meets at listen, and a CA file that is
     const stderr = new Capture();
     const checked = await configCheck({}, { env, stdout, stderr, cwd: dir });
     const served = await runCli(['serve'], { env });
-    return { checked, checkLine: stderr.text.split('\n')[0]!.replace(/^hes-gate config check: /, ''), serveLine: served.stderr.replace(/^hes-gate: /, '').trimEnd(), served: served.code };
+    // Whole lines, prefix included: one form for both commands.
+    return { checked, checkLine: stderr.text.split('\n')[0]!, serveLine: served.stderr.trimEnd(), served: served.code };
   }
 
   it.each<[string, () => Promise<NodeJS.ProcessEnv>, string, RegExp]>([
@@ -105,7 +108,7 @@ describe('config check refuses what serve meets at listen, and a CA file that is
       const r = await both(env);
       expect(r.checked).toBe(2);
       expect(r.served).toBe(2);
-      expect(r.serveLine.startsWith(`${code}: `), r.serveLine).toBe(true);
+      expect(r.serveLine.startsWith(`hes-gate: ${code}: `), r.serveLine).toBe(true);
       expect(r.serveLine).toMatch(message);
       expect(r.checkLine).toBe(r.serveLine);
     } finally {

@@ -32,7 +32,7 @@ async function lookup(host: string): Promise<Array<{ address: string; family: nu
 }
 
 /** What a station needs to start in the test or live environment, besides the password. */
-const STATION = { HES_GATE_API_TOKEN: 'api-token-1', HES_GATE_ADMIN_TOKEN: 'admin-token-1', HES_GATE_DATA_DIR: join(dir, 'data') };
+const STATION = { HES_GATE_API_TOKEN: 'config-check-api-token', HES_GATE_ADMIN_TOKEN: 'config-check-admin-token', HES_GATE_DATA_DIR: join(dir, 'data') };
 
 function file(name: string, content: string): string {
   writeFileSync(join(dir, name), content);
@@ -72,7 +72,7 @@ describe('hes-gate config check', () => {
     const r = await run({ config: 'live' }, STATION);
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/^serve would refuse to start: 1 problem \(below\)$/m);
-    expect(r.stderr).toMatch(/^hes-gate config check: HG_CREDENTIALS_MISSING: .*live environment needs credentials: set HES_GATE_MINISTRY_USER .* and HES_GATE_MINISTRY_PASSWORD_FILE/m);
+    expect(r.stderr).toMatch(/^hes-gate: HG_CREDENTIALS_MISSING: .*live environment needs credentials: set HES_GATE_MINISTRY_USER .* and HES_GATE_MINISTRY_PASSWORD_FILE/m);
     const json = JSON.parse((await run({ config: 'live', json: true }, STATION)).stdout);
     expect(json).toMatchObject({ ok: false, error: { code: 'HG_CREDENTIALS_MISSING' } });
     expect(json.problems).toHaveLength(1);
@@ -94,7 +94,7 @@ describe('hes-gate config check', () => {
     const name = file('bad-port.json', JSON.stringify({ server: { port: 'eighty' } }));
     const r = await run({ config: name }, {});
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^hes-gate config check: HG_CONFIG_INVALID: server\.port \(file .*bad-port\.json\) must be an integer from 0 to 65535/);
+    expect(r.stderr).toMatch(/^hes-gate: HG_CONFIG_INVALID: server\.port \(file .*bad-port\.json\) must be an integer from 0 to 65535/);
     expect(r.stdout).toBe('');
     const j = await run({ config: name, json: true }, {});
     expect(j.code).toBe(2);
@@ -119,7 +119,7 @@ describe('hes-gate config check', () => {
   it('says which file and data directory it checked, and refuses to pass (exit 1, warning) when it fell back to the bundled default', async () => {
     const r = await run({}, { HES_GATE_DATA_DIR: join(dir, 'data') });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^hes-gate config check: warning: HES_GATE_CONFIG is not set, so this checked the bundled .*config\/default\.json \(the embedded simulator\), not a station's configuration: check what the service runs with `sudo hes-gate config check --unit`/m);
+    expect(r.stderr).toMatch(/^hes-gate: warning: HES_GATE_CONFIG is not set, so this checked the bundled .*config\/default\.json \(the embedded simulator\), not a station's configuration: check what the service runs with `sudo hes-gate config check --unit`/m);
     expect(r.stdout).toMatch(/^Configuration file: .*config\/default\.json {2}<- the bundled simulator configuration/m);
     expect(r.stdout).toMatch(new RegExp(`^Data directory: ${join(dir, 'data')}$`, 'm'));
     expect(r.stdout).toMatch(/^NOT CHECKED: /m);
@@ -180,7 +180,7 @@ describe('hes-gate config check --unit', () => {
     writeFileSync(join(`${unit}.d`, 'city.conf'), readFileSync(join(import.meta.dirname, '..', '..', 'packaging', 'hes-gate-city.conf'), 'utf8').replaceAll('/etc/hes-gate', etc));
     const r = await run({ unit }, {});
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^hes-gate config check: HG_CONFIG_FILE: cannot read the credential city-key \(LoadCredential\) .*city-key \(no such file\): nothing was checked/m);
+    expect(r.stderr).toMatch(/^hes-gate: HG_CONFIG_FILE: cannot read the credential city-key \(LoadCredential\) .*city-key \(no such file\): nothing was checked/m);
   });
 
   it('a unit whose env file does not name a configuration runs the simulator: exit 1, said loudly', async () => {
@@ -203,7 +203,7 @@ describe('hes-gate config check --unit', () => {
       chmodSync(runDir, mode);
     }
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^hes-gate config check: HG_CONFIG_FILE: cannot read the unit's EnvironmentFile ${join(etc, 'hes-gate.env')} \\(permission denied for user .*65534.*\\): nothing was checked; run as root`, 'm'));
+    expect(r.stderr).toMatch(new RegExp(`^hes-gate: HG_CONFIG_FILE: cannot read the unit's EnvironmentFile ${join(etc, 'hes-gate.env')} \\(permission denied for user .*65534.*\\): nothing was checked; run as root`, 'm'));
     expect(r.stdout).not.toMatch(/OK/);
   }, 30_000);
 });
