@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { chmodSync, mkdirSync, statSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -151,8 +152,9 @@ describe('hes-gate config check --unit', () => {
     writeFileSync(unit, unitText);
     writeFileSync(join(etc, 'hes-gate.env'), envLines.join('\n') + '\n', { mode: 0o640 });
     writeFileSync(join(etc, 'credentials', 'ministry-password'), `${PASSWORD}\n`, { mode: 0o600 });
-    writeFileSync(join(etc, 'credentials', 'api-token'), 'a'.repeat(64), { mode: 0o600 });
-    writeFileSync(join(etc, 'credentials', 'admin-token'), 'b'.repeat(64), { mode: 0o600 });
+    // As install.md makes them: openssl rand -hex 32.
+    writeFileSync(join(etc, 'credentials', 'api-token'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+    writeFileSync(join(etc, 'credentials', 'admin-token'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
     return { unit, etc };
   }
   const stationEnv = ['# comment', 'HES_GATE_CONFIG=test', 'HES_GATE_MINISTRY_USER=ORG-TEST', 'HES_GATE_HOST=127.0.0.1', 'HES_GATE_PORT=0', 'HES_GATE_LOG_LEVEL=info'];
