@@ -27,17 +27,16 @@
  * resolution is subtracted, as `hes_gate_event_loop_delay_seconds` does.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SerialPort } from 'serialport';
 import { Pool } from 'undici';
 import { SAMPLE, SIMULATOR_PASSWORD, SIMULATOR_USER } from '../src/simulator/index.js';
 import { decisionTimeOf } from '../src/decisions/decision-id.js';
-import { childNodeOptions, STATION_NODE_OPTIONS } from './child.js';
+import { CLI, runCli, startMinistry, startStation, uploadImports, type Station } from './processes.js';
 import { openLoop, newHistogram, pMs } from './open-loop.js';
 import { ptyPair } from './serial-tap.js';
 import { isMain, runAlone, type BenchOptions, type FigureReport, type Row } from './report.js';
@@ -47,7 +46,6 @@ const ADMIN = 'bench-admin-token';
 const CARD = '04A1B2C3D4E5F6';
 /** Serial taps cycle through these (the reader drops a repeat of one card within 3 s). */
 const SERIAL_CARDS = Array.from({ length: 64 }, (_, i) => `04A1B2C3D4E5${i.toString(16).toUpperCase().padStart(2, '0')}`);
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 /** prom-client's monitorEventLoopDelay resolution (its default), ms: every sample includes it. */
 const LOOP_RESOLUTION_MS = 10;
 const SCENARIOS = ['idle', 'api', 'cli', 'lock', 'backup', 'rotation'] as const;
@@ -58,36 +56,8 @@ function argValue(name: string): string | undefined {
   return a === undefined ? undefined : a.slice(name.length + 3);
 }
 
-interface Station {
-  url: string;
-  proc: ChildProcess;
-  logs: Array<Record<string, unknown>>;
-  close(): Promise<void>;
-}
-
-/** `hes-gate simulate` on a free port: the ministry's test base URL and a stop. */
-async function startMinistry(): Promise<{ baseUrl: string; close(): Promise<void> }> {
-  const proc = spawn(process.execPath, [CLI, 'simulate', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    proc.once('exit', (code) => reject(new Error(`hes-gate simulate exited (${code}) before serving`)));
-    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-      const m = /test base URL\s+(\S+)/.exec(line);
-      if (m !== null) resolve(m[1]!);
-    });
-  });
-  return { baseUrl, close: () => stop(proc) };
-}
-
-/** SIGTERM, resolved when the process has exited. */
-function stop(proc: ChildProcess): Promise<void> {
-  return new Promise<void>((r) => {
-    if (proc.exitCode !== null) return r();
-    proc.once('exit', () => r());
-    proc.kill('SIGTERM');
-  });
-}
-
-async function startStation(dir: string, refresher: boolean, ministry: string): Promise<Station> {
+/** The measured station: a card reader and a text gate controller on the PTYs in `dir`. */
+function startNoStallStation(dir: string, refresher: boolean, ministry: string): Promise<Station> {
   const config = {
     environment: 'test',
     server: { host: '127.0.0.1', port: 0 },
@@ -101,33 +71,7 @@ async function startStation(dir: string, refresher: boolean, ministry: string): 
       list: [{ id: 'N1', readers: [{ id: 'N1/card', path: join(dir, 'card'), profile: 'hex-uid' }], controller: { path: join(dir, 'gate'), profile: 'text-gate', passage: 'A' } }],
     },
   };
-  const file = join(dir, 'station.json');
-  writeFileSync(file, JSON.stringify(config));
-  // The station runs with the node options the unit and the image give it (STATION_NODE_OPTIONS).
-  const proc = spawn(process.execPath, [...childNodeOptions(), CLI, 'serve'], {
-    env: { ...process.env, NODE_OPTIONS: STATION_NODE_OPTIONS, HES_GATE_CONFIG: file, HES_GATE_ADMIN_TOKEN: ADMIN, HES_GATE_MINISTRY_PASSWORD: SIMULATOR_PASSWORD, HES_GATE_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const logs: Array<Record<string, unknown>> = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.once('exit', (code) => reject(new Error(`hes-gate serve exited (${code}) before serving`)));
-    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-      try {
-        const rec = JSON.parse(line) as Record<string, unknown>;
-        logs.push(rec);
-        if (typeof rec['url'] === 'string' && String(rec['msg']).includes('serving')) resolve(rec['url']);
-      } catch {
-        // Not a log line (e.g. --trace-gc from BENCH_CHILD_NODE_OPTIONS): kept beside the station's files.
-        appendFileSync(join(dir, 'station.out'), `${line}\n`);
-      }
-    });
-  });
-  return {
-    url,
-    proc,
-    logs,
-    close: () => stop(proc),
-  };
+  return startStation({ dir, config, env: { HES_GATE_ADMIN_TOKEN: ADMIN } });
 }
 
 interface Scrape {
@@ -326,37 +270,6 @@ async function scenario(station: Station, taps: SerialTaps, name: string, work: 
   };
 }
 
-/**
- * An operator's import client, in a process of its own as it is in the field: read in this
- * process, each file (10 MB) blocked the tap generator's loop, and its taps left up to 116 ms
- * late (measured: 166–170 late sends per run, while the station's own elapsedMs stayed ≤ 19 ms).
- */
-function uploadImports(url: string, files: string[]): Promise<void> {
-  const script = `const { readFileSync } = require('node:fs');
-(async () => {
-  for (const f of process.argv.slice(2)) {
-    const res = await fetch(process.argv[1], { method: 'POST', headers: { authorization: 'Bearer ' + process.env.HES_GATE_ADMIN_TOKEN, 'content-type': 'application/x-ndjson' }, body: readFileSync(f) });
-    if (res.status >= 300) { process.stderr.write('import answered ' + res.status + ': ' + (await res.text()).slice(0, 200)); process.exit(1); }
-  }
-})();`;
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['-e', script, url, ...files], { env: { ...process.env, HES_GATE_ADMIN_TOKEN: ADMIN }, stdio: ['ignore', 'inherit', 'pipe'] });
-    let err = '';
-    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`import upload: exit ${code}: ${err.trim()}`))));
-  });
-}
-
-function run(cmd: string[], env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, ...cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    p.once('exit', (code) => (code === 0 || code === 1 ? resolve(`exit ${code}`) : reject(new Error(`${cmd.join(' ')}: exit ${code}: ${out.trim().split('\n').pop()}`))));
-  });
-}
-
 function writeRows(dir: string, rows: number, format: 'csv' | 'ndjson', offset: number): Promise<string> {
   const file = join(dir, `cards-${offset}.${format}`);
   const out = createWriteStream(file);
@@ -402,7 +315,7 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
   try {
     socats.push(await ptyPair(join(dir, 'card'), join(dir, 'card-peer')), await ptyPair(join(dir, 'gate'), join(dir, 'gate-peer')));
     ministry = await startMinistry();
-    station = await startStation(dir, false, ministry.baseUrl);
+    station = await startNoStallStation(dir, false, ministry.baseUrl);
     const firstStation = station;
     taps = await SerialTaps.open(join(dir, 'card-peer'), join(dir, 'gate-peer'));
     const openTaps = taps;
@@ -429,13 +342,13 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
       'api',
       `import ${rows.toLocaleString('en')} rows over the admin API`,
       async () => {
-        await uploadImports(`${firstStation.url}/v1/cards/import`, ndjson);
+        await uploadImports(`${firstStation.url}/v1/cards/import`, ndjson, ADMIN);
         return `${ndjson.length} requests`;
       },
       2000,
       needImports,
     );
-    await measure('cli', `import ${rows.toLocaleString('en')} rows with hes-gate cards import`, () => run(['cards', 'import', csv], env), 2000, needImports);
+    await measure('cli', `import ${rows.toLocaleString('en')} rows with hes-gate cards import`, () => runCli(['cards', 'import', csv], env), 2000, needImports);
     await measure(
       'lock',
       'another process holds the write lock 10 s',
@@ -450,10 +363,10 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
       2000,
     );
     const hasBackup = spawnSync(process.execPath, [CLI, 'store', '--help'], { encoding: 'utf8' }).status === 0;
-    if (hasBackup) await measure('backup', 'hes-gate store backup', () => run(['store', 'backup', join(dir, 'backup.db')], env), 2000);
+    if (hasBackup) await measure('backup', 'hes-gate store backup', () => runCli(['store', 'backup', join(dir, 'backup.db')], env), 2000);
     if (only.has('rotation')) {
       await station.close();
-      const refreshing = await startStation(dir, true, ministry.baseUrl);
+      const refreshing = await startNoStallStation(dir, true, ministry.baseUrl);
       station = refreshing;
       const rotated = (): boolean => refreshing.logs.some((l) => String(l['msg']).includes('rotation complete'));
       await measure(
