@@ -1,6 +1,6 @@
 /**
  * The benchmark suite (issue 5): `npm run bench`, or a subset and/or `--quick`:
- *   node dist/bench/run.js [throughput latency hang single-flight ministry-client serial memory cards card-taps journal no-stall city] [--quick]
+ *   node dist/bench/run.js [throughput latency hang single-flight ministry-client serial memory cards card-taps cpu journal no-stall city] [--quick]
  *
  * Every figure is measured against its baseline in the same run (see docs/performance.md);
  * servers under test run in child processes (server-main.ts). Prints one table at the end and
@@ -21,6 +21,7 @@ import { benchSerial } from './serial.js';
 import { benchStatusMemory } from './status-memory.js';
 import { benchCardsFigure } from './cards-figure.js';
 import { benchCardTaps } from './card-taps.js';
+import { benchCpuPerDecision } from './cpu-per-decision.js';
 import { benchJournal } from './journal.js';
 import { benchNoStall } from './no-stall.js';
 import { benchCity } from './city.js';
@@ -36,6 +37,7 @@ const FIGURES: Array<{ name: string; aliases: string[]; run: (o: BenchOptions) =
   { name: 'status-memory', aliases: ['memory'], run: benchStatusMemory },
   { name: 'cards', aliases: [], run: benchCardsFigure },
   { name: 'card-taps', aliases: [], run: benchCardTaps },
+  { name: 'cpu-per-decision', aliases: ['cpu'], run: benchCpuPerDecision },
   { name: 'journal', aliases: [], run: benchJournal },
   { name: 'no-stall', aliases: ['hardening'], run: benchNoStall },
   { name: 'city', aliases: [], run: benchCity },
