@@ -262,8 +262,11 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     const m = metrics;
     let station: Station | null = null;
-    // The live page's event-loop readout: the overload monitor's window (created below, read
-    // only while a page watches, after start).
+    // How late the loop runs: decisions shorten their ministry wait by it, admission sheds on it.
+    const eventLoop = new EventLoopMonitor();
+    eventLoop.start();
+    closers.push(() => eventLoop.stop());
+    // The live page's event-loop readout: the overload monitor's window.
     const loopDelay = {
       snapshot: () => {
         const w = eventLoop.window();
@@ -283,6 +286,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       repeatTaps: new RepeatTaps(),
       bindings: cards,
       onCardTap: noteTap,
+      lateness: () => eventLoop.lagMs(),
       onDecision: (e) => {
         m.decision(e);
         feed.decision(e);
@@ -312,9 +316,6 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       closers.push(() => st.stop());
     }
 
-    const eventLoop = new EventLoopMonitor();
-    eventLoop.start();
-    closers.push(() => eventLoop.stop());
     const admission = new Admission({
       lagMs: () => eventLoop.lagMs(),
       waiting: () => status.inflightCount,

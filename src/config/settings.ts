@@ -98,7 +98,7 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['limits.idleTimeoutMs', [60_000, must.int(100, 3_600_000)]],
   ['limits.maxConnections', [1024, must.int(1, 1_000_000)]],
   ['limits.maxHeaderBytes', [8192, must.int(1024, 1024 * 1024)]],
-  ['limits.maxEventLoopDelayMs', [50, must.int(1, 10_000)]],
+  ['limits.maxEventLoopDelayMs', [10, must.int(1, 10_000)]],
   ['limits.maxDecisionsInFlight', [256, must.int(1, 1_000_000)]],
   ['ministry.user', [null, must.nullableStr]],
   ['ministry.connections', [8, must.int(1, 256)]],

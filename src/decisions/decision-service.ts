@@ -53,8 +53,14 @@ export interface DecisionServiceOptions {
   /** Card bindings; without them every card is unbound. */
   bindings?: BindingLookup;
   repeatTaps?: RepeatTaps;
-  /** Margin kept for the rest of the work after the status wait, in ms. @default 15 */
+  /** Margin kept for the rest of the work after the status wait, in ms. @default DEADLINE_MARGIN_MS */
   marginMs?: number;
+  /**
+   * How late the event loop runs now, ms (ops/event-loop.ts `lagMs`): the deadline timer of a
+   * status wait fires that late, so the wait is that much shorter and the answer still leaves by
+   * the deadline. @default 0
+   */
+  lateness?: () => number;
   /** Told of every card tap's code so the refresher can put it first. */
   onCardTap?: (hesCode: string) => void;
   /** Told of every decision (observability, journal, live feed). */
@@ -62,6 +68,13 @@ export interface DecisionServiceOptions {
   /** Where decision ids come from. @default UUID v7 ids (decision-id.ts) */
   ids?: DecisionIds;
 }
+
+/**
+ * Time kept for the rest of a decision after its status wait, ms: the deadline timer that ends
+ * the wait must fire within it. Admission's default lag bound (`limits.maxEventLoopDelayMs`)
+ * stays under it, so a loop late enough to break it sheds instead.
+ */
+export const DEADLINE_MARGIN_MS = 15;
 
 export class DecisionService {
   private readonly o: DecisionServiceOptions;
@@ -73,7 +86,7 @@ export class DecisionService {
     this.o = options;
     this.ids = options.ids ?? decisionIds();
     this.monotonic = options.monotonic ?? (() => performance.now());
-    this.marginMs = options.marginMs ?? 15;
+    this.marginMs = options.marginMs ?? DEADLINE_MARGIN_MS;
   }
 
   /**
@@ -99,7 +112,7 @@ export class DecisionService {
     if (cardId !== null && resolution.kind === 'code') this.o.onCardTap?.(resolution.code);
 
     if (resolution.kind !== 'code') return this.finish(credential, gate, resolution, cardId, undefined, startedAt);
-    const budget = gate.policy.deadlineMs - this.marginMs - (this.monotonic() - startedAt);
+    const budget = gate.policy.deadlineMs - this.marginMs - (this.monotonic() - startedAt) - (this.o.lateness?.() ?? 0);
     const found = this.o.status.lookup(resolution.code, budget);
     if (found instanceof Promise) return found.then((status) => this.finish(credential, gate, resolution, cardId, status, startedAt));
     return this.finish(credential, gate, resolution, cardId, found, startedAt);
