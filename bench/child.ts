@@ -4,7 +4,7 @@
  * `BENCH_CHILD_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=bench/results/prof"` to profile it.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChildRequest, ServerMode } from './server-main.js';
 
@@ -38,7 +38,9 @@ export async function startServer(mode: ServerMode): Promise<ServerChild> {
   const child: ChildProcess = fork(fileURLToPath(new URL('./server-main.js', import.meta.url)), [mode], {
     // fastify warns once per process that hes-gate's `disableRequestLogging` option is deprecated
     // (FSTDEP023); known, and not what a benchmark reports.
-    execArgv: ['--disable-warning=FSTDEP023', ...childNodeOptions()],
+    // With the service's node options (its young-generation cap), the baseline too: the
+    // collector's helper threads are part of the CPU a figure counts, and differ with its size.
+    execArgv: ['--disable-warning=FSTDEP023', STATION_NODE_OPTIONS, ...childNodeOptions()],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -103,10 +105,10 @@ let ticksPerSecond: number | undefined;
  * utime + stime of a process (all its threads) from /proc/<pid>/stat, ms; undefined where there
  * is no /proc. Resolution: one clock tick (10 ms at the usual CLK_TCK of 100).
  */
-export function procCpuMs(pid: number): number | undefined {
+export function procCpuMs(pid: number, file = `/proc/${pid}/stat`): number | undefined {
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    stat = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
@@ -114,6 +116,31 @@ export function procCpuMs(pid: number): number | undefined {
   // Fields after the command name (which may hold spaces, in parentheses): state is field 3, utime 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+}
+
+/**
+ * CPU time per thread name (`comm`: MainThread, the workers' threads, V8Worker for the
+ * collector's and compiler's helpers, libuv-worker for the thread pool), ms, summed over the
+ * threads of each name: says which thread a difference in `procCpuMs` came from.
+ */
+export function procThreadsCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const ms = procCpuMs(pid, `/proc/${pid}/task/${tid}/stat`);
+      if (ms !== undefined) out.set(comm, (out.get(comm) ?? 0) + ms);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
 }
 
 /** POST a JSON body, resolve with the parsed answer (for warm-ups and checks). */

@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { SAMPLE } from '../src/simulator/index.js';
 import { cardIdOf, fill, startGateOn } from './card-taps.js';
-import { postJson, startServer, type ServerChild } from './child.js';
+import { postJson, procThreadsCpuMs, startServer, type ServerChild } from './child.js';
 import { isMain, median, perSec, ratio, runAlone, type BenchOptions, type FigureReport, type Row } from './report.js';
 
 const HES_TARGET = 1.1;
@@ -41,6 +41,8 @@ interface Round {
   serverCpu: number;
   non2xx: number;
   errors: number;
+  /** CPU µs per request by thread name (child.ts `procThreadsCpuMs`). */
+  byThread: Record<string, number>;
 }
 
 type Request = { method: string; path: string; headers: Record<string, string>; body: string };
@@ -57,13 +59,17 @@ async function round(child: ServerChild, load: Load, bodies: readonly string[], 
     duration: durationS,
   };
   if (bodies.length > 1) opts.requests = bodies.map((body) => ({ method: 'POST', path: '/v1/decisions', headers: { 'content-type': 'application/json' }, body }));
+  const threads0 = procThreadsCpuMs(child.pid);
   const cpu0 = await child.cpuMs();
   const t0 = performance.now();
   const r = await autocannon(opts);
   const wall = performance.now() - t0;
   const cpuMs = (await child.cpuMs()) - cpu0;
+  const threads1 = procThreadsCpuMs(child.pid);
   const requests = r.requests.total;
-  return { load, requests, reqPerSec: requests / r.duration, cpuMs, cpuUsPerReq: (cpuMs * 1000) / Math.max(1, requests), serverCpu: cpuMs / wall, non2xx: r.non2xx, errors: r.errors + r.timeouts };
+  const byThread: Record<string, number> = {};
+  for (const [name, ms] of threads1) byThread[name] = ((ms - (threads0.get(name) ?? 0)) * 1000) / Math.max(1, requests);
+  return { load, requests, reqPerSec: requests / r.duration, cpuMs, cpuUsPerReq: (cpuMs * 1000) / Math.max(1, requests), serverCpu: cpuMs / wall, non2xx: r.non2xx, errors: r.errors + r.timeouts, byThread };
 }
 
 export async function benchCpuPerDecision(o: BenchOptions & { bindings?: number; rounds?: number; durationS?: number; connections?: number } = { quick: false }): Promise<FigureReport> {
@@ -110,6 +116,14 @@ export async function benchCpuPerDecision(o: BenchOptions & { bindings?: number;
       }
     }
     const loadAfter = loadavg();
+    const threadMedians = (load: Load): Record<string, number> => {
+      const names = new Set(runs.filter((r) => r.load === load).flatMap((r) => Object.keys(r.byThread)));
+      return Object.fromEntries([...names].map((n) => [n, median(runs.filter((r) => r.load === load).map((r) => r.byThread[n] ?? 0))]));
+    };
+    const byThread = { bare: threadMedians('bare'), 'hes-code': threadMedians('hes-code'), card: threadMedians('card') };
+    for (const [load, t] of Object.entries(byThread)) {
+      console.log(`  cpu ${load.padEnd(8)} by thread (µs/req, medians): ${Object.entries(t).filter(([, v]) => v >= 0.05).sort((a, b) => b[1] - a[1]).map(([n, v]) => `${n} ${v.toFixed(1)}`).join(', ')}`);
+    }
     const of = (load: Load): number[] => runs.filter((r) => r.load === load).map((r) => r.cpuUsPerReq);
     const B = median(of('bare'));
     const H = median(of('hes-code'));
@@ -138,7 +152,7 @@ export async function benchCpuPerDecision(o: BenchOptions & { bindings?: number;
     return {
       name: 'cpu-per-decision',
       rows,
-      details: { bindings: n, rounds, durationS, connections, bareUs: B, hesUs: H, cardUs: C, hesOverBare: H / B, cardOverHes: C / H, loadAverage: { before: loadBefore, after: loadAfter }, runs },
+      details: { bindings: n, rounds, durationS, connections, bareUs: B, hesUs: H, cardUs: C, hesOverBare: H / B, cardOverHes: C / H, byThread, loadAverage: { before: loadBefore, after: loadAfter }, runs },
       durationMs: performance.now() - began,
     };
   } finally {
