@@ -56,9 +56,9 @@ export interface DecisionServiceOptions {
   /** Margin kept for the rest of the work after the status wait, in ms. @default DEADLINE_MARGIN_MS */
   marginMs?: number;
   /**
-   * How late the event loop runs now, ms (ops/event-loop.ts `lagMs`): the deadline timer of a
-   * status wait fires that late, so the wait is that much shorter and the answer still leaves by
-   * the deadline. @default 0
+   * How late the event loop's timers fire, ms (ops/event-loop.ts `recentLagMs`): the deadline
+   * timer of a status wait fires about that late, so the wait is that much shorter and the
+   * answer still leaves by the deadline. @default 0
    */
   lateness?: () => number;
   /** Told of every card tap's code so the refresher can put it first. */
