@@ -72,6 +72,9 @@ function startNoStallStation(dir: string, pace: number | null, ministry: string)
     dataDir: join(dir, 'data'),
     log: { level: 'info' },
     journal: { enabled: true },
+    // An import request lasts as long as the store takes its 200k rows: on a busy machine longer
+    // than the default 10 s (the taps are timed on their own).
+    limits: { requestTimeoutMs: 300_000 },
     refresher: { enabled: pace !== null, callsPerSecond: pace ?? 1 },
     gates: {
       defaults: { deadlineMs: DEADLINE_MS, ministryUnavailable: 'last-known' },
