@@ -286,7 +286,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       repeatTaps: new RepeatTaps(),
       bindings: cards,
       onCardTap: noteTap,
-      lateness: () => eventLoop.recentLagMs(),
+      lateness: () => eventLoop.timerLagMs(),
       onDecision: (e) => {
         m.decision(e);
         feed.decision(e);

@@ -56,9 +56,9 @@ export interface DecisionServiceOptions {
   /** Margin kept for the rest of the work after the status wait, in ms. @default DEADLINE_MARGIN_MS */
   marginMs?: number;
   /**
-   * How late the event loop's timers fire, ms (ops/event-loop.ts `recentLagMs`): the deadline
-   * timer of a status wait fires about that late, so the wait is that much shorter and the
-   * answer still leaves by the deadline. @default 0
+   * How late the event loop's timers fire, ms (ops/event-loop.ts `timerLagMs`): the deadline
+   * timer of a status wait fires about that late, so the wait is that much shorter (at most by
+   * half) and the answer still leaves by the deadline. @default 0
    */
   lateness?: () => number;
   /** Told of every card tap's code so the refresher can put it first. */
@@ -112,7 +112,12 @@ export class DecisionService {
     if (cardId !== null && resolution.kind === 'code') this.o.onCardTap?.(resolution.code);
 
     if (resolution.kind !== 'code') return this.finish(credential, gate, resolution, cardId, undefined, startedAt);
-    const budget = gate.policy.deadlineMs - this.marginMs - (this.monotonic() - startedAt) - (this.o.lateness?.() ?? 0);
+    const left = gate.policy.deadlineMs - this.marginMs - (this.monotonic() - startedAt);
+    // The deadline timer fires about as late as the loop's timers have been firing: set it that
+    // much earlier, but never cut the wait below half of what is left, so a ministry that
+    // answers at once (most do) is still waited for while the loop runs late.
+    const late = this.o.lateness?.() ?? 0;
+    const budget = left - (late < left / 2 ? late : left / 2);
     const found = this.o.status.lookup(resolution.code, budget);
     if (found instanceof Promise) return found.then((status) => this.finish(credential, gate, resolution, cardId, status, startedAt));
     return this.finish(credential, gate, resolution, cardId, found, startedAt);

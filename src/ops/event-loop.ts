@@ -6,7 +6,7 @@
  *   monitorEventLoopDelay (libuv timer, native histogram) ──every windowMs──> last window's
  *        p50 / p99 / max ─> metrics, /readyz
  *   probe timer (every probeMs) ─> lagMs(): how late the loop runs *now* ─> admission control
- *                               └─> recentLagMs(): how late timers fired lately ─> decisions'
+ *                               └─> timerLagMs(): how late timers have been firing ─> decisions'
  *                                   ministry wait (its deadline timer will be about that late)
  *
  * The native histogram only learns of a stall once it is over; the probe also sees one in
@@ -36,9 +36,6 @@ export interface EventLoopMonitorOptions {
   now?: () => number;
 }
 
-/** Probes `recentLagMs` looks back over: 8 × 10 ms, about the wait a deadline timer covers. */
-const RECENT = 8;
-
 export class EventLoopMonitor {
   private readonly histogram: ReturnType<typeof monitorEventLoopDelay>;
   private readonly now: () => number;
@@ -54,10 +51,6 @@ export class EventLoopMonitor {
   private previousProbeLag = 0;
   /** Largest probe lateness in the current window: the native histogram skips the first interval after a reset. */
   private probeMax = 0;
-  /** The last RECENT probes' lateness (a ring) and their largest. */
-  private readonly recent = new Float64Array(RECENT);
-  private recentAt = 0;
-  private recentMax = 0;
 
   constructor(options: EventLoopMonitorOptions = {}) {
     this.now = options.now ?? (() => performance.now());
@@ -96,15 +89,14 @@ export class EventLoopMonitor {
   }
 
   /**
-   * How late a timer set now should be expected to fire, ms: the latest of the last few probes
-   * (about 80 ms), or a stall in progress if that is longer. Unlike `lagMs` it keeps one late
-   * probe in view: on a machine that deschedules the service every so often, the deadline timer
-   * of a ministry wait lands on such a moment as often as not. Cheap: read per ministry wait.
+   * How late the loop's timers have been firing, ms: the lesser of the last two probes' lateness
+   * — lateness that lasted (a saturated loop), not one descheduling blip, and not a stall in
+   * progress (a timer set now starts counting now; the time the current turn has already run is
+   * in the caller's elapsed time). Cheap: read per ministry wait.
    */
-  recentLagMs(): number {
+  timerLagMs(): number {
     if (this.probeTimer === undefined) return 0;
-    const overdue = this.now() - this.probeDue;
-    return overdue > this.recentMax ? overdue : this.recentMax;
+    return this.probeLag < this.previousProbeLag ? this.probeLag : this.previousProbeLag;
   }
 
   /**
@@ -139,11 +131,6 @@ export class EventLoopMonitor {
       this.previousProbeLag = this.probeLag;
       this.probeLag = lag > 0 ? lag : 0;
       if (this.probeLag > this.probeMax) this.probeMax = this.probeLag;
-      this.recent[this.recentAt] = this.probeLag;
-      this.recentAt = (this.recentAt + 1) % RECENT;
-      let max = 0;
-      for (const l of this.recent) if (l > max) max = l;
-      this.recentMax = max;
       this.scheduleProbe();
     }, this.probeMs);
     this.probeTimer.unref();

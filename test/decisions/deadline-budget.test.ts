@@ -45,9 +45,16 @@ describe('the ministry wait of a decision', () => {
     expect(budgets).toEqual([DEADLINE_MS - MARGIN_MS - 10 - 40, DEADLINE_MS - MARGIN_MS - 10]);
   });
 
-  it('does not wait at all when the loop is later than the time left: the answer goes at once', () => {
+  it('is never cut below half of what is left: a ministry that answers at once is still waited for', async () => {
     const budgets: number[] = [];
-    const d = service(() => 200, budgets, () => 1_000);
+    const d = service(() => 200, budgets, () => 1_010);
+    await d.decideNow({ kind: 'hes', value: 'A1B2345678', gate: 'G1', at: 0 }, 1_000);
+    expect(budgets).toEqual([(DEADLINE_MS - MARGIN_MS - 10) / 2]);
+  });
+
+  it('does not wait at all once the deadline less the margin has passed: the answer goes at once', () => {
+    const budgets: number[] = [];
+    const d = service(() => 5, budgets, () => 1_000 + DEADLINE_MS);
     const result = d.decideNow({ kind: 'hes', value: 'A1B2345678', gate: 'G1', at: 0 }, 1_000);
     // Not a promise: no timer to wait on, decided in this tick as "ministry unavailable".
     expect(result).toMatchObject({ verdict: 'deny', reason: 'MINISTRY_UNAVAILABLE' });
