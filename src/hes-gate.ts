@@ -24,7 +24,7 @@ import { probeCredentials, type ProbeOutcome } from './ministry/credentials-prob
 import type { MinistryCallEvent } from './ministry/types.js';
 import { StatusService } from './status/status-service.js';
 import { DecisionService } from './decisions/decision-service.js';
-import { RepeatTaps } from './decisions/repeat-taps.js';
+import { longestRepeatTapWindow, RepeatTaps } from './decisions/repeat-taps.js';
 import { createHttpApp } from './http/app.js';
 import { decisionRoutes } from './http/routes/decisions.js';
 import { eventLoopCheck, opsRoutes } from './http/routes/ops.js';
@@ -38,11 +38,13 @@ import { deviceMetrics } from './ops/device-metrics.js';
 import { LiveFeed } from './ops/live-feed.js';
 import { liveStatusFrom } from './ops/live-status.js';
 import { liveRoutes } from './http/routes/live.js';
+import { operatorToken } from './http/auth.js';
 import { openStationStore, type StationStore } from './cards/station-store.js';
 import { createRefresher, type Refresher } from './status/refresher.js';
 import { cardRoutes } from './http/routes/cards.js';
 import { cardMetrics } from './ops/card-metrics.js';
 import { environmentMetric } from './ops/environment-metric.js';
+import { connectionMetrics } from './ops/connection-metrics.js';
 import { allPolicies, gateLookup, needsPlusFields, outageFallbackArmed } from './policy/gate-lookup.js';
 import { FALLBACK_DECISION } from './policy/decide.js';
 import { storeReadiness } from './cards/readiness.js';
@@ -283,7 +285,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       status,
       gates: gateLookup(config.gates),
       clock,
-      repeatTaps: new RepeatTaps(),
+      repeatTaps: new RepeatTaps({ holdMs: longestRepeatTapWindow(config.gates), clock }),
       bindings: cards,
       onCardTap: noteTap,
       lateness: () => eventLoop.timerLagMs(),
@@ -324,6 +326,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     });
     overloadMetrics(metrics, { eventLoop, admission });
     const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
+    connectionMetrics(metrics, app.connectionRefusals);
     if (config.log.requests) logRequests(app, app.log as Logger);
     closers.push(async () => {
       // Keep-alive clients hold connections open after their last answer; close each one as it
@@ -343,11 +346,11 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       ministryReadiness({ health: ministryHealth, guard: ministry, fallbackArmed: outageFallbackArmed(policies) }),
     ];
     const devices = (): ReturnType<Station['status']> => station?.status() ?? [];
-    await registerOpenApi(app, { version: build.version });
+    await registerOpenApi(app, { version: build.version, tokens: [config.server.adminToken, config.server.apiToken] });
     await app.register(opsRoutes, { registry: metrics.registry, readiness, informational: city === null ? deviceReadiness(devices) : informationalChecks(deviceReadiness(devices), cityReadiness(() => city.replicaReport(), () => city.hubReport())), devices, deviceTokens: [config.server.adminToken, config.server.apiToken] });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken, admission });
     const history = new LiveHistorySource({ journal, configuredGates: config.gates.list.map((g) => g.id), seenGates: () => feed.gates(), clock });
-    await app.register(liveRoutes, { feed, token: config.server.adminToken, history: () => history.get() });
+    await app.register(liveRoutes, { feed, token: operatorToken(config.server), history: () => history.get() });
     await app.register(journalRoutes, { journal, adminToken: config.server.adminToken, clock, station: config.stationId });
     await app.register(cardRoutes, {
       store: cards,
