@@ -17,6 +17,7 @@ import { EventLoopMonitor } from './ops/event-loop.js';
 import { Admission } from './http/admission.js';
 import { MinistryHealth } from './ops/ministry-health.js';
 import { openMinistryTarget, type MinistryEnvironment } from './ministry/target.js';
+import { startEmbeddedSimulator } from './simulator/embedded.js';
 import { GuardedMinistry } from './ministry/guard.js';
 import { ministryReadiness } from './ministry/readiness.js';
 import { statusCalls } from './ministry/status-calls.js';
@@ -57,7 +58,7 @@ import { startCityTier, type CityTier } from './city/index.js';
 import { cityMetrics } from './ops/city-metrics.js';
 import { cityReadiness } from './city/readiness.js';
 import { informationalChecks } from './http/routes/ops.js';
-import type { AnswerHook } from './city/types.js';
+import type { AnswerHook } from './status/types.js';
 import { hubBindingWriter, replicaBindingWriter } from './city/hub/writers.js';
 
 export interface StartOptions {
@@ -122,7 +123,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
   logger.info({ event: 'start', version: buildInfo().version }, 'hes-gate starting');
   try {
     // The ministry: a real address, or the embedded simulator over loopback HTTP.
-    const target = await openMinistryTarget(config);
+    const target = await openMinistryTarget(config, { embedded: startEmbeddedSimulator });
     closers.push(() => target.close());
     const { environment, simulator } = target;
     if (simulator !== null) {

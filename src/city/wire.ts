@@ -22,30 +22,14 @@
  *
  * Answers never carry the ministry's plus fields (they may hold a name or identity number).
  */
-import type { HealthStatus, MinistryLookup } from '../types.js';
+import type { MinistryLookup } from '../types.js';
+import type { BindingChanges, SharedBinding } from '../cards/store-types.js';
+import type { CheckedCodes as CheckedRange, SharedAnswer, SharedStatus } from '../status/types.js';
 import type { CityKey } from './city-key.js';
 
-/** A ministry answer as the city shares it: no plus fields. */
-export type SharedAnswer = { kind: 'status'; status: HealthStatus; expiresAt: number } | { kind: 'not-found' } | { kind: 'expired' } | { kind: 'unrecognised' };
-
-export interface SharedBinding {
-  cardId: string;
-  hesCode: string;
-  profile: string;
-}
-
-export interface BindingChanges {
-  put: SharedBinding[];
-  /** Card ids unbound. */
-  del: string[];
-}
-
-export interface CheckedRange {
-  /** Exclusive lower bound in code order; null = from the first bound code. */
-  after: string | null;
-  /** Inclusive upper bound; null = to the last bound code. */
-  through: string | null;
-}
+// The shapes the stages own (their contract with the city), re-exported for the city's parts.
+export type { BindingChanges, SharedBinding } from '../cards/store-types.js';
+export type { CheckedCodes as CheckedRange, SharedAnswer, SharedStatus } from '../status/types.js';
 
 export interface StatusChanges {
   /** When the ministry answered, epoch ms. */
@@ -53,12 +37,6 @@ export interface StatusChanges {
   answers: Array<[string, SharedAnswer]>;
   checked?: CheckedRange;
   failed?: string[];
-}
-
-export interface SharedStatus {
-  at: number;
-  code: string;
-  answer: SharedAnswer;
 }
 
 export type ChangeEntry = { type: 'bindings'; changes: BindingChanges; src: string } | { type: 'statuses'; changes: StatusChanges; src: string; fence: number };

@@ -12,8 +12,9 @@ import { credentialProblems, startProblems, type Lookup } from '../config/start-
 import { Secret } from '../config/sensitive-value.js';
 import { SECRETS } from '../config/settings.js';
 import { HesGateError } from '../errors.js';
-import type { CliIo } from './selftest.js';
-import { checkEmbeddedSimulator, ministryEnvironment } from '../ministry/target.js';
+import type { CliIo } from './io.js';
+import { ministryEnvironment } from '../ministry/target.js';
+import { checkEmbeddedSimulator } from '../simulator/embedded.js';
 
 /** Settings that only ever come from the environment or a secret file. */
 const SECRET_KEYS = new Set(SECRETS.values());

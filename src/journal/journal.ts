@@ -11,8 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { Clock } from '../types.js';
 import type { FromWorker, JournalWorkerData, ToWorker } from './journal-worker.js';
 import { RecordBuffer, transferList } from './record-buffer.js';
-import type { DecisionEvent } from '../decisions/decision-service.js';
-import type { GateSummary, JournalPage, JournalQuery, JournalStats } from './types.js';
+import type { DecisionRecord, GateSummary, JournalPage, JournalQuery, JournalStats } from './types.js';
 
 export interface JournalOptions {
   file: string;
@@ -35,8 +34,7 @@ export interface JournalOptions {
   onFlushed?: (committed: number) => void;
 }
 
-/** What the journal keeps of a decision event: nothing that identifies a passenger. */
-export type DecisionRecord = Pick<DecisionEvent, 'at' | 'gate' | 'reader' | 'kind' | 'verdict' | 'reason' | 'source' | 'elapsedMs' | 'decisionId'>;
+export type { DecisionRecord } from './types.js';
 
 export class JournalError extends Error {
   constructor(

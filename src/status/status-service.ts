@@ -17,9 +17,7 @@ import type { Clock, MinistryLookup, StatusOutcome, StatusRecord } from '../type
 import { StatusCache, type Entry, type StatusCacheOptions } from './status-cache.js';
 import { answerOf, MinistryLookups, within, type LookupFn } from './ministry-lookup.js';
 import { PersistBatch, restoreStatuses } from './status-persistence.js';
-import type { Answer, StatusLookup, StatusPersistence, StatusSink } from './types.js';
-import type { AnswerHook, ReplicaStatus } from '../city/types.js';
-import type { SharedStatus } from '../city/wire.js';
+import type { Answer, AnswerHook, ReplicaStatus, SharedStatus, StatusLookup, StatusPersistence, StatusSink } from './types.js';
 
 export type { StatusCacheOptions } from './status-cache.js';
 export type { LookupFn } from './ministry-lookup.js';
