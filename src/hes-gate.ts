@@ -32,7 +32,7 @@ import { eventLoopCheck, opsRoutes } from './http/routes/ops.js';
 import type { Simulator } from './simulator/index.js';
 import type { Clock } from './types.js';
 import { profilesDir } from './config/load.js';
-import { loadProfiles } from './devices/profiles.js';
+import { loadProfiles } from './config/device-profiles.js';
 import { stationGates } from './devices/config.js';
 import { createStation, type Station } from './devices/station.js';
 import { deviceMetrics } from './ops/device-metrics.js';

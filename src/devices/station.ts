@@ -21,7 +21,7 @@ import { DEFAULT_BACKOFF, DeviceLink, type Backoff } from './device-link.js';
 import { createFramer, DelimiterFramer, type FrameDrop, type Framer, type Timers } from './framing/index.js';
 import type { Logger } from 'pino';
 import type { DeviceEvent, DeviceRole, DeviceStatus, FrameDropWhy, StationEvents, TapEvent } from './events.js';
-import type { GateProfile, Profiles, ReaderProfile } from './profiles.js';
+import type { GateProfile, Profiles, ReaderProfile } from '../config/device-profiles.js';
 import { decodeFrame } from './reader.js';
 import { openSerialPort, type OpenPort } from './serial-port.js';
 

@@ -1,7 +1,7 @@
 /** The card id rules, tested once, where they live: validators' defaults and reader profiles' rules. */
 import { describe, expect, it } from 'vitest';
 import { canonicalCardId, encodeCardId, type CardIdRules } from '../../src/credentials/card-id.js';
-import { loadProfiles } from '../../src/devices/profiles.js';
+import { loadProfiles } from '../../src/config/device-profiles.js';
 
 describe('canonicalCardId with the validator rules (HTTP, admin API, import)', () => {
   const id = (text: string) => {

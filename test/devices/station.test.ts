@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { parseStationGates } from '../../src/devices/config.js';
 import { describeDevices } from '../../src/devices/describe.js';
-import { loadProfiles } from '../../src/devices/profiles.js';
+import { loadProfiles } from '../../src/config/device-profiles.js';
 import { createStation, type DeviceEvent, type FeedbackEvent, type FrameDroppedEvent, type Station, type TapEvent } from '../../src/devices/station.js';
 import { encodeTap } from '../../src/devices/tap-simulator.js';
 import type { Credential, Decision } from '../../src/types.js';

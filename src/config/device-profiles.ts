@@ -7,8 +7,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { HesGateError } from '../errors.js';
-import { describeValue, int, isObj, obj, oneOf, onlyKeys, optInt, optObj, str, type Fail, type Obj } from '../config/checks.js';
-import type { LineSettings } from './serial-port.js';
+import { describeValue, int, isObj, obj, oneOf, onlyKeys, optInt, optObj, str, type Fail, type Obj } from './checks.js';
+import type { LineSettings } from '../devices/serial-port.js';
 import type { CardIdRules } from '../credentials/card-id.js';
 
 /** How bytes on the line become frames. */
