@@ -7,7 +7,9 @@
  * If the worker falls behind, records beyond `maxPending` are dropped and counted — the tap
  * never waits for the journal, and memory stays bounded.
  */
+import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { Config } from '../config/schema.js';
 import type { Clock } from '../types.js';
 import type { FromWorker, JournalWorkerData, ToWorker } from './journal-worker.js';
 import { RecordBuffer, transferList } from './record-buffer.js';
@@ -211,4 +213,18 @@ export class Journal {
     }
     this.options.onError?.(err);
   }
+}
+
+/** The station's decision journal as the configuration sets it, open and ready; null when disabled. */
+export async function openJournal(config: Pick<Config, 'dataDir' | 'journal'>, clock: Clock, onError: (err: Error) => void): Promise<Journal | null> {
+  const c = config.journal;
+  if (!c.enabled) return null;
+  const journal = new Journal({ file: resolve(config.dataDir, 'journal.db'), clock, retentionMs: c.retentionDays * 86_400_000, maxBytes: c.maxBytes, flushIntervalMs: c.flushIntervalMs, onError });
+  try {
+    await journal.ready;
+  } catch (err) {
+    await journal.close().catch(() => undefined);
+    throw err;
+  }
+  return journal;
 }
