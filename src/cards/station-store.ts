@@ -31,7 +31,7 @@ import type { StreamFormat } from './import-stream.js';
 import { openCardStore, type AdminPutResult, type CardStore, type JournalEntry, type JournalInput, type PutCounts } from './store.js';
 import type { BindingChanges, CityApplyCounts, CityPosition, CitySnapshotWriter, ReplicaStore } from './store-types.js';
 import type { Ops, OpName, Request, WireError, WorkerMessage, WorkerSettings } from './store-protocol.js';
-import { storeWorkerUrl } from './worker-url.js';
+import { storeWorkerUrl } from '../worker-url.js';
 import { StatusWriteQueue } from './status-write-queue.js';
 
 export interface StationStoreOptions {
