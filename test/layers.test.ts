@@ -43,7 +43,7 @@ function partOf(path: string): string {
   return slash === -1 ? path.replace(/\.(ts|js)$/, '') : path.slice(0, slash);
 }
 
-const LEAVES = ['types', 'errors', 'privacy', 'system-timers'];
+const LEAVES = ['types', 'errors', 'privacy', 'system-timers', 'deadline', 'worker-url'];
 const STAGES = ['credentials', 'policy', 'config', 'build-info', 'devices', 'ministry', 'simulator', 'selftest', 'status', 'cards', 'decisions', 'journal'];
 
 /** Which parts each part may import (besides itself). */
@@ -52,6 +52,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   errors: [],
   privacy: [],
   'system-timers': ['types'],
+  deadline: [],
+  'worker-url': [],
   credentials: [...LEAVES],
   policy: [...LEAVES, 'credentials'],
   config: [...LEAVES, 'credentials', 'policy'],
@@ -60,7 +62,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   ministry: [...LEAVES, 'config'],
   simulator: [...LEAVES, 'credentials', 'config', 'ministry'],
   selftest: [...LEAVES, 'credentials', 'config', 'ministry', 'simulator'],
-  status: [...LEAVES, 'config', 'ministry'],
+  status: [...LEAVES, 'credentials', 'config', 'ministry'],
   cards: [...LEAVES, 'credentials', 'config', 'status'],
   decisions: [...LEAVES, 'credentials', 'policy', 'config', 'status', 'cards'],
   journal: [...LEAVES, 'config', 'decisions'],

@@ -28,7 +28,7 @@ export interface BindingInput {
 export const DEFAULT_PROFILE = 'standard';
 
 /** `standard`, `student`, `senior`, `over-65`, `staff_2`: a lower-case word, up to 32 characters. */
-const PROFILE_RE = /^[a-z][a-z0-9_-]{0,31}$/;
+export const PROFILE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /**
  * Normalise a card profile: trimmed, lower-cased, empty → `standard`.
@@ -38,7 +38,7 @@ export function normalizeProfile(input: string | undefined | null): string | nul
   if (input === undefined || input === null) return DEFAULT_PROFILE;
   const p = input.trim().toLowerCase();
   if (p === '') return DEFAULT_PROFILE;
-  return PROFILE_RE.test(p) ? p : null;
+  return PROFILE_PATTERN.test(p) ? p : null;
 }
 
 export type BindingProblem = 'CARD_ID_INVALID' | 'HES_CODE_INVALID' | 'PROFILE_INVALID';

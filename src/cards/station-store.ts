@@ -31,7 +31,7 @@ import type { StreamFormat } from './import-stream.js';
 import { openCardStore, type AdminPutResult, type CardStore, type JournalEntry, type JournalInput, type PutCounts } from './store.js';
 import type { BindingChanges, CityApplyCounts, CityPosition, CitySnapshotWriter, ReplicaStore } from './store-types.js';
 import type { Ops, OpName, Request, WireError, WorkerMessage, WorkerSettings } from './store-protocol.js';
-import { storeWorkerUrl } from '../worker-url.js';
+import { workerUrl } from '../worker-url.js';
 import { StatusWriteQueue } from './status-write-queue.js';
 
 export interface StationStoreOptions {
@@ -112,7 +112,7 @@ export async function openStationStore(options: StationStoreOptions): Promise<St
     recountIntervalMs: options.recountIntervalMs ?? 2000,
     niceIncrement: options.niceIncrement ?? 10,
   };
-  const worker = new Worker(storeWorkerUrl(), { workerData: settings, name: 'hes-gate card store' });
+  const worker = new Worker(workerUrl('store-worker', import.meta.url), { workerData: settings, name: 'hes-gate card store' });
   let onMessage: (m: WorkerMessage) => void = () => undefined;
   let onError: (err: Error) => void = () => undefined;
   let onExit: () => void = () => undefined;

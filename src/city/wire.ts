@@ -23,7 +23,10 @@
  * Answers never carry the ministry's plus fields (they may hold a name or identity number).
  */
 import type { MinistryLookup } from '../types.js';
+import { PROFILE_PATTERN } from '../cards/binding.js';
 import type { BindingChanges, SharedBinding } from '../cards/store-types.js';
+import { CARD_ID_PATTERN } from '../credentials/card-id.js';
+import { isNormalizedHesCode } from '../credentials/hes-code.js';
 import type { CheckedCodes as CheckedRange, SharedAnswer, SharedStatus } from '../status/types.js';
 import type { CityKey } from './city-key.js';
 
@@ -46,12 +49,9 @@ export function sharedAnswer(a: MinistryLookup | { kind: 'unrecognised' }): Shar
   return a.kind === 'status' ? { kind: 'status', status: a.status, expiresAt: a.expiresAt } : { kind: a.kind };
 }
 
-const CODE_RE = /^[A-Z0-9]{10}$/;
-const CARD_RE = /^[0-9A-F]{8,40}$/;
-const PROFILE_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isCode = (v: unknown): v is string => typeof v === 'string' && CODE_RE.test(v);
+const isCode = isNormalizedHesCode;
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 function checkAnswer(v: unknown): SharedAnswer | undefined {
@@ -64,7 +64,7 @@ function checkAnswer(v: unknown): SharedAnswer | undefined {
 }
 
 function checkBinding(v: unknown): SharedBinding | undefined {
-  if (!isObj(v) || typeof v.cardId !== 'string' || !CARD_RE.test(v.cardId) || !isCode(v.hesCode) || typeof v.profile !== 'string' || !PROFILE_RE.test(v.profile)) return undefined;
+  if (!isObj(v) || typeof v.cardId !== 'string' || !CARD_ID_PATTERN.test(v.cardId) || !isCode(v.hesCode) || typeof v.profile !== 'string' || !PROFILE_PATTERN.test(v.profile)) return undefined;
   return { cardId: v.cardId, hesCode: v.hesCode, profile: v.profile };
 }
 
@@ -87,7 +87,7 @@ function checkBindingChanges(v: unknown): BindingChanges | undefined {
     if (ok === undefined) return undefined;
     put.push(ok);
   }
-  if (!v.del.every((c) => typeof c === 'string' && CARD_RE.test(c))) return undefined;
+  if (!v.del.every((c) => typeof c === 'string' && CARD_ID_PATTERN.test(c))) return undefined;
   return { put, del: v.del as string[] };
 }
 

@@ -12,6 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { HesGateError } from '../errors.js';
+import { within } from '../deadline.js';
 import { maskCardId, maskQr } from '../privacy/mask.js';
 import type { Clock, Credential, Decision } from '../types.js';
 import { FALLBACK_DECISION } from '../policy/decide.js';
@@ -227,14 +228,19 @@ export class Station extends EventEmitter<StationEvents> {
     const credential: Credential = { kind: read.kind, value: read.value, gate: gate.id, reader: device.config.id, at: now };
     const masked = read.kind === 'card' ? maskCardId(read.value) : maskQr(read.value);
 
+    const decided = this.options.decide(credential).then(
+      (d): Decision | Error => d,
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
+    const outcome = await within(decided, gate.deadlineMs, (r) => r, () => new Error(`decision took longer than ${gate.deadlineMs} ms`));
     let decision: Decision;
     let fallback = false;
-    try {
-      decision = await withDeadline(this.options.decide(credential), gate.deadlineMs);
-    } catch (err) {
+    if (outcome instanceof Error) {
       decision = FALLBACK_DECISION;
       fallback = true;
-      this.log?.warn({ gate: gate.id, reader: device.config.id, credential: masked, err }, 'no decision by the deadline; gate told deny');
+      this.log?.warn({ gate: gate.id, reader: device.config.id, credential: masked, err: outcome }, 'no decision by the deadline; gate told deny');
+    } else {
+      decision = outcome;
     }
 
     let command: TapEvent['command'] = 'none';
@@ -293,18 +299,3 @@ function unknownProfile(what: string, profile: string): HesGateError {
   return new HesGateError('HG_CONFIG_INVALID', `${what} names profile "${profile}", which is not in devices/`, { details: { profile } });
 }
 
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`decision took longer than ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}

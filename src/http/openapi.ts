@@ -9,6 +9,8 @@
  */
 import swagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema } from 'fastify';
+import { PROFILE_PATTERN } from '../cards/binding.js';
+import { CARD_ID_PATTERN } from '../credentials/card-id.js';
 
 export interface OpenApiOptions {
   version: string;
@@ -32,7 +34,7 @@ const maskedBinding = {
   required: ['cardId', 'hesCode', 'profile', 'updatedAt'],
   additionalProperties: false,
   properties: {
-    cardId: { type: 'string', pattern: '^[0-9A-F]{8,40}$', description: 'canonical card id (upper-case hex)' },
+    cardId: { type: 'string', pattern: CARD_ID_PATTERN.source, description: 'canonical card id (upper-case hex)' },
     hesCode: { type: 'string', description: 'masked, e.g. A1B2-****-**' },
     profile: { type: 'string' },
     updatedAt: { type: 'string', format: 'date-time' },
@@ -136,7 +138,7 @@ const DOCUMENTED: Record<string, FastifySchema & Record<string, unknown>> = {
       type: 'object',
       required: ['hesCode'],
       additionalProperties: false,
-      properties: { hesCode: { type: 'string', description: '10 letters or digits, dashes and spaces allowed' }, profile: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' } },
+      properties: { hesCode: { type: 'string', description: '10 letters or digits, dashes and spaces allowed' }, profile: { type: 'string', pattern: PROFILE_PATTERN.source } },
     },
     response: {
       201: { description: 'created', ...withOutcome(['created']) },

@@ -10,7 +10,9 @@
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
+import { HesGateError } from '../errors.js';
 import type { Clock } from '../types.js';
+import { workerUrl } from '../worker-url.js';
 import type { FromWorker, JournalWorkerData, ToWorker } from './journal-worker.js';
 import { RecordBuffer, transferList } from './record-buffer.js';
 import type { DecisionRecord, GateSummary, JournalPage, JournalQuery, JournalStats } from './types.js';
@@ -37,21 +39,6 @@ export interface JournalOptions {
 }
 
 export type { DecisionRecord } from './types.js';
-
-export class JournalError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The worker's module: compiled JavaScript, or TypeScript (Node's type stripping) in tests. */
-function workerUrl(): URL {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./journal-worker${ext}`, import.meta.url);
-}
 
 export class Journal {
   private readonly worker: Worker;
@@ -83,7 +70,7 @@ export class Journal {
       maxBytes: options.maxBytes,
       pruneIntervalMs: options.pruneIntervalMs ?? 3_600_000,
     };
-    this.worker = new Worker(workerUrl(), { workerData: data, name: 'hes-gate journal' });
+    this.worker = new Worker(workerUrl('journal-worker', import.meta.url), { workerData: data, name: 'hes-gate journal' });
     let ready!: () => void;
     let notReady!: (e: Error) => void;
     this.ready = new Promise<void>((res, rej) => ((ready = res), (notReady = rej)));
@@ -102,14 +89,14 @@ export class Journal {
           this.settle(m.id, m.value);
           break;
         case 'failed': {
-          const err = new JournalError('HG_JOURNAL', `decision journal: ${m.message} (${m.code})`);
+          const err = new HesGateError('HG_JOURNAL', `decision journal: ${m.message} (${m.code})`);
           if (m.id !== null) this.settle(m.id, undefined, err);
           else this.fail(err, notReady);
           break;
         }
       }
     });
-    this.worker.on('error', (err) => this.fail(new JournalError('HG_JOURNAL', `decision journal worker: ${err.message}`), notReady));
+    this.worker.on('error', (err) => this.fail(new HesGateError('HG_JOURNAL', `decision journal worker: ${err.message}`), notReady));
     this.timer = setInterval(() => this.flush(), options.flushIntervalMs ?? 250);
     this.timer.unref();
   }
@@ -180,7 +167,7 @@ export class Journal {
 
   private call<T>(make: (id: number) => ToWorker, closing = false): Promise<T> {
     if (this.failed !== null) return Promise.reject(this.failed);
-    if (this.closed && !closing) return Promise.reject(new JournalError('HG_JOURNAL', 'decision journal is closed'));
+    if (this.closed && !closing) return Promise.reject(new HesGateError('HG_JOURNAL', 'decision journal is closed'));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
