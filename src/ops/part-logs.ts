@@ -11,18 +11,10 @@
  */
 import type { Logger } from 'pino';
 import type { DeviceEvent } from '../devices/events.js';
-import type { MinistryCallEvent } from '../ministry/types.js';
+import type { CircuitStateEvent, MinistryCallEvent } from '../ministry/types.js';
 import type { BackoffEvent, RotationEvent } from '../status/refresher-types.js';
 import type { Clock } from '../types.js';
 import type { MinistryHealth } from './ministry-health.js';
-
-/** What the ministry's circuit breaker says (ministry/guard.ts emits it). */
-export interface CircuitStateEvent {
-  from: string;
-  to: string;
-  reason: string;
-  openUntil: number;
-}
 
 /** The parts' events, as narrow shapes (the real parts are EventEmitters). */
 export interface CircuitSource {
