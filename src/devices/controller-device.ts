@@ -29,8 +29,10 @@ export function wireController(device: ControllerDevice, ctx: DeviceContext): vo
       const framer = new DelimiterFramer({ delimiter: Buffer.from(fb.delimiter, 'latin1'), maxLength: fb.maxLength });
       framer.on('error', () => undefined);
       framer.on('data', (line: Buffer) => {
-        const event = fb.lines[line.toString('latin1').trim()];
-        if (event === undefined) return;
+        // The key is what the board sent: a prototype's name (`constructor`) is no feedback line.
+        const key = line.toString('latin1').trim();
+        if (!Object.hasOwn(fb.lines, key)) return;
+        const event = fb.lines[key]!;
         device.status.lastFeedback = event;
         ctx.emit('feedback', { controller: device.status.id, gates: [...device.status.gates], event });
       });

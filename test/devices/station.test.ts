@@ -104,7 +104,8 @@ describeSerial('station on pseudo-terminals', () => {
     expect(gate.peer.pending()).toHaveLength(0);
 
     const feedback = once<FeedbackEvent>(s, 'feedback');
-    await gate.peer.write('NOISE\r\nPASS B\r\n');
+    // Lines are looked up by what the board sent: a prototype's name is not a feedback line.
+    await gate.peer.write('NOISE\r\nconstructor\r\n__proto__\r\ntoString\r\nPASS B\r\n');
     expect(await feedback).toEqual({ controller: 'G1/controller', gates: ['G1'], event: 'passed' });
   });
 
