@@ -121,7 +121,7 @@ const DOCUMENTED: Record<string, FastifySchema & Record<string, unknown>> = {
     response: { 200: { type: 'object', required: ['devices'], properties: { devices: { type: 'array', items: device } } } },
   },
   'GET /live': { tags: ['live'], summary: 'the operators\' live page', response: { 200: text('text/html', 'the page (holds no data)') } },
-  'GET /live/app.js': { tags: ['live'], summary: 'the live page\'s script', response: { 200: text('text/javascript', 'script') } },
+  'GET /live/:script': { tags: ['live'], summary: 'the live page\'s script modules (app.js and those it imports)', response: { 200: text('text/javascript', 'script') } },
   'GET /live/app.css': { tags: ['live'], summary: 'the live page\'s stylesheet', response: { 200: text('text/css', 'stylesheet') } },
   'GET /v1/live/events': {
     tags: ['live'],
