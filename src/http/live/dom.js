@@ -78,3 +78,13 @@ export function clear(el) {
 
 /** @param {number} ms */
 export const msCell = (ms) => ms.toFixed(1);
+
+/**
+ * `table[key]` for a key that came from the stream, or undefined when the table does not hold it
+ * itself (`constructor` is not a label).
+ * @param {Record<string, string | undefined>} table
+ * @param {string} key
+ */
+export function own(table, key) {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}

@@ -3,7 +3,7 @@
  *
  * @typedef {import('../../ops/live-wire.js').LiveDevice} LiveDevice
  */
-import { $, ago, cell, clear, pill } from './dom.js';
+import { $, ago, cell, clear, own, pill } from './dom.js';
 
 /** @type {Record<string, string | undefined>} */
 const DEVICE_CLASS = { open: 'ok', reconnecting: 'warn', closed: 'bad', failing: 'bad' };
@@ -26,7 +26,7 @@ export function renderDevices(devices, now) {
     cell(tr, d.profile);
     const td = cell(tr, '');
     const span = document.createElement('span');
-    pill(span, d.state, DEVICE_CLASS[d.state]);
+    pill(span, d.state, own(DEVICE_CLASS, d.state));
     td.appendChild(span);
     cell(tr, ago(d.since, now));
     cell(tr, String(d.reopens), 'r');

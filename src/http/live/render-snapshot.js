@@ -5,7 +5,7 @@
  * @typedef {import('../../ops/live-wire.js').MinuteCounts} MinuteCounts
  * @typedef {import('../../ops/live-wire.js').LiveCity} LiveCity
  */
-import { $, ago, clock, pill, text } from './dom.js';
+import { $, ago, clock, own, pill, text } from './dom.js';
 import { renderDevices } from './render-devices.js';
 import { renderCounts, renderMinutes } from './render-minutes.js';
 
@@ -27,15 +27,16 @@ const sum = (list, key) => list.reduce((a, b) => a + b[key], 0);
 /** Every card of the page from one status snapshot. @param {LiveSnapshot} s */
 export function renderSnapshot(s) {
   const env = $('env');
-  env.className = `badge env-${ENV[s.environment] ? s.environment : 'unknown'}`;
-  env.textContent = ENV[s.environment] ?? s.environment;
+  const label = own(ENV, s.environment);
+  env.className = `badge env-${label ? s.environment : 'unknown'}`;
+  env.textContent = label ?? s.environment;
 
   const m = s.ministry;
-  pill($('m-state'), m.state, MINISTRY_CLASS[m.state]);
+  pill($('m-state'), m.state, own(MINISTRY_CLASS, m.state));
   let circuit = m.circuit;
   if (m.circuit === 'open' && m.openUntil > s.at) circuit += ` (probe in ${Math.ceil((m.openUntil - s.at) / 1000)} s)`;
   if (m.pausedUntil > s.at) circuit += ` · paused (429) ${Math.ceil((m.pausedUntil - s.at) / 1000)} s`;
-  pill($('m-circuit'), circuit, CIRCUIT_CLASS[m.circuit]);
+  pill($('m-circuit'), circuit, own(CIRCUIT_CLASS, m.circuit));
   text($('m-error'), m.lastError);
   text($('m-success'), m.lastSuccessAt ? `${clock(m.lastSuccessAt)} (${ago(m.lastSuccessAt, s.at)})` : null);
 
@@ -84,7 +85,7 @@ function renderCity(c, now) {
   card.hidden = c === null;
   if (c === null) return;
   text($('city-role'), c.role === 'hub' ? 'hub · merkez' : 'station · istasyon');
-  pill($('city-state'), c.state === null ? 'starting' : c.reason ? `${c.state} (${c.reason})` : c.state, c.state === null ? undefined : CITY_CLASS[c.state]);
+  pill($('city-state'), c.state === null ? 'starting' : c.reason ? `${c.state} (${c.reason})` : c.state, c.state === null ? undefined : own(CITY_CLASS, c.state));
   const lag = c.lagSeconds < 10 ? c.lagSeconds.toFixed(1) : c.lagSeconds.toFixed(0);
   text($('city-lag'), `${lag} s · ${c.lagEntries.toLocaleString('en-GB')} entries`);
   text($('city-applied'), c.lastAppliedAt === null ? null : `${clock(c.lastAppliedAt)} (${ago(c.lastAppliedAt, now)})`);
