@@ -15,6 +15,7 @@ import { hubBindingWriter, replicaBindingWriter } from './city/hub/writers.js';
 import { startCityTier, type CityTier } from './city/index.js';
 import { cityReadiness } from './city/readiness.js';
 import { buildInfo } from './build-info.js';
+import { Closers } from './closers.js';
 import { loadProfiles } from './config/device-profiles.js';
 import { profilesDir, type LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
@@ -29,8 +30,8 @@ import { closeHttpApp, createHttpApp } from './http/app.js';
 import { logRequests } from './http/request-log.js';
 import { eventLoopCheck, informationalChecks } from './http/routes/ops.js';
 import { Journal, openJournal } from './journal/journal.js';
-import { probeCredentials, type ProbeOutcome } from './ministry/credentials-probe.js';
-import { GuardedMinistry } from './ministry/guard.js';
+import { probeTarget, type ProbeOutcome } from './ministry/credentials-probe.js';
+import { GuardedMinistry, guardOptions } from './ministry/guard.js';
 import { ministryReadiness } from './ministry/readiness.js';
 import { statusCalls } from './ministry/status-calls.js';
 import { openMinistryTarget, type MinistryEnvironment } from './ministry/target.js';
@@ -105,16 +106,10 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
   const { config } = loaded;
   const clock = options.clock ?? Date.now;
   const logger = options.logger ?? createLogger(config.log.level, undefined, config.stationId);
-  const closers: Array<() => Promise<void> | void> = [];
+  const closers = new Closers();
   const close = async (): Promise<void> => {
     logger.info({ event: 'stop' }, 'hes-gate stopping');
-    for (const fn of closers.reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        logger.error({ err }, 'error while closing');
-      }
-    }
+    await closers.closeAll((err) => logger.error({ err }, 'error while closing'));
   };
 
   // The environment is named once the ministry target is known (`ready`): the embedded simulator is never `live`.
@@ -122,7 +117,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
   logger.info({ event: 'start', version: build.version }, 'hes-gate starting');
   try {
     const target = await openMinistryTarget(config, { embedded: startEmbeddedSimulator });
-    closers.push(() => target.close());
+    closers.add(() => target.close());
     const { environment, simulator } = target;
     logMinistryTarget(logger, target);
 
@@ -130,9 +125,9 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     let metrics: Metrics | undefined;
     let feed: LiveFeed | undefined;
     const client = target.createClient({ clock, onCall: ministryCallObserver({ logger, clock, health: ministryHealth, environment, sinks: () => [metrics, feed] }) });
-    const ministry = new GuardedMinistry(client, { clock, ...config.resilience, callBudgetMs: config.ministry.connectTimeoutMs + config.ministry.headersTimeoutMs });
+    const ministry = new GuardedMinistry(client, guardOptions(config, clock));
     logCircuit(logger, clock, ministry);
-    closers.push(() => ministry.close());
+    closers.add(() => ministry.close());
 
     // One health rule for /readyz and card_store_up (cards/store-health.ts).
     const storeHealth = new StoreHealth({ clock, read: () => cards.getBinding('00000000'), countBindings: () => cards.bindingCount });
@@ -144,7 +139,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
         logger.error({ err }, 'card store: statuses were not persisted');
       },
     });
-    closers.push(() => cards.close());
+    closers.add(() => cards.close());
 
     const policies = allPolicies(config.gates);
     const plus = needsPlusFields(policies);
@@ -158,7 +153,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       persistence: cards,
       ...(config.city.role === 'standalone' ? {} : { onAnswer: (code, answer, at) => shareAnswer?.(code, answer, at) }),
     });
-    closers.push(() => status.drain());
+    closers.add(() => status.drain());
     logger.info({ bindings: cards.bindingCount, restoredStatuses: status.restore() }, 'card store open');
 
     const refresher = createRefresher({
@@ -170,11 +165,11 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       backoff: { initialMs: config.refresher.backoffInitialMs, maxMs: config.refresher.backoffMaxMs },
     });
     logRefresher(logger, refresher);
-    closers.push(() => refresher.stop());
+    closers.add(() => refresher.stop());
 
     const city = await startCityTier({ config, store: cards, status, ministry: calls, clock, logger });
     if (city !== null) {
-      closers.push(() => city.close());
+      closers.add(() => city.close());
       shareAnswer = (code, answer, at) => city.replica.sharer.share(code, answer, at);
     }
     const noteTap = refreshFirst(refresher, city);
@@ -185,7 +180,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     cityMetrics(metrics, { role: config.city.role, replica: () => city?.replicaReport() ?? null, hub: () => city?.hubReport() ?? null });
 
     const journal = await openJournal(config, clock, (err) => logger.error({ event: 'journal.error', err }, 'decision journal failed: decisions go on unrecorded'));
-    if (journal !== null) closers.push(() => journal.close());
+    if (journal !== null) closers.add(() => journal.close());
 
     const eventLoop = new EventLoopMonitor();
     let station: Station | null = null;
@@ -227,16 +222,16 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       controllerMetrics(metrics, st);
       st.on('tap', (e) => live.tap(e));
       logDevices(logger, st);
-      closers.push(() => st.stop());
+      closers.add(() => st.stop());
     }
 
     eventLoop.start();
-    closers.push(() => eventLoop.stop());
+    closers.add(() => eventLoop.stop());
     const admission = new Admission({ lagMs: () => eventLoop.lagMs(), waiting: () => status.inflightCount, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, maxInFlight: config.limits.maxDecisionsInFlight });
     overloadMetrics(metrics, { eventLoop, admission });
     const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
     if (config.log.requests) logRequests(app, app.log as Logger);
-    closers.push(() => closeHttpApp(app));
+    closers.add(() => closeHttpApp(app));
 
     const readiness = [
       { name: 'config', check: () => ({ ok: true, detail: `${environment} environment` }) },
@@ -273,7 +268,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     // Sent before listening and not awaited: a refusal shows in /readyz and the log at once,
     // while the station already answers. The embedded simulator's credentials are its own.
-    const credentialsProbe = simulator !== null ? Promise.resolve('skipped' as const) : logProbe(logger, environment, probeCredentials(statusCalls(client, plus).single));
+    const credentialsProbe = logProbe(logger, environment, probeTarget(target, statusCalls(client, plus).single));
 
     const url = options.listen === false ? (await app.ready(), null) : await app.listen({ host: config.server.host, port: config.server.port });
     logger.info({ event: 'ready', url, environment, gates: config.gates.list.length }, url === null ? 'hes-gate is ready' : 'hes-gate is serving');

@@ -72,6 +72,14 @@ export const GUARD_DEFAULTS: Readonly<Resolved> = Object.freeze({
   maxInFlight: configured('maxInFlight'),
 });
 
+/**
+ * The guard as the configuration sets it. One single-code call's budget, retries included, is
+ * what the client's own timeouts allow before an answer starts (connect + headers).
+ */
+export function guardOptions(config: Pick<Config, 'resilience' | 'ministry'>, clock: Clock): GuardOptions {
+  return { clock, ...config.resilience, callBudgetMs: config.ministry.connectTimeoutMs + config.ministry.headersTimeoutMs };
+}
+
 export interface GuardStats {
   state: CircuitState;
   ejections: number;
