@@ -4,6 +4,7 @@
  */
 import { normalizeHesCode } from '../credentials/hes-code.js';
 import { canonicalCardId } from '../credentials/card-id.js';
+import { PROFILE_PATTERN } from '../policy/card-profile.js';
 
 /** A binding as stored. Times are epoch ms. */
 export interface CardBinding {
@@ -26,9 +27,6 @@ export interface BindingInput {
 }
 
 export const DEFAULT_PROFILE = 'standard';
-
-/** `standard`, `student`, `senior`, `over-65`, `staff_2`: a lower-case word, up to 32 characters. */
-export const PROFILE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /**
  * Normalise a card profile: trimmed, lower-cased, empty → `standard`.

@@ -23,10 +23,10 @@
  * Answers never carry the ministry's plus fields (they may hold a name or identity number).
  */
 import type { MinistryLookup } from '../types.js';
-import { PROFILE_PATTERN } from '../cards/binding.js';
 import type { BindingChanges, SharedBinding } from '../cards/store-types.js';
 import { CARD_ID_PATTERN } from '../credentials/card-id.js';
 import { isNormalizedHesCode } from '../credentials/hes-code.js';
+import { PROFILE_PATTERN } from '../policy/card-profile.js';
 import type { CheckedCodes as CheckedRange, SharedAnswer, SharedStatus } from '../status/types.js';
 import type { CityKey } from './city-key.js';
 

@@ -5,6 +5,7 @@
  * code is only a fallback for tests and must equal the one here (test/config/defaults.test.ts
  * checks the refresher's and the ministry guard's).
  */
+import { PROFILE_PATTERN } from '../policy/card-profile.js';
 import type { GatePolicy } from '../policy/types.js';
 import { hostname } from 'node:os';
 import { must, type Check } from './checks.js';
@@ -47,8 +48,10 @@ const hostPorts: Check = (v) =>
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 const profileHours: Check = (v) => {
-  const expected = 'an object of profile → [{"from":"HH:MM","to":"HH:MM"}, …]';
+  const expected = 'an object of profile → [{"from":"HH:MM","to":"HH:MM"}, …], each profile a lower-case word as bindings hold it';
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return expected;
+  // A key no binding can hold (`Senior`) would never match a card: refuse it rather than ignore it.
+  if (Object.keys(v).some((profile) => !PROFILE_PATTERN.test(profile))) return expected;
   for (const windows of Object.values(v)) {
     if (!Array.isArray(windows)) return expected;
     for (const w of windows) {

@@ -9,8 +9,8 @@
  */
 import swagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema } from 'fastify';
-import { PROFILE_PATTERN } from '../cards/binding.js';
 import { CARD_ID_PATTERN } from '../credentials/card-id.js';
+import { PROFILE_PATTERN } from '../policy/card-profile.js';
 
 export interface OpenApiOptions {
   version: string;
