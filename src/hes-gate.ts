@@ -20,7 +20,7 @@ import { loadProfiles } from './config/device-profiles.js';
 import { profilesDir, type LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { DecisionService } from './decisions/decision-service.js';
-import { RepeatTaps } from './decisions/repeat-taps.js';
+import { longestRepeatTapWindow, RepeatTaps } from './decisions/repeat-taps.js';
 import { stationGates } from './devices/config.js';
 import { deviceReadiness } from './devices/readiness.js';
 import { createStation, type Station } from './devices/station.js';
@@ -39,6 +39,7 @@ import { cardMetrics } from './ops/card-metrics.js';
 import { cityMetrics } from './ops/city-metrics.js';
 import { deviceMetrics } from './ops/device-metrics.js';
 import { environmentMetric } from './ops/environment-metric.js';
+import { connectionMetrics } from './ops/connection-metrics.js';
 import { EventLoopMonitor } from './ops/event-loop.js';
 import { LiveFeed } from './ops/live-feed.js';
 import { LiveHistorySource } from './ops/live-history.js';
@@ -197,7 +198,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       status,
       gates: gateLookup(config.gates),
       clock,
-      repeatTaps: new RepeatTaps(),
+      repeatTaps: new RepeatTaps({ holdMs: longestRepeatTapWindow(config.gates), clock }),
       bindings: cards,
       onCardTap: noteTap,
       onDecision: (e) => {
@@ -230,6 +231,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const admission = new Admission({ lagMs: () => eventLoop.lagMs(), waiting: () => status.inflightCount, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, maxInFlight: config.limits.maxDecisionsInFlight });
     overloadMetrics(metrics, { eventLoop, admission });
     const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
+    connectionMetrics(metrics, app.connectionRefusals);
     if (config.log.requests) logRequests(app, app.log as Logger);
     closers.add(() => closeHttpApp(app));
 

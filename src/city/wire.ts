@@ -26,7 +26,7 @@ import type { MinistryLookup } from '../types.js';
 import type { BindingChanges, SharedBinding } from '../cards/store-types.js';
 import { CARD_ID_PATTERN } from '../credentials/card-id.js';
 import { isNormalizedHesCode } from '../credentials/hes-code.js';
-import { PROFILE_PATTERN } from '../policy/card-profile.js';
+import { isProfileName } from '../policy/card-profile.js';
 import type { CheckedCodes as CheckedRange, SharedAnswer, SharedStatus } from '../status/types.js';
 import type { CityKey } from './city-key.js';
 
@@ -49,7 +49,6 @@ export function sharedAnswer(a: MinistryLookup | { kind: 'unrecognised' }): Shar
   return a.kind === 'status' ? { kind: 'status', status: a.status, expiresAt: a.expiresAt } : { kind: a.kind };
 }
 
-
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCode = isNormalizedHesCode;
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -64,7 +63,7 @@ function checkAnswer(v: unknown): SharedAnswer | undefined {
 }
 
 function checkBinding(v: unknown): SharedBinding | undefined {
-  if (!isObj(v) || typeof v.cardId !== 'string' || !CARD_ID_PATTERN.test(v.cardId) || !isCode(v.hesCode) || typeof v.profile !== 'string' || !PROFILE_PATTERN.test(v.profile)) return undefined;
+  if (!isObj(v) || typeof v.cardId !== 'string' || !CARD_ID_PATTERN.test(v.cardId) || !isCode(v.hesCode) || typeof v.profile !== 'string' || !isProfileName(v.profile)) return undefined;
   return { cardId: v.cardId, hesCode: v.hesCode, profile: v.profile };
 }
 

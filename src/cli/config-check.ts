@@ -12,6 +12,7 @@ import { credentialProblems, startProblems, type Lookup } from '../config/start-
 import { Secret } from '../config/sensitive-value.js';
 import { SECRETS } from '../config/settings.js';
 import { HesGateError } from '../errors.js';
+import { errorLine } from './error-line.js';
 import type { CliIo } from './io.js';
 import { ministryEnvironment } from '../ministry/target.js';
 import { checkEmbeddedSimulator } from '../simulator/embedded.js';
@@ -51,7 +52,11 @@ function advisories(config: Config): string[] {
   const out: string[] = [];
   const { environment, ministry } = config;
   if (ministryEnvironment(config) !== environment) {
-    out.push(`environment is ${environment} but ministry.baseUrl is unset: the embedded simulator answers, and the station reports the simulator environment`);
+    out.push(
+      ministry.baseUrl === null
+        ? `environment is ${environment} but ministry.baseUrl is unset: the embedded simulator answers, and the station reports the simulator environment`
+        : `environment is ${environment} but the ministry user and password are the simulator's own: hes-gate simulate answers, and the station reports the simulator environment`,
+    );
   }
   if (ministry.baseUrl !== null) {
     const testPath = /\/test\//.test(new URL(ministry.baseUrl).pathname);
@@ -95,7 +100,7 @@ export async function configCheck(opts: ConfigCheckOptions, io: CliIo & { lookup
     checkEmbeddedSimulator(loaded.config);
   } catch (err) {
     if (!(err instanceof HesGateError)) throw err;
-    stderr.write(`hes-gate config check: ${err.code}: ${err.message}\n`);
+    stderr.write(errorLine(err));
     if (opts.json) {
       const key = err.details?.['key'];
       stdout.write(`${JSON.stringify({ ok: false, error: { code: err.code, message: err.message, ...(typeof key === 'string' ? { key } : {}) } })}\n`);
@@ -127,6 +132,6 @@ export async function configCheck(opts: ConfigCheckOptions, io: CliIo & { lookup
         : `serve would refuse to start: ${s(problems.length, 'problem')} (below)`,
     ].join('\n') + '\n',
   );
-  for (const p of problems) stderr.write(`hes-gate config check: ${p.code}: ${p.message}\n`);
+  for (const p of problems) stderr.write(errorLine(p));
   return ok ? 0 : 2;
 }

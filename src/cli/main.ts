@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import { HesGateError } from '../errors.js';
 import { registerCityCommands } from './city.js';
+import { errorLine } from './error-line.js';
 import { registerSelftestCommands } from './selftest.js';
 import { registerStoreCommands } from './store.js';
 import { versionLine } from './version.js';
@@ -17,7 +18,7 @@ process.umask(0o077);
 
 function fail(err: unknown): never {
   if (err instanceof HesGateError) {
-    process.stderr.write(`hes-gate: ${err.code}: ${err.message}\n`);
+    process.stderr.write(errorLine(err));
     process.exit(2);
   }
   process.stderr.write(`hes-gate: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -83,7 +83,8 @@ export async function selftest(opts: SelftestCliOptions, io: CliIo = {}): Promis
           '(step 5). Give --live to run it against live anyway, with codes of people who agreed to it.',
       );
     }
-    const onSimulator = ministryEnvironment(config) === 'simulator';
+    // The embedded simulator's codes are known here; `hes-gate simulate` may have been given others (--codes).
+    const onSimulator = config.ministry.baseUrl === null;
     const defaults = onSimulator
       ? simulatorDefaults(config.simulator.codesFile === null ? sampleCodes(clock()) : loadSampleCodes(config.simulator.codesFile), clock())
       : {};

@@ -10,6 +10,7 @@ import { lookup } from 'node:dns/promises';
 import { resolve } from 'node:path';
 import { HesGateError } from '../errors.js';
 import { prepareDataDir } from './data-dir.js';
+import { weakTokenError } from './token-rule.js';
 import type { Config } from './schema.js';
 
 export type Lookup = (host: string) => Promise<Array<{ address: string; family: number }>>;
@@ -61,6 +62,28 @@ export function exposureProblems(config: Config, addresses: readonly string[]): 
   ];
 }
 
+/**
+ * Every configured bearer token against the one token rule (token-rule.ts), and the admin token
+ * apart from the API token: a validator holding the API token must not hold the admin API too.
+ * The simulator's token counts only when the embedded simulator runs (its own check refuses it
+ * there too; the same rule, so the same line).
+ */
+export function tokenProblems(config: Config): HesGateError[] {
+  const { apiToken, adminToken } = config.server;
+  const controlToken = config.ministry.baseUrl === null ? config.simulator.controlToken : null;
+  const problems = (
+    [
+      ['HES_GATE_API_TOKEN', 'server.apiToken', apiToken],
+      ['HES_GATE_ADMIN_TOKEN', 'server.adminToken', adminToken],
+      ['HES_GATE_SIMULATOR_TOKEN', 'simulator.controlToken', controlToken],
+    ] as const
+  ).flatMap(([variable, key, token]) => (token === null ? [] : [weakTokenError(variable, key, token.reveal())].filter((e) => e !== null)));
+  if (apiToken !== null && adminToken !== null && apiToken.reveal() === adminToken.reveal()) {
+    problems.push(new HesGateError('HG_TOKEN_WEAK', 'HES_GATE_ADMIN_TOKEN equals HES_GATE_API_TOKEN: every validator would hold the admin API; give them different tokens (openssl rand -hex 16)', { details: { key: 'server.adminToken' } }));
+  }
+  return problems;
+}
+
 function fileProblem(key: string, file: string | null): HesGateError[] {
   if (file === null) return [];
   try {
@@ -104,7 +127,7 @@ export function cityProblems(config: Config): HesGateError[] {
 /** Every reason `serve` would refuse to start with this configuration; empty when none. */
 export async function startProblems(config: Config, options: StartCheckOptions): Promise<HesGateError[]> {
   const lookupFn = options.lookup ?? defaultLookup;
-  const problems: HesGateError[] = [...credentialProblems(config)];
+  const problems: HesGateError[] = [...credentialProblems(config), ...tokenProblems(config)];
   const server = await addressesOf('server.host', config.server.host, lookupFn);
   if (server instanceof HesGateError) problems.push(server);
   else problems.push(...exposureProblems(config, server));

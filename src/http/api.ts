@@ -5,13 +5,14 @@
  *
  *   /healthz /readyz /metrics /v1/devices  ops        (devices: admin or API token)
  *   POST /v1/decisions                     decisions  (API token)
- *   /live …                                live       (admin token)
+ *   /live …                                live       (the operator token: admin, else API)
  *   /v1/journal …                          journal    (admin token)
  *   /v1/cards …                            cards      (admin token)
  */
 import type { FastifyInstance } from 'fastify';
 import type { Secret } from '../config/sensitive-value.js';
 import type { Clock } from '../types.js';
+import { operatorToken } from './auth.js';
 import { registerOpenApi } from './openapi.js';
 import { cardRoutes, type CardRoutesOptions } from './routes/cards.js';
 import { decisionRoutes, type DecisionRoutesOptions } from './routes/decisions.js';
@@ -35,10 +36,10 @@ export interface ApiOptions {
 
 export async function registerApi(app: FastifyInstance, o: ApiOptions): Promise<void> {
   const { admin, api } = o.tokens;
-  await registerOpenApi(app, { version: o.version });
+  await registerOpenApi(app, { version: o.version, tokens: [admin, api] });
   await app.register(opsRoutes, { ...o.ops, deviceTokens: [admin, api] });
   await app.register(decisionRoutes, { ...o.decisions, clock: o.clock, apiToken: api });
-  await app.register(liveRoutes, { ...o.live, token: admin });
+  await app.register(liveRoutes, { ...o.live, token: operatorToken({ adminToken: admin, apiToken: api }) });
   await app.register(journalRoutes, { journal: o.journal, adminToken: admin, clock: o.clock, station: o.station });
   await app.register(cardRoutes, { ...o.cards, adminToken: admin?.reveal() });
 }

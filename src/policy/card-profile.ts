@@ -6,3 +6,12 @@
 
 /** A lower-case word, up to 32 characters: the form a binding holds. */
 export const PROFILE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+
+/**
+ * Whether `name` is a card profile as bindings store it (already normalised). `profileHours`
+ * keys must be one: a key no card can carry (`Senior`, `toString`, `__proto__`) would never
+ * match and is refused at start instead.
+ */
+export function isProfileName(name: string): boolean {
+  return PROFILE_PATTERN.test(name);
+}

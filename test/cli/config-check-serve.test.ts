@@ -30,6 +30,7 @@ const CASES: Array<[string, string, NodeJS.ProcessEnv, string]> = [
   ['"__proto__" at the top level', '{"__proto__":{"server":{"port":1}}}', {}, 'HG_CONFIG_INVALID'],
   ['"constructor" in gates.defaults', '{"gates":{"defaults":{"constructor":1}}}', {}, 'HG_CONFIG_INVALID'],
   ['all interfaces without tokens', '{"server":{"host":"0.0.0.0"}}', {}, 'HG_EXPOSED_WITHOUT_TOKEN'],
+  ['a one-character API token', '{}', { HES_GATE_API_TOKEN: 'x' }, 'HG_TOKEN_WEAK'],
   ['a ministry address without credentials', '{"ministry":{"baseUrl":"https://hesservis.example/services/g2g/saglik/hes/"}}', {}, 'HG_CREDENTIALS_MISSING'],
 ];
 
@@ -46,9 +47,10 @@ describe('config check refuses exactly what serve refuses', () => {
 
     expect(checked).toBe(2);
     expect(served.code).toBe(2);
-    const checkLine = stderr.text.split('\n')[0]!.replace(/^hes-gate config check: /, '');
-    const serveLine = served.stderr.replace(/^hes-gate: /, '').trimEnd();
-    expect(serveLine.startsWith(`${code}: `), served.stderr).toBe(true);
+    // The whole line, prefix included: one form for both commands (issue 20).
+    const checkLine = stderr.text.split('\n')[0]!;
+    const serveLine = served.stderr.trimEnd();
+    expect(serveLine.startsWith(`hes-gate: ${code}: `), served.stderr).toBe(true);
     expect(checkLine).toBe(serveLine);
   }, 60_000);
 });

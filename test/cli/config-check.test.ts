@@ -25,7 +25,7 @@ async function run(opts: ConfigCheckOptions, env: NodeJS.ProcessEnv): Promise<{ 
 }
 
 /** What a station needs to start in the test or live environment, besides the password. */
-const STATION = { HES_GATE_API_TOKEN: 'api-token-1', HES_GATE_ADMIN_TOKEN: 'admin-token-1', HES_GATE_DATA_DIR: join(dir, 'data') };
+const STATION = { HES_GATE_API_TOKEN: 'config-check-api-token', HES_GATE_ADMIN_TOKEN: 'config-check-admin-token', HES_GATE_DATA_DIR: join(dir, 'data') };
 
 function file(name: string, content: string): string {
   writeFileSync(join(dir, name), content);
@@ -65,7 +65,7 @@ describe('hes-gate config check', () => {
     const r = await run({ config: 'live' }, STATION);
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/^serve would refuse to start: 1 problem \(below\)$/m);
-    expect(r.stderr).toMatch(/^hes-gate config check: HG_CREDENTIALS_MISSING: .*live environment needs credentials: set HES_GATE_MINISTRY_USER .* and HES_GATE_MINISTRY_PASSWORD_FILE/m);
+    expect(r.stderr).toMatch(/^hes-gate: HG_CREDENTIALS_MISSING: .*live environment needs credentials: set HES_GATE_MINISTRY_USER .* and HES_GATE_MINISTRY_PASSWORD_FILE/m);
     const json = JSON.parse((await run({ config: 'live', json: true }, STATION)).stdout);
     expect(json).toMatchObject({ ok: false, error: { code: 'HG_CREDENTIALS_MISSING' } });
     expect(json.problems).toHaveLength(1);
@@ -87,7 +87,7 @@ describe('hes-gate config check', () => {
     const name = file('bad-port.json', JSON.stringify({ server: { port: 'eighty' } }));
     const r = await run({ config: name }, {});
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^hes-gate config check: HG_CONFIG_INVALID: server\.port \(file .*bad-port\.json\) must be an integer from 0 to 65535/);
+    expect(r.stderr).toMatch(/^hes-gate: HG_CONFIG_INVALID: server\.port \(file .*bad-port\.json\) must be an integer from 0 to 65535/);
     expect(r.stdout).toBe('');
     const j = await run({ config: name, json: true }, {});
     expect(j.code).toBe(2);
