@@ -30,6 +30,8 @@ import { closeHttpApp, createHttpApp } from './http/app.js';
 import { logRequests } from './http/request-log.js';
 import { eventLoopCheck, informationalChecks } from './http/routes/ops.js';
 import { Journal, openJournal } from './journal/journal.js';
+import { journalReadiness } from './journal/readiness.js';
+import { MinistryAddress } from './ministry/address-check.js';
 import { probeTarget, type ProbeOutcome } from './ministry/credentials-probe.js';
 import { GuardedMinistry, guardOptions } from './ministry/guard.js';
 import { ministryReadiness } from './ministry/readiness.js';
@@ -41,6 +43,7 @@ import { deviceMetrics } from './ops/device-metrics.js';
 import { environmentMetric } from './ops/environment-metric.js';
 import { connectionMetrics } from './ops/connection-metrics.js';
 import { EventLoopMonitor } from './ops/event-loop.js';
+import { journalMetrics } from './ops/journal-metrics.js';
 import { LiveFeed } from './ops/live-feed.js';
 import { LiveHistorySource } from './ops/live-history.js';
 import { liveStatusFrom } from './ops/live-status.js';
@@ -121,6 +124,20 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     closers.add(() => target.close());
     const { environment, simulator } = target;
     logMinistryTarget(logger, target);
+    // A ministry host that does not resolve does not stop the station (DNS may be down at boot):
+    // logged once, shown on /readyz until it resolves (README: what serve refuses at start, and why not this).
+    const address =
+      simulator === null
+        ? new MinistryAddress({
+            baseUrl: target.baseUrl,
+            onUnresolved: (host, code) => logger.warn({ event: 'config.problem', key: 'ministry.baseUrl', error: code }, `the ministry host ${host} does not resolve (${code}): the outage policy decides until it does`),
+            onResolved: (host) => logger.info({ host }, 'ministry host resolves now'),
+          })
+        : null;
+    if (address !== null) {
+      void address.start();
+      closers.add(() => address.close());
+    }
 
     const ministryHealth = new MinistryHealth();
     let metrics: Metrics | undefined;
@@ -182,6 +199,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     const journal = await openJournal(config, clock, (err) => logger.error({ event: 'journal.error', err }, 'decision journal failed: decisions go on unrecorded'));
     if (journal !== null) closers.add(() => journal.close());
+    journalMetrics(metrics, journal);
 
     const eventLoop = new EventLoopMonitor();
     let station: Station | null = null;
@@ -238,10 +256,15 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const readiness = [
       { name: 'config', check: () => ({ ok: true, detail: `${environment} environment` }) },
       storeHealth.readiness(),
-      { name: 'event loop', check: () => eventLoopCheck(eventLoop.window(), config.limits.maxEventLoopDelayMs) },
+      { name: 'event loop', check: () => eventLoopCheck(eventLoop.window(), config.limits.maxEventLoopDelayMs, Math.min(...policies.map((p) => p.deadlineMs))) },
       ministryReadiness({ health: ministryHealth, guard: ministry, fallbackArmed: outageFallbackArmed(policies) }),
     ];
-    const informational = city === null ? deviceReadiness(devices) : informationalChecks(deviceReadiness(devices), cityReadiness(() => city.replicaReport(), () => city.hubReport()));
+    const informational = informationalChecks(
+      journalReadiness(journal),
+      ...(address === null ? [] : [() => address.readiness()]),
+      deviceReadiness(devices),
+      ...(city === null ? [] : [cityReadiness(() => city.replicaReport(), () => city.hubReport())]),
+    );
     const history = new LiveHistorySource({ journal, configuredGates: config.gates.list.map((g) => g.id), seenGates: () => live.gates(), clock });
     await registerApi(app, {
       version: build.version,

@@ -47,6 +47,8 @@ export interface StationOptions {
 export class Station extends EventEmitter<StationEvents> {
   private readonly readers: ReaderDevice[] = [];
   private readonly controllers = new Map<string, ControllerDevice>();
+  /** Set by stop(): the closes that follow are the station's own. */
+  private stopping = false;
 
   constructor(options: StationOptions) {
     super();
@@ -57,6 +59,7 @@ export class Station extends EventEmitter<StationEvents> {
       clock,
       log: options.logger,
       emit: this.emit.bind(this),
+      stopping: () => this.stopping,
       timers: options.timers,
       decide: options.decide,
       command: (gate, decision) => {
@@ -103,6 +106,8 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    this.stopping = true;
     await Promise.allSettled([...this.controllers.values()].map((c) => c.driver.release()));
     await Promise.all(this.devices().map((d) => d.link.stop()));
   }

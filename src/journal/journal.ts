@@ -122,10 +122,15 @@ export class Journal {
     }, this.pruneIntervalMs);
   }
 
+  /** Why the journal stopped recording (its file could not be opened or a write failed); null while it records. */
+  get failure(): Error | null {
+    return this.failed;
+  }
+
   /** Records one decision: a few writes into preallocated columns on the tap's thread (record-buffer.ts). */
   record(e: DecisionRecord): void {
-    if (this.failed !== null || this.closed) return;
-    if (this.pending + this.buffer.length >= this.maxPending) {
+    if (this.closed) return;
+    if (this.failed !== null || this.pending + this.buffer.length >= this.maxPending) {
       this.dropped++;
       return;
     }
@@ -224,16 +229,13 @@ export class Journal {
   }
 }
 
-/** The station's decision journal as the configuration sets it, open and ready; null when disabled. */
+/** The station's decision journal as the configuration sets it, once it opened or failed to; null when disabled. */
 export async function openJournal(config: Pick<Config, 'dataDir' | 'journal'>, clock: Clock, onError: (err: Error) => void): Promise<Journal | null> {
   const c = config.journal;
   if (!c.enabled) return null;
   const journal = new Journal({ file: resolve(config.dataDir, 'journal.db'), clock, retentionMs: c.retentionDays * 86_400_000, maxBytes: c.maxBytes, flushIntervalMs: c.flushIntervalMs, onError });
-  try {
-    await journal.ready;
-  } catch (err) {
-    await journal.close().catch(() => undefined);
-    throw err;
-  }
+  // A journal that cannot open (corrupt or unreadable journal.db) does not stop the station:
+  // decisions go on unrecorded, logged (onError), on /readyz and in hes_gate_journal_up.
+  await journal.ready.catch(() => undefined);
   return journal;
 }

@@ -100,7 +100,8 @@ export function logRefresher(logger: Logger, refresher: RefresherSource): void {
 
 export function logDevices(logger: Logger, station: DeviceSource): void {
   station.on('device', (e) => {
-    const log = e.state === 'open' ? logger.info.bind(logger) : logger.warn.bind(logger);
+    // A close the station made itself (stopping) is expected: not a warning.
+    const log = e.state === 'open' || e.expected === true ? logger.info.bind(logger) : logger.warn.bind(logger);
     log({ event: 'device.state', device: e.id, role: e.role, path: e.path, state: e.state, error: e.error ?? null }, `device ${e.id} ${e.state}`);
   });
 }
