@@ -5,9 +5,9 @@
  * code is only a fallback for tests and must equal the one here (test/config/defaults.test.ts
  * checks the refresher's and the ministry guard's).
  */
+import { isProfileName } from '../policy/card-profile.js';
 import type { GatePolicy } from '../policy/types.js';
 import { hostname } from 'node:os';
-import { isProfileName } from '../cards/binding.js';
 import { must, type Check } from './checks.js';
 
 /** A station id goes into logs, journal exports and Prometheus target labels: keep it plain. */

@@ -7,7 +7,7 @@
  */
 import type { Clock, Credential, Decision, Reason, Source, StatusOutcome, Verdict } from '../types.js';
 import { decide, type Resolution } from '../policy/decide.js';
-import type { GatePolicy } from '../policy/types.js';
+import type { GateInfo, GateLookup } from '../policy/gate-lookup.js';
 import type { StatusLookup } from '../status/types.js';
 import type { RepeatTaps } from './repeat-taps.js';
 import { resolveCredential, type BindingLookup } from './resolve.js';
@@ -32,16 +32,6 @@ export interface DecisionEvent {
   decisionId: string;
   elapsedMs: number;
   at: number;
-}
-
-interface GateInfo {
-  group: string;
-  policy: GatePolicy;
-}
-
-export interface GateLookup {
-  /** The gate's id, group and policy; undefined when the gate is unknown and unknown gates are refused. */
-  (gate: string): GateInfo | undefined;
 }
 
 export interface DecisionServiceOptions {

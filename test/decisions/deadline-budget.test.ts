@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { DecisionService } from '../../src/decisions/decision-service.js';
 import { gateLookup } from '../../src/policy/gate-lookup.js';
-import { within } from '../../src/status/ministry-lookup.js';
+import { within } from '../../src/deadline.js';
 import type { StatusLookup } from '../../src/status/types.js';
 import type { StatusOutcome } from '../../src/types.js';
 
