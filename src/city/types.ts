@@ -80,6 +80,12 @@ export interface ReplicaStatusReport {
   snapshotsAfterTrim: number;
   /** Entries that did not open or parse (wrong key, altered): counted and dropped. */
   malformed: number;
+  /**
+   * Entries that opened but were refused by whose word they carry (identity/trust.ts): `forged`
+   * (no valid signature of a registered node, or a station speaking for a pass or for the hub),
+   * `replayed` (a sequence number already seen), `revoked` (signed by a revoked node).
+   */
+  refused: Record<import('./identity/trust.js').RefusalReason, number>;
   entriesApplied: number;
   lookupsApplied: number;
   lookupsShared: number;
@@ -121,6 +127,8 @@ export type ConnectFn = (connectionName: string, blocking: boolean) => import('i
 /** What `createReplica` (replica/replica.ts) is given. */
 export interface ReplicaOptions {
   key: import('./city-key.js').CityKey;
+  /** This node's own signing key (city.nodeKeyFile): what it shares is signed with it. */
+  nodeKey: import('./identity/node-key.js').NodeKey;
   /** stationId: names heartbeats and shared lookups (`src`). */
   nodeId: string;
   role: 'station' | 'hub';
@@ -150,6 +158,15 @@ export interface HubStatusReport {
   publishDropped: number;
   /** Writes refused by the fencing token. */
   fenced: number;
+  /** Nodes' lookups the leader relayed to every node (answers that make stations stricter). */
+  relayed: number;
+  /** Stations' RISKLESS lookups the leader took as hints (asked the ministry itself). */
+  hints: number;
+  /** Nodes' lookups the relay refused, by reason (malformed: did not open, or named another node than its stream's). */
+  relayRefused: Record<import('./identity/trust.js').RefusalReason | 'malformed', number>;
+  /** Codes the registry asked the ministry for in the write that bound them, and writes that went without (the ministry did not answer). */
+  statusesAsked: number;
+  statusesMissing: number;
 }
 
 /** What `createHub` (hub/hub.ts) returns: the registry, the lease and the leader's refresher. */

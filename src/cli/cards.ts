@@ -98,7 +98,10 @@ async function importAtHub(file: string, format: ImportFormat, config: Config, o
   const { CityRegistry } = await import('../city/hub/registry.js');
   const { importToRegistry } = await import('../city/hub/import.js');
   const { key, redis } = await openCity(config, 'cards-import');
-  const registry = new CityRegistry({ redis, key, nodeId: config.stationId, changesMaxLen: config.city.changesMaxLen });
+  const { NodeKey } = await import('../city/identity/node-key.js');
+  // Signed as this hub: the registry's entries are refused by every node otherwise.
+  const nodeKey = await NodeKey.load(config.city.nodeKeyFile!);
+  const registry = new CityRegistry({ redis, key, nodeId: config.stationId, changesMaxLen: config.city.changesMaxLen, nodeKey });
   const store = openCardStore({ dataDir: resolve(config.dataDir), busyTimeoutMs: opts.lockWaitMs === undefined ? 10_000 : Number(opts.lockWaitMs) });
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
