@@ -113,7 +113,7 @@ export class LookupRelay {
           o.counts.malformed++;
           continue;
         }
-        const v = await o.trust.verify(l.proof, ['station', 'hub']);
+        const v = await o.trust.verify(l.proof, ['station', 'hub'], `${node}/${id}`);
         if (!v.ok) continue;
         if (v.role === 'station' && isPass(l.answer)) {
           o.counts.hints++;

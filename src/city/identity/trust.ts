@@ -6,7 +6,7 @@
  *           revoked? ──yes──────────────────────────────> refused: revoked
  *           role allowed for this entry? ──no─────────> refused: forged (a station never writes changes)
  *           Ed25519 signature valid? ──no─────────────> refused: forged
- *           n seen, or far older than its newest? ──yes─> refused: replayed
+ *           n seen in another entry, or far older than its newest? ──yes─> refused: replayed
  *           ─> accepted
  *
  * The registry (node-registry.ts) is re-read when its version counter moves (checked each
@@ -42,21 +42,27 @@ interface Known {
   key: KeyObject | undefined;
 }
 
-/** Per signer: the newest sequence number seen, and those seen within the reorder window. */
+/**
+ * Per signer: the newest sequence number seen, and the stream entry each one within the reorder
+ * window came in. The same entry read again (a batch retried after a store failure) is not a
+ * replay; the same `n` in another entry is.
+ */
 class SeenWindow {
   #newest = 0;
-  #seen = new Set<number>();
+  #seen = new Map<number, string>();
 
   constructor(private readonly windowUs: number) {}
 
-  /** True when `n` is new (and now remembered). */
-  admit(n: number): boolean {
-    if (n <= this.#newest - this.windowUs || this.#seen.has(n)) return false;
-    this.#seen.add(n);
+  /** True when `n` is new or comes in the entry it came in before (and is now remembered). */
+  admit(n: number, entryId: string): boolean {
+    const before = this.#seen.get(n);
+    if (before !== undefined) return before === entryId;
+    if (n <= this.#newest - this.windowUs) return false;
+    this.#seen.set(n, entryId);
     if (n > this.#newest) this.#newest = n;
     if (this.#seen.size > 4096) {
       const floor = this.#newest - this.windowUs;
-      for (const s of this.#seen) if (s <= floor) this.#seen.delete(s);
+      for (const s of this.#seen.keys()) if (s <= floor) this.#seen.delete(s);
     }
     return true;
   }
@@ -105,16 +111,16 @@ export class Trust {
 
   /**
    * Check one entry's proof. `roles` are the roles whose word this entry may carry (a change entry:
-   * hubs only). Counts a refusal. Rejects only when an unknown signer needed a registry read and
+   * hubs only); `entryId` names the stream entry it came in (stream key and id). Counts a refusal. Rejects only when an unknown signer needed a registry read and
    * Redis failed it (the caller retries the batch).
    */
-  async verify(proof: EntryProof | undefined, roles: readonly NodeRole[]): Promise<Verdict> {
-    const v = await this.#check(proof, roles);
+  async verify(proof: EntryProof | undefined, roles: readonly NodeRole[], entryId: string): Promise<Verdict> {
+    const v = await this.#check(proof, roles, entryId);
     if (!v.ok) this.refused[v.reason]++;
     return v;
   }
 
-  async #check(proof: EntryProof | undefined, roles: readonly NodeRole[]): Promise<Verdict> {
+  async #check(proof: EntryProof | undefined, roles: readonly NodeRole[], entryId: string): Promise<Verdict> {
     if (proof === undefined) return { ok: false, reason: 'forged' };
     let known = this.#nodes.get(proof.src);
     if (known === undefined && this.#now() - this.#lastUnknownReload >= 1000) {
@@ -131,7 +137,7 @@ export class Trust {
       w = new SeenWindow(this.#reorderUs);
       this.#windows.set(proof.src, w);
     }
-    if (!w.admit(proof.n)) return { ok: false, reason: 'replayed' };
+    if (!w.admit(proof.n, entryId)) return { ok: false, reason: 'replayed' };
     return { ok: true, role: known.record.role };
   }
 }

@@ -100,7 +100,7 @@ export async function applyChanges(t: ApplyTarget, entries: readonly StreamEntry
     if (entry === undefined) {
       t.counters.malformed++;
       unsaved = true;
-    } else if (!(await t.trust.verify(entry.proof, ['hub'])).ok) {
+    } else if (!(await t.trust.verify(entry.proof, ['hub'], `changes/${id}`)).ok) {
       unsaved = true;
     } else if (entry.type === 'bindings') {
       const st = entry.changes.statuses;
@@ -132,11 +132,11 @@ export async function applyLookups(t: ApplyTarget, entries: readonly StreamEntry
   const slicer = new Slicer();
   const batch: SharedStatus[] = [];
   const now = t.clock();
-  for (const [, fields] of entries) {
+  for (const [id, fields] of entries) {
     const l = t.wire.lookup(fields);
     if (l === undefined) t.counters.malformed++;
     else if (l.src !== t.nodeId) {
-      const v = await t.trust.verify(l.proof, ['station', 'hub']);
+      const v = await t.trust.verify(l.proof, ['station', 'hub'], `lookups/${id}`);
       // A station's RISKLESS in the relayed stream did not come through the relay (it never relays one).
       if (v.ok && ((v.role === 'station' && isPass(l.answer)) || l.at > now + FUTURE_SKEW_MS)) t.trust.refused.forged++;
       else if (v.ok) batch.push({ at: l.at, code: l.code, answer: l.answer });

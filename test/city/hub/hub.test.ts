@@ -11,7 +11,7 @@ import { NO_LIMIT_EXPIRY, SAMPLE, SIMULATOR_PASSWORD, SIMULATOR_USER, startSimul
 import { StatusService } from '../../../src/status/status-service.js';
 import { cardIdFor, tempDir } from '../../cards/helpers.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
-import { newKey, testConnect, wireOf } from './city-redis.js';
+import { newKey, newNodeKey, testConnect, wireOf } from './city-redis.js';
 
 describe('the leader\'s budget', () => {
   it('fits a rotation of B codes in 80 % of the RISKLESS freshness, within the configured floor and cap', () => {
@@ -68,7 +68,7 @@ describe.skipIf(!hasRedis)('hubs (real Redis, real simulator)', () => {
       clock: Date.now,
     });
     const h = createHub({
-      key, nodeId, connect, clock: Date.now, logger: createLogger('silent'),
+      key, nodeKey: newNodeKey(), nodeId, connect, clock: Date.now, logger: createLogger('silent'),
       leaseMs, changesMaxLen: 1000, minCallsPerSecond: budget.min, maxCallsPerSecond: budget.max, risklessTtlMs: budget.risklessTtlMs,
       codes: store, ministry: client, status, minRotationMs: 0,
     });

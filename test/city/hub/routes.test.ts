@@ -11,7 +11,7 @@ import { cardRoutes, type BindingWriter } from '../../../src/http/routes/cards.j
 import { createLogger } from '../../../src/ops/logger.js';
 import { cardIdFor, codeFor, tempDir } from '../../cards/helpers.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
-import { dumpAll, newKey, testConnect, wireOf } from './city-redis.js';
+import { dumpAll, newKey, newNodeKey, testConnect, wireOf } from './city-redis.js';
 
 const TOKEN = 'correct-horse-battery-staple';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -75,7 +75,7 @@ describe.skipIf(!hasRedis)('card admin API on a hub (real Redis)', () => {
   });
 
   const hubApp = async (): Promise<FastifyInstance> => {
-    const registry = new CityRegistry({ redis, key, nodeId: 'hub-a', changesMaxLen: 10_000 });
+    const registry = new CityRegistry({ redis, key, nodeId: 'hub-a', changesMaxLen: 10_000, nodeKey: newNodeKey() });
     // The journal is the local store's, opened by build().
     return build(hubBindingWriter({ registry, journal: (e) => store!.journal(e), clock: () => Date.parse('2026-11-30T12:00:00Z') }));
   };
