@@ -2,7 +2,7 @@
  * The lease holder's relay of the nodes' own lookups: what a station learned on a tap reaches
  * every other node only through here, and only when it can make them stricter.
  *
- *   XREAD BLOCK hg:<kid>:lookups:<node>… (every registered, unrevoked node; own blocking connection)
+ *   XREAD BLOCK hg:<kid>:lookups:<node>… (every registered node, revoked ones too: counted; own blocking connection)
  *     ├─ does not open, or claims another node than its stream's ─> refused (malformed / forged)
  *     ├─ signature, revocation, replay (identity/trust.ts) ─────────> refused, counted by reason
  *     ├─ a station's RISKLESS ─> a hint: noteTap(code) — the leader's next bulk call asks the
@@ -91,7 +91,7 @@ export class LookupRelay {
 
   async #step(): Promise<void> {
     const o = this.#o;
-    const nodes = o.trust.activeNodes();
+    const nodes = o.trust.nodeIds();
     if (nodes.length === 0) {
       await new Promise((r) => setTimeout(r, o.blockMs ?? 1000).unref());
       return;
@@ -100,6 +100,8 @@ export class LookupRelay {
     const ids = nodes.map((n) => this.#positions.get(n) ?? '0-0');
     const reply = (await o.reader.xread('COUNT', 200, 'BLOCK', o.blockMs ?? 1000, 'STREAMS', ...streams, ...ids)) as Array<[string, Entry[]]> | null;
     if (reply === null || !this.#running) return;
+    // The read may have blocked across a revocation: check the registry's version before judging.
+    await o.trust.refresh();
     const m = o.redis.multi();
     const moved = new Map<string, string>();
     let writes = 0;

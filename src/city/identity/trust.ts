@@ -91,9 +91,9 @@ export class Trust {
     return { nodes: this.#nodes.size, revoked };
   }
 
-  /** Registered nodes not revoked, in id order. */
-  activeNodes(): string[] {
-    return [...this.#nodes].filter(([, k]) => k.record.revoked === null).map(([id]) => id).sort();
+  /** Registered nodes, revoked ones included (what they still write is refused and counted), in id order. */
+  nodeIds(): string[] {
+    return [...this.#nodes.keys()].sort();
   }
 
   /** Re-read the registry when its version moved (or was never read). Throws when Redis is away. */
