@@ -30,6 +30,8 @@ import { SAMPLE, SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, TEST_PREFIX
 import { CityKey } from '../src/city/city-key.js';
 import { cityKeyspace } from '../src/city/keyspace.js';
 import { CityWire } from '../src/city/wire.js';
+import { NodeKey } from '../src/city/identity/node-key.js';
+import { addNode } from '../src/city/identity/node-registry.js';
 import { MINISTRY_BULK_LIMIT } from '../src/ministry/types.js';
 import { leaderBudget } from '../src/city/hub/hub.js';
 import { STATION_NODE_OPTIONS } from './child.js';
@@ -40,7 +42,7 @@ const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const ADMIN = 'bench-city-admin-token';
 const DEADLINE_MS = 150;
 
-interface Node {
+export interface Node {
   name: string;
   url: string;
   proc: ChildProcess;
@@ -50,14 +52,25 @@ interface Node {
   close(): Promise<void>;
 }
 
-interface City {
+export interface City {
   dir: string;
   redis: RedisServer;
   sim: Simulator;
   keyFile: string;
 }
 
-async function startNode(city: City, name: string, role: 'hub' | 'station' | 'standalone', extra: Record<string, unknown> = {}): Promise<Node> {
+/** A node's own signing key file; a station's registered at the city as `hes-gate city node add` does (a hub registers its own). */
+async function nodeKeyFile(city: City, name: string, role: 'hub' | 'station'): Promise<string> {
+  const file = join(city.dir, `${name}.node-key`);
+  const publicKey = await NodeKey.create(file);
+  if (role === 'station') {
+    const redis = new Redis(city.redis.port, '127.0.0.1');
+    await addNode(redis, cityKeyspace('k1'), name, 'station', publicKey, Date.now()).finally(() => redis.disconnect());
+  }
+  return file;
+}
+
+export async function startNode(city: City, name: string, role: 'hub' | 'station' | 'standalone', extra: Record<string, unknown> = {}): Promise<Node> {
   const dir = join(city.dir, name);
   const config = {
     environment: 'test',
@@ -68,7 +81,10 @@ async function startNode(city: City, name: string, role: 'hub' | 'station' | 'st
     log: { level: 'info' },
     // The leader's floor: a rotation of B codes in seconds rather than the production pace (see catch-up).
     refresher: { enabled: role !== 'station', callsPerSecond: 20 },
-    city: { role, redisUrl: role === 'standalone' ? null : city.redis.url, keyFile: role === 'standalone' ? null : city.keyFile, maxCallsPerSecond: 50, heartbeatMs: 1000 },
+    city: {
+      role, redisUrl: role === 'standalone' ? null : city.redis.url, keyFile: role === 'standalone' ? null : city.keyFile,
+      nodeKeyFile: role === 'standalone' ? null : await nodeKeyFile(city, name, role), maxCallsPerSecond: 50, heartbeatMs: 1000,
+    },
     gates: { defaults: { deadlineMs: DEADLINE_MS, ministryUnavailable: 'last-known' }, list: [{ id: 'G1' }] },
     // A hub's import request lasts as long as the city takes the rows (backpressure): give it time.
     ...(role === 'hub' ? { limits: { requestTimeoutMs: 600_000 } } : {}),

@@ -115,7 +115,11 @@ class CityHubImpl implements CityHub {
         .catch((err: unknown) => o.logger.warn({ event: 'city.node.register', reason: failureKind(err) }, 'city: could not register this hub\'s signing key'));
       this.registry.ensureEpoch().catch((err: unknown) => o.logger.warn({ event: 'city.epoch', reason: failureKind(err) }, 'city: could not check the epoch'));
     });
-    this.registry = new CityRegistry({ redis: this.#redis, key: o.key, nodeId: o.nodeId, changesMaxLen: o.changesMaxLen, nodeKey: o.nodeKey, ministry: o.ministry, clock: o.clock });
+    this.registry = new CityRegistry({ redis: this.#redis, key: o.key, nodeId: o.nodeId, changesMaxLen: o.changesMaxLen, nodeKey: o.nodeKey, ministry: o.ministry, clock: o.clock,
+      missing: (codes) => {
+        for (const code of codes) this.#refresher?.noteTap(code);
+      },
+    });
     this.#relayTrust = new Trust({ redis: this.#redis, keys: cityKeyspace(o.key.kid) });
     this.lease = new Lease({
       redis: this.#redis,

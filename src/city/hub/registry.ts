@@ -43,6 +43,8 @@ export interface RegistryOptions {
   ministry?: Pick<MinistryClient, 'checkHesCodes'>;
   /** Wall clock, for the answers' `at`. @default Date.now */
   clock?: () => number;
+  /** Told the codes a write bound without a status (the ministry did not answer): the leader asks them first. */
+  missing?: (codes: readonly string[]) => void;
 }
 
 export interface RegistryWrite {
@@ -185,15 +187,21 @@ export class CityRegistry implements Registry {
       results = await ministry.checkHesCodes(codes);
     } catch {
       this.statusesMissing++;
+      this.#o.missing?.(codes);
       return undefined;
     }
     const answers: Array<[string, SharedAnswer]> = [];
+    const without: string[] = [];
     for (const code of codes) {
       const r = results.get(code);
       const a = r === undefined ? undefined : answerOf(r);
-      if (a !== undefined) answers.push([code, sharedAnswer(a)]);
+      if (a === undefined) without.push(code);
+      else answers.push([code, sharedAnswer(a)]);
     }
-    if (answers.length < codes.length) this.statusesMissing++;
+    if (without.length > 0) {
+      this.statusesMissing++;
+      this.#o.missing?.(without);
+    }
     return answers.length === 0 ? undefined : { at, answers };
   }
 }
