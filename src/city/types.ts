@@ -19,6 +19,9 @@ import type { PutCounts } from '../cards/store-types.js';
 import type { Answer } from '../status/types.js';
 import type { BindingChanges, CheckedRange, SharedStatus, StatusChanges } from './wire.js';
 
+/** Why a node refused a city entry for whose word it carries (identity/trust.ts). */
+export type RefusalReason = 'forged' | 'replayed' | 'revoked';
+
 /** Where a node stands in its city's change stream; persisted in the local store with what it applied. */
 export interface CityPosition {
   /** The key space (the city key's id) and the epoch it was read in: either changing means a snapshot. */
@@ -85,7 +88,7 @@ export interface ReplicaStatusReport {
    * (no valid signature of a registered node, or a station speaking for a pass or for the hub),
    * `replayed` (a sequence number already seen), `revoked` (signed by a revoked node).
    */
-  refused: Record<import('./identity/trust.js').RefusalReason, number>;
+  refused: Record<RefusalReason, number>;
   entriesApplied: number;
   lookupsApplied: number;
   lookupsShared: number;
@@ -163,7 +166,7 @@ export interface HubStatusReport {
   /** Stations' RISKLESS lookups the leader took as hints (asked the ministry itself). */
   hints: number;
   /** Nodes' lookups the relay refused, by reason (malformed: did not open, or named another node than its stream's). */
-  relayRefused: Record<import('./identity/trust.js').RefusalReason | 'malformed', number>;
+  relayRefused: Record<RefusalReason | 'malformed', number>;
   /** Codes the registry asked the ministry for in the write that bound them, and writes that went without (the ministry did not answer). */
   statusesAsked: number;
   statusesMissing: number;

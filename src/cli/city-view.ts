@@ -11,6 +11,7 @@
  * issue 21); a node that does not says "—".
  */
 import type { NodeRecord } from '../city/identity/node-registry.js';
+import { alignColumns } from '../text-table.js';
 
 export interface NodeHeartbeat {
   role?: string;
@@ -48,11 +49,9 @@ export function relative(ms: number, now: number): string {
 
 const when = (ms: number | undefined | null, now: number): string => (typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? `${relative(ms, now)} (${new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')})` : '—');
 
-/** Rows under a header, columns padded to their widest cell. */
+/** Rows under a header and a rule, columns aligned. */
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n');
+  return alignColumns([header, ...rows], { rule: true });
 }
 
 function heartbeatOf(v: unknown): NodeHeartbeat {

@@ -4,14 +4,14 @@
  * station wrote to Redis. A gauge whose figure is not known yet is absent, not 0.
  */
 import { Counter, Gauge } from 'prom-client';
-import type { CityState, HubStatusReport, ReplicaStatusReport } from '../city/types.js';
-import { REFUSAL_REASONS } from '../city/identity/trust.js';
+import type { CityState, HubStatusReport, RefusalReason, ReplicaStatusReport } from '../city/types.js';
 import { KnownGauge, type Metrics } from './metrics.js';
 
 export type CityRole = 'standalone' | 'station' | 'hub';
 
 export const CITY_ROLES: readonly CityRole[] = ['standalone', 'station', 'hub'];
 export const CITY_STATES: readonly CityState[] = ['connecting', 'resyncing', 'live', 'degraded'];
+export const CITY_REFUSALS: readonly RefusalReason[] = ['forged', 'replayed', 'revoked'];
 
 export interface CityMetricsSources {
   role: CityRole;
@@ -113,7 +113,7 @@ export function cityMetrics(metrics: Metrics, sources: CityMetricsSources): void
       this.reset();
       const r = replica();
       const h = hub();
-      for (const reason of REFUSAL_REASONS) {
+      for (const reason of CITY_REFUSALS) {
         if (r !== null) this.labels(reason, 'replica').inc(r.refused[reason]);
         // A relayed entry that did not open or named another node than its stream's is a forgery too.
         if (h !== null) this.labels(reason, 'relay').inc(h.relayRefused[reason] + (reason === 'forged' ? h.relayRefused.malformed : 0));

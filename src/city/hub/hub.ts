@@ -253,11 +253,10 @@ class CityHubImpl implements CityHub {
     this.#publisher = undefined;
     const relay = this.#relay;
     this.#relay = undefined;
-    await relay?.stop();
     const r = this.#refresher;
     this.#refresher = undefined;
     this.#budget = null;
-    await r?.stop();
+    await Promise.all([relay?.stop(), r?.stop()]);
   }
 
   report(): HubStatusReport {

@@ -55,6 +55,8 @@ export class LookupRelay {
 
   constructor(o: LookupRelayOptions) {
     this.#o = o;
+    // Failures show as a failed read (retried); never as an unhandled event.
+    o.reader.on('error', () => undefined);
   }
 
   start(): void {

@@ -19,9 +19,9 @@ import type { CityKeyspace } from '../keyspace.js';
 import type { EntryProof } from '../wire.js';
 import { publicKeyFrom, verifySignature } from './node-key.js';
 import { readRegistry, type NodeRecord, type NodeRole } from './node-registry.js';
+import type { RefusalReason } from '../types.js';
 
-export type RefusalReason = 'forged' | 'replayed' | 'revoked';
-export const REFUSAL_REASONS: readonly RefusalReason[] = ['forged', 'replayed', 'revoked'];
+export type { RefusalReason };
 
 export type Verdict = { ok: true; role: NodeRole } | { ok: false; reason: RefusalReason };
 

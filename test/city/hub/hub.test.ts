@@ -176,7 +176,11 @@ describe.skipIf(!hasRedis)('hubs (real Redis, real simulator)', () => {
     await new Promise((r) => h.lease.once('acquired', r));
     expect(await h.registry.put({ cardId: 'AA00BB11', hesCode: 'A1B2C3D4E5', profile: 'standard' })).toBe('created');
     const seen = await readUntil('0-0', (s) => s.some(({ e }) => e?.type === 'bindings'));
-    expect(seen.find(({ e }) => e?.type === 'bindings')!.e).toEqual({ type: 'bindings', src: 'hub-c', changes: { put: [{ cardId: 'AA00BB11', hesCode: 'A1B2C3D4E5', profile: 'standard' }], del: [] } });
+    // Signed by hub-c, and with the code's status asked in the same write (the simulator does not know it).
+    expect(seen.find(({ e }) => e?.type === 'bindings')!.e).toMatchObject({
+      type: 'bindings', src: 'hub-c', proof: { src: 'hub-c' },
+      changes: { put: [{ cardId: 'AA00BB11', hesCode: 'A1B2C3D4E5', profile: 'standard' }], del: [], statuses: { answers: [['A1B2C3D4E5', { kind: 'not-found' }]] } },
+    });
     expect(await reader.get(keys.epoch)).not.toBeNull();
   });
 });

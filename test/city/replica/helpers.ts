@@ -56,12 +56,13 @@ export async function register(redis: Redis, nodeId: string, role: NodeRole, key
 export class HubSide {
   readonly names: CityKeyspace;
   readonly wire: CityWire;
-  readonly nodeKey = newNodeKey();
   readonly #nodes = new Map<string, NodeKey>();
   constructor(
     readonly redis: Redis,
     readonly key: CityKey,
     readonly src = 'hub-1',
+    /** The hub's signing key: pass the first HubSide's to write as the same hub on another connection. */
+    readonly nodeKey: NodeKey = newNodeKey(),
   ) {
     this.names = cityKeyspace(key.kid);
     this.wire = new CityWire(key, this.names, { nodeId: src, key: this.nodeKey });
