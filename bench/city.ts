@@ -202,7 +202,7 @@ async function nextRotation(hub: Node, sim: Simulator): Promise<{ calls: number;
 }
 
 /**
- * Codes turned RISKY one by one; the hub refreshes each first (a re-put binding is asked next),
+ * Codes turned RISKY one by one; the hub asks each again (a re-put binding is asked in its write),
  * and every station is polled until it denies. Propagation is measured from the stream entry
  * that carried the change (its id is Redis's clock in ms) to the station's first deny.
  */
@@ -221,7 +221,7 @@ async function propagation(city: City, hub: Node, stations: Node[], wire: CityWi
       city.sim.setCode(code, { code, status: 'RISKY', note: 'turned RISKY by the city benchmark' });
       const newest = await reader.xrevrange(key.changes, '+', '-', 'COUNT', 1);
       let cursor = newest[0]?.[0] ?? '0-0';
-      // The re-put (a changed profile: an unchanged binding is no change) makes the leader ask this code in its next step.
+      // The re-put (a changed profile: an unchanged binding is no change) makes the hub ask this code in the write.
       const res = await fetch(`${hub.url}/v1/cards/${cardOf(i)}`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
@@ -236,7 +236,8 @@ async function propagation(city: City, hub: Node, stations: Node[], wire: CityWi
         for (const [id, fields] of got[0]![1]) {
           cursor = id;
           const e = wire.changeEntry(fields);
-          if (e?.type === 'statuses' && e.changes.answers.some(([c, a]) => c === code && a.kind === 'status' && a.status === 'RISKY')) {
+          const answers = e?.type === 'statuses' ? e.changes.answers : (e?.changes.statuses?.answers ?? []);
+          if (answers.some(([c, a]) => c === code && a.kind === 'status' && a.status === 'RISKY')) {
             publishedAt = Number(id.split('-')[0]);
           }
         }
