@@ -17,7 +17,7 @@
 import type { Redis } from 'ioredis';
 import type { CityKeyspace } from '../keyspace.js';
 import type { Trust } from '../identity/trust.js';
-import { isPass } from '../replica/apply.js';
+import { isPass, Slicer } from '../replica/apply.js';
 import type { CityWire } from '../wire.js';
 
 export interface RelayCounts {
@@ -107,11 +107,14 @@ export class LookupRelay {
     const m = o.redis.multi();
     const moved = new Map<string, string>();
     let writes = 0;
+    // A signature check costs tens of µs: give the event loop (this hub's own taps) a turn every few ms.
+    const slicer = new Slicer();
     for (const [stream, entries] of reply) {
       const node = nodes[streams.indexOf(stream)];
       if (node === undefined) continue;
       for (const [id, fields] of entries) {
         moved.set(node, id);
+        await slicer.yield();
         const l = o.wire.lookup(fields);
         if (l === undefined || l.src !== node) {
           o.counts.malformed++;
