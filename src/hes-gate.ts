@@ -24,7 +24,7 @@ import { probeCredentials, type ProbeOutcome } from './ministry/credentials-prob
 import type { MinistryCallEvent } from './ministry/types.js';
 import { StatusService } from './status/status-service.js';
 import { DecisionService } from './decisions/decision-service.js';
-import { RepeatTaps } from './decisions/repeat-taps.js';
+import { longestRepeatTapWindow, RepeatTaps } from './decisions/repeat-taps.js';
 import { createHttpApp } from './http/app.js';
 import { decisionRoutes } from './http/routes/decisions.js';
 import { eventLoopCheck, opsRoutes } from './http/routes/ops.js';
@@ -280,7 +280,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       status,
       gates: gateLookup(config.gates),
       clock,
-      repeatTaps: new RepeatTaps(),
+      repeatTaps: new RepeatTaps({ holdMs: longestRepeatTapWindow(config.gates), clock }),
       bindings: cards,
       onCardTap: noteTap,
       onDecision: (e) => {

@@ -102,6 +102,11 @@ describe('decide', () => {
       expect(run(plus({ lastNegativeTestAt: NOW - 3_600_000 }), {}, { requirement: 'vaccinated-immune-or-tested' }).verdict).toBe('pass');
       expect(run(plus({ lastNegativeTestAt: NOW - 73 * 3_600_000 }), {}, { requirement: 'vaccinated-immune-or-tested' }).reason).toBe('REQUIREMENT_UNMET');
     });
+    it('refuses a negative test dated in the future (a wrong clock or a forged date is not a recent test)', () => {
+      const tested = { requirement: 'vaccinated-immune-or-tested' } as const;
+      expect(run(plus({ lastNegativeTestAt: NOW }), {}, tested).verdict).toBe('pass');
+      expect(run(plus({ lastNegativeTestAt: NOW + 60_000 }), {}, tested)).toEqual({ verdict: 'deny', reason: 'REQUIREMENT_UNMET', source: 'cache' });
+    });
     it('treats no consent (null) and missing plus fields as unmet', () => {
       expect(run(plus({}), {}, { requirement: 'vaccinated-immune-or-tested' }).reason).toBe('REQUIREMENT_UNMET');
       expect(run({ kind: 'status', record: riskless, source: 'cache' }, {}, { requirement: 'vaccinated' }).reason).toBe('REQUIREMENT_UNMET');

@@ -49,7 +49,13 @@ function checkId(nodeId: string): void {
   if (!NODE_ID_RE.test(nodeId)) throw new HesGateError('HG_CITY_NODE', 'a node id is its stationId: letters, digits, dot, dash or underscore, at most 63 characters');
 }
 
-export async function readRegistry(redis: Redis, keys: Pick<CityKeyspace, 'nodes' | 'nodesVersion'>): Promise<{ version: string; nodes: Map<string, NodeRecord> }> {
+/** What reading the registry needs of a connection. */
+export interface RegistryReader {
+  get(key: string): Promise<string | null>;
+  hgetall(key: string): Promise<Record<string, string>>;
+}
+
+export async function readRegistry(redis: RegistryReader, keys: Pick<CityKeyspace, 'nodes' | 'nodesVersion'>): Promise<{ version: string; nodes: Map<string, NodeRecord> }> {
   const [version, all] = await Promise.all([redis.get(keys.nodesVersion), redis.hgetall(keys.nodes)]);
   const nodes = new Map<string, NodeRecord>();
   for (const [id, text] of Object.entries(all)) {

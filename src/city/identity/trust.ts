@@ -14,11 +14,10 @@
  * last read). Refusals are counted by reason for the metrics; nothing here logs a code.
  */
 import type { KeyObject } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { CityKeyspace } from '../keyspace.js';
 import type { EntryProof } from '../wire.js';
 import { publicKeyFrom, verifySignature } from './node-key.js';
-import { readRegistry, type NodeRecord, type NodeRole } from './node-registry.js';
+import { readRegistry, type NodeRecord, type NodeRole, type RegistryReader } from './node-registry.js';
 import type { RefusalReason } from '../types.js';
 
 export type { RefusalReason };
@@ -26,7 +25,7 @@ export type { RefusalReason };
 export type Verdict = { ok: true; role: NodeRole } | { ok: false; reason: RefusalReason };
 
 export interface TrustOptions {
-  redis: Redis;
+  redis: RegistryReader;
   keys: Pick<CityKeyspace, 'nodes' | 'nodesVersion'>;
   /**
    * How far (in sequence units, µs of the signer's clock) an entry may come after a newer one of
