@@ -123,6 +123,9 @@ export function openJournalDb(file: string): Database.Database {
   // Incremental vacuum must be chosen before the first table exists: it lets the size cap give
   // pages back to the file system after pruning.
   db.pragma('auto_vacuum = INCREMENTAL');
+  // Rows past the retention are deleted, not left in free pages: zeros over them (and the WAL
+  // truncated after each prune, below).
+  db.pragma('secure_delete = ON');
   db.pragma('journal_mode = WAL');
   // A process crash loses nothing committed; a power cut may lose the last batches (documented).
   db.pragma('synchronous = NORMAL');
@@ -231,7 +234,11 @@ export class JournalDb {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.pragma('incremental_vacuum');
     }
-    if (removed > 0) this.db.pragma('incremental_vacuum');
+    if (removed > 0) {
+      this.db.pragma('incremental_vacuum');
+      // The pruned rows' older page images live in the WAL until it is checkpointed and cut.
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    }
     this.pruned += removed;
     return removed;
   }

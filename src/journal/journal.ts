@@ -135,10 +135,15 @@ export class Journal {
     }, this.pruneIntervalMs);
   }
 
+  /** Why the journal stopped recording (its file could not be opened or a write failed); null while it records. */
+  get failure(): Error | null {
+    return this.failed;
+  }
+
   /** Records one decision: a few writes into preallocated columns on the tap's thread (record-buffer.ts). */
   record(e: DecisionRecord): void {
-    if (this.failed !== null || this.closed) return;
-    if (this.pending + this.buffer.length >= this.maxPending) {
+    if (this.closed) return;
+    if (this.failed !== null || this.pending + this.buffer.length >= this.maxPending) {
       this.dropped++;
       return;
     }
