@@ -5,9 +5,9 @@
  * code is only a fallback for tests and must equal the one here (test/config/defaults.test.ts
  * checks the refresher's and the ministry guard's).
  */
+import { isProfileName } from '../policy/card-profile.js';
 import type { GatePolicy } from '../policy/types.js';
 import { hostname } from 'node:os';
-import { isProfileName } from '../cards/binding.js';
 import { must, type Check } from './checks.js';
 
 /** A station id goes into logs, journal exports and Prometheus target labels: keep it plain. */
@@ -103,7 +103,7 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['limits.maxConnections', [1024, must.int(1, 1_000_000)]],
   ['limits.maxConnectionsPerAddress', [64, must.int(1, 1_000_000)]],
   ['limits.maxHeaderBytes', [8192, must.int(1024, 1024 * 1024)]],
-  ['limits.maxEventLoopDelayMs', [50, must.int(1, 10_000)]],
+  ['limits.maxEventLoopDelayMs', [10, must.int(1, 10_000)]],
   ['limits.maxDecisionsInFlight', [256, must.int(1, 1_000_000)]],
   ['ministry.user', [null, must.nullableStr]],
   ['ministry.connections', [8, must.int(1, 256)]],
@@ -147,6 +147,7 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['city.sentinels', [[], hostPorts]],
   ['city.sentinelName', ['hes-gate', must.str]],
   ['city.keyFile', [null, must.nullableStr]],
+  ['city.nodeKeyFile', [null, must.nullableStr]],
   ['city.tlsCaFile', [null, must.nullableStr]],
   ['city.connectTimeoutMs', [2000, must.int(100, 60_000)]],
   ['city.leaseMs', [10_000, must.int(1000, 600_000)]],
@@ -181,6 +182,7 @@ export const ENV_LEAVES: ReadonlyMap<string, readonly [string, (raw: string) => 
   ['HES_GATE_CITY_REDIS_USER', ['city.redisUser', (s) => s]],
   ['HES_GATE_CITY_SENTINELS', ['city.sentinels', (s) => s.split(',').map((a) => a.trim()).filter((a) => a !== '')]],
   ['HES_GATE_CITY_KEY_FILE', ['city.keyFile', (s) => s]],
+  ['HES_GATE_CITY_NODE_KEY_FILE', ['city.nodeKeyFile', (s) => s]],
 ]);
 
 /** Secrets: the variable itself, or `<NAME>_FILE` naming a file that holds it. */

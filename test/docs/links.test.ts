@@ -16,7 +16,8 @@ const withoutCode = (text: string): string => text.replace(/```[\s\S]*?```/g, ''
 function headingId(heading: string): string {
   return heading
     .trim()
-    .toLocaleLowerCase('tr-TR')
+    // Not the Turkish rule: GitHub lower-cases "Issue" to "issue", not "ıssue".
+    .toLowerCase()
     .replace(/[`*_]/g, '')
     .replace(/[^\p{L}\p{N}\- ]/gu, '')
     .replace(/ /g, '-');
@@ -39,6 +40,7 @@ describe('links between the docs', () => {
     expect(headingId('Hazır derlenmiş ikilisi olmayan makineler (ARM kartlar)')).toBe('hazır-derlenmiş-ikilisi-olmayan-makineler-arm-kartlar');
     expect(headingId('Sizing: 1,000 stations, 8M bound cards')).toBe('sizing-1000-stations-8m-bound-cards');
     expect(headingId('Exit codes of `hes-gate cards import`')).toBe('exit-codes-of-hes-gate-cards-import');
+    expect(headingId('Issue 19: server CPU per decision, 2026-12-07')).toBe('issue-19-server-cpu-per-decision-2026-12-07');
   });
 
   it.each(FILES)('%s links to files and headings that exist', (file) => {

@@ -12,7 +12,7 @@
  */
 import type { Redis } from 'ioredis';
 import { MINISTRY_BULK_LIMIT, type MinistryClient } from '../../ministry/types.js';
-import type { Logger } from '../../ops/logger.js';
+import type { Logger } from 'pino';
 import { createRefresher, type BoundCodes, type CycleReport, type Refresher, type RotationEvent } from '../../status/refresher.js';
 import type { Clock, Timers } from '../../types.js';
 import type { CityKey } from '../city-key.js';
@@ -22,11 +22,20 @@ import { Lease } from './lease.js';
 import { LeaderPublisher, type LocalStatuses, type PublishStats } from './publisher.js';
 import { failureKind } from './redis-error.js';
 import { CityRegistry } from './registry.js';
+import type { NodeKey } from '../identity/node-key.js';
+import { registerSelf } from '../identity/node-registry.js';
+import { Trust } from '../identity/trust.js';
+import { CityWire } from '../wire.js';
+import { LookupRelay, type RelayCounts } from './lookup-relay.js';
 
 export interface HubOptions {
   key: CityKey;
   /** This hub's id (stationId): names its lease and the `src` of its writes. */
   nodeId: string;
+  /** This hub's signing key (city.nodeKeyFile): it signs every entry, and registers itself with it once. */
+  nodeKey: NodeKey;
+  /** city.lookupsMaxLen: the relayed lookup stream's MAXLEN ~. @default 100000 */
+  lookupsMaxLen?: number;
   connect: ConnectFn;
   /** Wall clock, for answers' `at`. */
   clock: Clock;
@@ -80,6 +89,9 @@ class CityHubImpl implements CityHub {
   readonly #o: HubOptions;
   readonly #redis: Redis;
   readonly #stats: PublishStats = { published: 0, dropped: 0, fenced: 0 };
+  readonly #relayCounts: RelayCounts = { relayed: 0, hints: 0, malformed: 0 };
+  readonly #relayTrust: Trust;
+  #relay: LookupRelay | undefined;
   #publisher: LeaderPublisher | undefined;
   #refresher: Refresher | undefined;
   #budget: number | null = null;
@@ -96,9 +108,19 @@ class CityHubImpl implements CityHub {
     // Errors show as failed commands (counted, logged where they matter); never as an unhandled event.
     this.#redis.on('error', () => undefined);
     this.#redis.on('ready', () => {
+      registerSelf(this.#redis, cityKeyspace(o.key.kid), o.nodeId, o.nodeKey.publicKey, o.clock())
+        .then((wrote) => {
+          if (wrote) o.logger.info({ event: 'city.node.registered', node: o.nodeId }, 'city: this hub registered its signing key');
+        })
+        .catch((err: unknown) => o.logger.warn({ event: 'city.node.register', reason: failureKind(err) }, 'city: could not register this hub\'s signing key'));
       this.registry.ensureEpoch().catch((err: unknown) => o.logger.warn({ event: 'city.epoch', reason: failureKind(err) }, 'city: could not check the epoch'));
     });
-    this.registry = new CityRegistry({ redis: this.#redis, key: o.key, nodeId: o.nodeId, changesMaxLen: o.changesMaxLen });
+    this.registry = new CityRegistry({ redis: this.#redis, key: o.key, nodeId: o.nodeId, changesMaxLen: o.changesMaxLen, nodeKey: o.nodeKey, ministry: o.ministry, clock: o.clock,
+      missing: (codes) => {
+        for (const code of codes) this.#refresher?.noteTap(code);
+      },
+    });
+    this.#relayTrust = new Trust({ redis: this.#redis, keys: cityKeyspace(o.key.kid) });
     this.lease = new Lease({
       redis: this.#redis,
       keys: cityKeyspace(o.key.kid),
@@ -141,6 +163,7 @@ class CityHubImpl implements CityHub {
       redis: this.#redis,
       key: o.key,
       nodeId: o.nodeId,
+      nodeKey: o.nodeKey,
       token,
       changesMaxLen: o.changesMaxLen,
       local: o.status,
@@ -152,6 +175,18 @@ class CityHubImpl implements CityHub {
         this.lease.standDown('fenced');
       },
     });
+    const keys = cityKeyspace(o.key.kid);
+    this.#relay = new LookupRelay({
+      reader: o.connect(`hes-gate-hub:${o.nodeId}:relay`, true),
+      redis: this.#redis,
+      keys,
+      wire: new CityWire(o.key, keys),
+      trust: this.#relayTrust,
+      hint: (code) => this.#refresher?.noteTap(code),
+      maxLen: o.lookupsMaxLen ?? 100_000,
+      counts: this.#relayCounts,
+    });
+    this.#relay.start();
     const budget = await this.#deriveBudget();
     if (term !== this.#term) return;
     this.#run(budget);
@@ -216,10 +251,12 @@ class CityHubImpl implements CityHub {
     this.#term++;
     this.#publisher?.close();
     this.#publisher = undefined;
+    const relay = this.#relay;
+    this.#relay = undefined;
     const r = this.#refresher;
     this.#refresher = undefined;
     this.#budget = null;
-    await r?.stop();
+    await Promise.all([relay?.stop(), r?.stop()]);
   }
 
   report(): HubStatusReport {
@@ -236,6 +273,11 @@ class CityHubImpl implements CityHub {
       publishQueued: this.#publisher?.queued ?? 0,
       publishDropped: this.#stats.dropped,
       fenced: this.#stats.fenced,
+      relayed: this.#relayCounts.relayed,
+      hints: this.#relayCounts.hints,
+      relayRefused: { ...this.#relayTrust.refused, malformed: this.#relayCounts.malformed },
+      statusesAsked: this.registry.statusesAsked,
+      statusesMissing: this.registry.statusesMissing,
     };
   }
 }

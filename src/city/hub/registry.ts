@@ -2,7 +2,13 @@
  * The city's card registry on a hub: the card admin API and `cards import` write bindings here.
  *
  *   batch ─ HMGET bindings mac(card)… ─ open, compare ─> created / updated / unchanged
- *        └─ real changes only ─> MULTI  SET epoch NX · HSET/HDEL bindings · XADD changes (one entry)  EXEC
+ *        ├─ codes newly bound ─> one bulk ministry call (≤ 500 codes a batch) ─> their answers
+ *        └─ real changes only ─> MULTI  SET epoch NX · HSET/HDEL bindings · HSET statuses · XADD changes (one entry)  EXEC
+ *
+ * A binding reaches the stations with its status (issue 21): without it, a tap on a card just
+ * bound would make every station ask the ministry for it, S calls for one card in a city of S
+ * stations. When the ministry does not answer, the binding goes without it (counted in
+ * `statusesMissing`) and the leader's refresher asks for the code first (the writer notes it).
  *
  * One stream entry per batch, and none when nothing changed, so an import run twice costs the
  * stations nothing. The snapshot hash and the stream change in one MULTI: a station that
@@ -14,10 +20,13 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BindingInput } from '../../cards/binding.js';
 import type { PutCounts } from '../../cards/store-types.js';
+import type { MinistryClient } from '../../ministry/types.js';
+import { answerOf } from '../../status/ministry-lookup.js';
 import type { CityKey } from '../city-key.js';
+import type { NodeKey } from '../identity/node-key.js';
 import { cityKeyspace, type CityKeyspace } from '../keyspace.js';
 import type { Registry } from '../types.js';
-import { CityWire, type SharedBinding } from '../wire.js';
+import { CityWire, sharedAnswer, type SharedAnswer, type SharedBinding } from '../wire.js';
 import { cityUnavailable } from './redis-error.js';
 import { forEachInSlices } from './slices.js';
 
@@ -28,6 +37,14 @@ export interface RegistryOptions {
   nodeId: string;
   /** MAXLEN ~ of the change stream (city.changesMaxLen). */
   changesMaxLen: number;
+  /** This hub's signing key: every entry it writes is signed. */
+  nodeKey: NodeKey;
+  /** Asked for the codes a write newly binds, in the same write; none: bindings go without statuses. */
+  ministry?: Pick<MinistryClient, 'checkHesCodes'>;
+  /** Wall clock, for the answers' `at`. @default Date.now */
+  clock?: () => number;
+  /** Told the codes a write bound without a status (the ministry did not answer): the leader asks them first. */
+  missing?: (codes: readonly string[]) => void;
 }
 
 export interface RegistryWrite {
@@ -39,6 +56,10 @@ export interface RegistryWrite {
 const same = (a: SharedBinding, b: SharedBinding): boolean => a.hesCode === b.hesCode && a.profile === b.profile;
 
 export class CityRegistry implements Registry {
+  /** Writes whose new codes went without a status (the ministry did not answer): the leader asks for them. */
+  statusesMissing = 0;
+  /** Codes asked of the ministry in writes. */
+  statusesAsked = 0;
   readonly #o: RegistryOptions;
   readonly #keys: CityKeyspace;
   readonly #wire: CityWire;
@@ -46,7 +67,7 @@ export class CityRegistry implements Registry {
   constructor(o: RegistryOptions) {
     this.#o = o;
     this.#keys = cityKeyspace(o.key.kid);
-    this.#wire = new CityWire(o.key, this.#keys);
+    this.#wire = new CityWire(o.key, this.#keys, { nodeId: o.nodeId, key: o.nodeKey });
   }
 
   /** Make sure the city has an epoch (the first hub names it): stations resync when it changes. */
@@ -133,12 +154,16 @@ export class CityRegistry implements Registry {
         hset.push(...this.#wire.bindingField(b));
       }
     });
+    const statuses = await this.#statusesOf(put);
+    const sset: string[] = [];
+    if (statuses !== undefined) await forEachInSlices(statuses.answers, ([code, answer]) => sset.push(...this.#wire.statusField({ at: statuses.at, code, answer })));
     const { redis, nodeId, changesMaxLen } = this.#o;
     const m = redis.multi();
     m.set(this.#keys.epoch, randomBytes(12).toString('base64url'), 'NX');
     if (hset.length > 0) m.hset(this.#keys.bindings, ...hset);
     if (hdel.length > 0) m.hdel(this.#keys.bindings, ...hdel);
-    m.xadd(this.#keys.changes, 'MAXLEN', '~', String(changesMaxLen), '*', ...this.#wire.bindingsEntry({ put, del }, nodeId));
+    if (sset.length > 0) m.hset(this.#keys.statuses, ...sset);
+    m.xadd(this.#keys.changes, 'MAXLEN', '~', String(changesMaxLen), '*', ...this.#wire.bindingsEntry({ put, del, ...(statuses === undefined ? {} : { statuses }) }, nodeId));
     let replies: Array<[Error | null, unknown]> | null;
     try {
       replies = await m.exec();
@@ -148,5 +173,35 @@ export class CityRegistry implements Registry {
     if (replies === null) throw cityUnavailable('a bindings write', new Error('EXECABORT'));
     const failed = replies.find(([err]) => err !== null);
     if (failed !== undefined) throw cityUnavailable('a bindings write', failed[0]);
+  }
+
+  /** The ministry's answers for the codes bound by this write: one bulk call; undefined when it did not answer. */
+  async #statusesOf(put: readonly SharedBinding[]): Promise<{ at: number; answers: Array<[string, SharedAnswer]> } | undefined> {
+    const ministry = this.#o.ministry;
+    if (ministry === undefined || put.length === 0) return undefined;
+    const codes = [...new Set(put.map((b) => b.hesCode))];
+    this.statusesAsked += codes.length;
+    const at = (this.#o.clock ?? Date.now)();
+    let results: Awaited<ReturnType<typeof ministry.checkHesCodes>>;
+    try {
+      results = await ministry.checkHesCodes(codes);
+    } catch {
+      this.statusesMissing++;
+      this.#o.missing?.(codes);
+      return undefined;
+    }
+    const answers: Array<[string, SharedAnswer]> = [];
+    const without: string[] = [];
+    for (const code of codes) {
+      const r = results.get(code);
+      const a = r === undefined ? undefined : answerOf(r);
+      if (a === undefined) without.push(code);
+      else answers.push([code, sharedAnswer(a)]);
+    }
+    if (without.length > 0) {
+      this.statusesMissing++;
+      this.#o.missing?.(without);
+    }
+    return answers.length === 0 ? undefined : { at, answers };
   }
 }

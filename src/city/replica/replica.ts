@@ -21,6 +21,7 @@ import { ensureConnecting, guardedRead, openConnection, reasonOf } from './conne
 import { heartbeatValue, Ticker, writeHeartbeat } from './heartbeat.js';
 import { LagTracker } from './lag.js';
 import { LookupSharer } from './lookup-sharer.js';
+import { Trust } from '../identity/trust.js';
 import { takeSnapshot } from './snapshot.js';
 import { startPoint, type SnapshotReason } from './start-point.js';
 import { compareIds, streamInfo } from './stream-info.js';
@@ -49,6 +50,8 @@ export interface ReplicaTuning {
 /** The replica, and the sharer of this node's own ministry answers (the status service's `onAnswer`). */
 export interface CityReplica extends Replica {
   readonly sharer: LookupSharer;
+  /** Whose word this node takes (the registry of node keys), and what it refused. */
+  readonly trust: Trust;
 }
 
 export function createReplica(options: ReplicaOptions & Partial<ReplicaTuning>): CityReplica {
@@ -74,6 +77,7 @@ class CityReplicaImpl implements CityReplica {
   readonly #lag = new LagTracker();
   readonly #counters: ApplyCounters = { malformed: 0, entriesApplied: 0, lookupsApplied: 0 };
   readonly #target: ApplyTarget;
+  readonly trust: Trust;
   readonly #stopSignal = new AbortController();
   #state: CityState = 'connecting';
   #reason: string | null = null;
@@ -102,12 +106,13 @@ class CityReplicaImpl implements CityReplica {
       maxLookupsQueued: options.maxLookupsQueued ?? 10_000,
     };
     this.#names = cityKeyspace(options.key.kid);
-    this.#wire = new CityWire(options.key, this.#names);
+    this.#wire = new CityWire(options.key, this.#names, { nodeId: options.nodeId, key: options.nodeKey });
     // Redis refuses client names with spaces; the ConnectFn prefixes role and node id.
     this.#cmd = openConnection(options.connect, 'replica', false);
     this.#reader = openConnection(options.connect, 'replica-reader', true);
-    this.sharer = new LookupSharer({ redis: this.#cmd, wire: this.#wire, stream: this.#names.lookups, nodeId: options.nodeId, maxLen: options.lookupsMaxLen, maxQueued: this.#t.maxLookupsQueued });
-    this.#target = { wire: this.#wire, store: options.store, status: options.status, counters: this.#counters, nodeId: options.nodeId };
+    this.trust = new Trust({ redis: this.#cmd, keys: this.#names });
+    this.sharer = new LookupSharer({ redis: this.#cmd, wire: this.#wire, stream: this.#names.lookupsOf(options.nodeId), nodeId: options.nodeId, maxLen: options.lookupsMaxLen, maxQueued: this.#t.maxLookupsQueued });
+    this.#target = { wire: this.#wire, store: options.store, status: options.status, counters: this.#counters, nodeId: options.nodeId, trust: this.trust, clock: options.clock };
     this.#ticker = new Ticker(options.heartbeatMs, () => this.#heartbeat());
   }
 
@@ -145,6 +150,7 @@ class CityReplicaImpl implements CityReplica {
       snapshots: this.#snapshots,
       snapshotsAfterTrim: this.#snapshotsAfterTrim,
       malformed: this.#counters.malformed,
+      refused: { ...this.trust.refused },
       entriesApplied: this.#counters.entriesApplied,
       lookupsApplied: this.#counters.lookupsApplied,
       lookupsShared: this.sharer.counts.shared,
@@ -241,6 +247,8 @@ class CityReplicaImpl implements CityReplica {
     await ensureConnecting(this.#cmd);
     await ensureConnecting(this.#reader);
     const epoch = await this.#cmd.get(this.#names.epoch);
+    // Whose word to take: the registry of node keys, before any entry is read.
+    await this.trust.refresh();
     if (epoch === null) {
       if (!this.#toldNoEpoch) this.#o.logger.info({ event: 'city.no-epoch' }, 'the city has no epoch yet: waiting for a hub to create it');
       this.#toldNoEpoch = true;
@@ -328,6 +336,8 @@ class CityReplicaImpl implements CityReplica {
     if (!this.#needsStart) this.#lag.observe(await streamInfo(this.#cmd, this.#names.changes));
     const value = heartbeatValue(this.#o.role, this.#t.version, this.report(), this.#o.clock());
     await writeHeartbeat(this.#cmd, this.#names.heartbeat(this.#o.nodeId), value, this.#o.heartbeatMs);
+    // A revocation reaches this node within one heartbeat.
+    await this.trust.refresh();
   }
 }
 
