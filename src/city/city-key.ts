@@ -92,6 +92,15 @@ export class CityKey {
   }
 
   /**
+   * A binding's digest tag (reconcile/digest-tree.ts): 8 bytes of HMAC of the card's field and its
+   * content, as 16 hex digits. Deterministic (unlike a sealed value), so every copy of a binding
+   * digests the same, and keyed, so a tag in Redis says nothing about the code it covers.
+   */
+  tag(field: string, hesCode: string, profile: string): string {
+    return createHmac('sha256', this.#current.mac).update('binding:').update(field).update('\n').update(hesCode).update('\n').update(profile).digest().subarray(0, 8).toString('hex');
+  }
+
+  /**
    * Seal a value under the current key. `where` (the stream or hash field it is written to) is
    * authenticated with it, so a sealed value moved elsewhere does not open.
    */

@@ -7,6 +7,8 @@
  *   hg:<kid>:changes    stream  bindings and statuses, in the order hubs wrote them (MAXLEN ~ city.changesMaxLen)
  *   hg:<kid>:bindings   hash    mac(card id) → sealed binding: the bindings snapshot
  *   hg:<kid>:statuses   hash    mac(code) → sealed status: the statuses snapshot
+ *   hg:<kid>:digests    hash    the bindings' digest tree: node → XOR of its tags; "@" = the last bindings entry
+ *   hg:<kid>:leaf:<abc> hash    mac(card id) → tag of every binding in that leaf (reconcile/digest-tree.ts)
  *   hg:<kid>:lookups    stream  stations' own ministry answers (typed and QR codes), shared (MAXLEN ~ city.lookupsMaxLen)
  *   hg:lease            string  "<hub id>:<token>" with a TTL: the refresher lease
  *   hg:lease:token      counter the fencing token, incremented by each new holder
@@ -22,6 +24,9 @@ export interface CityKeyspace {
   bindings: string;
   statuses: string;
   lookups: string;
+  digests: string;
+  /** The hash of one digest leaf (the first characters of a binding's field). */
+  leaf(path: string): string;
   lease: string;
   leaseToken: string;
   heartbeat(nodeId: string): string;
@@ -37,6 +42,8 @@ export function cityKeyspace(kid: string): CityKeyspace {
     bindings: `${space}bindings`,
     statuses: `${space}statuses`,
     lookups: `${space}lookups`,
+    digests: `${space}digests`,
+    leaf: (path) => `${space}leaf:${path}`,
     lease: `${KEY_PREFIX}lease`,
     leaseToken: `${KEY_PREFIX}lease:token`,
     heartbeat: (nodeId) => `${KEY_PREFIX}hb:${nodeId}`,

@@ -21,7 +21,8 @@ import type { ConnectFn, Hub, HubStatusReport } from '../types.js';
 import { Lease } from './lease.js';
 import { LeaderPublisher, type LocalStatuses, type PublishStats } from './publisher.js';
 import { failureKind } from './redis-error.js';
-import { CityRegistry } from './registry.js';
+import { CityRegistry, type RecordSource } from './registry.js';
+import type { TokenFloor } from './token-floor.js';
 
 export interface HubOptions {
   key: CityKey;
@@ -53,6 +54,15 @@ export interface HubOptions {
   publishQueueMax?: number;
   /** Monotonic clock of the lease. @default performance.now */
   now?: () => number;
+  /** The highest fencing token this hub held or saw, kept across restarts (token-floor.ts). @default in memory */
+  floor?: TokenFloor;
+  /** city.ackReplicas, city.ackTimeoutMs: a binding write is acknowledged once that many replicas hold it. */
+  ackReplicas?: number;
+  ackTimeoutMs?: number;
+  /** Resolves once this hub's record (its local store) applied the stream through the id (registry.ts). */
+  recorded?: (id: string | null, timeoutMs: number) => Promise<void>;
+  /** This hub's record: an emptied Redis is rebuilt from it. */
+  record?: RecordSource;
   timer?: Timers;
 }
 
@@ -96,9 +106,19 @@ class CityHubImpl implements CityHub {
     // Errors show as failed commands (counted, logged where they matter); never as an unhandled event.
     this.#redis.on('error', () => undefined);
     this.#redis.on('ready', () => {
-      this.registry.ensureEpoch().catch((err: unknown) => o.logger.warn({ event: 'city.epoch', reason: failureKind(err) }, 'city: could not check the epoch'));
+      // After every (re)connect: Redis may have come back empty, and is then rebuilt from the record.
+      this.registry.ensureEpoch(true).catch((err: unknown) => o.logger.warn({ event: 'city.epoch', reason: failureKind(err) }, 'city: could not check the epoch'));
     });
-    this.registry = new CityRegistry({ redis: this.#redis, key: o.key, nodeId: o.nodeId, changesMaxLen: o.changesMaxLen });
+    this.registry = new CityRegistry({
+      redis: this.#redis,
+      key: o.key,
+      nodeId: o.nodeId,
+      changesMaxLen: o.changesMaxLen,
+      ...(o.ackReplicas === undefined ? {} : { ackReplicas: o.ackReplicas }),
+      ...(o.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: o.ackTimeoutMs }),
+      ...(o.recorded === undefined ? {} : { recorded: o.recorded }),
+      ...(o.record === undefined ? {} : { record: o.record }),
+    });
     this.lease = new Lease({
       redis: this.#redis,
       keys: cityKeyspace(o.key.kid),
@@ -106,6 +126,7 @@ class CityHubImpl implements CityHub {
       leaseMs: o.leaseMs,
       ...(o.now === undefined ? {} : { now: o.now }),
       ...(o.timer === undefined ? {} : { timer: o.timer }),
+      ...(o.floor === undefined ? {} : { floor: o.floor }),
     });
     this.lease.on('acquired', ({ token }) => void this.#lead(token));
     this.lease.on('lost', ({ token, reason }) => {

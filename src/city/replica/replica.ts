@@ -14,7 +14,7 @@
 import type { Redis } from 'ioredis';
 import { buildInfo } from '../../build-info.js';
 import { cityKeyspace, type CityKeyspace } from '../keyspace.js';
-import type { CityPosition, CityState, Replica, ReplicaOptions, ReplicaStatusReport } from '../types.js';
+import type { CityPosition, CityState, Replica, ReplicaOptions, ReplicaStatusReport, ReplicaStore } from '../types.js';
 import { CityWire } from '../wire.js';
 import { applyChanges, applyLookups, type ApplyCounters, type ApplyTarget, type StreamEntry } from './apply.js';
 import { ensureConnecting, guardedRead, openConnection, reasonOf } from './connection.js';
@@ -49,6 +49,14 @@ export interface ReplicaTuning {
 /** The replica, and the sharer of this node's own ministry answers (the status service's `onAnswer`). */
 export interface CityReplica extends Replica {
   readonly sharer: LookupSharer;
+  /** Settles once the change stream is applied and saved through `id` (null: through its end now); rejects after `timeoutMs`. */
+  appliedThrough(id: string | null, timeoutMs: number): Promise<void>;
+  /** Moves whenever the local bindings may change (an entry, a snapshot): a digest read across a move is retried. */
+  readonly bindingsVersion: number;
+  /** Where this node stands now (in memory), undefined before it knows. */
+  readonly position: CityPosition | undefined;
+  /** How many times the replica went live (a start, every reconnect): the reconciler runs after each. */
+  readonly liveCount: number;
 }
 
 export function createReplica(options: ReplicaOptions & Partial<ReplicaTuning>): CityReplica {
@@ -88,6 +96,8 @@ class CityReplicaImpl implements CityReplica {
   #waiters: Waiter[] = [];
   #loop: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
+  #bindingsVersion = 0;
+  #liveCount = 0;
 
   constructor(options: ReplicaOptions & Partial<ReplicaTuning>) {
     this.#o = options;
@@ -107,7 +117,23 @@ class CityReplicaImpl implements CityReplica {
     this.#cmd = openConnection(options.connect, 'replica', false);
     this.#reader = openConnection(options.connect, 'replica-reader', true);
     this.sharer = new LookupSharer({ redis: this.#cmd, wire: this.#wire, stream: this.#names.lookups, nodeId: options.nodeId, maxLen: options.lookupsMaxLen, maxQueued: this.#t.maxLookupsQueued });
-    this.#target = { wire: this.#wire, store: options.store, status: options.status, counters: this.#counters, nodeId: options.nodeId };
+    const store = options.store;
+    // Every bindings write moves the version before and after, so a digest read across it is retried.
+    const counted: ReplicaStore = {
+      cityPosition: () => store.cityPosition(),
+      saveCityPosition: (p) => store.saveCityPosition(p),
+      beginCitySnapshot: () => store.beginCitySnapshot(),
+      codesBetween: (range, limit) => store.codesBetween(range, limit),
+      applyCityBindings: async (changes, position) => {
+        this.#bindingsVersion++;
+        try {
+          return await store.applyCityBindings(changes, position);
+        } finally {
+          this.#bindingsVersion++;
+        }
+      },
+    };
+    this.#target = { wire: this.#wire, store: counted, status: options.status, counters: this.#counters, nodeId: options.nodeId };
     this.#ticker = new Ticker(options.heartbeatMs, () => this.#heartbeat());
   }
 
@@ -149,6 +175,42 @@ class CityReplicaImpl implements CityReplica {
       lookupsApplied: this.#counters.lookupsApplied,
       lookupsShared: this.sharer.counts.shared,
     };
+  }
+
+  get bindingsVersion(): number {
+    return this.#bindingsVersion;
+  }
+
+  get position(): CityPosition | undefined {
+    return this.#position;
+  }
+
+  get liveCount(): number {
+    return this.#liveCount;
+  }
+
+  async appliedThrough(id: string | null, timeoutMs: number): Promise<void> {
+    const target = id ?? (await streamInfo(this.#cmd, this.#names.changes)).lastId;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(new Error(`the local replica did not apply ${target} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter: Waiter = {
+        changesId: target,
+        lookupsId: '0-0',
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      this.#waiters.push(waiter);
+      this.#wake();
+    });
   }
 
   /** Settles once what both streams held when it was called is applied (waits out outages). */
@@ -205,6 +267,7 @@ class CityReplicaImpl implements CityReplica {
     this.#state = state;
     this.#reason = reason;
     const log = this.#o.logger;
+    if (state === 'live') this.#liveCount++;
     if (state === 'degraded') {
       log.warn({ event: 'city.degraded', reason, error: err instanceof Error ? err.message : undefined, lastAppliedId: this.#position?.changesId ?? null }, 'city tier degraded: deciding from the local replica');
     } else if (state === 'live' && was !== 'resyncing') {
@@ -274,12 +337,14 @@ class CityReplicaImpl implements CityReplica {
     if (reason === 'trimmed') log.warn(fields, 'this node fell behind what the change stream keeps: resyncing from the snapshot');
     else log.info(fields, 'resyncing from the city snapshot');
     const started = performance.now();
+    this.#bindingsVersion++;
     const r = await takeSnapshot(
       { redis: this.#cmd, names: this.#names, wire: this.#wire, store: this.#o.store, status: this.#o.status, stopped: () => this.#stopped },
       this.#o.key.kid,
       epoch,
     );
     this.#snapshots++;
+    this.#bindingsVersion++;
     if (reason === 'trimmed') this.#snapshotsAfterTrim++;
     this.#counters.malformed += r.malformed;
     this.#position = r.position;
