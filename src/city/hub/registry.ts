@@ -63,6 +63,9 @@ export interface RegistryOptions {
 /** Rows per restore batch (one script, one stream entry). */
 const RESTORE_BATCH = 500;
 
+/** One WAIT asks at most this long: under the connection's command timeout (max(1 s, connectTimeoutMs)). */
+const WAIT_STEP_MS = 500;
+
 /** The error reply of the write script in a city without an epoch. */
 const NOEPOCH = 'NOEPOCH';
 
@@ -269,10 +272,16 @@ export class CityRegistry implements Registry {
   async #acknowledge(id: string | null): Promise<void> {
     const { redis, ackReplicas = 0, ackTimeoutMs = 5000, recorded } = this.#o;
     if (ackReplicas > 0) {
-      let acked: number;
+      let acked = 0;
+      const until = performance.now() + ackTimeoutMs;
       try {
-        // WAIT counts this connection's writes so far: after an unchanged batch it still waits for an earlier, unacknowledged one.
-        acked = await redis.wait(ackReplicas, ackTimeoutMs);
+        // WAIT counts this connection's writes so far: after an unchanged batch it still waits for an earlier,
+        // unacknowledged one. Asked in steps shorter than the connection's command timeout (≥ 1 s).
+        for (;;) {
+          const left = Math.ceil(until - performance.now());
+          acked = await redis.wait(ackReplicas, Math.max(1, Math.min(WAIT_STEP_MS, left)));
+          if (acked >= ackReplicas || left <= WAIT_STEP_MS) break;
+        }
       } catch (err) {
         throw new HesGateError('HG_CITY_NOT_DURABLE', `a bindings write could not be confirmed on the replicas (${cityUnavailable('WAIT', err).message})`, { cause: err });
       }
