@@ -242,7 +242,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const countBindings = (): number => cards.bindingCount;
     cardMetrics(metrics, countBindings, refresher, storeUp);
     environmentMetric(metrics, environment);
-    cityMetrics(metrics, { role: config.city.role, replica: () => city?.replicaReport() ?? null, hub: () => city?.hubReport() ?? null });
+    cityMetrics(metrics, { role: config.city.role, replica: () => city?.replicaReport() ?? null, hub: () => city?.hubReport() ?? null, reconcile: () => city?.reconcileReport() ?? null });
 
     // The decision journal: every decision, batched to its own worker thread and SQLite file.
     let journal: Journal | null = null;
