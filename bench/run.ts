@@ -1,6 +1,6 @@
 /**
  * The benchmark suite (issue 5): `npm run bench`, or a subset and/or `--quick`:
- *   node dist/bench/run.js [throughput latency hang single-flight ministry-client serial memory cards card-taps journal no-stall city] [--quick]
+ *   node dist/bench/run.js [throughput latency hang single-flight ministry-client serial memory cards card-taps journal no-stall city city-reconcile] [--quick]
  *
  * Every figure is measured against its baseline in the same run (see docs/performance.md);
  * servers under test run in child processes (server-main.ts). Prints one table at the end and
@@ -24,6 +24,7 @@ import { benchCardTaps } from './card-taps.js';
 import { benchJournal } from './journal.js';
 import { benchNoStall } from './no-stall.js';
 import { benchCity } from './city.js';
+import { benchCityReconcile } from './city-reconcile.js';
 import { rowsTable, type BenchOptions, type FigureReport, type Row } from './report.js';
 
 const FIGURES: Array<{ name: string; aliases: string[]; run: (o: BenchOptions) => Promise<FigureReport> }> = [
@@ -39,6 +40,7 @@ const FIGURES: Array<{ name: string; aliases: string[]; run: (o: BenchOptions) =
   { name: 'journal', aliases: [], run: benchJournal },
   { name: 'no-stall', aliases: ['hardening'], run: benchNoStall },
   { name: 'city', aliases: [], run: benchCity },
+  { name: 'city-reconcile', aliases: ['reconcile'], run: benchCityReconcile },
 ];
 
 function gitCommit(): string | null {

@@ -29,8 +29,8 @@ export interface LocalRow {
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Walk every binding of `pages`: the tree of all of them, and the rows of the leaves in `keep`
- * (leaf numbers) by leaf. `stillValid` is asked between slices; false stops the walk (undefined).
+ * Walk every binding of `pages`: with `keep` null, the tree of all of them; otherwise only the
+ * rows of the leaves in `keep` (leaf numbers), by leaf (the tree stays empty). `stillValid` is asked between slices; false stops the walk (undefined).
  */
 export async function walkRecord(key: CityKey, pages: RecordPages, keep: ReadonlySet<number> | null, stillValid: () => boolean): Promise<{ tree: DigestTree; rows: Map<number, LocalRow[]> } | undefined> {
   const tree = new DigestTree();
@@ -43,11 +43,12 @@ export async function walkRecord(key: CityKey, pages: RecordPages, keep: Readonl
     for (const b of page) {
       const profile = b.profile ?? 'standard';
       const field = key.mac('card', b.cardId);
-      const tag = key.tag(field, b.hesCode, profile);
-      tree.add(field, tag);
-      if (keep !== null) {
+      if (keep === null) tree.add(field, key.tag(field, b.hesCode, profile));
+      else {
+        // The second walk of a repair: only the rows of the leaves that differ are tagged and kept.
         const leaf = leafIndex(field);
         if (keep.has(leaf)) {
+          const tag = key.tag(field, b.hesCode, profile);
           let list = rows.get(leaf);
           if (list === undefined) rows.set(leaf, (list = []));
           list.push({ cardId: b.cardId, hesCode: b.hesCode, profile, field, tag });
