@@ -159,3 +159,21 @@ export interface Hub {
   stop(): Promise<void>;
   report(): HubStatusReport;
 }
+
+/** A node's anti-entropy (reconcile/reconciler.ts), for metrics and the live page: counts and times only. */
+export interface ReconcileReport {
+  rounds: number;
+  /** Rounds that found this copy and Redis different. */
+  divergences: number;
+  /** Leaves found different, over all rounds. */
+  divergentRanges: number;
+  /** Bindings written or removed by repairs (in Redis on a hub, locally on a station). */
+  repaired: number;
+  /** Bytes read from Redis by rounds (digests, leaves, values). */
+  bytesRead: number;
+  lastAgreementAt: number | null;
+  lastRepairAt: number | null;
+  lastOutcome: RoundOutcome | null;
+}
+
+export type RoundOutcome = 'agree' | 'repaired' | 'unverified' | 'busy' | 'no epoch' | 'failed';

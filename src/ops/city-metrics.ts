@@ -4,8 +4,7 @@
  * station wrote to Redis. A gauge whose figure is not known yet is absent, not 0.
  */
 import { Counter, Gauge } from 'prom-client';
-import type { ReconcileReport } from '../city/reconcile/reconciler.js';
-import type { CityState, HubStatusReport, ReplicaStatusReport } from '../city/types.js';
+import type { CityState, HubStatusReport, ReconcileReport, ReplicaStatusReport } from '../city/types.js';
 import { KnownGauge, type Metrics } from './metrics.js';
 
 export type CityRole = 'standalone' | 'station' | 'hub';

@@ -24,27 +24,12 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../ops/logger.js';
 import type { CityKey } from '../city-key.js';
 import type { CityKeyspace } from '../keyspace.js';
-import type { CityPosition } from '../types.js';
+import type { CityPosition, ReconcileReport, RoundOutcome } from '../types.js';
 import type { BindingChanges, CityWire, SharedBinding } from '../wire.js';
 import { childrenOf, DigestTree, LEAF_CHARS, leafIndex, nodeField } from './digest-tree.js';
 import { walkRecord, type LocalRow, type RecordPages } from './local-tree.js';
 
-export interface ReconcileReport {
-  rounds: number;
-  /** Rounds that found this copy and Redis different. */
-  divergences: number;
-  /** Leaves found different, over all rounds. */
-  divergentRanges: number;
-  /** Bindings written or removed by repairs (in Redis on a hub, locally on a station). */
-  repaired: number;
-  /** Bytes read from Redis by rounds (digests, leaves, values). */
-  bytesRead: number;
-  lastAgreementAt: number | null;
-  lastRepairAt: number | null;
-  lastOutcome: RoundOutcome | null;
-}
-
-export type RoundOutcome = 'agree' | 'repaired' | 'unverified' | 'busy' | 'no epoch' | 'failed';
+export type { ReconcileReport, RoundOutcome } from '../types.js';
 
 export interface ReconcilerOptions {
   role: 'station' | 'hub';
