@@ -66,6 +66,8 @@ export async function startCityTier(o: CityTierOptions): Promise<CityTier | null
     heartbeatMs: city.heartbeatMs,
     lookupsMaxLen: city.lookupsMaxLen,
     version: buildInfo().version,
+    // A hub's store is the record: when Redis lost entries it applied, it writes them back instead of resyncing.
+    ...(city.role === 'hub' ? { keepOnReset: () => reconciler.round() } : {}),
   });
   let hub: CityHub | null = null;
   if (city.role === 'hub') {

@@ -131,6 +131,12 @@ export interface ReplicaOptions {
   logger: import('../ops/logger.js').Logger;
   heartbeatMs: number;
   lookupsMaxLen: number;
+  /**
+   * A hub only: called when Redis's change stream ends before this node's position (Redis lost
+   * entries); the node then writes back from its record and reads on from its position instead
+   * of resyncing from Redis's (smaller) snapshot.
+   */
+  keepOnReset?: () => Promise<unknown>;
 }
 
 /** The hub's view, for metrics, /readyz and the live page. */

@@ -216,11 +216,17 @@ export class CityRegistry implements Registry {
     return { counts, removed };
   }
 
-  /** Repair the city toward the record: these bindings are written as they are, these cards unbound (reconcile). */
-  async repair(put: readonly SharedBinding[], del: readonly string[]): Promise<string | null> {
+  /**
+   * Repair the city toward the record: these bindings are written as they are, these cards
+   * unbound (reconcile). With `expectAt` (the digests' "@" the repair was computed at; null = no
+   * bindings entry yet) the script writes nothing when another write came in meanwhile
+   * (HG_CITY_UNAVAILABLE naming MOVED): a repair never reverts a newer change it did not see.
+   */
+  async repair(put: readonly SharedBinding[], del: readonly string[], expectAt?: string | null): Promise<string | null> {
     if (put.length === 0 && del.length === 0) return null;
     const epoch = await this.ensureEpoch();
-    return this.#send(put, del, epoch);
+    if (expectAt !== undefined && expectAt !== null && !/^\d+-\d+$/.test(expectAt)) throw new TypeError('expectAt is a stream id');
+    return this.#send(put, del, epoch, expectAt);
   }
 
   async #commit(changed: ReadonlySet<string>, current: ReadonlyMap<string, SharedBinding | undefined>): Promise<void> {
@@ -245,7 +251,7 @@ export class CityRegistry implements Registry {
   }
 
   /** One write script: the bindings, their leaves and digests, one stream entry. Its id. */
-  async #send(put: readonly SharedBinding[], del: readonly string[], epoch: string): Promise<string> {
+  async #send(put: readonly SharedBinding[], del: readonly string[], epoch: string, expectAt?: string | null): Promise<string> {
     const keys: string[] = [this.#keys.epoch, this.#keys.bindings, this.#keys.changes, this.#keys.digests];
     const args: string[] = [];
     await forEachInSlices(put, (b) => {
@@ -260,7 +266,12 @@ export class CityRegistry implements Registry {
     });
     const entry = this.#wire.bindingsEntry({ put: [...put], del: [...del] }, this.#o.nodeId);
     // An empty epoch argument means "a restore": the script checks nothing and sets nothing.
-    const script = epoch === '' ? WRITE_BINDINGS : `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('${NOEPOCH} the city has no epoch or another one') end\n${WRITE_BINDINGS}`;
+    let script = epoch === '' ? WRITE_BINDINGS : `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('${NOEPOCH} the city has no epoch or another one') end\n${WRITE_BINDINGS}`;
+    if (expectAt !== undefined) {
+      // The id is checked to be digits and a dash (repair()), so it is safe in the script's text.
+      const expected = expectAt === null ? 'false' : `'${expectAt}'`;
+      script = `if redis.call('HGET', KEYS[4], '@') ~= ${expected} then return redis.error_reply('MOVED the bindings changed since the comparison') end\n${script}`;
+    }
     try {
       return (await this.#o.redis.eval(script, keys.length, ...keys, epoch, String(this.#o.changesMaxLen), String(entry.length), ...entry, ...args)) as string;
     } catch (err) {

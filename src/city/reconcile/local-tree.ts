@@ -40,7 +40,13 @@ export async function walkRecord(key: CityKey, pages: RecordPages, keep: Readonl
   for (;;) {
     const page = pages.bindingsAfter(after, PAGE);
     if (page.length === 0) return { tree, rows };
-    for (const b of page) {
+    for (let i = 0; i < page.length; i++) {
+      const b = page[i]!;
+      if ((i & 31) === 31 && performance.now() - since >= SLICE_MS) {
+        await turn();
+        since = performance.now();
+        if (!stillValid()) return undefined;
+      }
       const profile = b.profile ?? 'standard';
       const field = key.mac('card', b.cardId);
       if (keep === null) tree.add(field, key.tag(field, b.hesCode, profile));

@@ -48,7 +48,7 @@ export interface ReconcilerOptions {
   /** A station's repair: the local store (one transaction, with the position it stands at). */
   store: { applyCityBindings(changes: BindingChanges, position: CityPosition): Promise<unknown> };
   /** A hub's repair of Redis, and the rebuild of an emptied one. */
-  registry?: { repair(put: readonly SharedBinding[], del: readonly string[]): Promise<string | null>; ensureEpoch(fresh?: boolean): Promise<string> };
+  registry?: { repair(put: readonly SharedBinding[], del: readonly string[], expectAt?: string | null): Promise<string | null>; ensureEpoch(fresh?: boolean): Promise<string> };
   logger: Logger;
   clock: () => number;
   intervalMs: number;
@@ -67,7 +67,12 @@ export class Reconciler {
   #running: Promise<RoundOutcome> | undefined;
   #stopped = false;
   #seenLive = 0;
+  #connects = 0;
+  #seenConnects = 0;
   #nextAt = 0;
+  readonly #onReady = (): void => {
+    this.#connects++;
+  };
 
   constructor(o: ReconcilerOptions) {
     this.#o = o;
@@ -77,16 +82,23 @@ export class Reconciler {
     return { ...this.#report };
   }
 
-  /** Rounds at start, every intervalMs and after each reconnect (looked at once a second). */
+  /**
+   * Rounds at start, every intervalMs and after each reconnect — of the replica (it went live
+   * again) or of this round's own connection (a Redis restarted fast enough that the replica's
+   * blocked read simply carried on) — looked at once a second.
+   */
   start(): void {
     this.#stopped = false;
     this.#nextAt = 0;
+    this.#o.redis.on('ready', this.#onReady);
     const tick = (): void => {
       if (this.#stopped) return;
       const live = this.#o.replica.liveCount;
-      const due = live > this.#seenLive || (live > 0 && Date.now() >= this.#nextAt);
+      const connects = this.#connects;
+      const due = live > this.#seenLive || connects > this.#seenConnects || (live > 0 && Date.now() >= this.#nextAt);
       if (due && this.#running === undefined) {
         this.#seenLive = live;
+        this.#seenConnects = connects;
         void this.round().then((outcome) => {
           const again = outcome === 'busy' || outcome === 'unverified' || outcome === 'repaired' || outcome === 'failed' || outcome === 'no epoch';
           this.#nextAt = Date.now() + (again ? (this.#o.retryMs ?? Math.min(this.#o.intervalMs, 2000)) : this.#o.intervalMs);
@@ -100,6 +112,7 @@ export class Reconciler {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#o.redis.off('ready', this.#onReady);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     await this.#running?.catch(() => undefined);
   }
@@ -135,7 +148,12 @@ export class Reconciler {
       epoch = await registry.ensureEpoch(true);
     }
     const at = await this.#read(redis.hget(names.digests, '@'));
-    await replica.appliedThrough(at ?? '0-0', this.#o.catchUpMs ?? 30_000);
+    try {
+      await replica.appliedThrough(at ?? '0-0', this.#o.catchUpMs ?? 30_000);
+    } catch {
+      // Still resyncing or cut off: the comparison would only see lag.
+      return 'busy';
+    }
     const version = replica.bindingsVersion;
     const walked = await walkRecord(this.#o.key, this.#o.record, null, () => replica.bindingsVersion === version);
     if (walked === undefined) return 'busy';
@@ -157,7 +175,7 @@ export class Reconciler {
     if (again === undefined) return 'busy';
     const theirs = await this.#leafTags(leaves);
     const diff = compareLeaves(again.rows, theirs);
-    const moved = role === 'hub' ? await this.#repairCity(diff) : await this.#repairLocal(diff, at!);
+    const moved = role === 'hub' ? await this.#repairCity(diff, at) : await this.#repairLocal(diff, at!);
     if (moved === undefined) return 'busy';
     this.#report.repaired += moved;
     this.#report.lastRepairAt = this.#o.clock();
@@ -200,7 +218,7 @@ export class Reconciler {
   }
 
   /** A hub: put the record's bindings Redis lacks or holds otherwise; unbind what Redis holds and the record does not. */
-  async #repairCity(diff: LeafDiff): Promise<number> {
+  async #repairCity(diff: LeafDiff, at: string | null): Promise<number | undefined> {
     const put = diff.onlyLocal.map((r) => ({ cardId: r.cardId, hesCode: r.hesCode, profile: r.profile }));
     const del: string[] = [];
     // Fields the record holds with another tag are overwritten by the puts; only those it lacks are unbound.
@@ -213,7 +231,16 @@ export class Reconciler {
         if (b !== undefined) del.push(b.cardId);
       });
     }
-    for (let i = 0; i < Math.max(put.length, del.length); i += 500) await this.#o.registry!.repair(put.slice(i, i + 500), del.slice(i, i + 500));
+    // Each batch is written only if no other write came in since the comparison (or since the previous batch).
+    let expect = at;
+    for (let i = 0; i < Math.max(put.length, del.length); i += 500) {
+      try {
+        expect = await this.#o.registry!.repair(put.slice(i, i + 500), del.slice(i, i + 500), expect);
+      } catch (err) {
+        if (err instanceof Error && err.cause instanceof Error && err.cause.message.startsWith('MOVED')) return undefined;
+        throw err;
+      }
+    }
     return put.length + del.length;
   }
 

@@ -65,7 +65,8 @@ export function createReplica(options: ReplicaOptions & Partial<ReplicaTuning>):
 
 interface Waiter {
   changesId: string;
-  lookupsId: string;
+  /** null: the change stream alone (appliedThrough). */
+  lookupsId: string | null;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -198,7 +199,7 @@ class CityReplicaImpl implements CityReplica {
       }, timeoutMs);
       const waiter: Waiter = {
         changesId: target,
-        lookupsId: '0-0',
+        lookupsId: null,
         resolve: () => {
           clearTimeout(timer);
           resolve();
@@ -237,9 +238,11 @@ class CityReplicaImpl implements CityReplica {
   #wake(): void {
     const saved = this.#savedId;
     const l = this.#lookupsId;
-    if (saved === undefined || l === undefined || this.#needsStart) return;
+    if (saved === undefined) return;
+    const started = l !== undefined && !this.#needsStart;
     this.#waiters = this.#waiters.filter((w) => {
-      const done = compareIds(saved, w.changesId) >= 0 && compareIds(l, w.lookupsId) >= 0;
+      // A wait on the change stream alone is settled by what is saved, even while (re)starting.
+      const done = compareIds(saved, w.changesId) >= 0 && (w.lookupsId === null || (started && compareIds(l!, w.lookupsId) >= 0));
       if (done) w.resolve();
       return !done;
     });
@@ -312,7 +315,14 @@ class CityReplicaImpl implements CityReplica {
       return;
     }
     const changes = await streamInfo(this.#cmd, this.#names.changes);
-    const from = startPoint(this.#position, this.#o.key.kid, epoch, changes);
+    let from = startPoint(this.#position, this.#o.key.kid, epoch, changes);
+    if ('snapshot' in from && from.snapshot === 'stream reset' && this.#o.keepOnReset !== undefined && this.#position !== undefined) {
+      // A hub's store is the city's record: Redis lost entries this store applied. It writes
+      // them back from the record (reconcile), then reads on from its own position.
+      this.#o.logger.warn({ event: 'city.stream-reset', position: this.#position.changesId, streamEnd: changes.lastId }, 'the city lost changes this hub\'s record holds: writing them back');
+      await this.#o.keepOnReset();
+      from = { resume: this.#position };
+    }
     if ('snapshot' in from) {
       await this.#snapshot(from.snapshot, epoch);
     } else {

@@ -13,6 +13,7 @@ import { createHub, type CityHub } from '../../../src/city/hub/hub.js';
 import { FileTokenFloor } from '../../../src/city/hub/token-floor.js';
 import { cityKeyspace } from '../../../src/city/keyspace.js';
 import { Reconciler } from '../../../src/city/reconcile/reconciler.js';
+import { createReplica } from '../../../src/city/replica/replica.js';
 import { CityWire, type SharedBinding } from '../../../src/city/wire.js';
 import type { MinistryClient } from '../../../src/ministry/types.js';
 import { openStation, type Station } from '../replica/helpers.js';
@@ -54,6 +55,14 @@ export async function openNode(o: NodeOptions): Promise<CityNode> {
           floor: new FileTokenFloor(join(station.dir, 'city-fence')),
         })
       : null;
+  if (hub !== null) {
+    // As startCityTier composes a hub's replica: its store is the record, kept when Redis lost entries.
+    station.replica = createReplica({
+      key: o.key, nodeId: o.nodeId, role: 'hub', store, status: station.status, clock: station.clock.now, logger, connect,
+      heartbeatMs: o.city.heartbeatMs, lookupsMaxLen: o.city.lookupsMaxLen, blockMs: 1000, graceMs: 1000, retryMinMs: 50, retryMaxMs: 500, epochPollMs: 50, version: 'test',
+      keepOnReset: () => reconciler.round(),
+    });
+  }
   const names = cityKeyspace(o.key.kid);
   const reconcileRedis = connect('reconcile', false);
   reconcileRedis.on('error', () => undefined);

@@ -5,13 +5,16 @@
  * project's ministry simulator over HTTP:
  *   - a station's SQLite replica tampered (rows deleted, bindings altered) is found by its next
  *     round, counted, and repaired from the city — moving only the leaves that differ;
+ *   - Redis back on an older copy of its data (it lost its last writes, as a failover can): the
+ *     hub's next round writes back what its record holds, and the station follows;
  *   - FLUSHALL: the hub rebuilds Redis from its record under the same epoch, the stations keep
  *     every binding, a station that joins afterwards receives all of them, and the fencing token
  *     after it is higher than any before.
  * Mutations (each seen failing): reconciler.ts `#repairLocal` returning 0 without applying;
  * registry.ts `#findEpoch` never calling `restore()`; lease.ts ACQUIRE ignoring the floor.
  */
-import { writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
@@ -21,7 +24,6 @@ import { STORE_FILE } from '../../../src/cards/store.js';
 import { createMinistryClient } from '../../../src/ministry/client.js';
 import type { MinistryClient } from '../../../src/ministry/types.js';
 import { SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simulator } from '../../../src/simulator/index.js';
-import { tempDir } from '../../cards/helpers.js';
 import { aclWithPasswords, cityConfig as roleConfig } from '../ops/acl-file.js';
 import { binding, newKey, until } from '../replica/helpers.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
@@ -30,7 +32,8 @@ import { cityBindings, openNode, type CityNode } from './city-nodes.js';
 const pw = { hub: 'hub-rec-51', station: 'station-rec-52', admin: 'admin-rec-53' };
 
 describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real Redis, simulator)', () => {
-  const dir = tempDir();
+  // Its own folder (not tempDir(), which is emptied after each test): Redis restarts from the ACL file in it.
+  const dir = mkdtempSync(join(tmpdir(), 'hg-reconcile-'));
   const key = newKey();
   const names = cityKeyspace(key.kid);
   let server: RedisServer;
@@ -64,6 +67,7 @@ describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real R
     await ministry?.close();
     await sim?.close();
     await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('finds a tampered station replica, counts it, and repairs only the ranges that differ', async () => {
@@ -96,6 +100,33 @@ describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real R
     const hashBytes = Object.entries(await admin.hgetall(names.bindings)).reduce((n, [f, v]) => n + f.length + v.length, 0);
     expect(r.bytesRead - bytesBefore).toBeLessThan(hashBytes / 2);
     expect(await st.reconciler.round()).toBe('agree');
+  });
+
+  it('writes back what a Redis restarted on an older copy of its data lost', async () => {
+    const [hub, st] = nodes as [CityNode, CityNode];
+    // A copy of Redis's data now; then more writes; then Redis comes back on the copy.
+    await admin.call('BGREWRITEAOF');
+    await until(async () => /aof_rewrite_in_progress:0/.test(await admin.info('persistence')) && /aof_rewrite_scheduled:0/.test(await admin.info('persistence')), 'the AOF rewrite is done');
+    const copy = join(dir, 'aof-copy');
+    cpSync(join(server.dir, 'appendonlydir'), copy, { recursive: true });
+    const later = Array.from({ length: 300 }, (_, i) => binding(N + i));
+    await hub.hub!.registry.putMany(later);
+    await st.replica.caughtUp();
+    for (const b of later) expected.set(b.cardId, `${b.hesCode}/${b.profile}`);
+    admin.disconnect();
+    await server.kill();
+    rmSync(join(server.dir, 'appendonlydir'), { recursive: true, force: true });
+    cpSync(copy, join(server.dir, 'appendonlydir'), { recursive: true });
+    await server.restart();
+    admin = new Redis({ port: server.port, host: '127.0.0.1', username: 'ops-admin', password: pw.admin });
+    expect((await cityBindings(admin, key)).size).toBe(N);
+
+    await until(async () => hub.replica.report().state === 'live', 'the hub is back');
+    await until(async () => (await hub.reconciler.round()) === 'agree', 'the hub agrees with the city again', 20_000);
+    expect(hub.reconciler.report().divergences).toBeGreaterThanOrEqual(1);
+    expect(await cityBindings(admin, key)).toEqual(expected);
+    await until(async () => (await st.reconciler.round()) === 'agree', 'the station agrees', 20_000);
+    expect(st.bindings()).toEqual(expected);
   });
 
   it('rebuilds an emptied Redis (FLUSHALL) from the hub\'s record: same epoch, every binding everywhere, a higher fencing token', async () => {
