@@ -15,21 +15,20 @@
 export const WRITE_BINDINGS = `
 if ARGV[1] ~= '' then redis.call('SET', KEYS[1], ARGV[1], 'NX') end
 local Z = '0000000000000000'
-local function x(a, b)
-  return bit.tohex(bit.bxor(tonumber(string.sub(a, 1, 8), 16), tonumber(string.sub(b, 1, 8), 16)), 8)
-    .. bit.tohex(bit.bxor(tonumber(string.sub(a, 9, 16), 16), tonumber(string.sub(b, 9, 16), 16)), 8)
-end
+local bxor, tohex, sub = bit.bxor, bit.tohex, string.sub
+local function hi(h) return tonumber(sub(h, 1, 8), 16) end
+local function lo(h) return tonumber(sub(h, 9, 16), 16) end
 local ne = tonumber(ARGV[3])
 local entry = {}
 for i = 1, ne do entry[i] = ARGV[3 + i] end
-local deltas = {}
-local order = {}
+-- Deltas per node as two 32-bit halves: parsed once per change, written once per node.
+local dh, dl, order = {}, {}, {}
 local c = 4 + ne
 local k = 5
 while c <= #ARGV do
   local f, v, t = ARGV[c], ARGV[c + 1], ARGV[c + 2]
   local leaf = KEYS[k]
-  local old = redis.call('HGET', leaf, f)
+  local old = redis.call('HGET', leaf, f) or Z
   if v == '' then
     redis.call('HDEL', KEYS[2], f)
     redis.call('HDEL', leaf, f)
@@ -38,19 +37,23 @@ while c <= #ARGV do
     redis.call('HSET', KEYS[2], f, v)
     redis.call('HSET', leaf, f, t)
   end
-  local d = x(old or Z, t)
-  if d ~= Z then
-    local nodes = {'.', '.' .. string.sub(f, 1, 1), '.' .. string.sub(f, 1, 2), '.' .. string.sub(f, 1, 3)}
-    for _, node in ipairs(nodes) do
-      if deltas[node] == nil then order[#order + 1] = node end
-      deltas[node] = x(deltas[node] or Z, d)
+  if old ~= t then
+    local h, l = bxor(hi(old), hi(t)), bxor(lo(old), lo(t))
+    for _, node in ipairs({'.', '.' .. sub(f, 1, 1), '.' .. sub(f, 1, 2), '.' .. sub(f, 1, 3)}) do
+      if dh[node] == nil then
+        order[#order + 1] = node
+        dh[node], dl[node] = h, l
+      else
+        dh[node], dl[node] = bxor(dh[node], h), bxor(dl[node], l)
+      end
     end
   end
   c = c + 3
   k = k + 1
 end
 for _, node in ipairs(order) do
-  redis.call('HSET', KEYS[4], node, x(redis.call('HGET', KEYS[4], node) or Z, deltas[node]))
+  local cur = redis.call('HGET', KEYS[4], node) or Z
+  redis.call('HSET', KEYS[4], node, tohex(bxor(hi(cur), dh[node]), 8) .. tohex(bxor(lo(cur), dl[node]), 8))
 end
 local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', unpack(entry))
 redis.call('HSET', KEYS[4], '@', id)
