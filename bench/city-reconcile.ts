@@ -17,7 +17,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { openStationStore, type StationStore } from '../src/cards/station-store.js';
@@ -131,9 +131,15 @@ async function benchRepair(quick: boolean, dir: string): Promise<{ rows: Row[]; 
     db.close();
 
     const bytes0 = st.reconciler.report().bytesRead;
+    // The thread that answers taps runs the round: how long did it ever wait on it?
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     const r0 = performance.now();
     const outcome = await st.reconciler.round();
     const repairMs = performance.now() - r0;
+    loop.disable();
+    const stallMaxMs = loop.max / 1e6;
+    const stallP99Ms = loop.percentile(99) / 1e6;
     const r = st.reconciler.report();
     const moved = r.bytesRead - bytes0;
     if (outcome !== 'repaired' || r.repaired !== BAD) throw new Error(`the round ${outcome}, repaired ${r.repaired} of ${BAD}`);
@@ -145,10 +151,11 @@ async function benchRepair(quick: boolean, dir: string): Promise<{ rows: Row[]; 
       for (const x of flat) snapshot += x.length;
       cursor = next;
     } while (cursor !== '0');
-    const details = { N, BAD, fillMs, agreeMs, repairMs, ranges: r.divergentRanges, bytesRead: moved, snapshotBytes: snapshot, memAdded, hashBytes, streamBytes, treePerBinding };
+    const details = { N, BAD, fillMs, agreeMs, repairMs, ranges: r.divergentRanges, stallMaxMs, stallP99Ms, bytesRead: moved, snapshotBytes: snapshot, memAdded, hashBytes, streamBytes, treePerBinding };
     const rows: Row[] = [
       { figure: `reconcile: agree, a copy of ${N.toLocaleString('en-US')} bindings (one round)`, baseline: '—', measured: `${(agreeMs / 1000).toFixed(1)} s`, target: '—', met: null },
       { figure: `reconcile: find and repair ${BAD.toLocaleString('en-US')} missing/wrong bindings of ${N.toLocaleString('en-US')}`, baseline: '—', measured: `${(repairMs / 1000).toFixed(1)} s (${r.divergentRanges} ranges)`, target: '—', met: null },
+      { figure: 'reconcile: event-loop delay during that round (p99 / max)', baseline: '—', measured: `${stallP99Ms.toFixed(1)} / ${stallMaxMs.toFixed(1)} ms`, target: '—', met: null },
       { figure: 'reconcile: Redis memory of the digest tree per binding (leaves + nodes)', baseline: `bindings hash ${(hashBytes / N).toFixed(0)} B`, measured: `${treePerBinding.toFixed(0)} B`, target: '—', met: null },
       { figure: 'reconcile: bytes read from Redis vs a full snapshot', baseline: `${(snapshot / 1e6).toFixed(1)} MB`, measured: `${(moved / 1e6).toFixed(1)} MB (${((100 * moved) / snapshot).toFixed(1)} %)`, target: '< 25 %', met: moved < snapshot / 4 },
     ];
