@@ -11,8 +11,8 @@ import type { BindingInput } from '../../cards/binding.js';
 import type { CityKey } from '../city-key.js';
 import { DigestTree, leafIndex } from './digest-tree.js';
 
-const PAGE = 500;
-const SLICE_MS = 4;
+const PAGE = 200;
+const SLICE_MS = 2;
 
 export interface RecordPages {
   bindingsAfter(afterCardId: string | undefined, limit: number): BindingInput[];
@@ -42,7 +42,7 @@ export async function walkRecord(key: CityKey, pages: RecordPages, keep: Readonl
     if (page.length === 0) return { tree, rows };
     for (let i = 0; i < page.length; i++) {
       const b = page[i]!;
-      if ((i & 31) === 31 && performance.now() - since >= SLICE_MS) {
+      if ((i & 7) === 7 && performance.now() - since >= SLICE_MS) {
         await turn();
         since = performance.now();
         if (!stillValid()) return undefined;

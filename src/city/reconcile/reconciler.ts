@@ -28,6 +28,7 @@ import type { CityPosition, ReconcileReport, RoundOutcome } from '../types.js';
 import type { BindingChanges, CityWire, SharedBinding } from '../wire.js';
 import { childrenOf, DigestTree, LEAF_CHARS, leafIndex, nodeField } from './digest-tree.js';
 import { walkRecord, type LocalRow, type RecordPages } from './local-tree.js';
+import { forEachInSlices } from '../hub/slices.js';
 
 export type { ReconcileReport, RoundOutcome } from '../types.js';
 
@@ -226,7 +227,8 @@ export class Reconciler {
     for (let i = 0; i < fields.length; i += 500) {
       const part = fields.slice(i, i + 500);
       const values = await this.#read(this.#o.redis.hmget(this.#o.names.bindings, ...part));
-      part.forEach((f, j) => {
+      // Opening a value costs tens of microseconds: in slices, so taps run in between.
+      await forEachInSlices(part, (f, j) => {
         const b = values[j] == null ? undefined : this.#o.wire.binding(f, values[j]!);
         if (b !== undefined) del.push(b.cardId);
       });
@@ -251,7 +253,7 @@ export class Reconciler {
     for (let i = 0; i < fields.length; i += 500) {
       const part = fields.slice(i, i + 500);
       const values = await this.#read(this.#o.redis.hmget(this.#o.names.bindings, ...part));
-      part.forEach((f, j) => {
+      await forEachInSlices(part, (f, j) => {
         const b = values[j] == null ? undefined : this.#o.wire.binding(f, values[j]!);
         if (b !== undefined) put.push(b);
       });
@@ -262,7 +264,10 @@ export class Reconciler {
     if ((await this.#o.redis.hget(this.#o.names.digests, '@')) !== at) return undefined;
     const position = this.#o.replica.position;
     if (position === undefined) return undefined;
-    if (put.length + del.length > 0) await this.#o.store.applyCityBindings({ put, del }, position);
+    // In batches of 500, like the stream's own entries: one transaction each, a small message to the store worker.
+    for (let i = 0; i < Math.max(put.length, del.length); i += 500) {
+      await this.#o.store.applyCityBindings({ put: put.slice(i, i + 500), del: del.slice(i, i + 500) }, position);
+    }
     return put.length + del.length;
   }
 }
