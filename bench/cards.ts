@@ -49,7 +49,7 @@ export interface BenchCardsResult {
 }
 
 /** Deterministic, well-spread 7-byte card ids and codes (like real UIDs: no order to exploit). */
-function rowFor(i: number): { cardId: string; hesCode: string } {
+export function rowFor(i: number): { cardId: string; hesCode: string } {
   const h = crypto.createHash('sha1').update(`card-${i}`).digest();
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
   let code = '';
@@ -57,7 +57,7 @@ function rowFor(i: number): { cardId: string; hesCode: string } {
   return { cardId: `04${h.subarray(0, 6).toString('hex').toUpperCase()}`, hesCode: code };
 }
 
-async function writeCsv(file: string, n: number): Promise<void> {
+export async function writeCsv(file: string, n: number): Promise<void> {
   const out = fs.createWriteStream(file);
   out.write('card_id,hes_code,profile\n');
   let buf = '';

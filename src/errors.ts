@@ -28,6 +28,9 @@ export const ERRORS = {
   HG_OVERLOADED: { status: 503, description: 'The service is shedding decisions (event loop lagging or too many in flight, see limits.*); retry or apply the validator\'s offline rule.' },
   HG_URI_TOO_LONG: { status: 414, description: 'A path segment of the URL is longer than the router accepts.' },
   HG_HEADERS_TOO_LARGE: { status: 431, description: 'The request line and headers are larger than limits.maxHeaderBytes.' },
+  HG_METHOD_NOT_ALLOWED: { status: 405, description: 'CONNECT is not answered: hes-gate is not a proxy (Allow lists the methods it answers).' },
+  HG_EXPECTATION_FAILED: { status: 417, description: 'The request\'s Expect header asks for something other than 100-continue.' },
+  HG_TOO_MANY_CONNECTIONS: { status: 503, description: 'The client\'s address already holds limits.maxConnectionsPerAddress connections; the new one is answered and closed (reuse a keep-alive connection).' },
   HG_REQUEST_TIMEOUT: { status: 408, description: 'The request\'s headers or body did not arrive within limits.headersTimeoutMs / limits.requestTimeoutMs.' },
 
   // Configuration and device profiles
@@ -40,6 +43,7 @@ export const ERRORS = {
   HG_CREDENTIALS_MISSING: { status: 500, description: 'The ministry\'s test or live environment is configured without HES_GATE_MINISTRY_USER or the password (HES_GATE_MINISTRY_PASSWORD_FILE).' },
   HG_DATA_DIR: { status: 500, description: 'The data directory cannot be used: permission denied (the message names the path and user), a file in its place, or a special file system.' },
   HG_INSTALL: { status: 500, description: 'A file the package must ship is missing (the live page in src/http/live/): the installation is incomplete; reinstall the package or image.' },
+  HG_TOKEN_WEAK: { status: 500, description: 'A bearer token (HES_GATE_API_TOKEN, HES_GATE_ADMIN_TOKEN, HES_GATE_SIMULATOR_TOKEN) is shorter than 16 characters, has fewer than 6 different ones or a character outside printable ASCII, or the admin token equals the API token.' },
   HG_LISTEN: { status: 500, description: 'The service cannot listen: the port is in use, the address is not this machine\'s or does not resolve, or a port below 1024 needs privileges.' },
 
   // The ministry's service

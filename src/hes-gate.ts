@@ -19,12 +19,13 @@ import { MinistryHealth } from './ops/ministry-health.js';
 import { openMinistryTarget, type MinistryEnvironment } from './ministry/target.js';
 import { GuardedMinistry } from './ministry/guard.js';
 import { ministryReadiness } from './ministry/readiness.js';
+import { MinistryAddress } from './ministry/address-check.js';
 import { statusCalls } from './ministry/status-calls.js';
 import { probeCredentials, type ProbeOutcome } from './ministry/credentials-probe.js';
 import type { MinistryCallEvent } from './ministry/types.js';
 import { StatusService } from './status/status-service.js';
 import { DecisionService } from './decisions/decision-service.js';
-import { RepeatTaps } from './decisions/repeat-taps.js';
+import { longestRepeatTapWindow, RepeatTaps } from './decisions/repeat-taps.js';
 import { createHttpApp } from './http/app.js';
 import { decisionRoutes } from './http/routes/decisions.js';
 import { eventLoopCheck, opsRoutes } from './http/routes/ops.js';
@@ -38,11 +39,13 @@ import { deviceMetrics } from './ops/device-metrics.js';
 import { LiveFeed } from './ops/live-feed.js';
 import { liveStatusFrom } from './ops/live-status.js';
 import { liveRoutes } from './http/routes/live.js';
+import { operatorToken } from './http/auth.js';
 import { openStationStore, type StationStore } from './cards/station-store.js';
 import { createRefresher, type Refresher } from './status/refresher.js';
 import { cardRoutes } from './http/routes/cards.js';
 import { cardMetrics } from './ops/card-metrics.js';
 import { environmentMetric } from './ops/environment-metric.js';
+import { connectionMetrics } from './ops/connection-metrics.js';
 import { allPolicies, gateLookup, needsPlusFields, outageFallbackArmed } from './policy/gate-lookup.js';
 import { FALLBACK_DECISION } from './policy/decide.js';
 import { storeReadiness } from './cards/readiness.js';
@@ -50,6 +53,8 @@ import { deviceReadiness } from './devices/readiness.js';
 import { registerOpenApi } from './http/openapi.js';
 import { buildInfo } from './build-info.js';
 import { Journal } from './journal/journal.js';
+import { journalReadiness } from './journal/readiness.js';
+import { journalMetrics } from './ops/journal-metrics.js';
 import { journalRoutes } from './http/routes/journal.js';
 import { LiveHistorySource } from './ops/live-history.js';
 import { logRequests } from './http/request-log.js';
@@ -129,6 +134,20 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       logger.info({ baseUrl: target.baseUrl, environment }, 'ministry: embedded simulator (sample codes, no real data)');
     } else {
       logger.info({ baseUrl: target.baseUrl, environment, user: target.user === null ? null : 'set', password: target.credentialsSet ? 'set' : 'unset' }, 'ministry: remote service');
+    }
+    // A ministry host that does not resolve does not stop the station (DNS may be down at boot):
+    // logged once, shown on /readyz until it resolves (README: what serve refuses at start, and why not this).
+    const address =
+      simulator === null
+        ? new MinistryAddress({
+            baseUrl: target.baseUrl,
+            onUnresolved: (host, code) => logger.warn({ event: 'config.problem', key: 'ministry.baseUrl', error: code }, `the ministry host ${host} does not resolve (${code}): the outage policy decides until it does`),
+            onResolved: (host) => logger.info({ host }, 'ministry host resolves now'),
+          })
+        : null;
+    if (address !== null) {
+      void address.start();
+      closers.push(() => address.close());
     }
     if (!target.credentialsSet) {
       logger.warn({ event: 'config.problem', key: 'ministry.user' }, 'ministry credentials are not set (HES_GATE_MINISTRY_USER, HES_GATE_MINISTRY_PASSWORD or _FILE): every call will be refused');
@@ -257,8 +276,11 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       });
       journal = j;
       closers.push(() => j.close());
-      await j.ready;
+      // A journal that cannot open (corrupt or unreadable journal.db) does not stop the station:
+      // decisions go on unrecorded, logged (onError), on /readyz and in hes_gate_journal_up.
+      await j.ready.catch(() => undefined);
     }
+    journalMetrics(metrics, journal);
 
     const m = metrics;
     let station: Station | null = null;
@@ -280,7 +302,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       status,
       gates: gateLookup(config.gates),
       clock,
-      repeatTaps: new RepeatTaps(),
+      repeatTaps: new RepeatTaps({ holdMs: longestRepeatTapWindow(config.gates), clock }),
       bindings: cards,
       onCardTap: noteTap,
       onDecision: (e) => {
@@ -305,7 +327,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       controllerMetrics(metrics, station);
       station.on('tap', (e) => feed.tap(e));
       station.on('device', (e) => {
-        const log = e.state === 'open' ? logger.info.bind(logger) : logger.warn.bind(logger);
+        const log = e.state === 'open' || e.expected === true ? logger.info.bind(logger) : logger.warn.bind(logger);
         log({ event: 'device.state', device: e.id, role: e.role, path: e.path, state: e.state, error: e.error ?? null }, `device ${e.id} ${e.state}`);
       });
       const st = station;
@@ -323,6 +345,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     });
     overloadMetrics(metrics, { eventLoop, admission });
     const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
+    connectionMetrics(metrics, app.connectionRefusals);
     if (config.log.requests) logRequests(app, app.log as Logger);
     closers.push(async () => {
       // Keep-alive clients hold connections open after their last answer; close each one as it
@@ -338,15 +361,15 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const readiness = [
       { name: 'config', check: () => ({ ok: true, detail: `${environment} environment` }) },
       storeReadiness(countBindings),
-      { name: 'event loop', check: () => eventLoopCheck(eventLoop.window(), config.limits.maxEventLoopDelayMs) },
+      { name: 'event loop', check: () => eventLoopCheck(eventLoop.window(), config.limits.maxEventLoopDelayMs, Math.min(...policies.map((p) => p.deadlineMs))) },
       ministryReadiness({ health: ministryHealth, guard: ministry, fallbackArmed: outageFallbackArmed(policies) }),
     ];
     const devices = (): ReturnType<Station['status']> => station?.status() ?? [];
-    await registerOpenApi(app, { version: build.version });
-    await app.register(opsRoutes, { registry: metrics.registry, readiness, informational: city === null ? deviceReadiness(devices) : informationalChecks(deviceReadiness(devices), cityReadiness(() => city.replicaReport(), () => city.hubReport())), devices, deviceTokens: [config.server.adminToken, config.server.apiToken] });
+    await registerOpenApi(app, { version: build.version, tokens: [config.server.adminToken, config.server.apiToken] });
+    await app.register(opsRoutes, { registry: metrics.registry, readiness, informational: informationalChecks(journalReadiness(journal), ...(address === null ? [] : [() => address.readiness()]), deviceReadiness(devices), ...(city === null ? [] : [cityReadiness(() => city.replicaReport(), () => city.hubReport())])), devices, deviceTokens: [config.server.adminToken, config.server.apiToken] });
     await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken, admission });
     const history = new LiveHistorySource({ journal, configuredGates: config.gates.list.map((g) => g.id), seenGates: () => feed.gates(), clock });
-    await app.register(liveRoutes, { feed, token: config.server.adminToken, history: () => history.get() });
+    await app.register(liveRoutes, { feed, token: operatorToken(config.server), history: () => history.get() });
     await app.register(journalRoutes, { journal, adminToken: config.server.adminToken, clock, station: config.stationId });
     await app.register(cardRoutes, {
       store: cards,

@@ -88,6 +88,30 @@ export async function backupStore(dataDir: string, to: string, clock: () => numb
   }
 }
 
+/** The names the backup timer gives: `hes-gate-<UTC time>.db`, and what a killed backup leaves beside one. */
+const TIMED_BACKUP = /^hes-gate-\d{8}T\d{6}Z\.db$/;
+const LEFT_BY_KILLED = /^hes-gate-\d{8}T\d{6}Z\.db\.partial-\d+(-journal|-wal|-shm)?$/;
+const DAY_MS = 86_400_000;
+
+/**
+ * A backup's lifetime ends: in `dir`, remove the timed backups (`hes-gate-<UTC time>.db`) last
+ * written more than `keepDays` days before `now`, and the partial copies killed backups left
+ * there more than a day ago. Other files are not touched. Returns the names removed.
+ */
+export function pruneBackups(dir: string, keepDays: number, now: number = Date.now()): string[] {
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    const keepMs = TIMED_BACKUP.test(name) ? keepDays * DAY_MS : LEFT_BY_KILLED.test(name) ? DAY_MS : undefined;
+    if (keepMs === undefined) continue;
+    const file = path.join(dir, name);
+    const stat = fs.statSync(file, { throwIfNoEntry: false });
+    if (stat === undefined || !stat.isFile() || now - stat.mtimeMs <= keepMs) continue;
+    fs.rmSync(file, { force: true });
+    removed.push(name);
+  }
+  return removed.sort();
+}
+
 /**
  * Refuse when any other process has the store open: leaving WAL mode needs the only connection
  * (a running station or import holds one for its lifetime). Returns `claimed` with the store a

@@ -31,6 +31,15 @@ export const DEFAULT_PROFILE = 'standard';
 const PROFILE_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /**
+ * Whether `name` is a card profile as bindings store it (already normalised). `profileHours`
+ * keys must be one: a key no card can carry (`Senior`, `toString`, `__proto__`) would never
+ * match and is refused at start instead.
+ */
+export function isProfileName(name: string): boolean {
+  return PROFILE_RE.test(name);
+}
+
+/**
  * Normalise a card profile: trimmed, lower-cased, empty → `standard`.
  * Returns null when it is not a short word.
  */

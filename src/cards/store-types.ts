@@ -25,6 +25,12 @@ export interface CardStoreOptions {
    * 0 never waits (a WAL reader needs no lock, so the read-only connection uses 0). @default 5000
    */
   busyTimeoutMs?: number;
+  /**
+   * Overwrite deleted rows with zeros (SQLite `secure_delete`), so a deleted binding or status
+   * is not left readable in free pages of the file. Only a benchmark measuring its cost turns it
+   * off. @default true
+   */
+  secureDelete?: boolean;
 }
 
 /**
@@ -104,6 +110,13 @@ export interface CardStore extends StatusPersistence {
   bindingsAfter(afterCardId: string | undefined, limit: number): BindingInput[];
   /** Append to the admin journal; ids and codes are masked here. */
   journal(entry: JournalInput, durability?: Durability): void;
+  /**
+   * After a deletion or a rebinding: checkpoint the WAL and truncate it, so the deleted row's
+   * earlier page images do not stay in the -wal file. A no-op when nothing was deleted since the
+   * last call (unless `force`). Returns false when a reader kept the checkpoint from finishing
+   * (the next call tries again).
+   */
+  wipeDeleted(force?: boolean): boolean;
   /** Whether another connection changed the file since the last call (PRAGMA data_version). */
   changedElsewhere(): boolean;
   /** The newest journal entries first. */

@@ -62,7 +62,11 @@ const handlers: { [K in OpName]: Handler<K> } = {
   },
   adminDelete: ({ cardId, who }) => {
     const removed = store.adminDelete(cardId, who);
-    if (removed !== undefined) count--;
+    if (removed !== undefined) {
+      count--;
+      // An operator's deletion is gone from every file when it is acknowledged.
+      wipe();
+    }
     return removed;
   },
   putBindings: ({ batch }) => {
@@ -94,7 +98,9 @@ const handlers: { [K in OpName]: Handler<K> } = {
   importEnd: ({ importId, aborted }) => {
     const s = session(importId);
     imports.delete(importId);
-    return s.end(aborted);
+    const report = s.end(aborted);
+    wipe();
+    return report;
   },
   cityPosition: () => store.city.position(),
   cityApply: ({ changes, position }) => {
@@ -122,6 +128,7 @@ const handlers: { [K in OpName]: Handler<K> } = {
     snapshotOf(id);
     // A failed finish keeps the staging (the caller may retry or abort); a done one drops it.
     const outcome = store.city.finishSnapshot(position);
+    wipe(true);
     snapshotId = undefined;
     count = outcome.bindings;
     return outcome;
@@ -131,6 +138,19 @@ const handlers: { [K in OpName]: Handler<K> } = {
     store.close();
   },
 };
+
+/**
+ * Truncate the WAL after deletions (store.wipeDeleted). Imports and status deletions wait for
+ * the end of the import or the next recount tick, so a checkpoint is not paid per batch. A
+ * failure here is not the write's failure: the next tick tries again.
+ */
+function wipe(force = false): void {
+  try {
+    store.wipeDeleted(force);
+  } catch {
+    // retried at the next recount tick
+  }
+}
 
 /** The store as an import sees it, counting the bindings each batch creates. */
 function countingStore(): Pick<CardStore, 'putBindings' | 'journal'> {
@@ -169,6 +189,7 @@ port.on('message', (req: Request) => {
 
 // Another process (the import command) may write the same file: recount when it did.
 const recount = setInterval(() => {
+  wipe();
   try {
     if (store.changedElsewhere()) {
       count = store.countBindings();

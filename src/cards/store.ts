@@ -89,6 +89,10 @@ export function openCardStore(options: CardStoreOptions): CardStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
+      // A deletion deletes (KVKK): a deleted binding or status is overwritten with zeros, in its
+      // page and in pages given back to the free list, rather than left for `strings` to find.
+      // The WAL's older page images go with the checkpoint after it (wipeDeleted).
+      db.pragma(`secure_delete = ${options.secureDelete === false ? 'OFF' : 'ON'}`);
       // Checkpoint every ~40 MiB of WAL rather than every 4 MiB: an import batch of random keys
       // dirties thousands of pages, and each checkpoint costs two fsyncs. The WAL is cut back after.
       db.pragma('wal_autocheckpoint = 10000');
@@ -128,6 +132,8 @@ class SqliteCardStore implements CardStore {
   readonly #journal: Database.Statement<[number, string, string, string | null, string | null, string | null]>;
   readonly #readJournal: Database.Statement<[number], JournalRow>;
   #dataVersion: number | undefined;
+  /** A row was deleted or overwritten since the last WAL truncation. */
+  #erased = false;
 
   constructor(db: Database.Database, file: string, clock: Clock, busyTimeoutMs: number) {
     this.#db = db;
@@ -202,6 +208,8 @@ class SqliteCardStore implements CardStore {
     }
     if (existing.hes_code === hesCode && existing.profile === profile) return 'unchanged';
     this.#update.run(hesCode, profile, now, cardId);
+    // The old code of a rebound card is a deletion too.
+    this.#erased = true;
     return 'updated';
   }
 
@@ -211,7 +219,10 @@ class SqliteCardStore implements CardStore {
 
   #remove(cardId: string): CardBinding | undefined {
     const existing = this.getBinding(cardId);
-    if (existing !== undefined) this.#delete.run(existing.cardId);
+    if (existing !== undefined) {
+      this.#delete.run(existing.cardId);
+      this.#erased = true;
+    }
     return existing;
   }
 
@@ -279,6 +290,7 @@ class SqliteCardStore implements CardStore {
     this.#write(() => {
       for (const code of codes) this.#deleteStatus.run(code);
     });
+    if (codes.length > 0) this.#erased = true;
   }
 
   journal(entry: JournalInput, durability: Durability = 'normal'): void {
@@ -308,6 +320,15 @@ class SqliteCardStore implements CardStore {
     }));
   }
 
+  wipeDeleted(force = false): boolean {
+    if (!this.#erased && !force) return true;
+    // [busy, WAL frames, frames checkpointed]: busy 1 means a reader still needed old frames.
+    const [result] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+    const done = result === undefined || result.busy === 0;
+    if (done) this.#erased = false;
+    return done;
+  }
+
   changedElsewhere(): boolean {
     const v = this.#db.pragma('data_version', { simple: true }) as number;
     const changed = this.#dataVersion !== undefined && v !== this.#dataVersion;
@@ -316,7 +337,15 @@ class SqliteCardStore implements CardStore {
   }
 
   close(): void {
-    if (this.#db.open) this.#db.close();
+    if (!this.#db.open) return;
+    if (!this.#db.readonly) {
+      try {
+        this.wipeDeleted(true);
+      } catch {
+        // Closing goes on: SQLite checkpoints again when the last connection closes.
+      }
+    }
+    this.#db.close();
   }
 }
 

@@ -22,6 +22,7 @@
  *
  * Answers never carry the ministry's plus fields (they may hold a name or identity number).
  */
+import { isProfileName } from '../cards/binding.js';
 import type { HealthStatus, MinistryLookup } from '../types.js';
 import type { CityKey } from './city-key.js';
 
@@ -70,7 +71,6 @@ export function sharedAnswer(a: MinistryLookup | { kind: 'unrecognised' }): Shar
 
 const CODE_RE = /^[A-Z0-9]{10}$/;
 const CARD_RE = /^[0-9A-F]{8,40}$/;
-const PROFILE_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCode = (v: unknown): v is string => typeof v === 'string' && CODE_RE.test(v);
@@ -86,7 +86,7 @@ function checkAnswer(v: unknown): SharedAnswer | undefined {
 }
 
 function checkBinding(v: unknown): SharedBinding | undefined {
-  if (!isObj(v) || typeof v.cardId !== 'string' || !CARD_RE.test(v.cardId) || !isCode(v.hesCode) || typeof v.profile !== 'string' || !PROFILE_RE.test(v.profile)) return undefined;
+  if (!isObj(v) || typeof v.cardId !== 'string' || !CARD_RE.test(v.cardId) || !isCode(v.hesCode) || typeof v.profile !== 'string' || !isProfileName(v.profile)) return undefined;
   return { cardId: v.cardId, hesCode: v.hesCode, profile: v.profile };
 }
 

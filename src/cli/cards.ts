@@ -1,11 +1,12 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { cityKeyspace } from '../city/keyspace.js';
 import { loadConfig } from '../config/load.js';
 import { HesGateError, isHesGateError } from '../errors.js';
-import { openCardStore } from '../cards/store.js';
+import { openCardStore, STORE_FILE } from '../cards/store.js';
+import type { LoadedConfig } from '../config/load.js';
 import { formatFromPath, importCards, type ImportFormat, type ImportReport } from '../cards/import.js';
 import { renderImportProgress } from '../cards/import-progress.js';
 
@@ -17,6 +18,36 @@ function reportLines(report: ImportReport): string[] {
     ...(report.rejections.length > 50 || report.rejectionsTruncated ? [`  … (${report.rejected - Math.min(50, report.rejections.length)} more; --json lists up to 1000)`] : []),
     ...(report.aborted ? ['stopped by the operator: the batches committed before the stop are kept'] : []),
   ];
+}
+
+export interface CardsImportOptions {
+  format?: string;
+  batchSize?: string;
+  json?: boolean;
+  lockWaitMs?: string;
+  /** The station's data directory; default HES_GATE_DATA_DIR or the configuration's dataDir. */
+  dataDir?: string;
+  /** Start a new store when there is none in the data directory (else refused). */
+  create?: boolean;
+}
+
+/**
+ * The store file the import writes, and where its directory came from. Without --create a
+ * missing store is refused: an import run without the service's environment would otherwise
+ * fill a new `./data/hes-gate.db` in whatever directory the shell was in, and no station reads it.
+ */
+function storeTarget(loaded: LoadedConfig, opts: CardsImportOptions): { dataDir: string; file: string; from: string } {
+  const dataDir = resolve(opts.dataDir ?? loaded.config.dataDir);
+  const from = opts.dataDir !== undefined ? '--data-dir' : (loaded.sources.get('dataDir') ?? 'default');
+  const file = join(dataDir, STORE_FILE);
+  if (!opts.create && !existsSync(file)) {
+    throw new HesGateError(
+      'HG_STORE',
+      `there is no card store at ${file} (data dir from ${from}): name the station's data directory with --data-dir (systemd install: --data-dir /var/lib/hes-gate, run as the hes-gate user), or pass --create to start a new store there`,
+      { details: { key: 'dataDir', path: file } },
+    );
+  }
+  return { dataDir, file, from };
 }
 
 /**
@@ -34,8 +65,9 @@ function reportLines(report: ImportReport): string[] {
  * (batches of 500, one change stream entry each; the local journal gets the summary), and on a
  * station the command refuses (HG_CITY_REPLICA).
  */
-export async function cardsImport(file: string, opts: { format?: string; batchSize?: string; json?: boolean; lockWaitMs?: string }): Promise<number> {
-  const { config } = loadConfig();
+export async function cardsImport(file: string, opts: CardsImportOptions): Promise<number> {
+  const loaded = loadConfig();
+  const { config } = loaded;
   const format = (opts.format ?? formatFromPath(file)) as ImportFormat | undefined;
   if (format !== 'csv' && format !== 'ndjson') {
     throw new HesGateError('HG_IMPORT_FILE', `cannot tell the format of ${file}: use a .csv, .ndjson or .jsonl file, or --format csv|ndjson`);
@@ -43,7 +75,8 @@ export async function cardsImport(file: string, opts: { format?: string; batchSi
   if (config.city.role === 'station') {
     throw new HesGateError('HG_CITY_REPLICA', 'this station is a replica of its city (city.role station): import the cards at a hub');
   }
-  if (config.city.role === 'hub') return importAtHub(file, format, config, opts);
+  const target = storeTarget(loaded, opts);
+  if (config.city.role === 'hub') return importAtHub(file, format, config, target, opts);
   const batchSize = opts.batchSize === undefined ? 5000 : Number(opts.batchSize);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
     throw new HesGateError('HG_CONFIG_INVALID', '--batch-size must be an integer from 1 to 100000');
@@ -52,7 +85,7 @@ export async function cardsImport(file: string, opts: { format?: string; batchSi
   if (!Number.isInteger(lockWaitMs) || lockWaitMs < 0 || lockWaitMs > 600_000) {
     throw new HesGateError('HG_CONFIG_INVALID', '--lock-wait-ms must be an integer from 0 to 600000');
   }
-  const store = openCardStore({ dataDir: resolve(config.dataDir), busyTimeoutMs: lockWaitMs });
+  const store = openCardStore({ dataDir: target.dataDir, busyTimeoutMs: lockWaitMs });
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
@@ -69,9 +102,9 @@ export async function cardsImport(file: string, opts: { format?: string; batchSi
     });
     progress.stop();
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify(report)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...report, store: store.file })}\n`);
     } else {
-      process.stdout.write(`${[...reportLines(report), `store: ${store.countBindings()} bindings`].join('\n')}\n`);
+      process.stdout.write(`${[...reportLines(report), `store: ${store.file} (data dir from ${target.from}): ${store.countBindings()} bindings`].join('\n')}\n`);
     }
     return report.rejected > 0 || report.aborted ? 1 : 0;
   } catch (err) {
@@ -87,7 +120,7 @@ export async function cardsImport(file: string, opts: { format?: string; batchSi
 }
 
 /** The hub's import: the file streamed to the city's registry; the service's replica learns it from the stream. */
-async function importAtHub(file: string, format: ImportFormat, config: Config, opts: { json?: boolean; lockWaitMs?: string }): Promise<number> {
+async function importAtHub(file: string, format: ImportFormat, config: Config, target: { dataDir: string }, opts: CardsImportOptions): Promise<number> {
   let totalBytes: number;
   try {
     totalBytes = (await stat(file)).size;
@@ -99,7 +132,7 @@ async function importAtHub(file: string, format: ImportFormat, config: Config, o
   const { importToRegistry } = await import('../city/hub/import.js');
   const { key, redis } = await openCity(config, 'cards-import');
   const registry = new CityRegistry({ redis, key, nodeId: config.stationId, changesMaxLen: config.city.changesMaxLen });
-  const store = openCardStore({ dataDir: resolve(config.dataDir), busyTimeoutMs: opts.lockWaitMs === undefined ? 10_000 : Number(opts.lockWaitMs) });
+  const store = openCardStore({ dataDir: target.dataDir, busyTimeoutMs: opts.lockWaitMs === undefined ? 10_000 : Number(opts.lockWaitMs) });
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);

@@ -3,6 +3,7 @@ import { normalizeHesCode } from '../credentials/hes-code.js';
 import { HesGateError } from '../errors.js';
 import { maskHesCode } from '../privacy/mask.js';
 import { openMinistryTarget } from '../ministry/target.js';
+import { errorLine } from './error-line.js';
 
 /** `hes-gate check <code>`: ask the configured ministry once, print a masked answer. */
 export async function checkCode(input: string, opts: { plus?: boolean; json?: boolean }): Promise<number> {
@@ -35,7 +36,7 @@ export async function checkCode(input: string, opts: { plus?: boolean; json?: bo
     return 0;
   } catch (err) {
     if (err instanceof HesGateError) {
-      process.stderr.write(`${err.code}: ${err.message}\n`);
+      process.stderr.write(errorLine(err));
       return 1;
     }
     throw err;

@@ -33,14 +33,36 @@ export async function journalExport(opts: ExportOptions, out: NodeJS.WritableStr
   const file = resolve(config.dataDir, 'journal.db');
   if (!existsSync(file)) throw new HesGateError('HG_JOURNAL', `no decision journal at ${file} (is dataDir right, and journal.enabled true?)`);
   const journal = new JournalDb(file, { readonly: true });
-  const write = (line: string): Promise<void> => (out.write(line) ? Promise.resolve() : new Promise((r) => out.once('drain', () => r())));
+  // A reader that closes the pipe early (`| head`) has what it wanted: stop quietly, exit 0.
+  let readerGone = false;
+  let failed: Error | undefined;
+  const wake = new Set<() => void>();
+  const onError = (err: NodeJS.ErrnoException): void => {
+    if (err.code === 'EPIPE') readerGone = true;
+    else failed = err;
+    for (const w of wake) w();
+  };
+  out.on('error', onError);
+  const write = (line: string): Promise<void> => {
+    if (out.write(line)) return Promise.resolve();
+    return new Promise((r) => {
+      const done = (): void => {
+        wake.delete(done);
+        out.off('drain', done);
+        r();
+      };
+      wake.add(done);
+      out.once('drain', done);
+    });
+  };
   let n = 0;
   try {
     if (format === 'csv') await write(`${CSV_COLUMNS.join(',')}\n`);
     let after: number | undefined;
-    for (;;) {
+    pages: for (;;) {
       const page = journal.query(after === undefined ? base : { ...base, after });
       for (const e of page.entries) {
+        if (readerGone || failed !== undefined) break pages;
         const rec = presentEntry(e, config.stationId);
         await write(format === 'csv' ? `${CSV_COLUMNS.map((c) => csvField(rec[c])).join(',')}\n` : `${JSON.stringify(rec)}\n`);
         n++;
@@ -51,6 +73,7 @@ export async function journalExport(opts: ExportOptions, out: NodeJS.WritableStr
   } finally {
     journal.db.close();
   }
-  process.stderr.write(`hes-gate: exported ${n} decision records\n`);
+  if (failed !== undefined) throw failed;
+  if (!readerGone) process.stderr.write(`hes-gate: exported ${n} decision records\n`);
   return 0;
 }

@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import { HesGateError } from '../errors.js';
 import { registerCityCommands } from './city.js';
+import { errorLine } from './error-line.js';
 import { registerSelftestCommands } from './selftest.js';
 import { registerStoreCommands } from './store.js';
 import { versionLine } from './version.js';
@@ -15,9 +16,18 @@ import { versionLine } from './version.js';
 // readable by the service user only, whatever umask the shell had.
 process.umask(0o077);
 
+// `hes-gate … | head`: a reader that closed the pipe has what it wanted. Exit quietly instead of
+// an unhandled EPIPE stack trace; any other output error is still a failure.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    fail(err);
+  });
+}
+
 function fail(err: unknown): never {
   if (err instanceof HesGateError) {
-    process.stderr.write(`hes-gate: ${err.code}: ${err.message}\n`);
+    process.stderr.write(errorLine(err));
     process.exit(2);
   }
   process.stderr.write(`hes-gate: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
@@ -89,7 +99,9 @@ cards
   .option('--batch-size <rows>', 'rows per transaction', '5000')
   .option('--json', 'print the report as JSON')
   .option('--lock-wait-ms <ms>', 'how long a batch waits for a running service\'s write lock', '10000')
-  .action((file: string, opts: { format?: string; batchSize?: string; json?: boolean; lockWaitMs?: string }) => run(async () => (await import('./cards.js')).cardsImport(file, opts))());
+  .option('--data-dir <dir>', 'the station\'s data directory (default: HES_GATE_DATA_DIR or the configuration\'s dataDir)')
+  .option('--create', 'start a new card store when the data directory has none (else refused)')
+  .action((file: string, opts: import('./cards.js').CardsImportOptions) => run(async () => (await import('./cards.js')).cardsImport(file, opts))());
 
 const journal = program.command('journal').description('the decision journal (no codes, card ids or QR contents)');
 journal

@@ -95,7 +95,8 @@ export async function selftest(opts: SelftestCliOptions, io: CliIo = {}): Promis
           '(step 5). Give --live to run it against live anyway, with codes of people who agreed to it.',
       );
     }
-    const onSimulator = ministryEnvironment(config) === 'simulator';
+    // The embedded simulator's codes are known here; `hes-gate simulate` may have been given others (--codes).
+    const onSimulator = config.ministry.baseUrl === null;
     const defaults = onSimulator
       ? simulatorDefaults(config.simulator.codesFile === null ? sampleCodes(clock()) : loadSampleCodes(config.simulator.codesFile), clock())
       : {};
@@ -184,7 +185,9 @@ export function registerSelftestCommands(program: Command, io: CliIo = {}): void
     .description('validate the configuration and print the effective settings (secrets shown as set/unset) and where each came from')
     .option('--config <file>', 'configuration file or environment name (sets HES_GATE_CONFIG for this run)')
     .option('--json', 'print JSON')
-    .action(async (opts: { config?: string; json?: boolean }) => {
+    .option('--unit [file]', 'check what the systemd unit runs: its Environment=, EnvironmentFile= and LoadCredential= files (default: /etc/systemd/system/hes-gate.service, with its drop-ins); run as root')
+    .option('--skip-listen', 'do not try the listen addresses (the station is running on them)')
+    .action(async (opts: { config?: string; json?: boolean; unit?: string | boolean; skipListen?: boolean }) => {
       process.exitCode = await configCheck(opts, io);
     });
 }

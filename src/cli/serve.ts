@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { startProblems } from '../config/start-checks.js';
+import { listenError, startProblems } from '../config/start-checks.js';
 import { HesGateError } from '../errors.js';
 import type { HesGate } from '../hes-gate.js';
 
@@ -11,18 +11,7 @@ import type { HesGate } from '../hes-gate.js';
  */
 export function startError(err: unknown, config: Config): unknown {
   if (err instanceof HesGateError) return err;
-  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (e.syscall !== 'listen' && e.syscall !== 'bind' && e.syscall !== 'getaddrinfo') return err;
-  const where = e.port === undefined ? config.server.host : `${e.address ?? config.server.host}:${e.port}`;
-  const fix =
-    e.code === 'EADDRINUSE'
-      ? `another process is using ${where}: stop it, or choose another port (HES_GATE_PORT or server.port; simulator.port for the embedded simulator)`
-      : e.code === 'EACCES'
-        ? `permission denied to listen on ${where}: use a port from 1024 (HES_GATE_PORT) or give the service the CAP_NET_BIND_SERVICE capability`
-        : e.code === 'EADDRNOTAVAIL'
-          ? `${where} is not an address of this machine: set HES_GATE_HOST to one of its addresses, 127.0.0.1 or 0.0.0.0`
-          : `cannot listen on ${where} (${e.code ?? 'error'}): check HES_GATE_HOST and HES_GATE_PORT`;
-  return new HesGateError('HG_LISTEN', fix, { cause: err, details: { key: 'server.port' } });
+  return listenError(err, config.server.host) ?? err;
 }
 
 /**

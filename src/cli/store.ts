@@ -4,10 +4,11 @@
  * `<data dir>/hes-gate.db`; the data dir comes from `--data-dir`, else from the configuration
  * (HES_GATE_DATA_DIR, the config file). Coded errors reach main.ts, which prints them (exit 2).
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { StoreReport } from '../cards/store-check.js';
+import { HesGateError } from '../errors.js';
 
 /** Loaded on use: the other commands need not load SQLite. */
 const backup = (): Promise<typeof import('../cards/backup.js')> => import('../cards/backup.js');
@@ -16,6 +17,8 @@ const checking = (): Promise<typeof import('../cards/store-check.js')> => import
 export interface StoreCliOptions {
   dataDir?: string;
   json?: boolean;
+  /** backup: remove timed backups older than this many days from the backup's directory. */
+  keepDays?: string;
 }
 
 type Runner = (fn: () => Promise<number | void>) => () => void;
@@ -40,9 +43,24 @@ function print(opts: StoreCliOptions, report: object, text: string): void {
   process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${text}\n`);
 }
 
+function keepDaysOf(opts: StoreCliOptions): number | undefined {
+  if (opts.keepDays === undefined) return undefined;
+  const n = Number(opts.keepDays);
+  if (!Number.isInteger(n) || n < 1) throw new HesGateError('HG_CONFIG_INVALID', `--keep-days takes a whole number of days from 1, not "${opts.keepDays}"`);
+  return n;
+}
+
 export async function storeBackup(file: string, opts: StoreCliOptions): Promise<number> {
-  const r = await (await backup()).backupStore(dataDirOf(opts), file);
-  print(opts, r, `backed up ${r.source} to ${r.file} in ${r.durationMs} ms: ${describe(r)}`);
+  const keepDays = keepDaysOf(opts);
+  const b = await backup();
+  const r = await b.backupStore(dataDirOf(opts), file);
+  // Only after a good copy: a failing backup never shortens what is kept.
+  const removed = keepDays === undefined ? [] : b.pruneBackups(dirname(r.file), keepDays);
+  print(
+    opts,
+    keepDays === undefined ? r : { ...r, removed },
+    [`backed up ${r.source} to ${r.file} in ${r.durationMs} ms: ${describe(r)}`, ...(keepDays === undefined ? [] : [`removed ${removed.length} backup file${removed.length === 1 ? '' : 's'} older than ${keepDays} days${removed.length === 0 ? '' : `: ${removed.join(', ')}`}`])].join('\n'),
+  );
   return 0;
 }
 
@@ -79,6 +97,7 @@ export function registerStoreCommands(program: Command, run: Runner): void {
     .description('write a consistent copy of the store to FILE while the station runs (SQLite online backup)')
     .argument('<file>', 'the backup file to write (replaced atomically when it exists)')
     .option(...dataDir)
+    .option('--keep-days <days>', 'after the backup, remove timed backups (hes-gate-<UTC time>.db) older than this from its directory')
     .option('--json', 'print the report as JSON')
     .action((file: string, opts: StoreCliOptions) => run(() => storeBackup(file, opts))());
   store

@@ -10,6 +10,7 @@ import { HesGateError } from '../errors.js';
 import { loadProfiles, type Profiles } from '../devices/profiles.js';
 import { configInvalid, isObj, own } from './checks.js';
 import { gatesFrom, policyFrom } from './gates.js';
+import type { GatePolicy } from '../policy/types.js';
 import type { Config } from './schema.js';
 import { Secret } from './sensitive-value.js';
 import { ENV_LEAVES, LEAVES, POLICY_DEFAULTS, SECRETS } from './settings.js';
@@ -86,6 +87,32 @@ function deepFreeze<T>(obj: T): T {
   return obj;
 }
 
+/**
+ * What no single cache or policy setting can see. A RISKY status held for less time than a
+ * RISKLESS one would let a holder turned risky be asked about again (and passed on a stale
+ * answer) sooner than a riskless one. And a gate's last-known age beyond the cache's keeps
+ * nothing longer: statuses are gone from the cache after `cache.lastKnownMaxAgeMs`, so the
+ * gate's longer age would be cut short without a word — refused here, naming both values.
+ */
+function crossCheckCache(config: Config, sources: Map<string, ValueSource>): void {
+  const { cache } = config;
+  if (cache.riskyTtlMs < cache.risklessTtlMs) {
+    throw configInvalid('cache.riskyTtlMs', `at least cache.risklessTtlMs (${cache.risklessTtlMs}, ${sources.get('cache.risklessTtlMs') ?? 'default'}): a RISKY status must be held at least as long as a RISKLESS one`, cache.riskyTtlMs, sources.get('cache.riskyTtlMs') ?? 'default');
+  }
+  const policies: Array<[string, GatePolicy, string]> = [['gates.defaults', config.gates.defaults, sources.get('gates.defaults') ?? 'default']];
+  config.gates.list.forEach((g, i) => policies.push([`gates.list[${i}].policy`, g.policy, sources.get('gates.list') ?? 'default']));
+  for (const [key, policy, where] of policies) {
+    if (policy.ministryUnavailable === 'last-known' && policy.lastKnownMaxAgeMs > cache.lastKnownMaxAgeMs) {
+      throw configInvalid(
+        `${key}.lastKnownMaxAgeMs`,
+        `at most cache.lastKnownMaxAgeMs (${cache.lastKnownMaxAgeMs}, ${sources.get('cache.lastKnownMaxAgeMs') ?? 'default'}), how long statuses are kept for last-known decisions: raise that, or lower this`,
+        policy.lastKnownMaxAgeMs,
+        where,
+      );
+    }
+  }
+}
+
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const sources = new Map<string, ValueSource>();
@@ -152,6 +179,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   if (config.limits.headersTimeoutMs > config.limits.requestTimeoutMs) {
     throw configInvalid('limits.headersTimeoutMs', `at most limits.requestTimeoutMs (${config.limits.requestTimeoutMs})`, config.limits.headersTimeoutMs, sources.get('limits.headersTimeoutMs') ?? 'default');
   }
+  crossCheckCache(config, sources);
   if (config.ministry.baseUrl !== null && config.environment === 'simulator') {
     // A real address with the simulator label would mislead operators reading logs and /readyz.
     config.environment = /\/test\//.test(config.ministry.baseUrl) ? 'test' : 'live';

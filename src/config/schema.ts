@@ -142,6 +142,8 @@ export interface Config {
     idleTimeoutMs: number;
     /** Connections beyond this are closed at once. @default 1024 */
     maxConnections: number;
+    /** Connections one client address (an IPv6 /64) may hold; more get 503 HG_TOO_MANY_CONNECTIONS. Loopback is not limited. @default 64 */
+    maxConnectionsPerAddress: number;
     /** Largest request line plus headers, bytes (431 beyond). @default 8192 */
     maxHeaderBytes: number;
     /** Decisions are shed (503 HG_OVERLOADED) while the event loop lags more than this, ms. @default 50 */

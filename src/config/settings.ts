@@ -7,6 +7,7 @@
  */
 import type { GatePolicy } from '../policy/types.js';
 import { hostname } from 'node:os';
+import { isProfileName } from '../cards/binding.js';
 import { must, type Check } from './checks.js';
 
 /** A station id goes into logs, journal exports and Prometheus target labels: keep it plain. */
@@ -47,8 +48,11 @@ const hostPorts: Check = (v) =>
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 const profileHours: Check = (v) => {
-  const expected = 'an object of profile → [{"from":"HH:MM","to":"HH:MM"}, …]';
+  const expected = 'an object of card profile (a lower-case word such as "senior") → [{"from":"HH:MM","to":"HH:MM"}, …]';
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return expected;
+  // Keys are looked up by a binding's profile: only names a card can carry (so never `__proto__`
+  // or `toString`; `constructor` is a plain profile name, looked up with Object.hasOwn).
+  if (!Object.keys(v).every(isProfileName)) return expected;
   for (const windows of Object.values(v)) {
     if (!Array.isArray(windows)) return expected;
     for (const w of windows) {
@@ -97,6 +101,7 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['limits.headersTimeoutMs', [5_000, must.int(100, 3_600_000)]],
   ['limits.idleTimeoutMs', [60_000, must.int(100, 3_600_000)]],
   ['limits.maxConnections', [1024, must.int(1, 1_000_000)]],
+  ['limits.maxConnectionsPerAddress', [64, must.int(1, 1_000_000)]],
   ['limits.maxHeaderBytes', [8192, must.int(1024, 1024 * 1024)]],
   ['limits.maxEventLoopDelayMs', [50, must.int(1, 10_000)]],
   ['limits.maxDecisionsInFlight', [256, must.int(1, 1_000_000)]],

@@ -5,11 +5,14 @@
  * creating anything), so it refuses what `serve` refuses. Each problem is a coded error whose
  * message says what to do next.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { HesGateError } from '../errors.js';
 import { prepareDataDir } from './data-dir.js';
+import { weakTokenError } from './token-rule.js';
 import type { Config } from './schema.js';
 
 export type Lookup = (host: string) => Promise<Array<{ address: string; family: number }>>;
@@ -19,6 +22,12 @@ export interface StartCheckOptions {
   createDataDir: boolean;
   /** Name resolution. @default dns.lookup with all addresses */
   lookup?: Lookup;
+  /**
+   * Bind the addresses `serve` would listen on, and let go at once (config check): a port in use
+   * or an address not on this machine is refused before `serve` meets it. `serve` itself listens
+   * and reports the same error from there. @default false
+   */
+  probeListen?: boolean;
 }
 
 const defaultLookup: Lookup = (host) => lookup(host, { all: true });
@@ -61,6 +70,28 @@ export function exposureProblems(config: Config, addresses: readonly string[]): 
   ];
 }
 
+/**
+ * Every configured bearer token against the one token rule (token-rule.ts), and the admin token
+ * apart from the API token: a validator holding the API token must not hold the admin API too.
+ * The simulator's token counts only when the embedded simulator runs (its own check refuses it
+ * there too; the same rule, so the same line).
+ */
+export function tokenProblems(config: Config): HesGateError[] {
+  const { apiToken, adminToken } = config.server;
+  const controlToken = config.ministry.baseUrl === null ? config.simulator.controlToken : null;
+  const problems = (
+    [
+      ['HES_GATE_API_TOKEN', 'server.apiToken', apiToken],
+      ['HES_GATE_ADMIN_TOKEN', 'server.adminToken', adminToken],
+      ['HES_GATE_SIMULATOR_TOKEN', 'simulator.controlToken', controlToken],
+    ] as const
+  ).flatMap(([variable, key, token]) => (token === null ? [] : [weakTokenError(variable, key, token.reveal())].filter((e) => e !== null)));
+  if (apiToken !== null && adminToken !== null && apiToken.reveal() === adminToken.reveal()) {
+    problems.push(new HesGateError('HG_TOKEN_WEAK', 'HES_GATE_ADMIN_TOKEN equals HES_GATE_API_TOKEN: every validator would hold the admin API; give them different tokens (openssl rand -hex 16)', { details: { key: 'server.adminToken' } }));
+  }
+  return problems;
+}
+
 function fileProblem(key: string, file: string | null): HesGateError[] {
   if (file === null) return [];
   try {
@@ -84,6 +115,75 @@ async function addressesOf(key: string, host: string, lookupFn: Lookup): Promise
   }
 }
 
+/**
+ * A listen failure (serve's, or config check's probe) as one HG_LISTEN line with the next step;
+ * undefined for an error that is not about listening.
+ */
+export function listenError(err: unknown, host: string): HesGateError | undefined {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e.syscall !== 'listen' && e.syscall !== 'bind' && e.syscall !== 'getaddrinfo') return undefined;
+  const where = e.port === undefined ? host : `${e.address ?? host}:${e.port}`;
+  const fix =
+    e.code === 'EADDRINUSE'
+      ? `another process is using ${where}: stop it, or choose another port (HES_GATE_PORT or server.port; simulator.port for the embedded simulator)`
+      : e.code === 'EACCES'
+        ? `permission denied to listen on ${where}: use a port from 1024 (HES_GATE_PORT) or give the service the CAP_NET_BIND_SERVICE capability`
+        : e.code === 'EADDRNOTAVAIL'
+          ? `${where} is not an address of this machine: set HES_GATE_HOST to one of its addresses, 127.0.0.1 or 0.0.0.0`
+          : `cannot listen on ${where} (${e.code ?? 'error'}): check HES_GATE_HOST and HES_GATE_PORT`;
+  return new HesGateError('HG_LISTEN', fix, { cause: err, details: { key: 'server.port' } });
+}
+
+/** Listen on host:port (port 0 still checks the address) and close again; the refusal serve would meet, or undefined. */
+function probeListen(host: string, port: number): Promise<HesGateError | undefined> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', (err) => done(listenError(err, host) ?? new HesGateError('HG_LISTEN', `cannot listen on ${host}:${port}: ${err.message}`, { cause: err, details: { key: 'server.port' } })));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => done(undefined)));
+  });
+}
+
+/**
+ * A CA file that is not PEM would make every ministry call fail its TLS handshake, and waiting
+ * does not fix a file: refused at start like a file that cannot be read.
+ */
+function caProblem(key: string, file: string | null): HesGateError[] {
+  if (file === null) return [];
+  const unreadable = fileProblem(key, file);
+  if (unreadable.length > 0) return unreadable;
+  const text = readFileSync(resolve(file), 'latin1');
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  try {
+    if (blocks.length === 0) throw new Error('no "-----BEGIN CERTIFICATE-----" block');
+    for (const pem of blocks) new X509Certificate(pem);
+    return [];
+  } catch (err) {
+    return [
+      new HesGateError('HG_CONFIG_FILE', `${key} ${file} is not a PEM certificate (${(err as Error).message}): give the CA certificate in PEM form (openssl x509 -inform der -in ca.der -out ca.pem)`, {
+        cause: err,
+        details: { key },
+      }),
+    ];
+  }
+}
+
+/**
+ * What is worth saying before start but must not refuse it: the ministry's host does not resolve.
+ * Name resolution can be down at boot (a station that refused would not decide at all, while
+ * its outage policy could); the station starts, and /readyz shows the ministry down with the
+ * reason until the name resolves.
+ */
+export async function startWarnings(config: Config, options: { lookup?: Lookup } = {}): Promise<string[]> {
+  if (config.ministry.baseUrl === null) return [];
+  const host = new URL(config.ministry.baseUrl).hostname.replace(/^\[|\]$/g, '');
+  try {
+    await (options.lookup ?? defaultLookup)(host);
+    return [];
+  } catch (err) {
+    return [`ministry.baseUrl's host ${host} does not resolve here (${(err as NodeJS.ErrnoException).code ?? 'error'}): serve starts anyway and the outage policy decides until it resolves (check DNS or /etc/hosts)`];
+  }
+}
+
 /** A station or hub needs the city's Redis and the city key. */
 export function cityProblems(config: Config): HesGateError[] {
   const { city } = config;
@@ -97,14 +197,14 @@ export function cityProblems(config: Config): HesGateError[] {
   } else {
     problems.push(...fileProblem('city.keyFile', city.keyFile));
   }
-  problems.push(...fileProblem('city.tlsCaFile', city.tlsCaFile));
+  problems.push(...caProblem('city.tlsCaFile', city.tlsCaFile));
   return problems;
 }
 
 /** Every reason `serve` would refuse to start with this configuration; empty when none. */
 export async function startProblems(config: Config, options: StartCheckOptions): Promise<HesGateError[]> {
   const lookupFn = options.lookup ?? defaultLookup;
-  const problems: HesGateError[] = [...credentialProblems(config)];
+  const problems: HesGateError[] = [...credentialProblems(config), ...tokenProblems(config)];
   const server = await addressesOf('server.host', config.server.host, lookupFn);
   if (server instanceof HesGateError) problems.push(server);
   else problems.push(...exposureProblems(config, server));
@@ -113,13 +213,21 @@ export async function startProblems(config: Config, options: StartCheckOptions):
     if (sim instanceof HesGateError) problems.push(sim);
     problems.push(...fileProblem('simulator.codesFile', config.simulator.codesFile));
   }
-  problems.push(...fileProblem('ministry.caFile', config.ministry.caFile));
+  problems.push(...caProblem('ministry.caFile', config.ministry.caFile));
   problems.push(...cityProblems(config));
   try {
     prepareDataDir(config.dataDir, { create: options.createDataDir });
   } catch (err) {
     if (!(err instanceof HesGateError)) throw err;
     problems.push(err);
+  }
+  if (options.probeListen === true && !(server instanceof HesGateError)) {
+    const busy = await probeListen(config.server.host, config.server.port);
+    if (busy !== undefined) problems.push(busy);
+    if (config.ministry.baseUrl === null) {
+      const sim = await probeListen(config.simulator.host, config.simulator.port);
+      if (sim !== undefined) problems.push(new HesGateError(sim.code, sim.message, { cause: sim, details: { key: 'simulator.port' } }));
+    }
   }
   return problems;
 }

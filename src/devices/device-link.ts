@@ -1,8 +1,8 @@
 /**
  * One serial port kept open: opens by path, and when the port fails to open or closes under
- * us (USB unplugged → `close` with `disconnected`, socat killed) retries with exponential
- * back-off until `stop()`. serialport has no reconnect of its own. Never throws after start:
- * every failure becomes a state change.
+ * us (USB unplugged → `close` with `disconnected`, socat killed; a hung-up line's end-of-file
+ * too, see hangup-binding.ts) retries with exponential back-off until `stop()`. serialport has
+ * no reconnect of its own. Never throws after start: every failure becomes a state change.
  *
  *   closed ──start──> (open attempt) ──ok──> open ──close/error──> reconnecting ──delay──> (open attempt)
  *                           └──fail──> reconnecting

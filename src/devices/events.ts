@@ -57,12 +57,15 @@ export interface TapEvent {
   fallback: boolean;
 }
 
+/** A device's state changed (emitted once per change, not at each reconnect attempt). */
 export interface DeviceEvent {
   id: string;
   role: DeviceRole;
   path: string;
   state: DeviceState;
   error?: string;
+  /** The station closed it on purpose (a normal shutdown): nothing for an operator to act on. */
+  expected?: boolean;
 }
 
 export interface FrameDroppedEvent {

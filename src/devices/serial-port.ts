@@ -3,7 +3,8 @@
  * it is given an `openPort` function returning something `SerialPortLike`, so the binding can be
  * swapped (a real tty, a pseudo-terminal, a mock) exactly as serialport's own binding is.
  */
-import { SerialPort } from 'serialport';
+import { SerialPort, type SerialPortOpenOptions } from 'serialport';
+import { hangupAwareBinding } from './hangup-binding.js';
 
 /** Line settings of a profile (8N1 is `{dataBits: 8, parity: 'none', stopBits: 1}`). */
 export interface LineSettings {
@@ -36,16 +37,21 @@ export interface SerialPortLike {
 
 export type OpenPort = (path: string, settings: LineSettings) => SerialPortLike;
 
-/** Opens a real port by path (no `SerialPort.list()`: it needs udevadm and never lists PTYs). */
+/**
+ * Opens a real port by path (no `SerialPort.list()`: it needs udevadm and never lists PTYs), on
+ * the binding that reports a hung-up line as a disconnect (see hangup-binding.ts). `SerialPort`
+ * spreads its options over its default binding, so `binding` replaces it; its option type omits it.
+ */
 export const openSerialPort: OpenPort = (path, settings) =>
   new SerialPort({
+    binding: hangupAwareBinding,
     path,
     baudRate: settings.baudRate,
     dataBits: settings.dataBits,
     parity: settings.parity,
     stopBits: settings.stopBits,
     autoOpen: false,
-  }) as unknown as SerialPortLike;
+  } as SerialPortOpenOptions<typeof SerialPort.binding>) as unknown as SerialPortLike;
 
 /** Write and wait until the bytes are handed to the OS. */
 export function writeAsync(port: SerialPortLike, data: Buffer): Promise<void> {

@@ -17,7 +17,7 @@ import type { Clock, Credential, Decision } from '../types.js';
 import { FALLBACK_DECISION } from '../policy/decide.js';
 import type { ControllerConfig, ReaderConfig, StationGateConfig } from './config.js';
 import { createControllerDriver, type ControllerDriver } from './controller.js';
-import { DEFAULT_BACKOFF, DeviceLink, type Backoff } from './device-link.js';
+import { DEFAULT_BACKOFF, DeviceLink, type Backoff, type LinkState } from './device-link.js';
 import { createFramer, DelimiterFramer, type FrameDrop, type Framer, type Timers } from './framing/index.js';
 import type { Logger } from 'pino';
 import type { DeviceEvent, DeviceRole, DeviceStatus, FrameDropWhy, StationEvents, TapEvent } from './events.js';
@@ -49,6 +49,8 @@ interface Device {
   link: DeviceLink;
   /** Controllers: set from a failed command until one succeeds (see ControllerDevice). */
   failing?: { since: number; count: number } | undefined;
+  /** The port's state last reported: the link repeats `reconnecting` at each retry, which is not news. */
+  linkState?: LinkState;
 }
 interface ReaderDevice extends Device {
   config: ReaderConfig;
@@ -70,6 +72,8 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly controllers = new Map<string, ControllerDevice>();
   private readonly clock: Clock;
   private readonly log: Logger | undefined;
+  /** Set by stop(): the closes that follow are the station's own. */
+  private stopping = false;
 
   constructor(private readonly options: StationOptions) {
     super();
@@ -116,6 +120,7 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.allSettled([...this.controllers.values()].map((c) => c.driver.release()));
     await Promise.all(this.devices().map((d) => d.link.stop()));
   }
@@ -147,10 +152,15 @@ export class Station extends EventEmitter<StationEvents> {
     link.on('state', (s) => {
       // A reopened port does not make a failing controller answer: it stays failing until a command succeeds.
       const state = s.state === 'open' && device.failing !== undefined ? 'failing' : s.state;
+      // Each attempt is a debug line; the change itself is one 'device' event (logged once by
+      // the service as device.state), so a port missing for hours is not a warning a second.
+      if (s.state === 'reconnecting') this.log?.debug({ device: status.id, path: status.path, error: s.lastError, attempt: s.failedAttempts }, 'device port unavailable; retrying');
+      else this.log?.debug({ device: status.id, path: status.path, state }, 'device port state');
+      if (s.state === device.linkState) return;
+      device.linkState = s.state;
       const event: DeviceEvent = { id: status.id, role: status.role, path: status.path, state };
-      if (s.state !== 'open' && s.lastError !== undefined) event.error = s.lastError;
-      if (s.state === 'reconnecting') this.log?.warn({ device: status.id, path: status.path, error: s.lastError, attempt: s.failedAttempts }, 'device port unavailable; retrying');
-      else this.log?.info({ device: status.id, path: status.path, state }, 'device port state');
+      if (s.state !== 'open' && s.lastError !== undefined && !this.stopping) event.error = s.lastError;
+      if (this.stopping && state === 'closed') event.expected = true;
       this.emit('device', event);
     });
   }

@@ -4,13 +4,15 @@
  * codes of src/errors.ts (see error-replies.ts); nothing else about the failure reaches the client.
  *
  * Connection limits bound what a slow or hostile client can hold: headers and the whole request
- * must arrive within their timeouts, an idle socket is closed, the number of connections and the
- * size of the header block are capped (see docs/overload.md).
+ * must arrive within their timeouts, an idle socket is closed, the number of connections (in all
+ * and per client address, connection-guard.ts) and the size of the header block are capped (see
+ * docs/overload.md).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from '../ops/logger.js';
-import { onClientError, replyFrameworkError, replyNotFound, replyWithError } from './error-replies.js';
+import { guardConnections, type ConnectionRefusals } from './connection-guard.js';
+import { onCheckExpectation, onClientError, onConnect, replyFrameworkError, replyNotFound, replyWithError } from './error-replies.js';
 
 /** Where the 'request' listener leaves the arrival time on node's request object. */
 const ARRIVED = Symbol('hes-gate.arrivedAt');
@@ -26,6 +28,10 @@ declare module 'fastify' {
     /** Monotonic ms (performance.now) when node handed the parsed request line and headers over. */
     arrivedAt: number;
   }
+  interface FastifyInstance {
+    /** Connections refused so far, per address and by node's total cap (read by the metrics). */
+    connectionRefusals: ConnectionRefusals;
+  }
 }
 
 export interface ConnectionLimits {
@@ -37,6 +43,8 @@ export interface ConnectionLimits {
   idleTimeoutMs: number;
   /** Open connections beyond this are closed at once. @default 1024 */
   maxConnections: number;
+  /** Open connections one client address (an IPv6 /64) may hold; loopback is not limited. @default 64 */
+  maxConnectionsPerAddress: number;
   /** Largest request line plus headers, bytes (431 beyond). @default 8192 */
   maxHeaderBytes: number;
 }
@@ -46,8 +54,21 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   headersTimeoutMs: 5_000,
   idleTimeoutMs: 60_000,
   maxConnections: 1024,
+  maxConnectionsPerAddress: 64,
   maxHeaderBytes: 8192,
 };
+
+/**
+ * How long node waits after an answer for the next request (keepAliveTimeout), and the margin it
+ * adds before closing (keepAliveTimeoutBuffer, 1 s by default since node 24.6), so that the
+ * socket closes at `idleTimeoutMs` while clients are told (`Keep-Alive: timeout=`) slightly less
+ * and do not send into a closing socket. fastify's own default is 72 s: `limits.idleTimeoutMs`
+ * did not apply to keep-alive connections until this was set (issue 20).
+ */
+export function keepAlive(idleTimeoutMs: number): { timeoutMs: number; bufferMs: number } {
+  const bufferMs = Math.min(1000, Math.floor(idleTimeoutMs / 10));
+  return { timeoutMs: idleTimeoutMs - bufferMs, bufferMs };
+}
 
 export interface HttpAppOptions {
   bodyLimitBytes: number;
@@ -57,6 +78,7 @@ export interface HttpAppOptions {
 
 export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   const limits = opts.limits ?? DEFAULT_CONNECTION_LIMITS;
+  const idle = keepAlive(limits.idleTimeoutMs);
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'http' }),
     // No per-request child logger (request logging is off): less work and garbage per tap.
@@ -68,7 +90,9 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     forceCloseConnections: 'idle',
     requestTimeout: limits.requestTimeoutMs,
     connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: idle.timeoutMs,
     http: {
+      keepAliveTimeoutBuffer: idle.bufferMs,
       headersTimeout: limits.headersTimeoutMs,
       maxHeaderSize: limits.maxHeaderBytes,
       // node checks request and header timeouts on this interval (30 s by default): a tenth of
@@ -80,6 +104,9 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
   });
   app.server.maxConnections = limits.maxConnections;
+  app.server.on('checkExpectation', onCheckExpectation);
+  app.server.on('connect', onConnect);
+  app.decorate('connectionRefusals', guardConnections(app.server, limits.maxConnectionsPerAddress));
 
   stampArrival(app.server);
   // JSON only: a text body is refused with 415 rather than failing validation as a string.

@@ -54,3 +54,13 @@ export function anyTokenGuard(tokens: ReadonlyArray<Secret | string | null | und
     }
   };
 }
+
+/**
+ * The token of the operators' read-only views (the live feed and its history): the admin token
+ * when one is set; else the API token, so a station that set only that one does not show its
+ * decisions to anyone who asks; null (open) only when no token is set at all, which `serve`
+ * allows on loopback alone (HG_EXPOSED_WITHOUT_TOKEN).
+ */
+export function operatorToken(tokens: { adminToken: Secret | null; apiToken: Secret | null }): Secret | null {
+  return tokens.adminToken ?? tokens.apiToken;
+}

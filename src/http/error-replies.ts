@@ -4,10 +4,12 @@
  * message — an error body is read by whoever sent the request, logged by proxies, and a card
  * id in a URL is personal data. The three entry points are fastify's error handler (routes,
  * validation, body parsing), its framework errors (URL the router cannot take) and node's
- * `clientError` (header overflow, timeouts, garbage before a request exists).
+ * `clientError` (header overflow, timeouts, garbage before a request exists); and node's
+ * `checkExpectation` and `connect`, which node would answer empty or not at all.
  */
-import http from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, HesGateError, type ErrorCode } from '../errors.js';
 
@@ -86,6 +88,15 @@ function clientErrorReply(err: NodeJS.ErrnoException): [number, ErrorCode, strin
   }
 }
 
+/** A whole HTTP/1.1 error answer, for a socket no response object owns: coded, and closing the connection. */
+export function rawErrorResponse(status: number, code: ErrorCode, message: string, extraHeaders = ''): string {
+  const body = JSON.stringify(errorBody(code, message));
+  return (
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n${extraHeaders}` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
 /**
  * node's `clientError`: answer in the service's format when nothing of a response was sent yet
  * (as node itself would, but coded), then close: the connection's framing can no longer be trusted.
@@ -93,12 +104,29 @@ function clientErrorReply(err: NodeJS.ErrnoException): [number, ErrorCode, strin
 export function onClientError(err: NodeJS.ErrnoException, socket: Socket & { _httpMessage?: { headersSent?: boolean } }): void {
   const reply = clientErrorReply(err);
   if (reply !== null && !socket.destroyed && socket.writable && socket._httpMessage?.headersSent !== true) {
-    const [status, code, message] = reply;
-    const body = JSON.stringify(errorBody(code, message));
-    socket.write(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    socket.write(rawErrorResponse(...reply));
   }
   socket.destroy();
+}
+
+/**
+ * node's `checkExpectation`: an `Expect` header other than `100-continue`. Without a listener node
+ * answers an empty 417; this one answers it in the service's format (the header is not repeated).
+ */
+export function onCheckExpectation(_req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify(errorBody('HG_EXPECTATION_FAILED', 'the Expect header is not supported (only "100-continue" is)'));
+  res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
+}
+
+/** What this service answers; a CONNECT (a proxy's method) gets them in `Allow`. */
+const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, DELETE';
+
+/**
+ * node's `connect`: a CONNECT request. Without a listener node closes the connection without a
+ * word; hes-gate is not a proxy, and says so with a coded 405, then closes.
+ */
+export function onConnect(_req: IncomingMessage, socket: Duplex): void {
+  socket.on('error', () => socket.destroy());
+  socket.end(rawErrorResponse(405, 'HG_METHOD_NOT_ALLOWED', 'CONNECT is not answered here: hes-gate is not a proxy', `Allow: ${ALLOWED_METHODS}\r\n`), () => socket.destroy());
 }

@@ -9,9 +9,13 @@
  */
 import swagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema } from 'fastify';
+import type { Secret } from '../config/sensitive-value.js';
+import { anyTokenGuard } from './auth.js';
 
 export interface OpenApiOptions {
   version: string;
+  /** The configured tokens (admin, API): with any of them set, the document needs one. */
+  tokens?: ReadonlyArray<Secret | null>;
 }
 
 const errorBody = {
@@ -192,5 +196,7 @@ export async function registerOpenApi(app: FastifyInstance, opts: OpenApiOptions
       return { schema: { ...own, ...ANNOTATIONS[key], response } as FastifySchema, url };
     },
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // The document is what README.md says, but a station need not describe itself (its version,
+  // its routes) to strangers: with any token configured, it takes one (admin or API).
+  app.get('/openapi.json', { schema: { hide: true }, onRequest: anyTokenGuard(opts.tokens ?? [], 'API description') }, async () => app.swagger());
 }

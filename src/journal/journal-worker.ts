@@ -4,8 +4,12 @@
  *
  *   main thread ── append(batch) ──> worker: one transaction per batch ──> 'flushed' (seq)
  *               ── query / summary ─> worker: read ──> rows
- *   every pruneIntervalMs: rows older than the retention go, then the oldest rows until the
- *   file fits the size cap.
+ *               ── prune(now) ──────> worker: rows older than the retention go, then the oldest
+ *                                     rows until the file fits the size cap
+ *
+ * The worker has no clock of its own: "now" comes from the main thread's clock, at start
+ * (`startedAt`) and with every prune the main thread schedules (journal.ts), so retention runs
+ * on the service's clock and tests drive it without waiting.
  *
  * Self-contained (only type imports), so it runs as compiled JavaScript and, in tests, as
  * TypeScript with Node's type stripping.
@@ -20,7 +24,8 @@ export interface JournalWorkerData {
   file: string;
   retentionMs: number;
   maxBytes: number;
-  pruneIntervalMs: number;
+  /** The main thread's clock when it started the worker: the start-up prune's "now". */
+  startedAt: number;
 }
 
 /** One record on the wire: [at, gate, reader, kind, verdict, reason, source, elapsedUs, decisionId]. */
@@ -67,7 +72,8 @@ export type ToWorker =
   | { type: 'summary'; id: number; from: number; to: number }
   | { type: 'history'; id: number; from: number; to: number; bucketMs: number }
   | { type: 'stats'; id: number }
-  | { type: 'prune'; id: number; now: number }
+  /** `id` null: the periodic prune, whose failure is the journal's failure (nobody awaits it). */
+  | { type: 'prune'; id: number | null; now: number }
   | { type: 'close'; id: number };
 
 export type FromWorker =
@@ -117,6 +123,9 @@ export function openJournalDb(file: string): Database.Database {
   // Incremental vacuum must be chosen before the first table exists: it lets the size cap give
   // pages back to the file system after pruning.
   db.pragma('auto_vacuum = INCREMENTAL');
+  // Rows past the retention are deleted, not left in free pages: zeros over them (and the WAL
+  // truncated after each prune, below).
+  db.pragma('secure_delete = ON');
   db.pragma('journal_mode = WAL');
   // A process crash loses nothing committed; a power cut may lose the last batches (documented).
   db.pragma('synchronous = NORMAL');
@@ -225,7 +234,11 @@ export class JournalDb {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.pragma('incremental_vacuum');
     }
-    if (removed > 0) this.db.pragma('incremental_vacuum');
+    if (removed > 0) {
+      this.db.pragma('incremental_vacuum');
+      // The pruned rows' older page images live in the WAL until it is checkpointed and cut.
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    }
     this.pruned += removed;
     return removed;
   }
@@ -259,19 +272,12 @@ function run(): void {
   let journal: JournalDb;
   try {
     journal = new JournalDb(data.file);
-    journal.prune(Date.now(), data.retentionMs, data.maxBytes);
+    journal.prune(data.startedAt, data.retentionMs, data.maxBytes);
   } catch (err) {
     const e = err as { code?: string; message?: string };
     send({ type: 'failed', id: null, code: e.code ?? 'ERROR', message: e.message ?? String(err) });
     return;
   }
-  const timer = setInterval(() => {
-    try {
-      journal.prune(Date.now(), data.retentionMs, data.maxBytes);
-    } catch (err) {
-      send({ type: 'failed', id: null, code: (err as { code?: string }).code ?? 'ERROR', message: (err as Error).message });
-    }
-  }, data.pruneIntervalMs);
   send({ type: 'ready' });
 
   port.on('message', (m: ToWorker) => {
@@ -294,11 +300,12 @@ function run(): void {
         case 'stats':
           send({ type: 'result', id: m.id, value: journal.stats(0) });
           break;
-        case 'prune':
-          send({ type: 'result', id: m.id, value: journal.prune(m.now, data.retentionMs, data.maxBytes) });
+        case 'prune': {
+          const removed = journal.prune(m.now, data.retentionMs, data.maxBytes);
+          if (m.id !== null) send({ type: 'result', id: m.id, value: removed });
           break;
+        }
         case 'close':
-          clearInterval(timer);
           journal.close();
           send({ type: 'result', id: m.id, value: null });
           port.close();

@@ -6,9 +6,13 @@
  *
  * If the worker falls behind, records beyond `maxPending` are dropped and counted — the tap
  * never waits for the journal, and memory stays bounded.
+ *
+ * Retention is scheduled here, on the injected clock and timers: every `pruneIntervalMs` the
+ * worker is told to prune as of `clock()` (it has no clock of its own).
  */
 import { Worker } from 'node:worker_threads';
-import type { Clock } from '../types.js';
+import { systemTimers } from '../system-timers.js';
+import type { Clock, Timers } from '../types.js';
 import type { FromWorker, JournalWorkerData, ToWorker } from './journal-worker.js';
 import { RecordBuffer, transferList } from './record-buffer.js';
 import type { DecisionEvent } from '../decisions/decision-service.js';
@@ -27,8 +31,10 @@ export interface JournalOptions {
   batchSize?: number;
   /** Records waiting for the worker beyond which new ones are dropped. @default 100000 */
   maxPending?: number;
-  /** @default 1 hour */
+  /** How often retention and the size cap are applied (also once at start). @default 1 hour */
   pruneIntervalMs?: number;
+  /** Schedules the periodic prune. @default unref'd global timers */
+  timers?: Timers;
   /** The worker failed (disk full, file unusable): decisions go on, unrecorded. */
   onError?: (err: Error) => void;
   /** A batch was committed (tests and the crash test wait on it). */
@@ -61,6 +67,9 @@ export class Journal {
   private nextId = 1;
   private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly timer: NodeJS.Timeout;
+  private readonly timers: Timers;
+  private readonly pruneIntervalMs: number;
+  private pruneTimer: unknown;
   private readonly batchSize: number;
   private readonly maxPending: number;
   private failed: Error | null = null;
@@ -81,8 +90,10 @@ export class Journal {
       file: options.file,
       retentionMs: options.retentionMs,
       maxBytes: options.maxBytes,
-      pruneIntervalMs: options.pruneIntervalMs ?? 3_600_000,
+      startedAt: options.clock(),
     };
+    this.timers = options.timers ?? systemTimers;
+    this.pruneIntervalMs = options.pruneIntervalMs ?? 3_600_000;
     this.worker = new Worker(workerUrl(), { workerData: data, name: 'hes-gate journal' });
     let ready!: () => void;
     let notReady!: (e: Error) => void;
@@ -112,12 +123,27 @@ export class Journal {
     this.worker.on('error', (err) => this.fail(new JournalError('HG_JOURNAL', `decision journal worker: ${err.message}`), notReady));
     this.timer = setInterval(() => this.flush(), options.flushIntervalMs ?? 250);
     this.timer.unref();
+    this.schedulePrune();
+  }
+
+  /** The periodic prune: "now" is the main thread's clock; a failure is reported as the worker's (onError). */
+  private schedulePrune(): void {
+    this.pruneTimer = this.timers.setTimeout(() => {
+      if (this.closed || this.failed !== null) return;
+      this.post({ type: 'prune', id: null, now: this.options.clock() });
+      this.schedulePrune();
+    }, this.pruneIntervalMs);
+  }
+
+  /** Why the journal stopped recording (its file could not be opened or a write failed); null while it records. */
+  get failure(): Error | null {
+    return this.failed;
   }
 
   /** Records one decision: a few writes into preallocated columns on the tap's thread (record-buffer.ts). */
   record(e: DecisionRecord): void {
-    if (this.failed !== null || this.closed) return;
-    if (this.pending + this.buffer.length >= this.maxPending) {
+    if (this.closed) return;
+    if (this.failed !== null || this.pending + this.buffer.length >= this.maxPending) {
       this.dropped++;
       return;
     }
@@ -166,6 +192,7 @@ export class Journal {
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.timer);
+    this.timers.clearTimeout(this.pruneTimer);
     this.flush();
     this.closed = true;
     if (this.failed === null) {

@@ -6,9 +6,10 @@
  *   config.ministry.baseUrl ── set ──> that address, ministry.user/password, config.environment
  *                           └─ null ─> simulator on loopback, its own user, environment `simulator`
  *
- * The effective environment is decided here too: with the simulator answering it is
- * `simulator` whatever the configuration (or HES_GATE_ENVIRONMENT) says, so no log line, page,
- * metric or readiness detail can present the simulator as the ministry.
+ * The effective environment is decided here too: with the simulator answering — embedded, or
+ * `hes-gate simulate` reached with its own credentials — it is `simulator` whatever the
+ * configuration (or HES_GATE_ENVIRONMENT, or the address's path) says, so no log line, page,
+ * metric, readiness detail or selftest report can present the simulator as the ministry.
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -54,9 +55,19 @@ export function isLoopbackHost(host: string): boolean {
   return isIP(h) === 4 && h.startsWith('127.');
 }
 
+/**
+ * Whether the configured credentials are the simulator's own (published in the README): no
+ * ministry accepts them, and `hes-gate simulate` accepts no others, so the address answers as the
+ * simulator whatever its path (`…/g2g/saglik/hes/` is its live path too) or label say.
+ */
+export function usesSimulatorCredentials(ministry: Pick<Config['ministry'], 'user' | 'password'>): boolean {
+  return ministry.user === SIMULATOR_USER && ministry.password?.reveal() === SIMULATOR_PASSWORD;
+}
+
 /** The environment a configuration speaks to, before anything is started. */
 export function ministryEnvironment(config: Pick<Config, 'environment' | 'ministry'>): MinistryEnvironment {
-  return config.ministry.baseUrl === null ? 'simulator' : config.environment;
+  if (config.ministry.baseUrl === null || usesSimulatorCredentials(config.ministry)) return 'simulator';
+  return config.environment;
 }
 
 /**

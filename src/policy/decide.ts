@@ -83,7 +83,8 @@ function fromRecord(input: DecideInput, record: StatusRecord, source: Source, pr
     return deny('REPEAT_TAP', source);
   }
   if (profile !== undefined) {
-    const windows = policy.profileHours[profile];
+    // A profile is text from a binding: `constructor` must find no window, not Object.prototype's.
+    const windows = Object.hasOwn(policy.profileHours, profile) ? policy.profileHours[profile] : undefined;
     if (windows !== undefined && !inWindows(localMinutes(now, policy.utcOffsetMinutes), windows)) {
       return deny('OUTSIDE_HOURS', source);
     }

@@ -4,7 +4,7 @@
  * a few facts about the environment; the base URL is reduced to host and path, the user name
  * is partly masked, and codes are already masked in the run's results.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MinistryEndpoint } from '../ministry/types.js';
 import { percentile, type CallTiming, type SelftestRun } from './runner.js';
@@ -125,12 +125,34 @@ function stamp(iso: string): string {
   return iso.replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Writes `selftest-report-<environment>-<timestamp>.{md,json}` into `dir`; returns both paths. */
+/**
+ * Writes `selftest-report-<environment>-<timestamp>.{md,json}` into `dir`; returns both paths.
+ * Two runs that end in the same second (a 503 rehearsal, then a 401 one) each keep their report:
+ * the files are created exclusively, and a name already taken gets `-2`, `-3`, … before `.md`.
+ */
 export function writeReportFiles(report: SelftestReport, dir: string): { markdown: string; json: string } {
   mkdirSync(dir, { recursive: true });
-  const base = join(dir, `selftest-report-${report.environment}-${stamp(report.date)}`);
-  const paths = { markdown: `${base}.md`, json: `${base}.json` };
-  writeFileSync(paths.markdown, renderMarkdown(report));
-  writeFileSync(paths.json, `${JSON.stringify(report, null, 2)}\n`);
-  return paths;
+  const stem = join(dir, `selftest-report-${report.environment}-${stamp(report.date)}`);
+  for (let n = 1; ; n++) {
+    const base = n === 1 ? stem : `${stem}-${n}`;
+    const paths = { markdown: `${base}.md`, json: `${base}.json` };
+    if (!claim(paths.markdown, renderMarkdown(report))) continue;
+    if (!claim(paths.json, `${JSON.stringify(report, null, 2)}\n`)) {
+      // A JSON of that name without its Markdown twin: leave both names to it.
+      rmSync(paths.markdown, { force: true });
+      continue;
+    }
+    return paths;
+  }
+}
+
+/** Create `file` with `text` only when no file has that name; false when one has. */
+function claim(file: string, text: string): boolean {
+  try {
+    writeFileSync(file, text, { flag: 'wx' });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
 }

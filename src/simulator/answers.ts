@@ -20,10 +20,10 @@ export interface PreparedCode {
 }
 
 const PROBLEM_TYPE = 'https://www.jhipster.tech/problem/problem-with-message';
-const TITLES: Record<string, string> = {
-  hescodenotfound: 'HES kodu bulunamadı',
-  hescodehasbeenexpired: 'HES kodunun süresi dolmuş',
-};
+const TITLES: ReadonlyMap<string, string> = new Map([
+  ['hescodenotfound', 'HES kodu bulunamadı'],
+  ['hescodehasbeenexpired', 'HES kodunun süresi dolmuş'],
+]);
 
 /** 400 problem body for a code (Spring/JHipster `BadRequestAlertException` shape). */
 function codeProblem(errorKey: string): string {
@@ -31,7 +31,7 @@ function codeProblem(errorKey: string): string {
     entityName: 'hescode',
     errorKey,
     type: PROBLEM_TYPE,
-    title: TITLES[errorKey] ?? errorKey,
+    title: TITLES.get(errorKey) ?? errorKey,
     status: 400,
     message: `error.${errorKey}`,
     params: 'hescode',

@@ -10,7 +10,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HesGateError } from '../errors.js';
+import { weakTokenError } from '../config/token-rule.js';
 import type { Faults } from './faults.js';
 import type { Simulator } from './server.js';
 import { readBody } from './http.js';
@@ -44,13 +44,10 @@ function isLoopbackPeer(address: string | undefined): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
-/** A guessable token would make the control API open to anyone on the machine. */
+/** A guessable token would make the control API open to anyone on the machine: the one token rule (HG_TOKEN_WEAK). */
 export function checkControlToken(token: string): void {
-  if (token.length < 16) {
-    throw new HesGateError('HG_CONFIG_INVALID', 'the simulator control token (HES_GATE_SIMULATOR_TOKEN) must be at least 16 characters', {
-      details: { key: 'simulator.controlToken', expected: 'at least 16 characters' },
-    });
-  }
+  const weak = weakTokenError('HES_GATE_SIMULATOR_TOKEN', 'simulator.controlToken', token);
+  if (weak !== null) throw weak;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();

@@ -63,4 +63,16 @@ describe('the city wire format', () => {
     expect(wire.status(field, value)).toEqual({ at: 1, code: 'HES1234567', answer: { kind: 'expired' } });
     expect(wire.status('another-field', value)).toBeUndefined();
   });
+
+  it('seals a snapshot binding to its own hash field: moved under another card\'s field, it does not open', () => {
+    const a = { cardId: '04A1B2C3D4', hesCode: 'HES1234567', profile: 'standard' };
+    const b = { cardId: '04A1B2C3D5', hesCode: 'HES7654321', profile: 'student' };
+    const [fieldA, valueA] = wire.bindingField(a);
+    const [fieldB, valueB] = wire.bindingField(b);
+    expect(wire.binding(fieldA, valueA)).toEqual(a);
+    expect(wire.binding(fieldB, valueB)).toEqual(b);
+    // Whoever can write the hash could swap two values: each must open only where it was sealed.
+    expect(wire.binding(fieldB, valueA)).toBeUndefined();
+    expect(wire.binding(fieldA, valueB)).toBeUndefined();
+  });
 });

@@ -29,7 +29,7 @@ describe('config check and the embedded simulator', () => {
   it('refuses a control token shorter than 16 characters, as serve does, without showing it', async () => {
     const r = await run({ HES_GATE_SIMULATOR_TOKEN: 'tiny-token' });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/HG_CONFIG_INVALID: the simulator control token \(HES_GATE_SIMULATOR_TOKEN\) must be at least 16 characters/);
+    expect(r.stderr).toMatch(/HG_TOKEN_WEAK: HES_GATE_SIMULATOR_TOKEN is too weak: it has 10 characters, at least 16 are needed/);
     expect(r.stderr + r.stdout).not.toContain('tiny-token');
   });
 

@@ -15,6 +15,9 @@ import { runCli, serveUntilReady, startCli, stop, type CliResult } from './cli.j
 const dir = mkdtempSync(join(tmpdir(), 'hes-gate-start-up-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const T = 60_000;
+/** Tokens that pass the token rule (src/config/token-rule.ts). */
+const API_TOKEN = 'start-up-test-api-token';
+const ADMIN_TOKEN = 'start-up-test-admin-token';
 
 /** A station that would start: loopback, any free port, its own data directory, no ministry. */
 function base(name: string): NodeJS.ProcessEnv {
@@ -55,7 +58,7 @@ describe('hes-gate serve: a start-up mistake is one coded line and exit 2', () =
     ],
     [
       'the ministry test environment without credentials',
-      () => ({ ...base('creds'), HES_GATE_CONFIG: 'test', HES_GATE_HOST: '127.0.0.1', HES_GATE_API_TOKEN: 'a', HES_GATE_ADMIN_TOKEN: 'b' }),
+      () => ({ ...base('creds'), HES_GATE_CONFIG: 'test', HES_GATE_HOST: '127.0.0.1', HES_GATE_API_TOKEN: API_TOKEN, HES_GATE_ADMIN_TOKEN: ADMIN_TOKEN }),
       'HG_CREDENTIALS_MISSING',
       /test environment needs credentials: set HES_GATE_MINISTRY_USER .* and HES_GATE_MINISTRY_PASSWORD_FILE/,
     ],
@@ -72,6 +75,19 @@ describe('hes-gate serve: a start-up mistake is one coded line and exit 2', () =
       /live environment needs credentials: .*; 1 more problem \(HG_EXPOSED_WITHOUT_TOKEN\): hes-gate config check lists them$/m,
     ],
     ['an invalid value', () => ({ ...base('port'), HES_GATE_PORT: 'eighty' }), 'HG_CONFIG_INVALID', /server\.port \(env HES_GATE_PORT\) must be an integer/],
+    [
+      'a one-character API token on all interfaces (issue 20), never repeated',
+      () => ({ ...base('weak'), HES_GATE_HOST: '0.0.0.0', HES_GATE_API_TOKEN: 'Z', HES_GATE_ADMIN_TOKEN: ADMIN_TOKEN }),
+      'HG_TOKEN_WEAK',
+      /^hes-gate: HG_TOKEN_WEAK: HES_GATE_API_TOKEN is too weak: it has 1 character, at least 16 are needed; make one with: openssl rand -hex 16\n$/,
+    ],
+    [
+      'a weak token on loopback too (the same token moves on to a station on the network)',
+      () => ({ ...base('weak-lo'), HES_GATE_ADMIN_TOKEN: 'aaaaaaaaaaaaaaaaaaaa' }),
+      'HG_TOKEN_WEAK',
+      /HES_GATE_ADMIN_TOKEN is too weak: it repeats too few characters/,
+    ],
+    ['the admin token equal to the API token', () => ({ ...base('same'), HES_GATE_API_TOKEN: API_TOKEN, HES_GATE_ADMIN_TOKEN: API_TOKEN }), 'HG_TOKEN_WEAK', /HES_GATE_ADMIN_TOKEN equals HES_GATE_API_TOKEN/],
   ])('%s', async (_label, env, code, message) => {
     expect(oneCodedLine(await runCli(['serve'], { env: env() }), code)).toMatch(message);
   }, T);
@@ -112,10 +128,10 @@ describe.skipIf(process.platform === 'win32')('hes-gate serve: permissions', () 
 describe('hes-gate serve: exposure and files', () => {
   it('beyond loopback: refuses without both tokens, starts with them or with the explicit override', async () => {
     const open = { ...base('exposed'), HES_GATE_HOST: '0.0.0.0' };
-    const onlyApi = await runCli(['serve'], { env: { ...open, HES_GATE_API_TOKEN: 'api-token' } });
+    const onlyApi = await runCli(['serve'], { env: { ...open, HES_GATE_API_TOKEN: API_TOKEN } });
     expect(oneCodedLine(onlyApi, 'HG_EXPOSED_WITHOUT_TOKEN')).toMatch(/but HES_GATE_ADMIN_TOKEN is not set: set it \(or HES_GATE_ADMIN_TOKEN_FILE\)/);
     for (const env of [
-      { ...open, HES_GATE_API_TOKEN: 'api-token', HES_GATE_ADMIN_TOKEN: 'admin-token' },
+      { ...open, HES_GATE_API_TOKEN: API_TOKEN, HES_GATE_ADMIN_TOKEN: ADMIN_TOKEN },
       { ...open, HES_GATE_ALLOW_UNAUTHENTICATED: '1' },
     ]) {
       const child = startCli(['serve'], { env: { ...env, HES_GATE_LOG_LEVEL: 'info' } });

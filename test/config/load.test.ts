@@ -103,3 +103,34 @@ describe('loadConfig', () => {
     }).toThrow();
   });
 });
+
+describe('cross-checks of the cache settings', () => {
+  it('refuses a RISKY freshness shorter than the RISKLESS one, naming both', () => {
+    const r = codeOf(() => loadConfig({ noFile: true, env: {}, overrides: { cache: { risklessTtlMs: 600_000, riskyTtlMs: 300_000 } } }));
+    expect(r.code).toBe('HG_CONFIG_INVALID');
+    expect(r.message).toMatch(/^cache\.riskyTtlMs \(file overrides\) must be at least cache\.risklessTtlMs \(600000, file overrides\).*, got 300000$/);
+    // Equal is the shortest accepted; the defaults (10 min, 6 h) pass.
+    expect(loadConfig({ noFile: true, env: {}, overrides: { cache: { risklessTtlMs: 600_000, riskyTtlMs: 600_000 } } }).config.cache.riskyTtlMs).toBe(600_000);
+    expect(loadConfig({ noFile: true, env: {} }).config.cache).toMatchObject({ risklessTtlMs: 600_000, riskyTtlMs: 21_600_000 });
+  });
+
+  it('refuses a gate\'s last-known age beyond how long the cache keeps statuses, naming both values', () => {
+    const defaults = codeOf(() => loadConfig({ noFile: true, env: {}, overrides: { gates: { defaults: { lastKnownMaxAgeMs: 2 * 86_400_000 } } } }));
+    expect(defaults.code).toBe('HG_CONFIG_INVALID');
+    expect(defaults.message).toMatch(/^gates\.defaults\.lastKnownMaxAgeMs \(.*\) must be at most cache\.lastKnownMaxAgeMs \(86400000, default\).*, got 172800000$/);
+
+    const oneGate = codeOf(() =>
+      loadConfig({ noFile: true, env: {}, overrides: { cache: { lastKnownMaxAgeMs: 3_600_000 }, gates: { defaults: { lastKnownMaxAgeMs: 3_600_000 }, list: [{ id: 'G1' }, { id: 'G2', policy: { lastKnownMaxAgeMs: 7_200_000 } }] } } }),
+    );
+    expect(oneGate.code).toBe('HG_CONFIG_INVALID');
+    expect(oneGate.message).toMatch(/^gates\.list\[1\]\.policy\.lastKnownMaxAgeMs \(.*\) must be at most cache\.lastKnownMaxAgeMs \(3600000, file overrides\).*, got 7200000$/);
+
+    // A shorter cache with the default gate policy (6 h) is refused too: that 6 h would be cut short.
+    expect(codeOf(() => loadConfig({ noFile: true, env: {}, overrides: { cache: { lastKnownMaxAgeMs: 3_600_000 } } })).message).toMatch(/^gates\.defaults\.lastKnownMaxAgeMs \(default\) must be at most cache\.lastKnownMaxAgeMs \(3600000/);
+    // The age only matters under the last-known policy: a gate that denies or passes in an outage is not held to it.
+    const deny = loadConfig({ noFile: true, env: {}, overrides: { cache: { lastKnownMaxAgeMs: 3_600_000 }, gates: { defaults: { ministryUnavailable: 'deny' } } } });
+    expect(deny.config.gates.defaults.lastKnownMaxAgeMs).toBe(21_600_000);
+    // Equal is accepted.
+    expect(loadConfig({ noFile: true, env: {}, overrides: { gates: { defaults: { lastKnownMaxAgeMs: 86_400_000 } } } }).config.gates.defaults.lastKnownMaxAgeMs).toBe(86_400_000);
+  });
+});

@@ -39,9 +39,9 @@ describe('the exposure rule', () => {
 
   it.each(['0.0.0.0', '::', '192.168.10.4', 'station.lan'])('%s needs both tokens', async (host) => {
     expect(await codes({ HES_GATE_HOST: host })).toEqual(['HG_EXPOSED_WITHOUT_TOKEN']);
-    expect(await codes({ HES_GATE_HOST: host, HES_GATE_API_TOKEN: 'a' })).toEqual(['HG_EXPOSED_WITHOUT_TOKEN']);
-    expect(await codes({ HES_GATE_HOST: host, HES_GATE_ADMIN_TOKEN: 'b' })).toEqual(['HG_EXPOSED_WITHOUT_TOKEN']);
-    expect(await codes({ HES_GATE_HOST: host, HES_GATE_API_TOKEN: 'a', HES_GATE_ADMIN_TOKEN: 'b' })).toEqual([]);
+    expect(await codes({ HES_GATE_HOST: host, HES_GATE_API_TOKEN: 'start-checks-api-token' })).toEqual(['HG_EXPOSED_WITHOUT_TOKEN']);
+    expect(await codes({ HES_GATE_HOST: host, HES_GATE_ADMIN_TOKEN: 'start-checks-admin-token' })).toEqual(['HG_EXPOSED_WITHOUT_TOKEN']);
+    expect(await codes({ HES_GATE_HOST: host, HES_GATE_API_TOKEN: 'start-checks-api-token', HES_GATE_ADMIN_TOKEN: 'start-checks-admin-token' })).toEqual([]);
   });
 
   it('is lifted only by the explicit override, from the environment or the file', async () => {

@@ -42,6 +42,23 @@ describe('unknown keys', () => {
     });
   }
 
+  // profileHours is a map keyed by card profile: its keys are not settings, but they must be
+  // names a binding can carry. Those that are not (every prototype member but `constructor`, which
+  // is a plain lower-case word) could never match a card and are refused.
+  it.each(['__proto__', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'Senior', ''])('a profileHours key "%s" (no card profile can be it) is refused', (k) => {
+    const err = load(`{"gates":{"defaults":{"profileHours":{"${k}":[{"from":"10:00","to":"16:00"}]}}}}`);
+    expect(err.code).toBe('HG_CONFIG_INVALID');
+    expect(err.details?.['key']).toBe('gates.defaults.profileHours');
+    const perGate = load(`{"gates":{"list":[{"id":"G1","policy":{"profileHours":{"${k}":[{"from":"10:00","to":"16:00"}]}}}]}}`);
+    expect(perGate.details?.['key']).toBe('gates.list[0].policy.profileHours');
+  });
+
+  it('a profileHours key "constructor" is a profile like any other, kept as an own key', () => {
+    const { config } = loadConfig({ env: {}, noFile: true, overrides: JSON.parse('{"gates":{"defaults":{"profileHours":{"constructor":[{"from":"10:00","to":"16:00"}]}}}}') });
+    expect(Object.hasOwn(config.gates.defaults.profileHours, 'constructor')).toBe(true);
+    expect(Object.hasOwn(config.gates.defaults.profileHours, 'toString')).toBe(false);
+  });
+
   it('a valid file with devices still loads (the refusals above are about the keys)', () => {
     const { config } = loadConfig({ env: {}, noFile: true, overrides: JSON.parse(`{"gates":{"list":[{"id":"G1","reader":${reader},"controller":${controller}}]}}`) });
     expect(config.gates.list[0]).toMatchObject({ id: 'G1', readers: [{ id: 'G1/reader' }], controller: { profile: 'modbus-relay' } });

@@ -238,4 +238,31 @@ describeSerial('station on pseudo-terminals', () => {
     pairs.push(await startPtyPair(path, `${path}-peer`));
     await opened;
   });
+
+  it('reports a missing port once, not at each retry, and a stop as an expected close (issue 22)', async () => {
+    const path = join(dir, 'never-there');
+    const events: DeviceEvent[] = [];
+    let attempts = 0;
+    let retried!: () => void;
+    const fourRetries = new Promise<void>((r) => (retried = r));
+    const quiet = (): void => undefined;
+    const logger = {
+      debug: (_o: unknown, msg: string) => {
+        if (msg === 'device port unavailable; retrying' && ++attempts === 4) retried();
+      },
+      info: quiet,
+      warn: quiet,
+      error: quiet,
+    } as unknown as NonNullable<Parameters<typeof createStation>[0]['logger']>;
+    station = createStation({ gates: parseStationGates([{ id: 'G1', group: 'north', reader: { path, profile: 'hex-uid' } }], profiles), profiles, decide: async () => PASS, backoff: { initialMs: 5, maxMs: 10 }, logger });
+    station.on('device', (e) => events.push(e));
+    await station.start();
+    await fourRetries;
+    expect(station.status()[0]!.failedAttempts).toBeGreaterThanOrEqual(4);
+    expect(events.map((e) => e.state)).toEqual(['reconnecting']);
+    expect(events[0]!.error).toMatch(/ENOENT|No such file/);
+    await station.stop();
+    expect(events.map((e) => [e.state, e.expected ?? false])).toEqual([['reconnecting', false], ['closed', true]]);
+    station = undefined;
+  });
 });

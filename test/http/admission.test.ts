@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Admission } from '../../src/http/admission.js';
+import { startTestGate } from './helpers.js';
 
 describe('admission control', () => {
   it('sheds beyond the in-flight bound until an admitted decision leaves', () => {
@@ -27,5 +28,32 @@ describe('admission control', () => {
     expect(a.admit()).toBeNull();
     waiting = 3;
     expect(a.admit()).toBe('event-loop');
+  });
+});
+
+/**
+ * The route's half of the count: every admitted decision leaves when it is answered. Were one
+ * answered request left counted, a gate would shed everything once `maxDecisionsInFlight`
+ * requests had ever been made — a whole service, answering one request at a time.
+ */
+describe('admission on the decision route', () => {
+  it('counts each answered decision out: many more requests than the bound, one after another, are all decided', async () => {
+    const t = await startTestGate({ refresher: { enabled: false }, limits: { maxDecisionsInFlight: 2 } });
+    try {
+      const metric = async (name: string): Promise<number> => {
+        const text = await (await fetch(`${t.url}/metrics`)).text();
+        const m = new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text);
+        return m === null ? Number.NaN : Number(m[1]);
+      };
+      for (let i = 0; i < 6; i++) {
+        const r = await t.post({ gate: 'G1', hesCode: 'A1B2345678' });
+        expect(r.status, `request ${i + 1}: ${JSON.stringify(r.body)}`).toBe(200);
+      }
+      expect(await metric('hes_gate_decision_admission_total{outcome="admitted"}')).toBe(6);
+      expect(await metric('hes_gate_decision_admission_total{outcome="shed_in_flight"}')).toBe(0);
+      expect(await metric('hes_gate_decisions_in_flight')).toBe(0);
+    } finally {
+      await t.gate.close();
+    }
   });
 });

@@ -142,6 +142,11 @@ describe('bearer token and known gates', () => {
       const unknown = await t.post({ gate: 'S9', hesCode: SAMPLE.RISKLESS }, { authorization: 'Bearer station-token-1' });
       expect(unknown.status).toBe(422);
       expect(unknown.body.error.code).toBe('HG_GATE_UNKNOWN');
+      // A gate named like a prototype member is unknown like any other (issue 20).
+      for (const gate of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+        const proto = await t.post({ gate, hesCode: SAMPLE.RISKLESS }, { authorization: 'Bearer station-token-1' });
+        expect([gate, proto.status, proto.body.error?.code]).toEqual([gate, 422, 'HG_GATE_UNKNOWN']);
+      }
       expect(t.logs.raw.join('\n')).not.toContain('station-token-1');
       // Operational routes stay open for probes and scrapers.
       expect((await fetch(`${t.url}/healthz`)).status).toBe(200);

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGate } from './helpers.js';
+import { eventLoopCheck } from '../../src/http/routes/ops.js';
 import { bodyOf, rawConnect } from './sockets.js';
 
 const STALL_MS = 300;
@@ -49,5 +50,22 @@ describe('event-loop delay', () => {
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     const metricMax = Number(/^hes_gate_event_loop_delay_seconds\{stat="max"\} (\S+)$/m.exec(metrics)?.[1]);
     expect(metricMax).toBeGreaterThanOrEqual((STALL_MS - 50) / 1000);
+  });
+});
+
+/** Issue 22: a fresh idle station's /readyz said "stalled at times … max 54 ms" while all was well. */
+describe('the event loop on /readyz says act only for what to act on, with the threshold beside the figure', () => {
+  const w = (p99Ms: number, maxMs: number) => ({ p50Ms: 1.2, p99Ms, maxMs, worstMs: Math.max(maxMs, 54), windowMs: 10_000 });
+  it('a fresh idle station (single pauses of tens of ms: start-up, GC) is on time, no alarm word', () => {
+    const { ok, detail } = eventLoopCheck(w(3.1, 54), 50, 150);
+    expect(ok).toBe(true);
+    expect(detail).toBe('on time: delay p99 3.1 ms (act above 50 ms, where decisions are shed), max 54 ms (act above the 150 ms gate deadline) over the last 10 s; p50 1.2 ms; worst since start 54 ms');
+    expect(detail).not.toMatch(/stall|lag/);
+  });
+  it('a pause longer than the shortest gate deadline is a stall to act on', () => {
+    expect(eventLoopCheck(w(3.1, 180), 50, 150).detail).toMatch(/^act: stalled, taps behind the pause were late: max 180 ms over the last 10 s, longer than the 150 ms gate deadline; delay p99 3\.1 ms \(sheds above 50 ms\)/);
+  });
+  it('a p99 above the shedding threshold is lagging', () => {
+    expect(eventLoopCheck(w(61, 200), 50, 150).detail).toMatch(/^act: lagging, decisions are being shed: delay p99 61 ms over the last 10 s, above 50 ms \(limits\.maxEventLoopDelayMs\); max 200 ms/);
   });
 });

@@ -44,7 +44,8 @@ export async function startTestGate(
     overrides: { ...overrides, cache, limits },
   });
   const logs = new LogCapture();
-  const gate = await startHesGate(loaded, { logger: createLogger('info', logs) });
+  // At the configured level (info unless HES_GATE_LOG_LEVEL says otherwise): a test may read debug lines.
+  const gate = await startHesGate(loaded, { logger: createLogger(loaded.config.log.level, logs) });
   const url = gate.url!;
   const post = async (body: unknown, headers: Record<string, string> = {}) => {
     const started = performance.now();

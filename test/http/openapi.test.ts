@@ -30,7 +30,7 @@ addFormats(ajv);
 
 beforeAll(async () => {
   ({ gate } = await startTestGate({}, { HES_GATE_ADMIN_TOKEN: ADMIN, HES_GATE_API_TOKEN: API }));
-  const res = await gate.app.inject('/openapi.json');
+  const res = await gate.app.inject({ url: '/openapi.json', headers: { authorization: `Bearer ${API}` } });
   expect(res.statusCode).toBe(200);
   doc = res.json() as Doc;
 });

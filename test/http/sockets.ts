@@ -16,10 +16,11 @@ export interface RawConnection {
   destroy(): void;
 }
 
-export function rawConnect(url: string): Promise<RawConnection> {
+/** `localAddress`: the client's own address (another loopback address, to be a second client on this machine). */
+export function rawConnect(url: string, localAddress?: string): Promise<RawConnection> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: hostname, port: Number(port) });
+    const socket = connect({ host: hostname, port: Number(port), ...(localAddress === undefined ? {} : { localAddress }) });
     let data = '';
     let dripTimer: ReturnType<typeof setInterval> | undefined;
     const openedAt = performance.now();
@@ -56,4 +57,28 @@ export function rawConnect(url: string): Promise<RawConnection> {
 export function bodyOf(raw: string): any {
   const i = raw.indexOf('\r\n\r\n');
   return JSON.parse(raw.slice(i + 4));
+}
+
+/**
+ * Sends `request` on `c` and resolves with the whole answer once it is in: headers, then the body
+ * by its Content-Length, or a chunked body up to its last chunk.
+ */
+export function answerTo(c: RawConnection, request: string): Promise<string> {
+  const before = c.received().length;
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const got = c.received().slice(before);
+      const end = got.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = /\r\ncontent-length: (\d+)/i.exec(got.slice(0, end));
+      const body = got.slice(end + 4);
+      const complete = length !== null ? Buffer.byteLength(body) >= Number(length[1]) : /\r\ntransfer-encoding: chunked/i.test(got.slice(0, end)) ? body.includes('0\r\n\r\n') : true;
+      if (complete) {
+        c.socket.off('data', check);
+        resolve(got);
+      }
+    };
+    c.socket.on('data', check);
+    c.write(request);
+  });
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal, type DecisionRecord } from '../../src/journal/journal.js';
+import type { Timers } from '../../src/types.js';
 
 const T0 = Date.UTC(2026, 10, 30, 8, 0, 0);
 const journals: Journal[] = [];
@@ -84,6 +85,42 @@ describe('decision journal', () => {
     await flushed(4);
     expect(await journal.prune()).toBe(2);
     expect((await journal.query({ limit: 10 })).entries.map((e) => e.decisionId)).toEqual(['d-3', 'd-4']);
+  });
+
+  it('applies the retention by itself every pruneIntervalMs, as of the journal\'s clock', async () => {
+    const day = 86_400_000;
+    let now = T0;
+    // The journal's timers, driven by the test: `due()` runs what is scheduled, as its time would.
+    const pending = new Map<object, { fn: () => void; ms: number }>();
+    const timers: Timers = {
+      setTimeout: (fn, ms) => {
+        const handle = {};
+        pending.set(handle, { fn, ms });
+        return handle;
+      },
+      clearTimeout: (handle) => void pending.delete(handle as object),
+    };
+    const due = (): void => {
+      const ready = [...pending];
+      pending.clear();
+      for (const [, t] of ready) t.fn();
+    };
+    const { journal, flushed } = openJournal({ retentionMs: 7 * day, clock: () => now, timers, pruneIntervalMs: 3_600_000 });
+    expect([...pending.values()].map((t) => t.ms)).toEqual([3_600_000]);
+    journal.record(rec(1, { at: T0 }));
+    journal.record(rec(2, { at: T0 + 2 * day }));
+    journal.record(rec(3, { at: T0 + 9 * day }));
+    await flushed(3);
+    now = T0 + 10 * day;
+    due();
+    // Messages to the worker are handled in order: the stats are read after the prune.
+    expect(await journal.stats()).toMatchObject({ entries: 1, pruned: 2 });
+    expect((await journal.query({ limit: 10 })).entries.map((e) => e.decisionId)).toEqual(['d-3']);
+    // And the next one is scheduled.
+    expect(pending.size).toBe(1);
+    now = T0 + 17 * day;
+    due();
+    expect(await journal.stats()).toMatchObject({ entries: 0, pruned: 3 });
   });
 
   it('keeps the file under its size cap, dropping the oldest records first', async () => {

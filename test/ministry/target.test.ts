@@ -71,6 +71,37 @@ describe('the embedded simulator never poses as the ministry', () => {
   });
 });
 
+describe('a station pointed at `hes-gate simulate` never poses as the ministry either (issue 20)', () => {
+  let sim: Simulator;
+  let t: Awaited<ReturnType<typeof startTestGate>> | undefined;
+  beforeAll(async () => {
+    sim = await startSimulator({ port: 0 });
+  });
+  afterAll(async () => {
+    await t?.gate.close();
+    await sim.close();
+  });
+
+  it('its live path, with the simulator\'s own credentials, reads `simulator` in /readyz, the metrics and the logs', async () => {
+    expect(sim.liveUrl).toMatch(/\/g2g\/saglik\/hes\/$/);
+    t = await startTestGate({ refresher: { enabled: false } }, { HES_GATE_MINISTRY_URL: sim.liveUrl, HES_GATE_MINISTRY_USER: SIMULATOR_USER, HES_GATE_MINISTRY_PASSWORD: SIMULATOR_PASSWORD });
+    expect(t.gate.config.environment).toBe('live'); // what the path alone says
+    expect(t.gate.environment).toBe('simulator');
+    const ready = (await (await fetch(`${t.url}/readyz`)).json()) as { checks: Record<string, { detail: string }> };
+    expect(ready.checks.config!.detail).toBe('simulator environment');
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(/^hes_gate_ministry_environment_info\{environment="simulator"\} 1$/m);
+    expect(metrics).not.toMatch(/environment="live"/);
+    for (const l of t.logs.lines.filter((line) => 'environment' in line)) expect(l.environment, String(l.msg)).toBe('simulator');
+    expect((await t.post({ gate: 'G1', hesCode: 'A1B2345678' })).body).toMatchObject({ verdict: 'pass', source: 'ministry' });
+  });
+
+  it('other credentials at the same address keep the configured environment', () => {
+    const other = loadConfig({ noFile: true, env: { HES_GATE_MINISTRY_URL: sim.liveUrl, HES_GATE_MINISTRY_USER: 'ORG-G2G-HES', HES_GATE_MINISTRY_PASSWORD: SIMULATOR_PASSWORD } }).config;
+    expect(ministryEnvironment(other)).toBe('live');
+  });
+});
+
 describe('the embedded simulator listens on loopback only', () => {
   it.each(['127.0.0.1', '127.0.0.2', '::1', '[::1]', 'localhost'])('%s is loopback', (host) => {
     expect(isLoopbackHost(host)).toBe(true);

@@ -44,7 +44,7 @@ describeWith('promtool', 'city tier Prometheus rules and panels', () => {
     const anchors = new Set([...doc.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
     for (const name of cityAlerts()) {
       const block = rulesText().slice(rulesText().indexOf(`- alert: ${name}\n`));
-      const url = /runbook_url: "docs\/city\.md#([^"]+)"/.exec(block)?.[1];
+      const url = /runbook_url: "\{\{ with \$externalLabels\.hes_gate_docs_url \}\}\{\{ \. \}\}\{\{ else \}\}file:\/\/\/usr\/lib\/node_modules\/hes-gate\/docs\{\{ end \}\}\/city\.md#([^"]+)"/.exec(block)?.[1];
       expect(url, `${name} has a runbook_url`).toBe(name.toLowerCase());
       expect(anchors.has(url!), `docs/city.md has a heading for ${name}`).toBe(true);
       const entry = doc.slice(doc.search(new RegExp(`^#{2,4} ${name}$`, 'm')));

@@ -64,10 +64,11 @@ describeWith('prometheus', 'a real Prometheus scraping a station', () => {
     const sweep = async (): Promise<void> => {
       for (const q of queries) if (!seen.has(q) && (await query(q)).length > 0) seen.add(q);
     };
-    const alertState = async (name: string): Promise<string> => {
-      const body = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: Array<{ labels: { alertname: string; station?: string }; state: string }> } };
-      return body.data.alerts.find((a) => a.labels.alertname === name && a.labels.station === STATION)?.state ?? 'inactive';
+    const alertOf = async (name: string): Promise<{ state: string; annotations: Record<string, string> } | undefined> => {
+      const body = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: Array<{ labels: { alertname: string; station?: string }; state: string; annotations: Record<string, string> }> } };
+      return body.data.alerts.find((a) => a.labels.alertname === name && a.labels.station === STATION);
     };
+    const alertState = async (name: string): Promise<string> => (await alertOf(name))?.state ?? 'inactive';
     let fresh = 0;
     /** A syntactically valid code the simulator does not hold: always a ministry call. */
     const newCode = (): string => `Z${String(++fresh).padStart(9, '0')}`;
@@ -102,7 +103,8 @@ describeWith('prometheus', 'a real Prometheus scraping a station', () => {
       writeFileSync(
         join(dir, 'prometheus.yml'),
         [
-          'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+          // The runbook links' base (docs/operations.md): absolute, where the city serves the docs.
+          'global: { scrape_interval: 1s, evaluation_interval: 1s, external_labels: { hes_gate_docs_url: "https://docs.city.example/hes-gate" } }',
           'rule_files: [recording.yml, alerts.yml]',
           'scrape_configs:',
           '  - job_name: hes-gate',
@@ -172,6 +174,7 @@ describeWith('prometheus', 'a real Prometheus scraping a station', () => {
         return s === 'firing' ? true : undefined;
       });
       expect(states.has('pending')).toBe(true);
+      expect((await alertOf('HesGateMinistryDown'))?.annotations['runbook_url']).toBe('https://docs.city.example/hes-gate/runbook.md#hesgateministrydown');
       t.gate.simulator!.resetFaults();
       await until('HesGateMinistryDown to resolve', async () => {
         await t.post({ gate: 'N1', hesCode: newCode() });

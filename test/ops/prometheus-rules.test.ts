@@ -61,7 +61,8 @@ describeWith('promtool', 'shipped Prometheus rules', () => {
     const anchors = new Set([...runbook.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
     for (const name of alertNames()) {
       const block = rules.slice(rules.indexOf(`- alert: ${name}\n`));
-      const url = /runbook_url: "docs\/runbook\.md#([^"]+)"/.exec(block)?.[1];
+      // Absolute: the base is the external label hes_gate_docs_url, else the packaged docs (docs/operations.md).
+      const url = /runbook_url: "\{\{ with \$externalLabels\.hes_gate_docs_url \}\}\{\{ \. \}\}\{\{ else \}\}file:\/\/\/usr\/lib\/node_modules\/hes-gate\/docs\{\{ end \}\}\/runbook\.md#([^"]+)"/.exec(block)?.[1];
       expect(url, `${name} has a runbook_url`).toBe(name.toLowerCase());
       expect(anchors.has(url!), `docs/runbook.md has a heading for ${name}`).toBe(true);
       const entry = runbook.slice(runbook.indexOf(`## ${name}`));

@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -65,6 +65,9 @@ describe('npm pack', () => {
       ...compiled,
       ...readdirSync('config').map((f) => `config/${f}`),
       ...readdirSync('devices').map((f) => `devices/${f}`),
+      // Operations (issue 22): a hub's Redis ACL and its password script, the Prometheus rules
+      // and their tests, the Grafana dashboards.
+      ...walk(resolve('ops')).map((f) => relative(ROOT, f)),
       // The live page's assets, when they are files of their own.
       ...(existsSync('src/http/live') ? walk(resolve('src/http/live')).map((f) => relative(ROOT, f)) : []),
     ].filter((p) => !listed.includes(p));
@@ -80,6 +83,9 @@ describe('npm pack', () => {
     // The dependencies, as `npm install <tarball>` would put them beside it.
     symlinkSync(resolve('node_modules'), join(pkg, 'node_modules'), 'dir');
     const main = join(pkg, 'dist/src/cli/main.js');
+    // The hub's password script keeps its execute bit through the tarball.
+    expect(statSync(join(pkg, 'ops/redis/with-passwords.sh')).mode & 0o111).not.toBe(0);
+    expect(readFileSync(join(pkg, 'ops/redis/users.acl'), 'utf8')).toMatch(/^user /m);
 
     const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     const printed = execFileSync(process.execPath, [main, '--version'], { encoding: 'utf8' }).trim();

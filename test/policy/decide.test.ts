@@ -86,6 +86,16 @@ describe('decide', () => {
     expect(at({ kind: 'code', code: 'A1B2345678', profile: 'standard' }).verdict).toBe('pass');
   });
 
+  it('finds no travel window on Object.prototype: a profile named `constructor` or `toString` is unlisted (issue 20)', () => {
+    const s: StatusOutcome = { kind: 'status', record: riskless, source: 'cache' };
+    for (const profile of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      expect(decide({ now: NOW, policy, resolution: { kind: 'code', code: 'A1B2345678', profile }, status: s }), profile).toEqual({ verdict: 'pass', reason: 'RISKLESS', source: 'cache' });
+    }
+    // Listed, `constructor` is a profile like any other.
+    const listed = { ...policy, profileHours: { constructor: [{ from: '10:00', to: '11:00' }] } };
+    expect(decide({ now: NOW, policy: listed, resolution: { kind: 'code', code: 'A1B2345678', profile: 'constructor' }, status: s })).toEqual({ verdict: 'deny', reason: 'OUTSIDE_HOURS', source: 'cache' });
+  });
+
   describe('plus requirements', () => {
     const plus = (over: Partial<NonNullable<StatusRecord['plus']>>) => ({
       kind: 'status' as const,
@@ -101,6 +111,11 @@ describe('decide', () => {
       expect(run(plus({ lastNegativeTestAt: NOW - 3_600_000 }), {}, { requirement: 'vaccinated-or-immune' }).verdict).toBe('deny');
       expect(run(plus({ lastNegativeTestAt: NOW - 3_600_000 }), {}, { requirement: 'vaccinated-immune-or-tested' }).verdict).toBe('pass');
       expect(run(plus({ lastNegativeTestAt: NOW - 73 * 3_600_000 }), {}, { requirement: 'vaccinated-immune-or-tested' }).reason).toBe('REQUIREMENT_UNMET');
+    });
+    it('refuses a negative test dated in the future (a wrong clock or a forged date is not a recent test)', () => {
+      const tested = { requirement: 'vaccinated-immune-or-tested' } as const;
+      expect(run(plus({ lastNegativeTestAt: NOW }), {}, tested).verdict).toBe('pass');
+      expect(run(plus({ lastNegativeTestAt: NOW + 60_000 }), {}, tested)).toEqual({ verdict: 'deny', reason: 'REQUIREMENT_UNMET', source: 'cache' });
     });
     it('treats no consent (null) and missing plus fields as unmet', () => {
       expect(run(plus({}), {}, { requirement: 'vaccinated-immune-or-tested' }).reason).toBe('REQUIREMENT_UNMET');

@@ -1,7 +1,10 @@
 /**
  * Helpers for the promise tests: waiting on the JSON log lines a running hes-gate writes (an
- * operator-visible surface that survives refactors of the modules behind it).
+ * operator-visible surface that survives refactors of the modules behind it), and device profiles
+ * made for a test.
  */
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LogCapture } from '../http/helpers.js';
 
 export type LogLine = Record<string, unknown>;
@@ -59,4 +62,16 @@ export async function bindCard(url: string, cardId: string, hesCode: string): Pr
     body: JSON.stringify({ hesCode }),
   });
   if (res.status !== 201) throw new Error(`binding ${cardId} answered ${res.status}: ${await res.text()}`);
+}
+
+/** The shipped profiles, with the Modbus relay's pulses stretched to the longest allowed. */
+export function profilesWithLongPulses(dir: string): string {
+  const devicesDir = join(dir, 'devices');
+  cpSync('devices', devicesDir, { recursive: true });
+  const file = join(devicesDir, 'modbus-relay.json');
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { open: { pulseMs: number }; deny: { pulseMs: number } };
+  profile.open.pulseMs = 60_000;
+  profile.deny.pulseMs = 60_000;
+  writeFileSync(file, JSON.stringify(profile));
+  return devicesDir;
 }

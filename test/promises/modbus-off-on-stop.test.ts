@@ -4,12 +4,13 @@
  * gate runs with a relay board on a pseudo-terminal; its profile's pulse is made longer than the
  * test, so only the shutdown can send the "off".
  */
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { describeSerial, once, Peer, startPtyPair, type PtyPair } from '../devices/pty.js';
 import { startTestGate } from '../http/helpers.js';
+import { profilesWithLongPulses } from './helpers.js';
 
 const ON_DENY_COIL = '01050001ff00ddfa'; // unit 1, FC05, coil 1, on
 const OFF_DENY_COIL = '0105000100009c0a'; // unit 1, FC05, coil 1, off
@@ -20,18 +21,6 @@ afterEach(async () => {
   for (const p of peers.splice(0)) await p.close();
   for (const p of pairs.splice(0)) await p.kill();
 });
-
-/** The shipped profiles, with the Modbus relay's pulses stretched to the longest allowed. */
-function profilesWithLongPulses(dir: string): string {
-  const devicesDir = join(dir, 'devices');
-  cpSync('devices', devicesDir, { recursive: true });
-  const file = join(devicesDir, 'modbus-relay.json');
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as { open: { pulseMs: number }; deny: { pulseMs: number } };
-  profile.open.pulseMs = 60_000;
-  profile.deny.pulseMs = 60_000;
-  writeFileSync(file, JSON.stringify(profile));
-  return devicesDir;
-}
 
 describeSerial('a Modbus relay when the station stops', () => {
   it('sends the owed "off" before shutdown completes', async () => {

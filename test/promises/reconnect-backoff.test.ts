@@ -1,7 +1,8 @@
 /**
  * Promise: a serial port that keeps failing is retried with a back-off that grows (250 ms, then
  * 500 ms, then 1 s … by default), so a dead USB reader does not make the station spin on open
- * attempts. Read from the log lines the running gate writes for every failed attempt; only lower
+ * attempts. Read from the debug lines the running gate writes for every failed attempt (the
+ * warning is logged once, when the retries begin); only lower
  * bounds are asserted (a timer never fires early), so a busy machine cannot fail this test.
  */
 import { mkdtempSync } from 'node:fs';
@@ -20,7 +21,7 @@ describe('reconnecting a serial port', () => {
     const t = await startTestGate({
       refresher: { enabled: false },
       gates: { list: [{ id: 'N1', readers: [{ id: 'N1/card', path: missing, profile: 'hex-uid' }] }] },
-    });
+    }, { HES_GATE_LOG_LEVEL: 'debug' });
     try {
       // Attempt 1 failed during start; then a retry after 250 ms, and the next after 500 ms.
       const attempts = await logLines(t.logs, (l) => l.msg === 'device port unavailable; retrying' && l.device === 'N1/card', 3);

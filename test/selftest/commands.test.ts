@@ -41,7 +41,7 @@ describe('registerSelftestCommands', () => {
 
   it('hes-gate config check --config test --json', async () => {
     // What serve needs for the test environment on all interfaces: credentials, both tokens, a data directory.
-    const station = { HES_GATE_MINISTRY_USER: 'ORG-TEST', HES_GATE_MINISTRY_PASSWORD: 'pw', HES_GATE_API_TOKEN: 'a', HES_GATE_ADMIN_TOKEN: 'b', HES_GATE_DATA_DIR: tempDir('hes-gate-config-cmd-') };
+    const station = { HES_GATE_MINISTRY_USER: 'ORG-TEST', HES_GATE_MINISTRY_PASSWORD: 'pw', HES_GATE_API_TOKEN: 'commands-test-api-token', HES_GATE_ADMIN_TOKEN: 'commands-test-admin-token', HES_GATE_DATA_DIR: tempDir('hes-gate-config-cmd-') };
     const r = await cli(['config', 'check', '--config', 'test', '--json'], station);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, environment: 'test' });

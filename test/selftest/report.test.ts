@@ -1,5 +1,8 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildReport, maskUser, ministryAddress, renderMarkdown, renderText } from '../../src/selftest/report.js';
+import { buildReport, maskUser, ministryAddress, renderMarkdown, renderText, writeReportFiles } from '../../src/selftest/report.js';
 import { percentile } from '../../src/selftest/runner.js';
 
 describe('selftest report pieces', () => {
@@ -45,5 +48,31 @@ describe('selftest report pieces', () => {
     const text = renderText(report);
     expect(text).toContain('What to do:\n  single: do y\n  expired: give z\n');
     expect(text).toMatch(/FAIL: 1 passed, 1 failed, 1 skipped\n$/);
+  });
+
+  it('two runs ending in the same second keep both reports (issue 22: the 503 rehearsal was replaced by the 401 one)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hes-gate-report-names-'));
+    try {
+      const facts = { version: '1.2.3', startedAt: Date.UTC(2026, 11, 7, 9, 30, 15, 120), environment: 'simulator' as const, baseUrl: 'http://127.0.0.1:8089/services/g2g/test/saglik/hes/', user: 'ORG-TEST' };
+      const run = (reason: string) =>
+        buildReport({ checks: [{ id: 'credentials', title: 'Credentials', endpoints: ['check-hes-code'], outcome: 'FAIL', reason, action: '', durationMs: 1 }], calls: [] }, facts);
+      const first = writeReportFiles(run('HG_MINISTRY_SERVER_ERROR (503)'), dir);
+      const second = writeReportFiles({ ...run('HG_MINISTRY_AUTH (401)'), date: new Date(facts.startedAt + 700).toISOString() }, dir);
+      const third = writeReportFiles(run('HG_MINISTRY_TIMEOUT'), dir);
+      expect(readdirSync(dir).sort()).toEqual([
+        'selftest-report-simulator-20261207T093015Z-2.json',
+        'selftest-report-simulator-20261207T093015Z-2.md',
+        'selftest-report-simulator-20261207T093015Z-3.json',
+        'selftest-report-simulator-20261207T093015Z-3.md',
+        'selftest-report-simulator-20261207T093015Z.json',
+        'selftest-report-simulator-20261207T093015Z.md',
+      ]);
+      expect(readFileSync(first.markdown, 'utf8')).toContain('503');
+      expect(readFileSync(first.json, 'utf8')).toContain('503');
+      expect(readFileSync(second.markdown, 'utf8')).toContain('401');
+      expect(readFileSync(third.json, 'utf8')).toContain('HG_MINISTRY_TIMEOUT');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

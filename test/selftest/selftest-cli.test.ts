@@ -5,7 +5,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE, SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { configFile, runSelftestCli, tempDir, type CliRun } from './helpers.js';
 
-const PASSWORD = SIMULATOR_PASSWORD;
+/**
+ * The operator's own credentials at a simulator that accepts them: with the simulator's published
+ * ones the run would (rightly) report the simulator environment; these rehearse a real test run.
+ */
+const USER = 'HESGATE-REHEARSAL';
+const PASSWORD = 'rehearsal-password-7f3a';
 const ALL_CODES = Object.values(SAMPLE);
 
 let sim: Simulator;
@@ -27,7 +32,7 @@ function env(overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
     HES_GATE_CONFIG: config,
     HES_GATE_MINISTRY_URL: sim.url,
-    HES_GATE_MINISTRY_USER: SIMULATOR_USER,
+    HES_GATE_MINISTRY_USER: USER,
     HES_GATE_MINISTRY_PASSWORD: PASSWORD,
     ...overrides,
   };
@@ -44,7 +49,7 @@ function expectNoSecrets(run: CliRun): void {
   const everything = [run.stdout, run.stderr, run.markdown ?? '', JSON.stringify(run.json ?? {})].join('\n');
   for (const code of ALL_CODES) expect(everything).not.toContain(code);
   expect(everything).not.toContain(PASSWORD);
-  expect(everything).not.toContain(SIMULATOR_USER);
+  expect(everything).not.toContain(USER);
 }
 
 /** The first call fails: exit 1, the credentials check says why, every other check is skipped. */
@@ -64,7 +69,7 @@ function expectFirstCallFailure(run: CliRun, errorCode: string, reason: string |
 }
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
+  sim = await startSimulator({ port: 0, users: [{ user: USER, password: PASSWORD }] });
   dir = tempDir('hes-gate-selftest-');
   config = configFile(dir, { ministry: { connectTimeoutMs: 300, headersTimeoutMs: 300, bodyTimeoutMs: 300 } });
   codesFile = join(dir, 'codes.json');
@@ -198,6 +203,21 @@ describe('hes-gate selftest against the simulator', () => {
     expect(run.code).toBe(0);
     expect(run.json!.environment).toBe('live');
     expect(run.files.some((f) => /selftest-report-live-/.test(f))).toBe(true);
+  });
+
+  it('with the simulator\'s own credentials (`hes-gate simulate`), its report says the simulator answered, whatever the path (issue 20)', async () => {
+    const own = await startSimulator({ port: 0 });
+    try {
+      const run = await runSelftestCli({ codes: codesFile, live: true }, env({ HES_GATE_MINISTRY_URL: own.liveUrl, HES_GATE_MINISTRY_USER: SIMULATOR_USER, HES_GATE_MINISTRY_PASSWORD: SIMULATOR_PASSWORD }));
+      expect(run.code).toBe(0);
+      // A report that said `live` (or `test`) here could be taken for proof against the ministry.
+      expect(run.json!.environment).toBe('simulator');
+      expect(run.stderr).toContain('checking the simulator environment');
+      expect(run.files.every((f) => /selftest-report-simulator-/.test(f))).toBe(true);
+      expect(run.stdout).not.toContain('step 5');
+    } finally {
+      await own.close();
+    }
   });
 
   it('usage errors exit 2 and name the option, never the value', async () => {

@@ -240,7 +240,7 @@ describe('faults, counts and events', () => {
   it('refuses a control token shorter than 16 characters with a coded error', async () => {
     const err = await startSimulator({ controlToken: 'short' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HesGateError);
-    expect((err as HesGateError).code).toBe('HG_CONFIG_INVALID');
+    expect((err as HesGateError).code).toBe('HG_TOKEN_WEAK');
     expect((err as HesGateError).message).not.toContain('short');
   });
 

@@ -127,7 +127,7 @@ export async function cardRoutes(app: FastifyInstance, opts: CardRoutesOptions):
   // stream (this scope only, so PUT keeps the service's JSON parser).
   await app.register(async (scope) => {
     scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser([...Object.keys(FORMATS)], (_req, payload, done) => done(null, payload));
+    scope.addContentTypeParser([...FORMATS.keys()], (_req, payload, done) => done(null, payload));
     scope.post('/v1/cards/import', async (req) => {
       const format = formatOf(req.headers['content-type']);
       const declared = Number(req.headers['content-length']);
@@ -144,17 +144,17 @@ export async function cardRoutes(app: FastifyInstance, opts: CardRoutesOptions):
   });
 }
 
-/** Content types of an import body and the format each means. */
-const FORMATS: Record<string, StreamFormat> = {
-  'application/x-ndjson': 'ndjson',
-  'application/ndjson': 'ndjson',
-  'text/csv': 'csv',
-  'application/json': 'json',
-};
+/** Content types of an import body and the format each means (a Map: the type is the client's text). */
+const FORMATS: ReadonlyMap<string, StreamFormat> = new Map([
+  ['application/x-ndjson', 'ndjson'],
+  ['application/ndjson', 'ndjson'],
+  ['text/csv', 'csv'],
+  ['application/json', 'json'],
+]);
 
 function formatOf(contentType: string | undefined): StreamFormat {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  return FORMATS[type] ?? 'ndjson';
+  return FORMATS.get(type) ?? 'ndjson';
 }
 
 /**

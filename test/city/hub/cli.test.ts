@@ -65,7 +65,7 @@ describe.skipIf(!hasRedis)('hes-gate cards import and city status in a city (rea
     const file = join(dir, 'cards.ndjson');
     const rows = Array.from({ length: 1100 }, (_, i) => JSON.stringify({ cardId: cardIdFor(i), hesCode: codeFor(i), profile: 'standard' }));
     writeFileSync(file, `${rows.join('\n')}\n{"cardId":"zz"}\n`);
-    const r = await runCli(['cards', 'import', file, '--json'], { env: env('hub') });
+    const r = await runCli(['cards', 'import', file, '--json', '--create'], { env: env('hub') });
     expect(r.stderr).not.toMatch(/HG_/);
     expect(JSON.parse(r.stdout)).toMatchObject({ imported: 1100, created: 1100, rejected: 1 });
     expect(r.code).toBe(1); // one row rejected

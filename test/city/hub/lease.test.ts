@@ -109,6 +109,46 @@ describe.skipIf(!hasRedis)('the refresher lease (real Redis)', () => {
     }
   });
 
+  it('a holder whose Redis freezes after it has renewed stops acting a margin before the renewed lease could lapse', async () => {
+    leases[0]!.start();
+    await acquired(leases[0]!);
+    // Wait for a renewal: the TTL Redis reports goes back up.
+    let last = await conns[1]!.pttl(keys.lease);
+    await until(async () => {
+      const ttl = await conns[1]!.pttl(keys.lease);
+      const up = ttl > last;
+      last = ttl;
+      return up;
+    }, 'a renewal');
+    const lost = new Promise<{ reason: string }>((r) => leases[0]!.once('lost', r));
+    const asked = performance.now();
+    const ttl = await conns[1]!.pttl(keys.lease);
+    // The next renewal is a third of the lease away: it finds Redis frozen.
+    server.pause();
+    try {
+      const { reason } = await lost;
+      expect(['unreachable', 'expired']).toContain(reason);
+      // Counted from the renewal, it still keeps the margin (LEASE_MS / 5) before Redis could let the lease go.
+      expect(performance.now()).toBeLessThan(asked + ttl - 100);
+      expect(leases[0]!.valid()).toBe(false);
+    } finally {
+      server.resume();
+    }
+  });
+
+  it('a holder whose fencing token moved on loses the lease at its next renewal, though the lease key still names it', async () => {
+    leases[0]!.start();
+    expect(await acquired(leases[0]!)).toBe(1);
+    const lost = new Promise<{ token: number; reason: string }>((r) => leases[0]!.once('lost', r));
+    // Another holder was granted token 2 (a failover that lost the lease key, say): token 1 must not act again.
+    await conns[1]!.incr(keys.leaseToken);
+    // Renewals go every LEASE_MS / 3: the next one must find out.
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still holding ${LEASE_MS} ms after its token moved on`)), LEASE_MS).unref());
+    expect(await Promise.race([lost, timeout])).toEqual({ token: 1, reason: 'fenced' });
+    expect(leases[0]!.valid()).toBe(false);
+    expect(leases[0]!.holding).toBe(false);
+  });
+
   it('stop() lets the lease go at once: a standby takes over without waiting for the TTL', async () => {
     leases[0]!.start();
     await acquired(leases[0]!);

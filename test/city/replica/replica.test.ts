@@ -117,7 +117,12 @@ describe.skipIf(!hasRedis)('the replica (real Redis, store and status service)',
     expect(a.replica.report().lookupsApplied).toBe(0);
     const [, fields] = ((await redis.xrange(hub.names.lookups, '-', '+', 'COUNT', 1)) as Array<[string, string[]]>)[0]!;
     expect(fields).toContain('st-a');
-    expect(JSON.stringify(fields)).not.toContain('secret');
+    // The sealed bytes cannot show a name: open the entry with the city key and read what was shared.
+    const sealed = fields[fields.indexOf('v') + 1]!;
+    const opened = JSON.parse(key.open(sealed, hub.names.lookups)!) as { code: string; answer: Record<string, unknown> };
+    expect(opened.code).toBe(codeFor(50));
+    expect(opened.answer).toEqual({ kind: 'status', status: 'RISKY', expiresAt: T0 + 86_400_000 });
+    expect(opened.answer).not.toHaveProperty('plus');
   });
 
   it('resumes from its persisted position after a restart, without a snapshot', async () => {
