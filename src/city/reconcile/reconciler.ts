@@ -184,14 +184,13 @@ export class Reconciler {
     return 'repaired';
   }
 
-  /** Walk down from the root to the leaves whose digests differ. */
+  /** Walk down from the root to the leaves whose digests differ: 64 parents (4,096 children) per HMGET. */
   async #differingLeaves(local: DigestTree): Promise<string[]> {
     let level = [''];
     for (let depth = 0; depth < LEAF_CHARS; depth++) {
-      const children = level.flatMap(childrenOf);
       const next: string[] = [];
-      for (let i = 0; i < children.length; i += 4096) {
-        const part = children.slice(i, i + 4096);
+      for (let i = 0; i < level.length; i += 64) {
+        const part = level.slice(i, i + 64).flatMap(childrenOf);
         const remote = await this.#read(this.#o.redis.hmget(this.#o.names.digests, ...part.map(nodeField)));
         part.forEach((path, j) => {
           if ((remote[j] ?? ZERO_ROOT) !== local.node(path)) next.push(path);
