@@ -101,8 +101,12 @@ export class Reconciler {
         this.#seenLive = live;
         this.#seenConnects = connects;
         void this.round().then((outcome) => {
-          const again = outcome === 'busy' || outcome === 'unverified' || outcome === 'repaired' || outcome === 'failed' || outcome === 'no epoch';
-          this.#nextAt = Date.now() + (again ? (this.#o.retryMs ?? Math.min(this.#o.intervalMs, 2000)) : this.#o.intervalMs);
+          // Soon after a repair (to verify it) or a round that could not compare yet; a failed round
+          // (Redis away) waits longer — the reconnect itself starts the next one.
+          const soon = outcome === 'busy' || outcome === 'unverified' || outcome === 'repaired';
+          const retry = this.#o.retryMs ?? Math.min(this.#o.intervalMs, 2000);
+          const wait = soon ? retry : outcome === 'agree' ? this.#o.intervalMs : Math.min(this.#o.intervalMs, Math.max(retry, 30_000));
+          this.#nextAt = Date.now() + wait;
         });
       }
       this.#timer = setTimeout(tick, Math.min(1000, this.#o.retryMs ?? 1000));
@@ -142,11 +146,10 @@ export class Reconciler {
 
   async #round(): Promise<RoundOutcome> {
     const { redis, names, role, replica, registry } = this.#o;
-    let epoch = await redis.get(names.epoch);
-    if (epoch === null) {
+    if ((await redis.get(names.epoch)) === null) {
       if (registry === undefined) return 'no epoch';
       // Redis came back empty: rebuild it from this hub's record (registry.ts), then compare.
-      epoch = await registry.ensureEpoch(true);
+      await registry.ensureEpoch(true);
     }
     const at = await this.#read(redis.hget(names.digests, '@'));
     try {
