@@ -31,11 +31,11 @@ const BATCH = 50_000;
 /** Distinct bound cards the card-path load cycles through (spread over the key space). */
 const TAP_CARDS = 16;
 
-const cardIdOf = (i: number): string => i.toString(16).padStart(16, '0').toUpperCase();
+export const cardIdOf = (i: number): string => i.toString(16).padStart(16, '0').toUpperCase();
 const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
 
 /** Fill `dataDir` with n bindings; half to each code. Returns the time taken, ms. */
-function fill(dataDir: string, n: number): { fillMs: number; count: number; dbMiB: number } {
+export function fill(dataDir: string, n: number): { fillMs: number; count: number; dbMiB: number } {
   const t0 = performance.now();
   const store = openCardStore({ dataDir });
   let count = 0;
@@ -58,7 +58,7 @@ function fill(dataDir: string, n: number): { fillMs: number; count: number; dbMi
   return { fillMs, count, dbMiB: mib(bytes) };
 }
 
-interface Started {
+export interface Started {
   child: ServerChild;
   readyMsgMs: number;
   readyzMs: number;
@@ -66,7 +66,7 @@ interface Started {
 }
 
 /** Fork the gate child on `dataDir` (or a fresh temp store) and time it to ready and to /readyz 200. */
-async function startGateOn(dataDir: string | undefined): Promise<Started> {
+export async function startGateOn(dataDir: string | undefined): Promise<Started> {
   const prev = process.env['BENCH_GATE_DATA_DIR'];
   if (dataDir !== undefined) process.env['BENCH_GATE_DATA_DIR'] = dataDir;
   else delete process.env['BENCH_GATE_DATA_DIR'];

@@ -3,7 +3,8 @@
  * `BENCH_CHILD_NODE_OPTIONS` adds node flags to every forked server, e.g.
  * `BENCH_CHILD_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=bench/results/prof"` to profile it.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChildRequest, ServerMode } from './server-main.js';
 
@@ -12,7 +13,11 @@ export interface ServerChild {
   url: string;
   pid: number;
   call<T = unknown>(cmd: ChildRequest['cmd'], arg?: unknown): Promise<T>;
-  /** CPU time (user + system) the child has used so far, in ms. */
+  /**
+   * CPU time (user + system) the child has used so far, in ms, every thread counted (the
+   * journal's and store's workers, libuv's pool, V8's collector threads): read from
+   * /proc/<pid>/stat by this process, so reading it costs the child nothing.
+   */
   cpuMs(): Promise<number>;
   close(): Promise<void>;
 }
@@ -33,7 +38,9 @@ export async function startServer(mode: ServerMode): Promise<ServerChild> {
   const child: ChildProcess = fork(fileURLToPath(new URL('./server-main.js', import.meta.url)), [mode], {
     // fastify warns once per process that hes-gate's `disableRequestLogging` option is deprecated
     // (FSTDEP023); known, and not what a benchmark reports.
-    execArgv: ['--disable-warning=FSTDEP023', ...childNodeOptions()],
+    // With the service's node options (its young-generation cap), the baseline too: the
+    // collector's helper threads are part of the CPU a figure counts, and differ with its size.
+    execArgv: ['--disable-warning=FSTDEP023', STATION_NODE_OPTIONS, ...childNodeOptions()],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -76,6 +83,9 @@ export async function startServer(mode: ServerMode): Promise<ServerChild> {
     pid: ready.pid,
     call,
     async cpuMs() {
+      const fromProc = procCpuMs(ready.pid);
+      if (fromProc !== undefined) return fromProc;
+      // Not Linux: the child's own getrusage (RUSAGE_SELF, also every thread), over IPC.
       const u = await call<{ user: number; system: number }>('cpu');
       return (u.user + u.system) / 1000;
     },
@@ -87,6 +97,50 @@ export async function startServer(mode: ServerMode): Promise<ServerChild> {
       clearTimeout(timer);
     },
   };
+}
+
+let ticksPerSecond: number | undefined;
+
+/**
+ * utime + stime of a process (all its threads) from /proc/<pid>/stat, ms; undefined where there
+ * is no /proc. Resolution: one clock tick (10 ms at the usual CLK_TCK of 100).
+ */
+export function procCpuMs(pid: number, file = `/proc/${pid}/stat`): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  // Fields after the command name (which may hold spaces, in parentheses): state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+}
+
+/**
+ * CPU time per thread name (`comm`: MainThread, the workers' threads, V8Worker for the
+ * collector's and compiler's helpers, libuv-worker for the thread pool), ms, summed over the
+ * threads of each name: says which thread a difference in `procCpuMs` came from.
+ */
+export function procThreadsCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const ms = procCpuMs(pid, `/proc/${pid}/task/${tid}/stat`);
+      if (ms !== undefined) out.set(comm, (out.get(comm) ?? 0) + ms);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
 }
 
 /** POST a JSON body, resolve with the parsed answer (for warm-ups and checks). */

@@ -17,37 +17,28 @@
  *
  * Run alone: `npm run build && node dist/bench/city.js [--quick]`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { SAMPLE, SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, TEST_PREFIX, type Simulator } from '../src/simulator/index.js';
+import { SAMPLE, SIMULATOR_USER, startSimulator, TEST_PREFIX, type Simulator } from '../src/simulator/index.js';
 import { CityKey } from '../src/city/city-key.js';
 import { cityKeyspace } from '../src/city/keyspace.js';
 import { CityWire } from '../src/city/wire.js';
 import { MINISTRY_BULK_LIMIT } from '../src/ministry/types.js';
 import { leaderBudget } from '../src/city/hub/hub.js';
-import { STATION_NODE_OPTIONS } from './child.js';
-import { RedisServer } from './redis-process.js';
+import { startStation, type Station } from './processes.js';
+// The city tests' Redis harness: one implementation of real Redis processes (tests never import bench/).
+import { RedisServer } from '../test/city/redis-harness.js';
 import { isMain, median, percentile, perSec, ratio, runAlone, sleep, type BenchOptions, type FigureReport, type Row } from './report.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const ADMIN = 'bench-city-admin-token';
 const DEADLINE_MS = 150;
 
-interface Node {
+interface Node extends Station {
   name: string;
-  url: string;
-  proc: ChildProcess;
-  logs: Array<Record<string, unknown>>;
-  /** Resolves with the first log record that matches. */
-  waitLog(match: (rec: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-  close(): Promise<void>;
 }
 
 interface City {
@@ -74,59 +65,9 @@ async function startNode(city: City, name: string, role: 'hub' | 'station' | 'st
     ...(role === 'hub' ? { limits: { requestTimeoutMs: 600_000 } } : {}),
     ...extra,
   };
-  const file = join(city.dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(config));
-  const proc = spawn(process.execPath, [CLI, 'serve'], {
-    // As the service runs (STATION_NODE_OPTIONS), like the no-stall figure's station.
-    env: { ...process.env, NODE_OPTIONS: STATION_NODE_OPTIONS, HES_GATE_CONFIG: file, HES_GATE_ADMIN_TOKEN: ADMIN, HES_GATE_MINISTRY_PASSWORD: SIMULATOR_PASSWORD, HES_GATE_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const logs: Array<Record<string, unknown>> = [];
-  const waiters = new Set<{ match: (r: Record<string, unknown>) => boolean; resolve: (r: Record<string, unknown>) => void }>();
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.once('exit', (code) => reject(new Error(`${name}: hes-gate serve exited (${code}) before serving`)));
-    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-      let rec: Record<string, unknown>;
-      try {
-        rec = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      logs.push(rec);
-      if (logs.length > 5000) logs.splice(0, 1000);
-      if (typeof rec['url'] === 'string' && String(rec['msg']).includes('serving')) resolve(rec['url']);
-      for (const w of waiters) {
-        if (w.match(rec)) {
-          waiters.delete(w);
-          w.resolve(rec);
-        }
-      }
-    });
-  });
-  return {
-    name,
-    url,
-    proc,
-    logs,
-    waitLog: (match, timeoutMs = 120_000) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${name}: no matching log line within ${timeoutMs} ms`)), timeoutMs);
-        waiters.add({
-          match,
-          resolve: (r) => {
-            clearTimeout(timer);
-            resolve(r);
-          },
-        });
-      }),
-    close: () =>
-      new Promise<void>((r) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return r();
-        proc.once('exit', () => r());
-        proc.kill('SIGCONT');
-        proc.kill('SIGTERM');
-      }),
-  };
+  // As the service runs (STATION_NODE_OPTIONS, in startStation), like the no-stall figure's station.
+  const station = await startStation({ dir: city.dir, name, config, env: { HES_GATE_ADMIN_TOKEN: ADMIN } });
+  return { name, ...station };
 }
 
 /** One sample of a metric from /metrics (the first series whose labels contain `labels`). */

@@ -1,6 +1,6 @@
 /**
  * The benchmark suite (issue 5): `npm run bench`, or a subset and/or `--quick`:
- *   node dist/bench/run.js [throughput latency hang single-flight ministry-client serial memory cards card-taps journal no-stall city city-reconcile] [--quick]
+ *   node dist/bench/run.js [throughput latency hang single-flight ministry-client serial memory cards card-taps cpu journal no-stall saturation city city-reconcile] [--quick]
  *
  * Every figure is measured against its baseline in the same run (see docs/performance.md);
  * servers under test run in child processes (server-main.ts). Prints one table at the end and
@@ -21,8 +21,10 @@ import { benchSerial } from './serial.js';
 import { benchStatusMemory } from './status-memory.js';
 import { benchCardsFigure } from './cards-figure.js';
 import { benchCardTaps } from './card-taps.js';
+import { benchCpuPerDecision } from './cpu-per-decision.js';
 import { benchJournal } from './journal.js';
 import { benchNoStall } from './no-stall.js';
+import { benchSaturation } from './saturation.js';
 import { benchCity } from './city.js';
 import { benchCityReconcile } from './city-reconcile.js';
 import { rowsTable, type BenchOptions, type FigureReport, type Row } from './report.js';
@@ -37,8 +39,10 @@ const FIGURES: Array<{ name: string; aliases: string[]; run: (o: BenchOptions) =
   { name: 'status-memory', aliases: ['memory'], run: benchStatusMemory },
   { name: 'cards', aliases: [], run: benchCardsFigure },
   { name: 'card-taps', aliases: [], run: benchCardTaps },
+  { name: 'cpu-per-decision', aliases: ['cpu'], run: benchCpuPerDecision },
   { name: 'journal', aliases: [], run: benchJournal },
   { name: 'no-stall', aliases: ['hardening'], run: benchNoStall },
+  { name: 'saturation', aliases: ['overload'], run: benchSaturation },
   { name: 'city', aliases: [], run: benchCity },
   { name: 'city-reconcile', aliases: ['reconcile'], run: benchCityReconcile },
 ];

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SerialPort } from 'serialport';
 import { parseStationGates } from '../src/devices/config.js';
-import { loadProfiles } from '../src/devices/profiles.js';
+import { loadProfiles } from '../src/config/device-profiles.js';
 import { createStation, type TapEvent } from '../src/devices/station.js';
 import type { Decision } from '../src/types.js';
 

@@ -9,61 +9,57 @@
  */
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { StoreHealth } from './cards/store-health.js';
+import { openStationStore, type StationStore } from './cards/station-store.js';
+import { hubBindingWriter, replicaBindingWriter } from './city/hub/writers.js';
+import { startCityTier, type CityTier } from './city/index.js';
+import { cityReadiness } from './city/readiness.js';
+import { buildInfo } from './build-info.js';
+import { Closers } from './closers.js';
+import { loadProfiles } from './config/device-profiles.js';
+import { profilesDir, type LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
-import type { LoadedConfig } from './config/load.js';
-import { createLogger, type Logger } from './ops/logger.js';
-import { controllerMetrics, createMetrics, overloadMetrics, type Metrics } from './ops/metrics.js';
-import { EventLoopMonitor } from './ops/event-loop.js';
-import { Admission } from './http/admission.js';
-import { MinistryHealth } from './ops/ministry-health.js';
-import { openMinistryTarget, type MinistryEnvironment } from './ministry/target.js';
-import { GuardedMinistry } from './ministry/guard.js';
-import { ministryReadiness } from './ministry/readiness.js';
-import { MinistryAddress } from './ministry/address-check.js';
-import { statusCalls } from './ministry/status-calls.js';
-import { probeCredentials, type ProbeOutcome } from './ministry/credentials-probe.js';
-import type { MinistryCallEvent } from './ministry/types.js';
-import { StatusService } from './status/status-service.js';
 import { DecisionService } from './decisions/decision-service.js';
 import { longestRepeatTapWindow, RepeatTaps } from './decisions/repeat-taps.js';
-import { createHttpApp } from './http/app.js';
-import { decisionRoutes } from './http/routes/decisions.js';
-import { eventLoopCheck, opsRoutes } from './http/routes/ops.js';
-import type { Simulator } from './simulator/index.js';
-import type { Clock } from './types.js';
-import { profilesDir } from './config/load.js';
-import { loadProfiles } from './devices/profiles.js';
 import { stationGates } from './devices/config.js';
+import { deviceReadiness } from './devices/readiness.js';
 import { createStation, type Station } from './devices/station.js';
-import { deviceMetrics } from './ops/device-metrics.js';
-import { LiveFeed } from './ops/live-feed.js';
-import { liveStatusFrom } from './ops/live-status.js';
-import { liveRoutes } from './http/routes/live.js';
-import { operatorToken } from './http/auth.js';
-import { openStationStore, type StationStore } from './cards/station-store.js';
-import { createRefresher, type Refresher } from './status/refresher.js';
-import { cardRoutes } from './http/routes/cards.js';
+import { Admission } from './http/admission.js';
+import { registerApi } from './http/api.js';
+import { closeHttpApp, createHttpApp } from './http/app.js';
+import { logRequests } from './http/request-log.js';
+import { eventLoopCheck, informationalChecks } from './http/routes/ops.js';
+import { Journal, openJournal } from './journal/journal.js';
+import { journalReadiness } from './journal/readiness.js';
+import { MinistryAddress } from './ministry/address-check.js';
+import { probeTarget, type ProbeOutcome } from './ministry/credentials-probe.js';
+import { GuardedMinistry, guardOptions } from './ministry/guard.js';
+import { ministryReadiness } from './ministry/readiness.js';
+import { statusCalls } from './ministry/status-calls.js';
+import { openMinistryTarget, type MinistryEnvironment } from './ministry/target.js';
 import { cardMetrics } from './ops/card-metrics.js';
+import { cityMetrics } from './ops/city-metrics.js';
+import { deviceMetrics } from './ops/device-metrics.js';
 import { environmentMetric } from './ops/environment-metric.js';
 import { connectionMetrics } from './ops/connection-metrics.js';
-import { allPolicies, gateLookup, needsPlusFields, outageFallbackArmed } from './policy/gate-lookup.js';
-import { FALLBACK_DECISION } from './policy/decide.js';
-import { storeReadiness } from './cards/readiness.js';
-import { deviceReadiness } from './devices/readiness.js';
-import { registerOpenApi } from './http/openapi.js';
-import { buildInfo } from './build-info.js';
-import { Journal } from './journal/journal.js';
-import { journalReadiness } from './journal/readiness.js';
+import { EventLoopMonitor } from './ops/event-loop.js';
 import { journalMetrics } from './ops/journal-metrics.js';
-import { journalRoutes } from './http/routes/journal.js';
+import { LiveFeed } from './ops/live-feed.js';
 import { LiveHistorySource } from './ops/live-history.js';
-import { logRequests } from './http/request-log.js';
-import { startCityTier, type CityTier } from './city/index.js';
-import { cityMetrics } from './ops/city-metrics.js';
-import { cityReadiness } from './city/readiness.js';
-import { informationalChecks } from './http/routes/ops.js';
-import type { AnswerHook } from './city/types.js';
-import { hubBindingWriter, replicaBindingWriter } from './city/hub/writers.js';
+import { liveStatusFrom } from './ops/live-status.js';
+import { createLogger, type Logger } from './ops/logger.js';
+import { controllerMetrics, createMetrics, overloadMetrics, type Metrics } from './ops/metrics.js';
+import { MinistryHealth } from './ops/ministry-health.js';
+import { logCircuit, logDevices, logMinistryTarget, logProbe, logRefresher, ministryCallObserver } from './ops/part-logs.js';
+import { FALLBACK_DECISION } from './policy/decide.js';
+import { allPolicies, gateLookup, needsPlusFields, outageFallbackArmed } from './policy/gate-lookup.js';
+import { startEmbeddedSimulator } from './simulator/embedded.js';
+import type { Simulator } from './simulator/index.js';
+import { createRefresher, type Refresher } from './status/refresher.js';
+import { refreshFirst } from './status/refresh-first.js';
+import { StatusService } from './status/status-service.js';
+import type { AnswerHook } from './status/types.js';
+import type { Clock } from './types.js';
 
 export interface StartOptions {
   clock?: Clock;
@@ -107,34 +103,27 @@ export interface HesGate {
   close(): Promise<void>;
 }
 
+/** The live page's event-loop readout: the overload monitor's window, read only while a page watches. */
+const pick = (w: { maxMs: number; p99Ms: number }): { maxMs: number; p99Ms: number } => ({ maxMs: w.maxMs, p99Ms: w.p99Ms });
+
 export async function startHesGate(loaded: LoadedConfig, options: StartOptions = {}): Promise<HesGate> {
   const { config } = loaded;
   const clock = options.clock ?? Date.now;
   const logger = options.logger ?? createLogger(config.log.level, undefined, config.stationId);
-  const closers: Array<() => Promise<void> | void> = [];
+  const closers = new Closers();
   const close = async (): Promise<void> => {
     logger.info({ event: 'stop' }, 'hes-gate stopping');
-    for (const fn of closers.reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        logger.error({ err }, 'error while closing');
-      }
-    }
+    await closers.closeAll((err) => logger.error({ err }, 'error while closing'));
   };
 
   // The environment is named once the ministry target is known (`ready`): the embedded simulator is never `live`.
-  logger.info({ event: 'start', version: buildInfo().version }, 'hes-gate starting');
+  const build = buildInfo();
+  logger.info({ event: 'start', version: build.version }, 'hes-gate starting');
   try {
-    // The ministry: a real address, or the embedded simulator over loopback HTTP.
-    const target = await openMinistryTarget(config);
-    closers.push(() => target.close());
+    const target = await openMinistryTarget(config, { embedded: startEmbeddedSimulator });
+    closers.add(() => target.close());
     const { environment, simulator } = target;
-    if (simulator !== null) {
-      logger.info({ baseUrl: target.baseUrl, environment }, 'ministry: embedded simulator (sample codes, no real data)');
-    } else {
-      logger.info({ baseUrl: target.baseUrl, environment, user: target.user === null ? null : 'set', password: target.credentialsSet ? 'set' : 'unset' }, 'ministry: remote service');
-    }
+    logMinistryTarget(logger, target);
     // A ministry host that does not resolve does not stop the station (DNS may be down at boot):
     // logged once, shown on /readyz until it resolves (README: what serve refuses at start, and why not this).
     const address =
@@ -147,64 +136,28 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
         : null;
     if (address !== null) {
       void address.start();
-      closers.push(() => address.close());
-    }
-    if (!target.credentialsSet) {
-      logger.warn({ event: 'config.problem', key: 'ministry.user' }, 'ministry credentials are not set (HES_GATE_MINISTRY_USER, HES_GATE_MINISTRY_PASSWORD or _FILE): every call will be refused');
+      closers.add(() => address.close());
     }
 
     const ministryHealth = new MinistryHealth();
     let metrics: Metrics | undefined;
-    let live: LiveFeed | undefined;
-    const onCall = (e: MinistryCallEvent): void => {
-      const before = ministryHealth.state;
-      ministryHealth.record(e, clock());
-      const after = ministryHealth.state;
-      if (after !== before) {
-        const log = after === 'up' ? logger.info.bind(logger) : logger.warn.bind(logger);
-        log({ event: 'ministry.state', from: before, to: after, error: after === 'up' ? null : ministryHealth.lastError }, `ministry ${after}`);
-      }
-      metrics?.ministryCall(e);
-      live?.ministryCall(e);
-      // Once per refusal, not per call: after the probe or the first refused tap, readiness says it.
-      if (e.outcome === 'HG_MINISTRY_AUTH' && before !== 'credentials-refused') {
-        logger.error({ endpoint: e.endpoint, environment }, 'the ministry refused the credentials: check HES_GATE_MINISTRY_USER and the password for this environment');
-      }
-    };
-    const client = target.createClient({ onCall, clock });
-    const ministry = new GuardedMinistry(client, {
-      clock,
-      ...config.resilience,
-      callBudgetMs: config.ministry.connectTimeoutMs + config.ministry.headersTimeoutMs,
-    });
-    ministry.on('state', (e: { from: string; to: string; reason: string; openUntil: number }) => {
-      const log = e.to === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger);
-      log({ event: 'circuit.state', from: e.from, to: e.to, reason: e.reason, retryInMs: Math.max(0, e.openUntil - clock()) }, `ministry circuit ${e.to}`);
-    });
-    ministry.on('paused', (e: { until: number }) => logger.warn({ pauseMs: e.until - clock() }, 'the ministry asked to slow down (429): pausing calls'));
-    closers.push(() => ministry.close());
+    let feed: LiveFeed | undefined;
+    const client = target.createClient({ clock, onCall: ministryCallObserver({ logger, clock, health: ministryHealth, environment, sinks: () => [metrics, feed] }) });
+    const ministry = new GuardedMinistry(client, guardOptions(config, clock));
+    logCircuit(logger, clock, ministry);
+    closers.add(() => ministry.close());
 
-    // A failed write marks the store down for a minute (card_store_up, the card-store alert).
-    let storeWriteFailedAt = Number.NEGATIVE_INFINITY;
+    // One health rule for /readyz and card_store_up (cards/store-health.ts).
+    const storeHealth = new StoreHealth({ clock, read: () => cards.getBinding('00000000'), countBindings: () => cards.bindingCount });
     const cards = await openStationStore({
       dataDir: resolve(config.dataDir),
       clock,
       onWriteError: (err) => {
-        storeWriteFailedAt = clock();
+        storeHealth.writeFailed();
         logger.error({ err }, 'card store: statuses were not persisted');
       },
     });
-    closers.push(() => cards.close());
-    /** At scrape time: no write failed in the last minute, and an indexed read answers. */
-    const storeUp = (): boolean => {
-      if (clock() - storeWriteFailedAt < 60_000) return false;
-      try {
-        cards.getBinding('00000000');
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    closers.add(() => cards.close());
 
     const policies = allPolicies(config.gates);
     const plus = needsPlusFields(policies);
@@ -218,11 +171,9 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       persistence: cards,
       ...(config.city.role === 'standalone' ? {} : { onAnswer: (code, answer, at) => shareAnswer?.(code, answer, at) }),
     });
-    closers.push(() => status.drain());
-    const restored = status.restore();
-    logger.info({ bindings: cards.bindingCount, restoredStatuses: restored }, 'card store open');
+    closers.add(() => status.drain());
+    logger.info({ bindings: cards.bindingCount, restoredStatuses: status.restore() }, 'card store open');
 
-    // Bound codes are refreshed in bulk; what it learns is persisted for the outage policy.
     const refresher = createRefresher({
       store: cards,
       ministry: calls,
@@ -231,73 +182,39 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       budgetCallsPerSecond: config.refresher.callsPerSecond,
       backoff: { initialMs: config.refresher.backoffInitialMs, maxMs: config.refresher.backoffMaxMs },
     });
-    refresher.on('backoff', (e) => logger.warn({ event: 'refresher.backoff', delayMs: Math.round(e.delayMs), error: e.errorCode, consecutiveFailures: e.consecutiveFailures }, 'refresher backing off'));
-    refresher.on('rotation', (e) => logger.info({ event: 'refresher.rotation', codes: e.codes, calls: e.calls, failedCalls: e.failedCalls, durationMs: Math.round(e.durationMs) }, 'refresher rotation complete'));
-    closers.push(() => refresher.stop());
+    logRefresher(logger, refresher);
+    closers.add(() => refresher.stop());
 
-    // The city tier: in a city the hub holding the refresher lease refreshes bound codes, once
-    // for the whole city, and every node applies the city's changes to its local replica.
     const city = await startCityTier({ config, store: cards, status, ministry: calls, clock, logger });
     if (city !== null) {
-      closers.push(() => city.close());
+      closers.add(() => city.close());
       shareAnswer = (code, answer, at) => city.replica.sharer.share(code, answer, at);
     }
-    /** A tapped or newly bound code is refreshed first: by the local refresher, or by the city's leader on a hub. */
-    const noteTap = (code: string): void => {
-      if (city === null) refresher.noteTap(code);
-      else city.hub?.noteTap(code);
-    };
+    const noteTap = refreshFirst(refresher, city);
 
-    const build = buildInfo();
-    metrics = createMetrics({
-      status,
-      ministryHealth,
-      clock,
-      guard: ministry,
-      gates: config.gates.list.map((g) => g.id),
-      build: { version: build.version, commit: build.commit.slice(0, 12) + (build.dirty ? '-modified' : '') },
-    });
-    // The store's worker keeps the count (and recounts after another process's import).
-    const countBindings = (): number => cards.bindingCount;
-    cardMetrics(metrics, countBindings, refresher, storeUp);
+    metrics = createMetrics({ status, ministryHealth, clock, guard: ministry, gates: config.gates.list.map((g) => g.id), build: { version: build.version, commit: build.commit.slice(0, 12) + (build.dirty ? '-modified' : '') } });
+    cardMetrics(metrics, () => cards.bindingCount, refresher, () => storeHealth.up());
     environmentMetric(metrics, environment);
     cityMetrics(metrics, { role: config.city.role, replica: () => city?.replicaReport() ?? null, hub: () => city?.hubReport() ?? null, reconcile: () => city?.reconcileReport() ?? null });
 
-    // The decision journal: every decision, batched to its own worker thread and SQLite file.
-    let journal: Journal | null = null;
-    if (config.journal.enabled) {
-      const j = new Journal({
-        file: resolve(config.dataDir, 'journal.db'),
-        clock,
-        retentionMs: config.journal.retentionDays * 86_400_000,
-        maxBytes: config.journal.maxBytes,
-        flushIntervalMs: config.journal.flushIntervalMs,
-        onError: (err) => logger.error({ event: 'journal.error', err }, 'decision journal failed: decisions go on unrecorded'),
-      });
-      journal = j;
-      closers.push(() => j.close());
-      // A journal that cannot open (corrupt or unreadable journal.db) does not stop the station:
-      // decisions go on unrecorded, logged (onError), on /readyz and in hes_gate_journal_up.
-      await j.ready.catch(() => undefined);
-    }
+    const journal = await openJournal(config, clock, (err) => logger.error({ event: 'journal.error', err }, 'decision journal failed: decisions go on unrecorded'));
+    if (journal !== null) closers.add(() => journal.close());
     journalMetrics(metrics, journal);
 
-    const m = metrics;
+    const eventLoop = new EventLoopMonitor();
     let station: Station | null = null;
-    // The live page's event-loop readout: the overload monitor's window (created below, read
-    // only while a page watches, after start).
-    const loopDelay = {
-      snapshot: () => {
-        const w = eventLoop.window();
-        return { maxMs: w.maxMs, p99Ms: w.p99Ms };
-      },
-    };
-    const feed = new LiveFeed({
+    // How late the loop runs: decisions shorten their ministry wait by it, admission sheds on it.
+    eventLoop.start();
+    closers.add(() => eventLoop.stop());
+    const devices = (): ReturnType<Station['status']> => station?.status() ?? [];
+    const cityReports = city === null ? undefined : { role: city.role, replica: () => city.replicaReport(), hub: () => city.hubReport() };
+    const live = new LiveFeed({
       clock,
-      status: liveStatusFrom({ environment, clock, ministryHealth, guard: ministry, status, devices: () => station?.status() ?? [], loopDelay, ...(city === null ? {} : { city: { role: city.role, replica: () => city.replicaReport(), hub: () => city.hubReport() } }) }),
+      status: liveStatusFrom({ environment, clock, ministryHealth, guard: ministry, status, devices, loopDelay: { snapshot: () => pick(eventLoop.window()) }, ...(cityReports === undefined ? {} : { city: cityReports }) }),
       onError: (err) => logger.error({ err }, 'live feed: status snapshot failed'),
     });
-    live = feed;
+    feed = live;
+    const m = metrics;
     const decisions = new DecisionService({
       status,
       gates: gateLookup(config.gates),
@@ -305,9 +222,10 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       repeatTaps: new RepeatTaps({ holdMs: longestRepeatTapWindow(config.gates), clock }),
       bindings: cards,
       onCardTap: noteTap,
+      lateness: () => eventLoop.timerLagMs(),
       onDecision: (e) => {
         m.decision(e);
-        feed.decision(e);
+        live.decision(e);
         journal?.record(e);
       },
     });
@@ -315,71 +233,59 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     // Serial readers and gate controllers: gates that list devices become a station.
     const stationGateList = stationGates(config.gates.list);
     if (stationGateList.length > 0) {
-      const profiles = loadProfiles(profilesDir(config));
-      station = createStation({
+      const st = createStation({
         gates: stationGateList,
-        profiles,
+        profiles: loadProfiles(profilesDir(config)),
         clock,
         logger: logger.child({ component: 'devices' }),
         decide: async (credential) => (await decisions.decide(credential)) ?? FALLBACK_DECISION,
       });
-      deviceMetrics(metrics, station);
-      controllerMetrics(metrics, station);
-      station.on('tap', (e) => feed.tap(e));
-      station.on('device', (e) => {
-        const log = e.state === 'open' || e.expected === true ? logger.info.bind(logger) : logger.warn.bind(logger);
-        log({ event: 'device.state', device: e.id, role: e.role, path: e.path, state: e.state, error: e.error ?? null }, `device ${e.id} ${e.state}`);
-      });
-      const st = station;
-      closers.push(() => st.stop());
+      station = st;
+      deviceMetrics(metrics, st);
+      controllerMetrics(metrics, st);
+      st.on('tap', (e) => live.tap(e));
+      logDevices(logger, st);
+      closers.add(() => st.stop());
     }
 
-    const eventLoop = new EventLoopMonitor();
-    eventLoop.start();
-    closers.push(() => eventLoop.stop());
-    const admission = new Admission({
-      lagMs: () => eventLoop.lagMs(),
-      waiting: () => status.inflightCount,
-      maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs,
-      maxInFlight: config.limits.maxDecisionsInFlight,
-    });
+    const admission = new Admission({ lagMs: () => eventLoop.lagMs(), waiting: () => status.inflightCount, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, maxInFlight: config.limits.maxDecisionsInFlight });
     overloadMetrics(metrics, { eventLoop, admission });
     const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
     connectionMetrics(metrics, app.connectionRefusals);
     if (config.log.requests) logRequests(app, app.log as Logger);
-    closers.push(async () => {
-      // Keep-alive clients hold connections open after their last answer; close each one as it
-      // goes idle, so shutdown waits for requests in flight and not for clients' idle sockets.
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
-      try {
-        await app.close();
-      } finally {
-        clearInterval(sweep);
-      }
-    });
+    closers.add(() => closeHttpApp(app));
 
     const readiness = [
       { name: 'config', check: () => ({ ok: true, detail: `${environment} environment` }) },
-      storeReadiness(countBindings),
+      storeHealth.readiness(),
       { name: 'event loop', check: () => eventLoopCheck(eventLoop.window(), config.limits.maxEventLoopDelayMs, Math.min(...policies.map((p) => p.deadlineMs))) },
       ministryReadiness({ health: ministryHealth, guard: ministry, fallbackArmed: outageFallbackArmed(policies) }),
     ];
-    const devices = (): ReturnType<Station['status']> => station?.status() ?? [];
-    await registerOpenApi(app, { version: build.version, tokens: [config.server.adminToken, config.server.apiToken] });
-    await app.register(opsRoutes, { registry: metrics.registry, readiness, informational: informationalChecks(journalReadiness(journal), ...(address === null ? [] : [() => address.readiness()]), deviceReadiness(devices), ...(city === null ? [] : [cityReadiness(() => city.replicaReport(), () => city.hubReport())])), devices, deviceTokens: [config.server.adminToken, config.server.apiToken] });
-    await app.register(decisionRoutes, { decisions, clock, apiToken: config.server.apiToken, admission });
-    const history = new LiveHistorySource({ journal, configuredGates: config.gates.list.map((g) => g.id), seenGates: () => feed.gates(), clock });
-    await app.register(liveRoutes, { feed, token: operatorToken(config.server), history: () => history.get() });
-    await app.register(journalRoutes, { journal, adminToken: config.server.adminToken, clock, station: config.stationId });
-    await app.register(cardRoutes, {
-      store: cards,
-      adminToken: config.server.adminToken?.reveal(),
-      importBatchSize: 5000,
-      // In a city, a hub writes bindings to the city's registry and a station refuses them.
-      ...(city === null ? {} : { writer: city.hub === null ? replicaBindingWriter() : hubBindingWriter({ registry: city.hub.registry, journal: (e) => cards.journal(e), clock }) }),
-      // A new or changed binding is refreshed first, so its first tap finds a fresh status.
-      onChange: (e) => {
-        if (e.action === 'put') noteTap(e.hesCode);
+    const informational = informationalChecks(
+      journalReadiness(journal),
+      ...(address === null ? [] : [() => address.readiness()]),
+      deviceReadiness(devices),
+      ...(city === null ? [] : [cityReadiness(() => city.replicaReport(), () => city.hubReport())]),
+    );
+    const history = new LiveHistorySource({ journal, configuredGates: config.gates.list.map((g) => g.id), seenGates: () => live.gates(), clock });
+    await registerApi(app, {
+      version: build.version,
+      clock,
+      station: config.stationId,
+      tokens: { admin: config.server.adminToken, api: config.server.apiToken },
+      ops: { registry: metrics.registry, readiness, informational, devices },
+      decisions: { decisions, admission },
+      live: { feed: live, history: () => history.get() },
+      journal,
+      cards: {
+        store: cards,
+        importBatchSize: 5000,
+        // In a city, a hub writes bindings to the city's registry and a station refuses them.
+        ...(city === null ? {} : { writer: city.hub === null ? replicaBindingWriter() : hubBindingWriter({ registry: city.hub.registry, journal: (e) => cards.journal(e), clock }) }),
+        // A new or changed binding is refreshed first, so its first tap finds a fresh status.
+        onChange: (e) => {
+          if (e.action === 'put') noteTap(e.hesCode);
+        },
       },
     });
 
@@ -389,24 +295,11 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     // Sent before listening and not awaited: a refusal shows in /readyz and the log at once,
     // while the station already answers. The embedded simulator's credentials are its own.
-    const credentialsProbe: HesGate['credentialsProbe'] =
-      simulator !== null
-        ? Promise.resolve('skipped')
-        : probeCredentials(statusCalls(client, plus).single).then((outcome) => {
-            if (outcome === 'accepted') logger.info({ environment }, 'ministry: credentials accepted');
-            return outcome;
-          });
+    const credentialsProbe = logProbe(logger, environment, probeTarget(target, statusCalls(client, plus).single));
 
-    let url: string | null = null;
-    if (options.listen !== false) {
-      url = await app.listen({ host: config.server.host, port: config.server.port });
-      logger.info({ event: 'ready', url, environment, gates: config.gates.list.length }, 'hes-gate is serving');
-    } else {
-      await app.ready();
-      logger.info({ event: 'ready', url: null, environment, gates: config.gates.list.length }, 'hes-gate is ready');
-    }
-
-    return { config, environment, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live: feed, journal, city, credentialsProbe, close };
+    const url = options.listen === false ? (await app.ready(), null) : await app.listen({ host: config.server.host, port: config.server.port });
+    logger.info({ event: 'ready', url, environment, gates: config.gates.list.length }, url === null ? 'hes-gate is ready' : 'hes-gate is serving');
+    return { config, environment, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live, journal, city, credentialsProbe, close };
   } catch (err) {
     await close();
     throw err;

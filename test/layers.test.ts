@@ -1,8 +1,15 @@
 /**
- * Layers point one way. The stages and adapters (ministry, status, cards, devices, ...) never
- * import ops/ (observability) or http/ (the API edge); masking is a leaf every layer may use;
- * ops/ reads the rest of the service through narrow shapes of its own (ops/sources.ts) and the
- * other layers' vocabulary types, never a concrete service.
+ * Layers point one way. Every part of src/ (a folder, or a file at the top) has a place in
+ * ALLOWED below, which says which other parts it may import — type-only imports included, since
+ * a type shared by two parts lives with the lower one (or in a leaf). The table itself has no
+ * circle, and no file may reach itself through its imports.
+ *
+ *   leaves        types, errors, privacy (masking), system-timers
+ *   vocabulary    credentials ─> policy ─> config (with the device profiles) ─> build-info
+ *   stages        devices; ministry ─> simulator, selftest; ministry ─> status ─> cards ─> decisions ─> journal
+ *   city tier     city (depends on cards, status, ministry: the stage owns its contract)
+ *   observers     ops (reads the rest through types of their vocabulary modules only)
+ *   edge          http ─> hes-gate (the composition root) ─> cli
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -26,20 +33,122 @@ function imports(file: string): Array<{ target: string; typeOnly: boolean }> {
     out.push({ target: relative(SRC, resolve(dirname(file), m[3]!)), typeOnly: m[2] !== undefined });
   }
   for (const m of text.matchAll(/import\('(\.{1,2}\/[^']+)'\)/g)) out.push({ target: relative(SRC, resolve(dirname(file), m[1]!)), typeOnly: false });
+  for (const m of text.matchAll(/^\s*import\s+'(\.{1,2}\/[^']+)'/gm)) out.push({ target: relative(SRC, resolve(dirname(file), m[1]!)), typeOnly: false });
   return out;
 }
 
-const LOW = ['ministry', 'status', 'cards', 'devices', 'policy', 'credentials', 'decisions', 'config', 'privacy', 'simulator'];
+/** A file's part: its top folder under src/, or its own name for a file at the top. */
+function partOf(path: string): string {
+  const slash = path.indexOf('/');
+  return slash === -1 ? path.replace(/\.(ts|js)$/, '') : path.slice(0, slash);
+}
+
+const LEAVES = ['types', 'errors', 'privacy', 'system-timers', 'deadline', 'worker-url', 'closers'];
+const STAGES = ['credentials', 'policy', 'config', 'build-info', 'devices', 'ministry', 'simulator', 'selftest', 'status', 'cards', 'decisions', 'journal'];
+
+/** Which parts each part may import (besides itself). */
+const ALLOWED: Record<string, readonly string[]> = {
+  types: [],
+  errors: [],
+  privacy: [],
+  'system-timers': ['types'],
+  deadline: [],
+  closers: [],
+  'worker-url': [],
+  credentials: [...LEAVES],
+  policy: [...LEAVES, 'credentials'],
+  config: [...LEAVES, 'credentials', 'policy'],
+  'build-info': ['config'],
+  devices: [...LEAVES, 'credentials', 'policy', 'config'],
+  ministry: [...LEAVES, 'config'],
+  simulator: [...LEAVES, 'credentials', 'config', 'ministry'],
+  selftest: [...LEAVES, 'credentials', 'config', 'ministry', 'simulator'],
+  status: [...LEAVES, 'credentials', 'config', 'ministry'],
+  cards: [...LEAVES, 'credentials', 'policy', 'config', 'status'],
+  decisions: [...LEAVES, 'credentials', 'policy', 'config', 'status', 'cards'],
+  journal: [...LEAVES, 'config', 'decisions'],
+  city: [...LEAVES, 'credentials', 'policy', 'config', 'build-info', 'ministry', 'status', 'cards'],
+  ops: [...LEAVES, ...STAGES, 'city'],
+  http: [...LEAVES, ...STAGES, 'city', 'ops'],
+  'hes-gate': [...LEAVES, ...STAGES, 'city', 'ops', 'http'],
+  cli: [...LEAVES, ...STAGES, 'city', 'ops', 'http', 'hes-gate'],
+};
+
+const FILES = sources(SRC).map((f) => relative(SRC, f));
+const GRAPH = new Map(FILES.map((f) => [f, imports(join(SRC, f))]));
+
+/** Every circle of `graph` (strongly connected components of more than one node, or a node importing itself). */
+function circles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || (graph.get(v) ?? []).includes(v)) found.push(component.sort());
+    }
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return found;
+}
 
 describe('layers', () => {
+  it('every part of src/ has a place in the table', () => {
+    const parts = new Set(FILES.map(partOf));
+    expect([...parts].filter((p) => !Object.hasOwn(ALLOWED, p)).sort()).toEqual([]);
+    for (const [part, allowed] of Object.entries(ALLOWED)) {
+      expect(parts.has(part), `${part} is in the table but not in src/`).toBe(true);
+      for (const p of allowed) expect(Object.hasOwn(ALLOWED, p), `${part} may import ${p}, which is not a part`).toBe(true);
+    }
+  });
+
+  it('the table of allowed imports has no circle', () => {
+    expect(circles(new Map(Object.entries(ALLOWED)))).toEqual([]);
+  });
+
+  it('every import follows the table, type-only imports included', () => {
+    const against: string[] = [];
+    for (const [file, list] of GRAPH) {
+      const from = partOf(file);
+      for (const { target, typeOnly } of list) {
+        const to = partOf(target);
+        if (to !== from && !ALLOWED[from]!.includes(to)) against.push(`${file} -> ${target}${typeOnly ? ' (type)' : ''}`);
+      }
+    }
+    expect(against).toEqual([]);
+  });
+
+  it('no file reaches itself through its imports (type-only imports count too)', () => {
+    const graph = new Map([...GRAPH].map(([file, list]) => [file, list.map(({ target }) => target.replace(/\.js$/, '.ts'))]));
+    expect(circles(graph)).toEqual([]);
+  });
+
   it('stages and adapters never import ops/ or http/', () => {
     const upward: string[] = [];
-    for (const layer of LOW) {
-      for (const file of sources(join(SRC, layer))) {
-        for (const { target } of imports(file)) {
-          if (/^(ops|http)\//.test(target)) upward.push(`${relative(SRC, file)} -> ${target}`);
-        }
-      }
+    for (const [file, list] of GRAPH) {
+      if (!STAGES.includes(partOf(file)) && partOf(file) !== 'city') continue;
+      for (const { target } of list) if (/^(ops|http)\//.test(target)) upward.push(`${file} -> ${target}`);
     }
     expect(upward).toEqual([]);
   });
@@ -49,7 +158,7 @@ describe('layers', () => {
   });
 
   it('ops/ reads other layers through types only, from their vocabulary modules, never a concrete service', () => {
-    const vocabulary = /^types\.js$|\/(types|events|schema)\.js$/;
+    const vocabulary = /^types\.js$|\/([a-z-]+-)?(types|events|schema)\.js$/;
     const reaches: string[] = [];
     for (const file of sources(join(SRC, 'ops'))) {
       for (const { target, typeOnly } of imports(file)) {

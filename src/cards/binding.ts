@@ -4,6 +4,7 @@
  */
 import { normalizeHesCode } from '../credentials/hes-code.js';
 import { canonicalCardId } from '../credentials/card-id.js';
+import { PROFILE_PATTERN } from '../policy/card-profile.js';
 
 /** A binding as stored. Times are epoch ms. */
 export interface CardBinding {
@@ -27,18 +28,6 @@ export interface BindingInput {
 
 export const DEFAULT_PROFILE = 'standard';
 
-/** `standard`, `student`, `senior`, `over-65`, `staff_2`: a lower-case word, up to 32 characters. */
-const PROFILE_RE = /^[a-z][a-z0-9_-]{0,31}$/;
-
-/**
- * Whether `name` is a card profile as bindings store it (already normalised). `profileHours`
- * keys must be one: a key no card can carry (`Senior`, `toString`, `__proto__`) would never
- * match and is refused at start instead.
- */
-export function isProfileName(name: string): boolean {
-  return PROFILE_RE.test(name);
-}
-
 /**
  * Normalise a card profile: trimmed, lower-cased, empty → `standard`.
  * Returns null when it is not a short word.
@@ -47,7 +36,7 @@ export function normalizeProfile(input: string | undefined | null): string | nul
   if (input === undefined || input === null) return DEFAULT_PROFILE;
   const p = input.trim().toLowerCase();
   if (p === '') return DEFAULT_PROFILE;
-  return PROFILE_RE.test(p) ? p : null;
+  return PROFILE_PATTERN.test(p) ? p : null;
 }
 
 export type BindingProblem = 'CARD_ID_INVALID' | 'HES_CODE_INVALID' | 'PROFILE_INVALID';

@@ -17,42 +17,11 @@
  * again from the city's stream — the city can always resend, so an fsync per entry buys nothing.
  */
 import type Database from 'better-sqlite3';
-import type { CityPosition } from '../city/types.js';
-import type { BindingChanges, CheckedRange } from '../city/wire.js';
 import { canonicalCardId } from '../credentials/card-id.js';
 import type { BindingInput, CardBinding } from './binding.js';
 import { bindingError, storeError } from './store-errors.js';
-import type { PutCounts, PutOutcome } from './store-types.js';
-
-/** What a bindings batch did: the put outcomes and how many bindings the dels removed. */
-export type CityApplyCounts = PutCounts & { deleted: number };
-
-export interface SnapshotOutcome {
-  /** Bindings in the store after the snapshot. */
-  bindings: number;
-  /** Bindings the snapshot did not hold, removed. */
-  removed: number;
-}
-
-/** The city replica's tables on one connection (CardStore.city). Synchronous, like the store. */
-export interface CityTables {
-  /** The persisted position, or undefined for a store that never joined a city. */
-  position(): CityPosition | undefined;
-  /** One bindings batch and the position in one transaction; a bad row or a bad position writes nothing. */
-  applyBindings(changes: BindingChanges, position: CityPosition): CityApplyCounts;
-  /** The position alone, in its own transaction. */
-  savePosition(position: CityPosition): void;
-  /** Start staging a snapshot; a snapshot left staged before is dropped. */
-  beginSnapshot(): void;
-  /** Stage a batch (canonicalised; a bad row stages none of it). A card seen twice keeps its last row. */
-  addSnapshot(batch: readonly BindingInput[]): void;
-  /** Swap the staged snapshot in and save the position, in one transaction; the staging is dropped. */
-  finishSnapshot(position: CityPosition): SnapshotOutcome;
-  /** Drop the staged snapshot: the bindings are as they were before `beginSnapshot`. */
-  abortSnapshot(): void;
-  /** Distinct bound codes in (after, through] in code order, at most `limit` (null bounds are open). */
-  codesBetween(range: CheckedRange, limit: number): string[];
-}
+import type { CheckedCodes } from '../status/types.js';
+import type { BindingChanges, CityApplyCounts, CityPosition, CityTables, PutOutcome, SnapshotOutcome } from './store-types.js';
 
 /** What the city tables borrow from the store they extend (store.ts). */
 export interface CityTablesDeps {
@@ -193,7 +162,7 @@ class SqliteCityTables implements CityTables {
     this.#db.exec('DROP TABLE IF EXISTS temp.city_snapshot');
   }
 
-  codesBetween(range: CheckedRange, limit: number): string[] {
+  codesBetween(range: CheckedCodes, limit: number): string[] {
     if (!(limit > 0)) return [];
     const bounds: Bounds = range.after === null ? (range.through === null ? 'none' : 'through') : range.through === null ? 'after' : 'both';
     let stmt = this.#ranges.get(bounds);

@@ -24,15 +24,14 @@ import path from 'node:path';
 import { HesGateError, ERRORS, type ErrorCode } from '../errors.js';
 import type { Clock } from '../types.js';
 import type { PersistedStatus, StatusPersistence } from '../status/types.js';
-import type { CityPosition, CitySnapshotWriter, ReplicaStore } from '../city/types.js';
-import type { BindingChanges, CheckedRange } from '../city/wire.js';
-import type { CityApplyCounts } from './city-tables.js';
+import type { CheckedCodes } from '../status/types.js';
 import type { BindingInput, CardBinding } from './binding.js';
 import type { ImportReport } from './import.js';
 import type { StreamFormat } from './import-stream.js';
 import { openCardStore, type AdminPutResult, type CardStore, type JournalEntry, type JournalInput, type PutCounts } from './store.js';
+import type { BindingChanges, CityApplyCounts, CityPosition, CitySnapshotWriter, ReplicaStore } from './store-types.js';
 import type { Ops, OpName, Request, WireError, WorkerMessage, WorkerSettings } from './store-protocol.js';
-import { storeWorkerUrl } from './worker-url.js';
+import { workerUrl } from '../worker-url.js';
 import { StatusWriteQueue } from './status-write-queue.js';
 
 export interface StationStoreOptions {
@@ -95,7 +94,7 @@ export interface StationStore extends StatusPersistence, ReplicaStore {
   importStream(source: AsyncIterable<Uint8Array>, request: StreamImportRequest): Promise<ImportReport>;
   applyCityBindings(changes: BindingChanges, position: CityPosition): Promise<CityApplyCounts>;
   /** From the read-only connection: never waits for a lock. */
-  codesBetween(range: CheckedRange, limit: number): string[];
+  codesBetween(range: CheckedCodes, limit: number): string[];
   /** Settles when the status writes queued so far are written. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -115,7 +114,7 @@ export async function openStationStore(options: StationStoreOptions): Promise<St
     recountIntervalMs: options.recountIntervalMs ?? 2000,
     niceIncrement: options.niceIncrement ?? 10,
   };
-  const worker = new Worker(storeWorkerUrl(), { workerData: settings, name: 'hes-gate card store' });
+  const worker = new Worker(workerUrl('store-worker', import.meta.url), { workerData: settings, name: 'hes-gate card store' });
   let onMessage: (m: WorkerMessage) => void = () => undefined;
   let onError: (err: Error) => void = () => undefined;
   let onExit: () => void = () => undefined;
@@ -301,7 +300,7 @@ class WorkerBackedStore implements StationStore {
     };
   }
 
-  codesBetween(range: CheckedRange, limit: number): string[] {
+  codesBetween(range: CheckedCodes, limit: number): string[] {
     try {
       return this.#reader.city.codesBetween(range, limit);
     } catch (err) {

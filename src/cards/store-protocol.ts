@@ -4,14 +4,12 @@
  * the worker follow the service's (injectable) clock. Replies carry the worker's count of
  * bindings, kept without a COUNT(*) on the main thread.
  */
-import type { CityPosition } from '../city/types.js';
-import type { BindingChanges } from '../city/wire.js';
 import type { PersistedStatus } from '../status/types.js';
 import type { BindingInput, CardBinding } from './binding.js';
 import type { ImportReport } from './import.js';
 import type { StreamFormat, StreamProgress } from './import-stream.js';
 import type { AdminPutResult, JournalInput, PutCounts } from './store.js';
-import type { CityApplyCounts, SnapshotOutcome } from './city-tables.js';
+import type { BindingChanges, CityApplyCounts, CityPosition, SnapshotOutcome } from './store-types.js';
 
 export interface WorkerSettings {
   dataDir: string;

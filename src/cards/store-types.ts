@@ -1,8 +1,10 @@
-/** The card store's interface and the shapes of what it reads and writes (store.ts implements it). */
+/**
+ * The card store's interface and the shapes of what it reads and writes (store.ts implements it),
+ * including its contract as a replica of a city: the city tier depends on these, never the reverse.
+ */
 import type { Clock } from '../types.js';
-import type { StatusPersistence } from '../status/types.js';
+import type { CheckedCodes, StatusPersistence } from '../status/types.js';
 import type { BindingInput, CardBinding } from './binding.js';
-import type { CityTables } from './city-tables.js';
 
 export interface CardStoreOptions {
   /** Directory of the database file; created when missing. */
@@ -124,4 +126,85 @@ export interface CardStore extends StatusPersistence {
   /** The store as a replica of its city: the position and the writes that move it (city-tables.ts). */
   readonly city: CityTables;
   close(): void;
+}
+
+/** A binding as the city shares it (the change stream's `put`, the snapshot hash). */
+export interface SharedBinding {
+  cardId: string;
+  hesCode: string;
+  profile: string;
+}
+
+/** One bindings batch of the city's change stream. */
+export interface BindingChanges {
+  put: SharedBinding[];
+  /** Card ids unbound. */
+  del: string[];
+}
+
+/** Where a node stands in its city's change stream; persisted in the local store with what it applied. */
+export interface CityPosition {
+  /** The key space (the city key's id) and the epoch it was read in: either changing means a snapshot. */
+  kid: string;
+  epoch: string;
+  /** Id of the last change stream entry applied ("0-0" before the first). */
+  changesId: string;
+  /** How many change entries the stream had received when this one was added (for lag in entries). */
+  changesSeq: number;
+}
+
+/** What a city replica needs from the local card store (the station store implements it; the store worker does every write). */
+export interface ReplicaStore {
+  /** The persisted position, or undefined for a store that never joined a city (or was rekeyed). */
+  cityPosition(): Promise<CityPosition | undefined>;
+  /** Apply one bindings batch and move the position, in one transaction. */
+  applyCityBindings(changes: BindingChanges, position: CityPosition): Promise<PutCounts & { deleted: number }>;
+  /** Move the position after entries that wrote no binding (statuses); ordered after earlier status writes. */
+  saveCityPosition(position: CityPosition): Promise<void>;
+  /**
+   * Replace every binding with a snapshot, streamed in batches: bindings absent from the
+   * snapshot are removed at `finish`, which also saves the position. Rows are staged off the
+   * store file until `finish`, which swaps them in with one transaction (taps see the old set or
+   * the new one). The replica applies no bindings entry while a snapshot is open: `finish` would
+   * remove a binding the snapshot does not hold.
+   */
+  beginCitySnapshot(): Promise<CitySnapshotWriter>;
+  /** Bound codes in (after, through] in code order, at most `limit` (a status entry's checked range). */
+  codesBetween(range: CheckedCodes, limit: number): string[] | Promise<string[]>;
+}
+
+export interface CitySnapshotWriter {
+  add(batch: readonly BindingInput[]): Promise<void>;
+  finish(position: CityPosition): Promise<{ bindings: number; removed: number }>;
+  abort(): Promise<void>;
+}
+
+/** What a bindings batch did: the put outcomes and how many bindings the dels removed. */
+export type CityApplyCounts = PutCounts & { deleted: number };
+
+export interface SnapshotOutcome {
+  /** Bindings in the store after the snapshot. */
+  bindings: number;
+  /** Bindings the snapshot did not hold, removed. */
+  removed: number;
+}
+
+/** The city replica's tables on one connection (CardStore.city). Synchronous, like the store. */
+export interface CityTables {
+  /** The persisted position, or undefined for a store that never joined a city. */
+  position(): CityPosition | undefined;
+  /** One bindings batch and the position in one transaction; a bad row or a bad position writes nothing. */
+  applyBindings(changes: BindingChanges, position: CityPosition): CityApplyCounts;
+  /** The position alone, in its own transaction. */
+  savePosition(position: CityPosition): void;
+  /** Start staging a snapshot; a snapshot left staged before is dropped. */
+  beginSnapshot(): void;
+  /** Stage a batch (canonicalised; a bad row stages none of it). A card seen twice keeps its last row. */
+  addSnapshot(batch: readonly BindingInput[]): void;
+  /** Swap the staged snapshot in and save the position, in one transaction; the staging is dropped. */
+  finishSnapshot(position: CityPosition): SnapshotOutcome;
+  /** Drop the staged snapshot: the bindings are as they were before `beginSnapshot`. */
+  abortSnapshot(): void;
+  /** Distinct bound codes in (after, through] in code order, at most `limit` (null bounds are open). */
+  codesBetween(range: CheckedCodes, limit: number): string[];
 }

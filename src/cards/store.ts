@@ -25,10 +25,10 @@ import type { Clock, HealthStatus } from '../types.js';
 import type { PersistedStatus } from '../status/types.js';
 import { checkBinding, DEFAULT_PROFILE, type BindingInput, type CardBinding } from './binding.js';
 import { canonicalCardId } from '../credentials/card-id.js';
-import { cityTables, type CityTables } from './city-tables.js';
+import { cityTables } from './city-tables.js';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
 import { bindingError, isLockError, storeError, writeError } from './store-errors.js';
-import type { AdminPutResult, CardStore, CardStoreOptions, Durability, JournalEntry, JournalInput, PutCounts, PutOutcome } from './store-types.js';
+import type { AdminPutResult, CardStore, CardStoreOptions, CityTables, Durability, JournalEntry, JournalInput, PutCounts, PutOutcome } from './store-types.js';
 
 export { bindingError, isLockError, writeError } from './store-errors.js';
 export type { AdminPutResult, CardStore, CardStoreOptions, Durability, JournalEntry, JournalInput, PutCounts, PutOutcome } from './store-types.js';

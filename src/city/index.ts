@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../ops/logger.js';
+import type { Logger } from 'pino';
 import type { StationStore } from '../cards/station-store.js';
 import type { StatusService } from '../status/status-service.js';
 import type { MinistryClient } from '../ministry/types.js';

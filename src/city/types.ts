@@ -15,54 +15,13 @@
  * a tap, and every Redis command runs on connections that fail fast while Redis is away.
  */
 import type { BindingInput } from '../cards/binding.js';
-import type { PutCounts } from '../cards/store-types.js';
-import type { Answer } from '../status/types.js';
-import type { BindingChanges, CheckedRange, SharedStatus, StatusChanges } from './wire.js';
+import type { PutCounts, ReplicaStore } from '../cards/store-types.js';
+import type { ReplicaStatus } from '../status/types.js';
+import type { StatusChanges } from './wire.js';
 
-/** Where a node stands in its city's change stream; persisted in the local store with what it applied. */
-export interface CityPosition {
-  /** The key space (the city key's id) and the epoch it was read in: either changing means a snapshot. */
-  kid: string;
-  epoch: string;
-  /** Id of the last change stream entry applied ("0-0" before the first). */
-  changesId: string;
-  /** How many change entries the stream had received when this one was added (for lag in entries). */
-  changesSeq: number;
-}
-
-/** What the replica needs from the local card store (the store worker does every write). */
-export interface ReplicaStore {
-  /** The persisted position, or undefined for a store that never joined a city (or was rekeyed). */
-  cityPosition(): Promise<CityPosition | undefined>;
-  /** Apply one bindings batch and move the position, in one transaction. */
-  applyCityBindings(changes: BindingChanges, position: CityPosition): Promise<PutCounts & { deleted: number }>;
-  /** Move the position after entries that wrote no binding (statuses); ordered after earlier status writes. */
-  saveCityPosition(position: CityPosition): Promise<void>;
-  /**
-   * Replace every binding with a snapshot, streamed in batches: bindings absent from the
-   * snapshot are removed at `finish`, which also saves the position. Rows are staged off the
-   * store file until `finish`, which swaps them in with one transaction (taps see the old set or
-   * the new one). The replica applies no bindings entry while a snapshot is open: `finish` would
-   * remove a binding the snapshot does not hold.
-   */
-  beginCitySnapshot(): Promise<CitySnapshotWriter>;
-  /** Bound codes in (after, through] in code order, at most `limit` (a status entry's checked range). */
-  codesBetween(range: CheckedRange, limit: number): string[] | Promise<string[]>;
-}
-
-export interface CitySnapshotWriter {
-  add(batch: readonly BindingInput[]): Promise<void>;
-  finish(position: CityPosition): Promise<{ bindings: number; removed: number }>;
-  abort(): Promise<void>;
-}
-
-/** What the replica needs from the status service. */
-export interface ReplicaStatus {
-  /** Hold an answer learned elsewhere at `at` (kept only when newer than what is held); persisted when `persist`. */
-  ingestShared(items: Iterable<SharedStatus>, persist: boolean): void;
-  /** Re-stamp the answers held for these codes as confirmed at `at` (a rotation step found them unchanged). Returns how many were held. */
-  confirm(codes: Iterable<string>, at: number): number;
-}
+// The contracts the stages own and the city's parts use (the stage owns its contract; the city depends on it).
+export type { CityPosition, CitySnapshotWriter, ReplicaStore } from '../cards/store-types.js';
+export type { AnswerHook, ReplicaStatus } from '../status/types.js';
 
 export type CityState = 'connecting' | 'resyncing' | 'live' | 'degraded';
 
@@ -112,9 +71,6 @@ export interface StatusPublisher {
   publish(changes: StatusChanges): void;
 }
 
-/** How an answer the status stage holds becomes shared (exported for the status service's hook). */
-export type AnswerHook = (code: string, answer: Answer, at: number) => void;
-
 /** The city connection factory the parts share (connect.ts in production; tests may pass their own). */
 export type ConnectFn = (connectionName: string, blocking: boolean) => import('ioredis').Redis;
 
@@ -128,7 +84,7 @@ export interface ReplicaOptions {
   store: ReplicaStore;
   status: ReplicaStatus;
   clock: () => number;
-  logger: import('../ops/logger.js').Logger;
+  logger: import('pino').Logger;
   heartbeatMs: number;
   lookupsMaxLen: number;
   /**

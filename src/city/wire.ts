@@ -22,31 +22,17 @@
  *
  * Answers never carry the ministry's plus fields (they may hold a name or identity number).
  */
-import { isProfileName } from '../cards/binding.js';
-import type { HealthStatus, MinistryLookup } from '../types.js';
+import type { MinistryLookup } from '../types.js';
+import type { BindingChanges, SharedBinding } from '../cards/store-types.js';
+import { CARD_ID_PATTERN } from '../credentials/card-id.js';
+import { isNormalizedHesCode } from '../credentials/hes-code.js';
+import { isProfileName } from '../policy/card-profile.js';
+import type { CheckedCodes as CheckedRange, SharedAnswer, SharedStatus } from '../status/types.js';
 import type { CityKey } from './city-key.js';
 
-/** A ministry answer as the city shares it: no plus fields. */
-export type SharedAnswer = { kind: 'status'; status: HealthStatus; expiresAt: number } | { kind: 'not-found' } | { kind: 'expired' } | { kind: 'unrecognised' };
-
-export interface SharedBinding {
-  cardId: string;
-  hesCode: string;
-  profile: string;
-}
-
-export interface BindingChanges {
-  put: SharedBinding[];
-  /** Card ids unbound. */
-  del: string[];
-}
-
-export interface CheckedRange {
-  /** Exclusive lower bound in code order; null = from the first bound code. */
-  after: string | null;
-  /** Inclusive upper bound; null = to the last bound code. */
-  through: string | null;
-}
+// The shapes the stages own (their contract with the city), re-exported for the city's parts.
+export type { BindingChanges, SharedBinding } from '../cards/store-types.js';
+export type { CheckedCodes as CheckedRange, SharedAnswer, SharedStatus } from '../status/types.js';
 
 export interface StatusChanges {
   /** When the ministry answered, epoch ms. */
@@ -56,12 +42,6 @@ export interface StatusChanges {
   failed?: string[];
 }
 
-export interface SharedStatus {
-  at: number;
-  code: string;
-  answer: SharedAnswer;
-}
-
 export type ChangeEntry = { type: 'bindings'; changes: BindingChanges; src: string } | { type: 'statuses'; changes: StatusChanges; src: string; fence: number };
 
 /** Strip an answer to what the city shares (the status stage's `Answer` or a ministry lookup). */
@@ -69,11 +49,8 @@ export function sharedAnswer(a: MinistryLookup | { kind: 'unrecognised' }): Shar
   return a.kind === 'status' ? { kind: 'status', status: a.status, expiresAt: a.expiresAt } : { kind: a.kind };
 }
 
-const CODE_RE = /^[A-Z0-9]{10}$/;
-const CARD_RE = /^[0-9A-F]{8,40}$/;
-
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isCode = (v: unknown): v is string => typeof v === 'string' && CODE_RE.test(v);
+const isCode = isNormalizedHesCode;
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 function checkAnswer(v: unknown): SharedAnswer | undefined {
@@ -86,7 +63,7 @@ function checkAnswer(v: unknown): SharedAnswer | undefined {
 }
 
 function checkBinding(v: unknown): SharedBinding | undefined {
-  if (!isObj(v) || typeof v.cardId !== 'string' || !CARD_RE.test(v.cardId) || !isCode(v.hesCode) || typeof v.profile !== 'string' || !isProfileName(v.profile)) return undefined;
+  if (!isObj(v) || typeof v.cardId !== 'string' || !CARD_ID_PATTERN.test(v.cardId) || !isCode(v.hesCode) || typeof v.profile !== 'string' || !isProfileName(v.profile)) return undefined;
   return { cardId: v.cardId, hesCode: v.hesCode, profile: v.profile };
 }
 
@@ -109,7 +86,7 @@ function checkBindingChanges(v: unknown): BindingChanges | undefined {
     if (ok === undefined) return undefined;
     put.push(ok);
   }
-  if (!v.del.every((c) => typeof c === 'string' && CARD_RE.test(c))) return undefined;
+  if (!v.del.every((c) => typeof c === 'string' && CARD_ID_PATTERN.test(c))) return undefined;
   return { put, del: v.del as string[] };
 }
 

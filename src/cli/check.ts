@@ -3,6 +3,7 @@ import { normalizeHesCode } from '../credentials/hes-code.js';
 import { HesGateError } from '../errors.js';
 import { maskHesCode } from '../privacy/mask.js';
 import { openMinistryTarget } from '../ministry/target.js';
+import { startEmbeddedSimulator } from '../simulator/embedded.js';
 import { errorLine } from './error-line.js';
 
 /** `hes-gate check <code>`: ask the configured ministry once, print a masked answer. */
@@ -13,7 +14,7 @@ export async function checkCode(input: string, opts: { plus?: boolean; json?: bo
     return 2;
   }
   const { config } = loadConfig();
-  const target = await openMinistryTarget(config, { simulatorPort: 0 });
+  const target = await openMinistryTarget(config, { simulatorPort: 0, embedded: startEmbeddedSimulator });
   const { environment } = target;
   const ministry = target.createClient();
   const close = async (): Promise<void> => {

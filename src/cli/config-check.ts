@@ -16,8 +16,9 @@ import { Secret } from '../config/sensitive-value.js';
 import { SECRETS } from '../config/settings.js';
 import { HesGateError } from '../errors.js';
 import { errorLine } from './error-line.js';
-import type { CliIo } from './selftest.js';
-import { checkEmbeddedSimulator, ministryEnvironment } from '../ministry/target.js';
+import type { CliIo } from './io.js';
+import { ministryEnvironment } from '../ministry/target.js';
+import { checkEmbeddedSimulator } from '../simulator/embedded.js';
 import { defaultUnitFile, unitEnvironment, type UnitEnvironment } from './unit-environment.js';
 
 /** Settings that only ever come from the environment or a secret file. */

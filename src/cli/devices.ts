@@ -2,7 +2,7 @@ import { loadConfig, profilesDir } from '../config/load.js';
 import { HesGateError } from '../errors.js';
 import { stationGates } from '../devices/config.js';
 import { describeDevices } from '../devices/describe.js';
-import { loadProfiles } from '../devices/profiles.js';
+import { loadProfiles } from '../config/device-profiles.js';
 import { simulateTap } from '../devices/tap-simulator.js';
 import type { DeviceStatus } from '../devices/events.js';
 

@@ -12,12 +12,13 @@ import type { Config } from '../config/schema.js';
 import { HesGateError } from '../errors.js';
 import { loadSampleCodes, sampleCodes } from '../simulator/sample-codes.js';
 import { resolveCodes, simulatorDefaults, type CodeOptions } from '../selftest/codes.js';
-import { progressHooks, type ProgressStream } from '../selftest/progress.js';
+import { progressHooks } from '../selftest/progress.js';
 import { buildReport, ministryAddress, renderText, writeReportFiles } from '../selftest/report.js';
 import { runSelftest } from '../selftest/runner.js';
 import type { SelftestCodes, SelftestReport } from '../selftest/types.js';
-import type { Clock } from '../types.js';
 import { configCheck, configWarnings } from './config-check.js';
+import type { CliIo } from './io.js';
+import { startEmbeddedSimulator } from '../simulator/embedded.js';
 import { ministryEnvironment, openMinistryTarget, type MinistryTarget } from '../ministry/target.js';
 import type { MinistryClient } from '../ministry/types.js';
 
@@ -28,19 +29,6 @@ export interface SelftestCliOptions extends CodeOptions {
   report?: string;
   latencyCalls?: number;
   latencyBudgetMs?: number;
-}
-
-export interface CliIo {
-  /** @default process.env */
-  env?: NodeJS.ProcessEnv;
-  /** @default process.stdout */
-  stdout?: ProgressStream;
-  /** @default process.stderr */
-  stderr?: ProgressStream;
-  /** @default process.cwd() */
-  cwd?: string;
-  /** @default Date.now */
-  clock?: Clock;
 }
 
 /** Live is the environment label, or the live path prefix whatever the label says; never the embedded simulator. */
@@ -111,7 +99,7 @@ export async function selftest(opts: SelftestCliOptions, io: CliIo = {}): Promis
   let target: MinistryTarget;
   let ministry: MinistryClient;
   try {
-    target = await openMinistryTarget(config, { simulatorPort: 0 });
+    target = await openMinistryTarget(config, { simulatorPort: 0, embedded: startEmbeddedSimulator });
     ministry = target.createClient();
   } catch (err) {
     const why = err instanceof HesGateError ? `${err.code}: ${err.message}` : `${(err as NodeJS.ErrnoException).code ?? 'error'} (ministry.caFile?)`;

@@ -10,7 +10,7 @@
  * Device profile names are checked against the profiles in `devicesDir` when given.
  */
 import { HesGateError } from '../errors.js';
-import type { Profiles } from '../devices/profiles.js';
+import type { Profiles } from './device-profiles.js';
 import type { GatePolicy } from '../policy/types.js';
 import { configInvalid, field, isObj, must, onlyKeys, own, type Fail, type Obj } from './checks.js';
 import type { ControllerConfig, GateConfig, ReaderConfig } from './schema.js';

@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { HesGateError } from '../errors.js';
-import { loadProfiles, type Profiles } from '../devices/profiles.js';
+import { loadProfiles, type Profiles } from './device-profiles.js';
 import { configInvalid, isObj, own } from './checks.js';
 import { gatesFrom, policyFrom } from './gates.js';
 import type { GatePolicy } from '../policy/types.js';

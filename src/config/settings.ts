@@ -5,9 +5,9 @@
  * code is only a fallback for tests and must equal the one here (test/config/defaults.test.ts
  * checks the refresher's and the ministry guard's).
  */
+import { isProfileName } from '../policy/card-profile.js';
 import type { GatePolicy } from '../policy/types.js';
 import { hostname } from 'node:os';
-import { isProfileName } from '../cards/binding.js';
 import { must, type Check } from './checks.js';
 
 /** A station id goes into logs, journal exports and Prometheus target labels: keep it plain. */
@@ -103,7 +103,7 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['limits.maxConnections', [1024, must.int(1, 1_000_000)]],
   ['limits.maxConnectionsPerAddress', [64, must.int(1, 1_000_000)]],
   ['limits.maxHeaderBytes', [8192, must.int(1024, 1024 * 1024)]],
-  ['limits.maxEventLoopDelayMs', [50, must.int(1, 10_000)]],
+  ['limits.maxEventLoopDelayMs', [10, must.int(1, 10_000)]],
   ['limits.maxDecisionsInFlight', [256, must.int(1, 1_000_000)]],
   ['ministry.user', [null, must.nullableStr]],
   ['ministry.connections', [8, must.int(1, 256)]],

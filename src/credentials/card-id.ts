@@ -28,6 +28,9 @@ export interface CardIdRules {
 export const CARD_ID_MIN_BYTES = 4;
 export const CARD_ID_MAX_BYTES = 20;
 
+/** A canonical card id (what `canonicalCardId` returns with VALIDATOR_CARD_RULES): whole bytes, upper-case hex. */
+export const CARD_ID_PATTERN = new RegExp(`^(?:[0-9A-F]{2}){${CARD_ID_MIN_BYTES},${CARD_ID_MAX_BYTES}}$`);
+
 /** Validators, the admin API and imports: hex, most significant byte first, 4 to 20 bytes. */
 export const VALIDATOR_CARD_RULES: CardIdRules = Object.freeze({
   encoding: 'hex',

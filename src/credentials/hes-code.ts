@@ -8,6 +8,14 @@
 
 const CODE_LENGTH = 10;
 
+/** A normalised HES code, as the ministry wants it and as every store and wire holds it. */
+export const HES_CODE_PATTERN = /^[A-Z0-9]{10}$/;
+
+/** Whether `v` is a normalised HES code (`normalizeHesCode` returns only these). */
+export function isNormalizedHesCode(v: unknown): v is string {
+  return typeof v === 'string' && HES_CODE_PATTERN.test(v);
+}
+
 function isAlnum(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }

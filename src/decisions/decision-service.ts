@@ -7,7 +7,7 @@
  */
 import type { Clock, Credential, Decision, Reason, Source, StatusOutcome, Verdict } from '../types.js';
 import { decide, type Resolution } from '../policy/decide.js';
-import type { GatePolicy } from '../policy/types.js';
+import type { GateInfo, GateLookup } from '../policy/gate-lookup.js';
 import type { StatusLookup } from '../status/types.js';
 import type { RepeatTaps } from './repeat-taps.js';
 import { resolveCredential, type BindingLookup } from './resolve.js';
@@ -34,16 +34,6 @@ export interface DecisionEvent {
   at: number;
 }
 
-interface GateInfo {
-  group: string;
-  policy: GatePolicy;
-}
-
-export interface GateLookup {
-  /** The gate's id, group and policy; undefined when the gate is unknown and unknown gates are refused. */
-  (gate: string): GateInfo | undefined;
-}
-
 export interface DecisionServiceOptions {
   status: StatusLookup;
   gates: GateLookup;
@@ -53,8 +43,14 @@ export interface DecisionServiceOptions {
   /** Card bindings; without them every card is unbound. */
   bindings?: BindingLookup;
   repeatTaps?: RepeatTaps;
-  /** Margin kept for the rest of the work after the status wait, in ms. @default 15 */
+  /** Margin kept for the rest of the work after the status wait, in ms. @default DEADLINE_MARGIN_MS */
   marginMs?: number;
+  /**
+   * How late the event loop's timers fire, ms (ops/event-loop.ts `timerLagMs`): the deadline
+   * timer of a status wait fires about that late, so the wait is that much shorter (at most by
+   * half) and the answer still leaves by the deadline. @default 0
+   */
+  lateness?: () => number;
   /** Told of every card tap's code so the refresher can put it first. */
   onCardTap?: (hesCode: string) => void;
   /** Told of every decision (observability, journal, live feed). */
@@ -62,6 +58,13 @@ export interface DecisionServiceOptions {
   /** Where decision ids come from. @default UUID v7 ids (decision-id.ts) */
   ids?: DecisionIds;
 }
+
+/**
+ * Time kept for the rest of a decision after its status wait, ms: the deadline timer that ends
+ * the wait must fire within it. Admission's default lag bound (`limits.maxEventLoopDelayMs`)
+ * stays under it, so a loop late enough to break it sheds instead.
+ */
+export const DEADLINE_MARGIN_MS = 15;
 
 export class DecisionService {
   private readonly o: DecisionServiceOptions;
@@ -73,7 +76,7 @@ export class DecisionService {
     this.o = options;
     this.ids = options.ids ?? decisionIds();
     this.monotonic = options.monotonic ?? (() => performance.now());
-    this.marginMs = options.marginMs ?? 15;
+    this.marginMs = options.marginMs ?? DEADLINE_MARGIN_MS;
   }
 
   /**
@@ -99,7 +102,12 @@ export class DecisionService {
     if (cardId !== null && resolution.kind === 'code') this.o.onCardTap?.(resolution.code);
 
     if (resolution.kind !== 'code') return this.finish(credential, gate, resolution, cardId, undefined, startedAt);
-    const budget = gate.policy.deadlineMs - this.marginMs - (this.monotonic() - startedAt);
+    const left = gate.policy.deadlineMs - this.marginMs - (this.monotonic() - startedAt);
+    // The deadline timer fires about as late as the loop's timers have been firing: set it that
+    // much earlier, but never cut the wait below half of what is left, so a ministry that
+    // answers at once (most do) is still waited for while the loop runs late.
+    const late = this.o.lateness?.() ?? 0;
+    const budget = left - (late < left / 2 ? late : left / 2);
     const found = this.o.status.lookup(resolution.code, budget);
     if (found instanceof Promise) return found.then((status) => this.finish(credential, gate, resolution, cardId, status, startedAt));
     return this.finish(credential, gate, resolution, cardId, found, startedAt);

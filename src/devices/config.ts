@@ -6,7 +6,7 @@
 import type { ControllerConfig, GateConfig, ReaderConfig } from '../config/schema.js';
 import { gatesFrom } from '../config/gates.js';
 import { POLICY_DEFAULTS } from '../config/settings.js';
-import type { Profiles } from './profiles.js';
+import type { Profiles } from '../config/device-profiles.js';
 
 export type { ControllerConfig, ReaderConfig } from '../config/schema.js';
 

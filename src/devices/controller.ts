@@ -9,7 +9,7 @@ import modbusSerial from 'modbus-serial';
 import type { ModbusRTU as ModbusClient } from 'modbus-serial/ModbusRTU.js';
 import type { Reason } from '../types.js';
 import type { ControllerConfig } from './config.js';
-import type { GateProfile, ModbusGateProfile, TextGateProfile } from './profiles.js';
+import type { GateProfile, ModbusGateProfile, TextGateProfile } from '../config/device-profiles.js';
 import { RtuPortAdapter } from './modbus-port.js';
 import { writeAsync, type SerialPortLike } from './serial-port.js';
 

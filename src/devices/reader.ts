@@ -8,7 +8,7 @@
  */
 import { stripAimPrefix } from '../credentials/aim-prefix.js';
 import { canonicalCardId } from '../credentials/card-id.js';
-import type { QrDecoding, ReaderProfile } from './profiles.js';
+import type { QrDecoding, ReaderProfile } from '../config/device-profiles.js';
 
 export type RejectReason = 'symbology' | 'checksum' | 'length' | 'format';
 

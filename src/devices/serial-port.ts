@@ -4,19 +4,10 @@
  * swapped (a real tty, a pseudo-terminal, a mock) exactly as serialport's own binding is.
  */
 import { SerialPort, type SerialPortOpenOptions } from 'serialport';
+import type { LineSettings } from '../config/device-profiles.js';
 import { hangupAwareBinding } from './hangup-binding.js';
 
-/** Line settings of a profile (8N1 is `{dataBits: 8, parity: 'none', stopBits: 1}`). */
-export interface LineSettings {
-  /** Bits per second. Not enforced on pseudo-terminals. */
-  baudRate: number;
-  /** @default 8 */
-  dataBits: 5 | 6 | 7 | 8;
-  /** @default 'none' */
-  parity: 'none' | 'even' | 'odd' | 'mark' | 'space';
-  /** @default 1 */
-  stopBits: 1 | 1.5 | 2;
-}
+export type { LineSettings };
 
 /** An error as serialport reports an unplugged device on `close`. */
 export interface DisconnectError extends Error {

@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { encodeCardId } from '../credentials/card-id.js';
 import { xorHexChecksum } from './framing/start-end.js';
-import type { ReaderProfile } from './profiles.js';
+import type { ReaderProfile } from '../config/device-profiles.js';
 
 export interface EncodeOptions {
   /** AIM prefix to send with a QR (`]Q1`), or null for none. @default "]Q1" unless the profile says "none" */

@@ -146,3 +146,17 @@ function stampArrival(server: Server): void {
     route(raw, res);
   });
 }
+
+/**
+ * Closes the app for shutdown: requests in flight are answered, and keep-alive clients, which
+ * hold connections open after their last answer, have each connection closed as it goes idle —
+ * so shutdown waits for requests in flight, not for clients' idle sockets.
+ */
+export async function closeHttpApp(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
+}

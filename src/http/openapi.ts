@@ -10,6 +10,8 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import type { Secret } from '../config/sensitive-value.js';
+import { CARD_ID_PATTERN } from '../credentials/card-id.js';
+import { PROFILE_PATTERN } from '../policy/card-profile.js';
 import { anyTokenGuard } from './auth.js';
 
 export interface OpenApiOptions {
@@ -36,7 +38,7 @@ const maskedBinding = {
   required: ['cardId', 'hesCode', 'profile', 'updatedAt'],
   additionalProperties: false,
   properties: {
-    cardId: { type: 'string', pattern: '^[0-9A-F]{8,40}$', description: 'canonical card id (upper-case hex)' },
+    cardId: { type: 'string', pattern: CARD_ID_PATTERN.source, description: 'canonical card id (upper-case hex)' },
     hesCode: { type: 'string', description: 'masked, e.g. A1B2-****-**' },
     profile: { type: 'string' },
     updatedAt: { type: 'string', format: 'date-time' },
@@ -123,7 +125,7 @@ const DOCUMENTED: Record<string, FastifySchema & Record<string, unknown>> = {
     response: { 200: { type: 'object', required: ['devices'], properties: { devices: { type: 'array', items: device } } } },
   },
   'GET /live': { tags: ['live'], summary: 'the operators\' live page', response: { 200: text('text/html', 'the page (holds no data)') } },
-  'GET /live/app.js': { tags: ['live'], summary: 'the live page\'s script', response: { 200: text('text/javascript', 'script') } },
+  'GET /live/:script': { tags: ['live'], summary: 'the live page\'s script modules (app.js and those it imports)', response: { 200: text('text/javascript', 'script') } },
   'GET /live/app.css': { tags: ['live'], summary: 'the live page\'s stylesheet', response: { 200: text('text/css', 'stylesheet') } },
   'GET /v1/live/events': {
     tags: ['live'],
@@ -140,7 +142,7 @@ const DOCUMENTED: Record<string, FastifySchema & Record<string, unknown>> = {
       type: 'object',
       required: ['hesCode'],
       additionalProperties: false,
-      properties: { hesCode: { type: 'string', description: '10 letters or digits, dashes and spaces allowed' }, profile: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' } },
+      properties: { hesCode: { type: 'string', description: '10 letters or digits, dashes and spaces allowed' }, profile: { type: 'string', pattern: PROFILE_PATTERN.source } },
     },
     response: {
       201: { description: 'created', ...withOutcome(['created']) },

@@ -10,13 +10,16 @@
  * Retention is scheduled here, on the injected clock and timers: every `pruneIntervalMs` the
  * worker is told to prune as of `clock()` (it has no clock of its own).
  */
+import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { Config } from '../config/schema.js';
+import { HesGateError } from '../errors.js';
 import { systemTimers } from '../system-timers.js';
 import type { Clock, Timers } from '../types.js';
+import { workerUrl } from '../worker-url.js';
 import type { FromWorker, JournalWorkerData, ToWorker } from './journal-worker.js';
 import { RecordBuffer, transferList } from './record-buffer.js';
-import type { DecisionEvent } from '../decisions/decision-service.js';
-import type { GateSummary, JournalPage, JournalQuery, JournalStats } from './types.js';
+import type { DecisionRecord, GateSummary, JournalPage, JournalQuery, JournalStats } from './types.js';
 
 export interface JournalOptions {
   file: string;
@@ -41,23 +44,7 @@ export interface JournalOptions {
   onFlushed?: (committed: number) => void;
 }
 
-/** What the journal keeps of a decision event: nothing that identifies a passenger. */
-export type DecisionRecord = Pick<DecisionEvent, 'at' | 'gate' | 'reader' | 'kind' | 'verdict' | 'reason' | 'source' | 'elapsedMs' | 'decisionId'>;
-
-export class JournalError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The worker's module: compiled JavaScript, or TypeScript (Node's type stripping) in tests. */
-function workerUrl(): URL {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./journal-worker${ext}`, import.meta.url);
-}
+export type { DecisionRecord } from './types.js';
 
 export class Journal {
   private readonly worker: Worker;
@@ -94,7 +81,7 @@ export class Journal {
     };
     this.timers = options.timers ?? systemTimers;
     this.pruneIntervalMs = options.pruneIntervalMs ?? 3_600_000;
-    this.worker = new Worker(workerUrl(), { workerData: data, name: 'hes-gate journal' });
+    this.worker = new Worker(workerUrl('journal-worker', import.meta.url), { workerData: data, name: 'hes-gate journal' });
     let ready!: () => void;
     let notReady!: (e: Error) => void;
     this.ready = new Promise<void>((res, rej) => ((ready = res), (notReady = rej)));
@@ -113,14 +100,14 @@ export class Journal {
           this.settle(m.id, m.value);
           break;
         case 'failed': {
-          const err = new JournalError('HG_JOURNAL', `decision journal: ${m.message} (${m.code})`);
+          const err = new HesGateError('HG_JOURNAL', `decision journal: ${m.message} (${m.code})`);
           if (m.id !== null) this.settle(m.id, undefined, err);
           else this.fail(err, notReady);
           break;
         }
       }
     });
-    this.worker.on('error', (err) => this.fail(new JournalError('HG_JOURNAL', `decision journal worker: ${err.message}`), notReady));
+    this.worker.on('error', (err) => this.fail(new HesGateError('HG_JOURNAL', `decision journal worker: ${err.message}`), notReady));
     this.timer = setInterval(() => this.flush(), options.flushIntervalMs ?? 250);
     this.timer.unref();
     this.schedulePrune();
@@ -207,7 +194,7 @@ export class Journal {
 
   private call<T>(make: (id: number) => ToWorker, closing = false): Promise<T> {
     if (this.failed !== null) return Promise.reject(this.failed);
-    if (this.closed && !closing) return Promise.reject(new JournalError('HG_JOURNAL', 'decision journal is closed'));
+    if (this.closed && !closing) return Promise.reject(new HesGateError('HG_JOURNAL', 'decision journal is closed'));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -240,4 +227,15 @@ export class Journal {
     }
     this.options.onError?.(err);
   }
+}
+
+/** The station's decision journal as the configuration sets it, once it opened or failed to; null when disabled. */
+export async function openJournal(config: Pick<Config, 'dataDir' | 'journal'>, clock: Clock, onError: (err: Error) => void): Promise<Journal | null> {
+  const c = config.journal;
+  if (!c.enabled) return null;
+  const journal = new Journal({ file: resolve(config.dataDir, 'journal.db'), clock, retentionMs: c.retentionDays * 86_400_000, maxBytes: c.maxBytes, flushIntervalMs: c.flushIntervalMs, onError });
+  // A journal that cannot open (corrupt or unreadable journal.db) does not stop the station:
+  // decisions go on unrecorded, logged (onError), on /readyz and in hes_gate_journal_up.
+  await journal.ready.catch(() => undefined);
+  return journal;
 }

@@ -22,7 +22,7 @@
  * body is a fresh string each time, and the table keeps its first instance.
  */
 import { FIELDS, NO_READER, type PackedBatch } from './journal-worker.js';
-import type { DecisionRecord } from './journal.js';
+import type { DecisionRecord } from './types.js';
 
 export type { PackedBatch } from './journal-worker.js';
 

@@ -3,7 +3,11 @@
  * gate, reader, credential kind, verdict, reason and source, never a code, card id, QR content
  * or name: nothing in it identifies a passenger.
  */
+import type { DecisionEvent } from '../decisions/decision-service.js';
 import type { Reason, Source, Verdict } from '../types.js';
+
+/** What the journal keeps of a decision event: nothing that identifies a passenger. */
+export type DecisionRecord = Pick<DecisionEvent, 'at' | 'gate' | 'reader' | 'kind' | 'verdict' | 'reason' | 'source' | 'elapsedMs' | 'decisionId'>;
 
 export type CredentialKind = 'card' | 'qr' | 'hes';
 

@@ -8,6 +8,7 @@
  */
 import { isHesGateError } from '../errors.js';
 import type { MinistryLookup } from '../types.js';
+import type { MinistryTarget } from './target.js';
 
 /** Well-formed, and no person's code: the letters spell the product, not an identity. */
 export const PROBE_CODE = 'HESGATE000';
@@ -26,4 +27,9 @@ export async function probeCredentials(single: (code: string) => Promise<Ministr
     // The service itself answered (an errorKey or status it does not document): it accepted the credentials.
     return err.code === 'HG_MINISTRY_UNKNOWN_ERROR' || err.code === 'HG_MINISTRY_UNKNOWN_STATUS' ? 'accepted' : 'unknown';
   }
+}
+
+/** The probe for a target: a configured ministry only, since the embedded simulator's credentials are its own. */
+export function probeTarget(target: Pick<MinistryTarget, 'simulator'>, single: (code: string) => Promise<MinistryLookup>): Promise<ProbeOutcome | 'skipped'> {
+  return target.simulator !== null ? Promise.resolve('skipped') : probeCredentials(single);
 }

@@ -12,18 +12,17 @@
  * metric, readiness detail or selftest report can present the simulator as the ministry.
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { HesGateError } from '../errors.js';
-import { checkControlToken, SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simulator } from '../simulator/index.js';
 import type { Clock } from '../types.js';
 import { createMinistryClient } from './client.js';
+import { SIMULATOR_PASSWORD, SIMULATOR_USER } from './simulator-credentials.js';
 import type { MinistryCallEvent, MinistryClient } from './types.js';
 
 export type MinistryEnvironment = Config['environment'];
 
-export interface MinistryTarget {
+export interface MinistryTarget<E extends EmbeddedMinistry = EmbeddedMinistry> {
   /** The environment actually spoken to (`simulator` whenever the embedded simulator answers). */
   readonly environment: MinistryEnvironment;
   /** Base URL with the environment's path prefix. */
@@ -33,27 +32,41 @@ export interface MinistryTarget {
   /** Whether a user name and a password are both set (calls are refused otherwise). */
   readonly credentialsSet: boolean;
   /** The embedded simulator, when it is the target. */
-  readonly simulator: Simulator | null;
+  readonly simulator: E | null;
   /** A client for this target, with the configuration's pool size, timeouts and CA. */
   createClient(hooks?: { onCall?: (e: MinistryCallEvent) => void; clock?: Clock }): MinistryClient;
   /** Stops the embedded simulator, if any (clients are closed by their owners). */
   close(): Promise<void>;
 }
 
-export interface MinistryTargetOptions {
+export interface MinistryTargetOptions<E extends EmbeddedMinistry> {
   /**
    * Port of an embedded simulator. One-off commands pass 0, so they never collide with a
    * station serving on the same machine. @default config.simulator.port
    */
   simulatorPort?: number;
+  /**
+   * Starts the embedded simulator when the configuration names no ministry. The ministry stage
+   * never imports the simulator: the command that composes the service passes
+   * `startEmbeddedSimulator` (simulator/embedded.ts). Without it, a configuration with no
+   * ministry address is refused.
+   */
+  embedded?: StartEmbeddedMinistry<E>;
 }
 
-/** Loopback names and addresses: the only places the embedded simulator may listen. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (h === 'localhost' || h === '::1') return true;
-  return isIP(h) === 4 && h.startsWith('127.');
+/** A ministry started in this process (the simulator), as the client needs it. */
+export interface EmbeddedMinistry {
+  /** Base URL with the test prefix, trailing slash. */
+  readonly url: string;
+  /** Stops listening and destroys every connection. */
+  close(): Promise<void>;
 }
+
+/** Checks the configuration's `simulator` section and starts the simulator it describes on `port`, with the credentials it accepts. */
+export type StartEmbeddedMinistry<E extends EmbeddedMinistry> = (
+  config: Pick<Config, 'ministry' | 'simulator'>,
+  port: number,
+) => Promise<{ server: E; user: string; password: string }>;
 
 /**
  * Whether the configured credentials are the simulator's own (published in the README): no
@@ -70,29 +83,12 @@ export function ministryEnvironment(config: Pick<Config, 'environment' | 'minist
   return config.environment;
 }
 
-/**
- * Refuses an embedded simulator that would listen beyond loopback, or a guessable control token
- * (HG_CONFIG_INVALID naming the key). `serve` and `config check` both call it, so they refuse the same thing.
- */
-export function checkEmbeddedSimulator(config: Pick<Config, 'ministry' | 'simulator'>): void {
-  const { host, controlToken } = config.simulator;
-  if (config.ministry.baseUrl !== null) return;
-  if (controlToken !== null) checkControlToken(controlToken.reveal());
-  if (isLoopbackHost(host)) return;
-  throw new HesGateError(
-    'HG_CONFIG_INVALID',
-    `simulator.host must be a loopback address (127.0.0.1, ::1 or localhost), got ${JSON.stringify(host.slice(0, 40))}: ` +
-      'the embedded simulator answers with made-up statuses and must never be reachable as a ministry; set ministry.baseUrl to use a real one',
-    { details: { key: 'simulator.host', expected: 'a loopback address' } },
-  );
-}
-
 /** Chooses the ministry (starting the embedded simulator when there is no address). */
-export async function openMinistryTarget(config: Config, options: MinistryTargetOptions = {}): Promise<MinistryTarget> {
+export async function openMinistryTarget<E extends EmbeddedMinistry = EmbeddedMinistry>(config: Config, options: MinistryTargetOptions<E> = {}): Promise<MinistryTarget<E>> {
   const m = config.ministry;
   // Read once, at start: a missing CA file fails here with its coded error, not on the first tap.
   const ca = m.caFile === null ? undefined : readCa(m.caFile);
-  const clientFor = (baseUrl: string, user: string, password: string): MinistryTarget['createClient'] => (hooks = {}) =>
+  const clientFor = (baseUrl: string, user: string, password: string): MinistryTarget<E>['createClient'] => (hooks = {}) =>
     createMinistryClient({
       baseUrl,
       user,
@@ -119,22 +115,20 @@ export async function openMinistryTarget(config: Config, options: MinistryTarget
     };
   }
 
-  checkEmbeddedSimulator(config);
-  const { host, codesFile, controlToken } = config.simulator;
-  const simulator = await startSimulator({
-    host,
-    port: options.simulatorPort ?? config.simulator.port,
-    ...(codesFile === null ? {} : { codesFile }),
-    ...(controlToken === null ? {} : { controlToken: controlToken.reveal() }),
-  });
+  if (options.embedded === undefined) {
+    throw new HesGateError('HG_CONFIG_INVALID', 'ministry.baseUrl is not set and this command starts no embedded simulator: set ministry.baseUrl', {
+      details: { key: 'ministry.baseUrl', expected: 'a ministry address' },
+    });
+  }
+  const { server, user, password } = await options.embedded(config, options.simulatorPort ?? config.simulator.port);
   return {
     environment: ministryEnvironment(config),
-    baseUrl: simulator.url,
-    user: SIMULATOR_USER,
+    baseUrl: server.url,
+    user,
     credentialsSet: true,
-    simulator,
-    createClient: clientFor(simulator.url, SIMULATOR_USER, SIMULATOR_PASSWORD),
-    close: () => simulator.close(),
+    simulator: server,
+    createClient: clientFor(server.url, user, password),
+    close: () => server.close(),
   };
 }
 

@@ -57,3 +57,14 @@ export interface MinistryClient {
   checkVisitorHesCode(code: string, visitor: VisitorDetails): Promise<MinistryLookup>;
   close(): Promise<void>;
 }
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** The guard's `state` event: the circuit breaker moved (circuit-breaker.ts). */
+export interface CircuitStateEvent {
+  from: CircuitState;
+  to: CircuitState;
+  reason: string;
+  openUntil: number;
+  ejections: number;
+}

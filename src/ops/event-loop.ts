@@ -6,6 +6,8 @@
  *   monitorEventLoopDelay (libuv timer, native histogram) ──every windowMs──> last window's
  *        p50 / p99 / max ─> metrics, /readyz
  *   probe timer (every probeMs) ─> lagMs(): how late the loop runs *now* ─> admission control
+ *                               └─> timerLagMs(): how late timers have been firing ─> decisions'
+ *                                   ministry wait (its deadline timer will be about that late)
  *
  * The native histogram only learns of a stall once it is over; the probe also sees one in
  * progress: when a request is handled after the probe was due, the loop is at least that late.
@@ -84,6 +86,17 @@ export class EventLoopMonitor {
     const overdue = this.now() - this.probeDue;
     const lasting = this.probeLag < this.previousProbeLag ? this.probeLag : this.previousProbeLag;
     return overdue > lasting ? overdue : lasting;
+  }
+
+  /**
+   * How late the loop's timers have been firing, ms: the lesser of the last two probes' lateness
+   * — lateness that lasted (a saturated loop), not one descheduling blip, and not a stall in
+   * progress (a timer set now starts counting now; the time the current turn has already run is
+   * in the caller's elapsed time). Cheap: read per ministry wait.
+   */
+  timerLagMs(): number {
+    if (this.probeTimer === undefined) return 0;
+    return this.probeLag < this.previousProbeLag ? this.probeLag : this.previousProbeLag;
   }
 
   /**

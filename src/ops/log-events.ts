@@ -1,7 +1,10 @@
 /**
  * The log's event vocabulary: every line an operator's pipeline should match on carries an
  * `event` field with one of these values (docs/operations.md, "Logs", describes each). Other
- * lines are free text for people. A new event is added here and in the docs, or not at all.
+ * lines are free text for people. A new event is added here and in the docs, or not at all: a
+ * test collects the events of a standalone run's log and checks each is here, and checks that
+ * each event here is documented (events a standalone station never logs, such as the city
+ * tier's, are in this list all the same).
  */
 export const LOG_EVENTS = [
   'start',
@@ -15,6 +18,19 @@ export const LOG_EVENTS = [
   'refresher.backoff',
   'refresher.rotation',
   'request',
+  // The city tier (docs/city.md): every node's replica, and a hub's lease and rotation.
+  'city.start',
+  'city.live',
+  'city.degraded',
+  'city.no-epoch',
+  'city.snapshot',
+  'city.snapshot.done',
+  'city.epoch',
+  'city.lease.acquired',
+  'city.lease.lost',
+  'city.lease.released',
+  'city.fenced',
+  'city.rotation',
 ] as const;
 
 export type LogEvent = (typeof LOG_EVENTS)[number];

@@ -19,11 +19,14 @@ export interface GateInfo {
   policy: GatePolicy;
 }
 
+/** The gate's group and policy; undefined when the gate is unknown and unknown gates are refused. */
+export type GateLookup = (gate: string) => GateInfo | undefined;
+
 /**
  * A gate id → its group and policy. A gate not listed decides with the defaults (its group is
  * its own id), or is unknown (undefined) when `requireKnown` is set.
  */
-export function gateLookup(gates: GatesSetting): (id: string) => GateInfo | undefined {
+export function gateLookup(gates: GatesSetting): GateLookup {
   const byId = new Map(gates.list.map((g) => [g.id, { group: g.group, policy: g.policy }]));
   const { defaults, requireKnown } = gates;
   return (id) => byId.get(id) ?? (requireKnown ? undefined : { group: id, policy: defaults });

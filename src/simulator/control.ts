@@ -12,8 +12,19 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { weakTokenError } from '../config/token-rule.js';
 import type { Faults } from './faults.js';
-import type { Simulator } from './server.js';
 import { readBody } from './http.js';
+import type { SampleCode } from './sample-codes.js';
+
+/** What the control API reads and changes on a running simulator (server.ts's `Simulator` has it). */
+export interface SimulatorControls {
+  readonly faults: Faults;
+  setFaults(partial: Partial<Faults>): Faults;
+  counts(): unknown;
+  resetCounts(): void;
+  setCode(code: string, sample: Omit<SampleCode, 'code'> & { code?: string }): void;
+  removeCode(code: string): boolean;
+  codes(): SampleCode[];
+}
 
 function json(res: ServerResponse, status: number, value: unknown): void {
   const body = value === undefined ? '' : JSON.stringify(value);
@@ -58,7 +69,7 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return timingSafeEqual(digest(sent), digest(token));
 }
 
-export function handleControl(sim: Simulator, req: IncomingMessage, res: ServerResponse, path: string, token: string | undefined): void {
+export function handleControl(sim: SimulatorControls, req: IncomingMessage, res: ServerResponse, path: string, token: string | undefined): void {
   const method = req.method ?? 'GET';
   if (!isLoopbackPeer(req.socket.remoteAddress)) {
     req.resume();
@@ -96,7 +107,7 @@ export function handleControl(sim: Simulator, req: IncomingMessage, res: ServerR
     if (method === 'PUT') {
       return withJson(req, res, (body) => {
         if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new TypeError('the body must be a sample code object');
-        sim.setCode(code, body as Parameters<Simulator['setCode']>[1]);
+        sim.setCode(code, body as Parameters<SimulatorControls['setCode']>[1]);
         return sim.codes().find((c) => c.code === code);
       });
     }

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { HesGateError } from '../errors.js';
+import { isNormalizedHesCode } from '../credentials/hes-code.js';
 
 /** A plus field as the ministry writes it: booleans, their string forms, `null` or `"null"`. */
 export type RawPlusValue = boolean | string | null;
@@ -132,7 +133,6 @@ export function sampleCodes(now: number): SampleCode[] {
   ];
 }
 
-const CODE_RE = /^[A-Z0-9]{10}$/;
 const KEYS = new Set(['code', 'status', 'expirationDate', 'errorKey', 'plus', 'maskedIdentity', 'maskedFirstname', 'maskedLastname', 'note']);
 const PLUS_KEYS = new Set(['is_vaccinated', 'is_immune', 'is_test_data_shared', 'last_negative_test_date']);
 
@@ -143,7 +143,7 @@ export function validateSampleCode(value: unknown, where = 'code'): SampleCode {
   for (const k of Object.keys(v)) {
     if (!KEYS.has(k)) throw new TypeError(`${where}.${k} is not a sample code field (expected one of ${[...KEYS].join(', ')})`);
   }
-  if (typeof v['code'] !== 'string' || !CODE_RE.test(v['code'])) {
+  if (!isNormalizedHesCode(v['code'])) {
     throw new TypeError(`${where}.code must be 10 upper-case letters or digits, without dashes`);
   }
   for (const k of ['status', 'expirationDate', 'errorKey', 'maskedIdentity', 'maskedFirstname', 'maskedLastname', 'note']) {

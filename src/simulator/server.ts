@@ -20,10 +20,9 @@ import { loadSampleCodes, sampleCodes, validateSampleCode, type SampleCode } fro
 import { checkControlToken, handleControl } from './control.js';
 import { JSON_TYPE, parseJson, readBody, send } from './http.js';
 
-/** The simulator's own user (not a ministry credential). */
-export const SIMULATOR_USER = 'HESGATE-TEST';
-/** The simulator's own default password: public, documented, accepted by no ministry. */
-export const SIMULATOR_PASSWORD = 'simulator-password';
+import { SIMULATOR_PASSWORD, SIMULATOR_USER } from '../ministry/simulator-credentials.js';
+
+export { SIMULATOR_PASSWORD, SIMULATOR_USER };
 
 export const TEST_PREFIX = '/services/g2g/test/saglik/hes/';
 export const LIVE_PREFIX = '/services/g2g/saglik/hes/';

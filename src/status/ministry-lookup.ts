@@ -4,8 +4,8 @@
  *
  *   ask(code) ──> call in flight for the code? ──yes──> join it (coalesced)
  *                       └─no──> ministry(code) ──> settle(code, answer | error) ──> every asker
- *   within(call, budgetMs, late) ──> the call's result, or late() when the budget ends first;
- *                                    the call runs on under its own timeout and still settles
+ *
+ * The tap's wait is `within` (deadline.ts): the call runs on under its own timeout and still settles.
  */
 import { HesGateError, isHesGateError } from '../errors.js';
 import type { MinistryLookup } from '../types.js';
@@ -70,26 +70,4 @@ export class MinistryLookups<T> {
   async drain(): Promise<void> {
     await Promise.all([...this.inflight.values()]);
   }
-}
-
-/**
- * The result of `call` if it settles within `budgetMs`, else `late()` at the budget's end.
- * The call is not aborted: aborting an HTTP/1.1 request destroys its pooled connection.
- */
-export function within<T, R>(call: Promise<T>, budgetMs: number, onTime: (result: T) => R, late: () => R): R | Promise<R> {
-  if (budgetMs <= 0) return late();
-  return new Promise<R>((resolve) => {
-    let settled = false;
-    const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      resolve(late());
-    }, budgetMs);
-    void call.then((result) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(onTime(result));
-    });
-  });
 }

@@ -3,6 +3,8 @@
  * tap is dropped beyond the capacity) and deduplicated (a code waits once however often it is
  * tapped), in tap order.
  */
+import { isNormalizedHesCode } from '../credentials/hes-code.js';
+
 export class RecentCodes {
   /** Insertion-ordered: the oldest tap first. */
   readonly #codes = new Set<string>();
@@ -14,7 +16,7 @@ export class RecentCodes {
 
   /** Queue a code; anything that is not a normalised HES code is ignored. */
   note(code: string): void {
-    if (!isNormalisedCode(code) || this.#codes.has(code)) return;
+    if (!isNormalizedHesCode(code) || this.#codes.has(code)) return;
     if (this.#codes.size >= this.#capacity) {
       const oldest = this.#codes.values().next().value;
       if (oldest !== undefined) this.#codes.delete(oldest);
@@ -38,6 +40,3 @@ export class RecentCodes {
   }
 }
 
-function isNormalisedCode(code: string): boolean {
-  return code.length === 10 && /^[0-9A-Z]{10}$/.test(code);
-}

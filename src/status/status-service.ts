@@ -15,11 +15,10 @@
 import type { HesGateError } from '../errors.js';
 import type { Clock, MinistryLookup, StatusOutcome, StatusRecord } from '../types.js';
 import { StatusCache, type Entry, type StatusCacheOptions } from './status-cache.js';
-import { answerOf, MinistryLookups, within, type LookupFn } from './ministry-lookup.js';
+import { within } from '../deadline.js';
+import { answerOf, MinistryLookups, type LookupFn } from './ministry-lookup.js';
 import { PersistBatch, restoreStatuses } from './status-persistence.js';
-import type { Answer, StatusLookup, StatusPersistence, StatusSink } from './types.js';
-import type { AnswerHook, ReplicaStatus } from '../city/types.js';
-import type { SharedStatus } from '../city/wire.js';
+import type { Answer, AnswerHook, ReplicaStatus, SharedStatus, StatusLookup, StatusPersistence, StatusSink } from './types.js';
 
 export type { StatusCacheOptions } from './status-cache.js';
 export type { LookupFn } from './ministry-lookup.js';

@@ -1,4 +1,4 @@
-import type { MinistryLookup, StatusOutcome, StatusRecord } from '../types.js';
+import type { HealthStatus, MinistryLookup, StatusOutcome, StatusRecord } from '../types.js';
 import type { HesGateError } from '../errors.js';
 
 /**
@@ -54,3 +54,24 @@ export interface StatusSink {
    */
   ingestMany(results: Iterable<[string, MinistryLookup | HesGateError]>, at: number, checked?: CheckedCodes): void;
 }
+
+/** A ministry answer as the city shares it: no plus fields (they may hold a name or identity number). */
+export type SharedAnswer = { kind: 'status'; status: HealthStatus; expiresAt: number } | { kind: 'not-found' } | { kind: 'expired' } | { kind: 'unrecognised' };
+
+/** An answer learned elsewhere (another station's lookup, the hub's rotation), as the city shares it. */
+export interface SharedStatus {
+  at: number;
+  code: string;
+  answer: SharedAnswer;
+}
+
+/** What a city replica needs from the status service (the status service implements it). */
+export interface ReplicaStatus {
+  /** Hold an answer learned elsewhere at `at` (kept only when newer than what is held); persisted when `persist`. */
+  ingestShared(items: Iterable<SharedStatus>, persist: boolean): void;
+  /** Re-stamp the answers held for these codes as confirmed at `at` (a rotation step found them unchanged). Returns how many were held. */
+  confirm(codes: Iterable<string>, at: number): number;
+}
+
+/** How an answer the status stage holds becomes shared (the status service's hook; the city's lookup sharer is one). */
+export type AnswerHook = (code: string, answer: Answer, at: number) => void;

@@ -75,6 +75,14 @@ describe('loadConfig', () => {
     expect(e4.message).toMatch(/gates\.list\[1\]\.id .* must be unique/);
   });
 
+  it('refuses a profileHours key no binding can hold (bindings hold lower-case profiles: `Senior` would never match)', () => {
+    const windows = [{ from: '10:00', to: '16:00' }];
+    const e = codeOf(() => loadConfig({ env: { HES_GATE_CONFIG: file('hours.json', { gates: { defaults: { profileHours: { Senior: windows } } } }) } }));
+    expect(e).toMatchObject({ code: 'HG_CONFIG_INVALID' });
+    expect(e.message).toMatch(/gates\.defaults\.profileHours .*lower-case word/);
+    expect(loadConfig({ env: { HES_GATE_CONFIG: file('hours-ok.json', { gates: { defaults: { profileHours: { senior: windows } } } }) } }).config.gates.defaults.profileHours).toEqual({ senior: windows });
+  });
+
   it('refuses credentials inside the ministry URL without echoing them', () => {
     const e = codeOf(() => loadConfig({ env: { HES_GATE_MINISTRY_URL: 'https://ORG-TEST:hunter2@hesservis.example/services/g2g/test/saglik/hes/' } }));
     expect(e.code).toBe('HG_CONFIG_INVALID');

@@ -1,7 +1,7 @@
 /** The card id rules, tested once, where they live: validators' defaults and reader profiles' rules. */
 import { describe, expect, it } from 'vitest';
-import { canonicalCardId, encodeCardId, type CardIdRules } from '../../src/credentials/card-id.js';
-import { loadProfiles } from '../../src/devices/profiles.js';
+import { CARD_ID_PATTERN, canonicalCardId, encodeCardId, type CardIdRules } from '../../src/credentials/card-id.js';
+import { loadProfiles } from '../../src/config/device-profiles.js';
 
 describe('canonicalCardId with the validator rules (HTTP, admin API, import)', () => {
   const id = (text: string) => {
@@ -68,5 +68,17 @@ describe('canonicalCardId with a reader profile\'s rules', () => {
       if (p?.credential !== 'card') throw new Error(`${name} is not a card profile`);
       expect(canonicalCardId(encodeCardId(canonical, p.card), p.card), name).toEqual({ ok: true, id: canonical });
     }
+  });
+});
+
+describe('the canonical card id pattern (the city wire and the API schema use it)', () => {
+  it('accepts exactly the ids canonicalCardId returns unchanged: whole bytes, 4 to 20 of them', () => {
+    for (let digits = 1; digits <= 44; digits++) {
+      const id = 'A1B2C3D4E5F60718293A4B5C6D7E8F9001122334455'.slice(0, digits);
+      const canonical = canonicalCardId(id);
+      expect(CARD_ID_PATTERN.test(id), `${digits} digits`).toBe(canonical.ok && canonical.id === id);
+    }
+    expect(CARD_ID_PATTERN.test('a1b2c3d4')).toBe(false);
+    expect(CARD_ID_PATTERN.test('A1B2C3D')).toBe(false);
   });
 });

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { parseStationGates } from '../../src/devices/config.js';
 import { HANGUP_MESSAGE } from '../../src/devices/hangup-binding.js';
-import { loadProfiles } from '../../src/devices/profiles.js';
+import { loadProfiles } from '../../src/config/device-profiles.js';
 import { openSerialPort, type OpenPort } from '../../src/devices/serial-port.js';
 import { createStation, type DeviceEvent, type Station, type TapEvent } from '../../src/devices/station.js';
 import type { Decision } from '../../src/types.js';

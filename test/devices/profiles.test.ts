@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isHesGateError } from '../../src/errors.js';
 import { parseStationGates, STATION_BACKSTOP_MS } from '../../src/devices/config.js';
-import { loadProfiles, type ReaderProfile } from '../../src/devices/profiles.js';
+import { loadProfiles, type ReaderProfile } from '../../src/config/device-profiles.js';
 import { decodeFrame } from '../../src/devices/reader.js';
 import { encodeTap } from '../../src/devices/tap-simulator.js';
 import { createFramer } from '../../src/devices/framing/index.js';

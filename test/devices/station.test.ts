@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { parseStationGates } from '../../src/devices/config.js';
 import { describeDevices } from '../../src/devices/describe.js';
-import { loadProfiles } from '../../src/devices/profiles.js';
+import { loadProfiles } from '../../src/config/device-profiles.js';
 import { createStation, type DeviceEvent, type FeedbackEvent, type FrameDroppedEvent, type Station, type TapEvent } from '../../src/devices/station.js';
 import { encodeTap } from '../../src/devices/tap-simulator.js';
 import type { Credential, Decision } from '../../src/types.js';
@@ -104,7 +104,8 @@ describeSerial('station on pseudo-terminals', () => {
     expect(gate.peer.pending()).toHaveLength(0);
 
     const feedback = once<FeedbackEvent>(s, 'feedback');
-    await gate.peer.write('NOISE\r\nPASS B\r\n');
+    // Lines are looked up by what the board sent: a prototype's name is not a feedback line.
+    await gate.peer.write('NOISE\r\nconstructor\r\n__proto__\r\ntoString\r\nPASS B\r\n');
     expect(await feedback).toEqual({ controller: 'G1/controller', gates: ['G1'], event: 'passed' });
   });
 

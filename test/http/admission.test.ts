@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Admission } from '../../src/http/admission.js';
+import { loadConfig } from '../../src/config/load.js';
+import { DEADLINE_MARGIN_MS } from '../../src/decisions/decision-service.js';
 import { startTestGate } from './helpers.js';
 
 describe('admission control', () => {
@@ -27,6 +29,13 @@ describe('admission control', () => {
     const a = new Admission({ lagMs: () => 80, waiting: () => waiting, maxEventLoopDelayMs: 50, maxInFlight: 100 });
     expect(a.admit()).toBeNull();
     waiting = 3;
+    expect(a.admit()).toBe('event-loop');
+  });
+
+  it('sheds by default before the loop is later than the deadline margin (issue 20: it waited for 50 ms, answers left late)', () => {
+    const { config } = loadConfig({ noFile: true, env: {} });
+    expect(config.limits.maxEventLoopDelayMs).toBeLessThan(DEADLINE_MARGIN_MS);
+    const a = new Admission({ lagMs: () => DEADLINE_MARGIN_MS, waiting: () => 1, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, maxInFlight: config.limits.maxDecisionsInFlight });
     expect(a.admit()).toBe('event-loop');
   });
 });

@@ -1,8 +1,9 @@
 /**
- * The live page is three files in src/http/live/, read once at start. They must be found both
+ * The live page is files in src/http/live/ (the HTML shell, the stylesheet, the script's
+ * modules), read once at start. They must be found both
  * from the sources (tests) and from the build in dist/ (`npm start`, the Docker image).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LIVE_PAGE_DIR, loadLivePage } from '../../src/http/live-page.js';
@@ -21,12 +22,14 @@ describe('the live page files', () => {
   it('are served as they are on disk', async () => {
     expect(LIVE_PAGE_DIR).toBe(SOURCE_DIR);
     server = await startLiveServer();
-    for (const [path, file] of [
-      ['/live', 'index.html'],
-      ['/live/app.js', 'app.js'],
-      ['/live/app.css', 'app.css'],
-    ] as const) {
+    const scripts = readdirSync(SOURCE_DIR).filter((f) => f.endsWith('.js'));
+    expect(scripts).toContain('app.js');
+    for (const [path, file] of [['/live', 'index.html'], ['/live/app.css', 'app.css'], ...scripts.map((f) => [`/live/${f}`, f])] as const) {
       expect(await (await fetch(`${server.url}${path}`)).text(), path).toBe(readFileSync(join(SOURCE_DIR, file), 'utf8'));
+    }
+    // Only the page's own modules: nothing else of the directory, nothing by a prototype's name.
+    for (const path of ['/live/tsconfig.json', '/live/constructor', '/live/__proto__', '/live/index.html']) {
+      expect((await fetch(`${server.url}${path}`)).status, path).toBe(404);
     }
   });
 

@@ -14,7 +14,8 @@ import { loadConfig } from '../../src/config/load.js';
 import { HesGateError } from '../../src/errors.js';
 import { startHesGate } from '../../src/hes-gate.js';
 import { PROBE_CODE } from '../../src/ministry/credentials-probe.js';
-import { isLoopbackHost, ministryEnvironment, openMinistryTarget } from '../../src/ministry/target.js';
+import { ministryEnvironment, openMinistryTarget } from '../../src/ministry/target.js';
+import { isLoopbackHost, startEmbeddedSimulator } from '../../src/simulator/embedded.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simulator, type SimulatorRequestEvent } from '../../src/simulator/index.js';
 import { LogCapture, startTestGate } from '../http/helpers.js';
@@ -58,7 +59,7 @@ describe('the embedded simulator never poses as the ministry', () => {
   it('the one target selection gives check and selftest the same answer', async () => {
     const { config } = loadConfig({ noFile: true, env: { HES_GATE_ENVIRONMENT: 'test' } });
     expect(ministryEnvironment(config)).toBe('simulator');
-    const target = await openMinistryTarget(config, { simulatorPort: 0 });
+    const target = await openMinistryTarget(config, { simulatorPort: 0, embedded: startEmbeddedSimulator });
     try {
       expect(target).toMatchObject({ environment: 'simulator', user: SIMULATOR_USER, credentialsSet: true });
       expect(target.simulator).not.toBeNull();
@@ -123,7 +124,7 @@ describe('the embedded simulator listens on loopback only', () => {
     const sim = await startSimulator();
     try {
       const { config } = loadConfig({ noFile: true, env: { HES_GATE_MINISTRY_URL: sim.url }, overrides: { simulator: { host: '0.0.0.0' } } });
-      const target = await openMinistryTarget(config);
+      const target = await openMinistryTarget(config, { embedded: startEmbeddedSimulator });
       expect(target).toMatchObject({ environment: 'test', baseUrl: sim.url, simulator: null, credentialsSet: false });
       await target.close();
     } finally {

@@ -17,8 +17,8 @@ describe('node options of the service', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts['start']).toBe(`node ${OPTIONS} dist/src/cli/main.js serve`);
     expect(readFileSync('bench/child.ts', 'utf8')).toContain(`export const STATION_NODE_OPTIONS = '${OPTIONS}';`);
-    // The benchmarks that start a whole station start it with those options.
-    for (const bench of ['bench/no-stall.ts', 'bench/city.ts']) expect(readFileSync(bench, 'utf8'), bench).toContain('NODE_OPTIONS: STATION_NODE_OPTIONS,');
+    // The benchmarks that start a whole station (no-stall, saturation, city) start it with bench/processes.ts, with those options.
+    expect(readFileSync('bench/processes.ts', 'utf8')).toContain('NODE_OPTIONS: STATION_NODE_OPTIONS,');
   });
 
   it('cap the young generation (a semi-space of 16 MiB: at most 32 MiB of new space)', () => {

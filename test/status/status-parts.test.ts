@@ -1,7 +1,8 @@
 /** Unit tests of the status service's parts: the single-flight lookup with its budget, and the cache's entries. */
 import { describe, expect, it } from 'vitest';
 import { HesGateError } from '../../src/errors.js';
-import { answerOf, MinistryLookups, within } from '../../src/status/ministry-lookup.js';
+import { within } from '../../src/deadline.js';
+import { answerOf, MinistryLookups } from '../../src/status/ministry-lookup.js';
 import { StatusCache } from '../../src/status/status-cache.js';
 import { PersistBatch } from '../../src/status/status-persistence.js';
 import type { MinistryLookup } from '../../src/types.js';

@@ -12,7 +12,7 @@
  */
 import type { Redis } from 'ioredis';
 import { MINISTRY_BULK_LIMIT, type MinistryClient } from '../../ministry/types.js';
-import type { Logger } from '../../ops/logger.js';
+import type { Logger } from 'pino';
 import { createRefresher, type BoundCodes, type CycleReport, type Refresher, type RotationEvent } from '../../status/refresher.js';
 import type { Clock, Timers } from '../../types.js';
 import type { CityKey } from '../city-key.js';

@@ -1,5 +1,5 @@
 /** Builds the framing Transform a profile's `framing` section describes. */
-import type { FramingSpec } from '../profiles.js';
+import type { FramingSpec } from '../../config/device-profiles.js';
 import { DelimiterFramer } from './delimiter.js';
 import { SilenceFramer } from './silence.js';
 import { StartEndFramer } from './start-end.js';

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Secret } from '../../config/sensitive-value.js';
+import { HesGateError } from '../../errors.js';
 import type { LiveClient, LiveFeed } from '../../ops/live-feed.js';
 import type { LiveHistory } from '../../ops/live-wire.js';
 import { bearerGuard } from '../auth.js';
@@ -33,7 +34,7 @@ function staticAsset(reply: FastifyReply, type: string, body: string): string {
 }
 
 /**
- * The operators' live page: `GET /live` (with `/live/app.js` and `/live/app.css`) and its
+ * The operators' live page: `GET /live` (with `/live/app.css` and the script's modules, `/live/app.js` …) and its
  * Server-Sent Events stream `GET /v1/live/events`, and the journal's last 24 hours per gate,
  * `GET /v1/live/history` (JSON, the same token rule as the stream).
  *
@@ -50,7 +51,12 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRoutesOptions):
   const page = await loadLivePage();
 
   app.get('/live', async (_req, reply) => staticAsset(reply, 'text/html; charset=utf-8', page.html));
-  app.get('/live/app.js', async (_req, reply) => staticAsset(reply, 'text/javascript; charset=utf-8', page.js));
+  // The script's modules by name (a Map: the name is whatever the URL said).
+  app.get<{ Params: { script: string } }>('/live/:script', async (req, reply) => {
+    const script = page.scripts.get(req.params.script);
+    if (script === undefined) throw new HesGateError('HG_NOT_FOUND', 'no such file of the live page');
+    return staticAsset(reply, 'text/javascript; charset=utf-8', script);
+  });
   app.get('/live/app.css', async (_req, reply) => staticAsset(reply, 'text/css; charset=utf-8', page.css));
 
   const history = opts.history;

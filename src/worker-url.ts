@@ -1,17 +1,18 @@
 /**
- * Where the store worker's code is. Built (`dist/`), it is the compiled `store-worker.js` next
- * to this file. Run from the TypeScript sources (tests), Node strips the types itself, but our
- * imports name `.js` files that exist only after a build: a tiny bootstrap module maps a
- * missing `./x.js` to `./x.ts` (module.registerHooks, this thread only) and then loads the
- * worker.
+ * Where a worker thread's code is (the card store's writer, the decision journal). Built
+ * (`dist/`), it is the compiled `<name>.js` next to the module that starts it. Run from the
+ * TypeScript sources (tests), Node strips the types itself, but our imports name `.js` files
+ * that exist only after a build: a tiny bootstrap module maps a missing `./x.js` to `./x.ts`
+ * (module.registerHooks, that thread only) and then loads the worker.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export function storeWorkerUrl(): URL {
-  const built = new URL('./store-worker.js', import.meta.url);
+/** The worker module `./<name>.js` beside `base` (the caller's `import.meta.url`), or its bootstrap from sources. */
+export function workerUrl(name: string, base: string): URL {
+  const built = new URL(`./${name}.js`, base);
   if (existsSync(fileURLToPath(built))) return built;
-  const source = new URL('./store-worker.ts', import.meta.url);
+  const source = new URL(`./${name}.ts`, base);
   const bootstrap = `
 import { registerHooks } from 'node:module';
 import { existsSync } from 'node:fs';

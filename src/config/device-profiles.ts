@@ -7,9 +7,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { HesGateError } from '../errors.js';
-import { describeValue, int, isObj, obj, oneOf, onlyKeys, optInt, optObj, str, type Fail, type Obj } from '../config/checks.js';
-import type { LineSettings } from './serial-port.js';
+import { describeValue, int, isObj, obj, oneOf, onlyKeys, optInt, optObj, str, type Fail, type Obj } from './checks.js';
 import type { CardIdRules } from '../credentials/card-id.js';
+
+/** Line settings of a profile (8N1 is `{dataBits: 8, parity: 'none', stopBits: 1}`). */
+export interface LineSettings {
+  /** Bits per second. Not enforced on pseudo-terminals. */
+  baudRate: number;
+  /** @default 8 */
+  dataBits: 5 | 6 | 7 | 8;
+  /** @default 'none' */
+  parity: 'none' | 'even' | 'odd' | 'mark' | 'space';
+  /** @default 1 */
+  stopBits: 1 | 1.5 | 2;
+}
 
 /** How bytes on the line become frames. */
 export type FramingSpec =
