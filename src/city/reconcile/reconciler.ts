@@ -21,7 +21,7 @@
  * Nothing here runs on a tap's path: a round is a background chain of awaits and short slices.
  */
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../ops/logger.js';
+import type { Logger } from 'pino';
 import type { CityKey } from '../city-key.js';
 import type { CityKeyspace } from '../keyspace.js';
 import type { CityPosition, ReconcileReport, RoundOutcome } from '../types.js';
