@@ -118,6 +118,7 @@ class CityHubImpl implements CityHub {
       ...(o.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: o.ackTimeoutMs }),
       ...(o.recorded === undefined ? {} : { recorded: o.recorded }),
       ...(o.record === undefined ? {} : { record: o.record }),
+      onRestored: (bindings) => o.logger.warn({ event: 'city.restored', bindings }, 'city: Redis had lost the city; rebuilt it from this hub\'s record'),
     });
     this.lease = new Lease({
       redis: this.#redis,

@@ -58,6 +58,8 @@ export interface RegistryOptions {
   recorded?: (id: string | null, timeoutMs: number) => Promise<void>;
   /** Where an emptied Redis is rebuilt from. Unset: an emptied Redis starts a new city. */
   record?: RecordSource;
+  /** Told once an emptied Redis was rebuilt from the record (bindings written back). */
+  onRestored?: (bindings: number) => void;
 }
 
 /** Rows per restore batch (one script, one stream entry). */
@@ -124,7 +126,7 @@ export class CityRegistry implements Registry {
     if (epoch !== null) return epoch;
     const position = await record?.position();
     if (position !== undefined && position.kid === this.#o.key.kid) {
-      await this.restore();
+      this.#o.onRestored?.(await this.restore());
       epoch = position.epoch;
     } else {
       epoch = randomBytes(12).toString('base64url');
