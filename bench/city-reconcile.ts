@@ -23,6 +23,8 @@ import { Redis } from 'ioredis';
 import { openStationStore, type StationStore } from '../src/cards/station-store.js';
 import { STORE_FILE } from '../src/cards/store.js';
 import { CityKey } from '../src/city/city-key.js';
+import { NodeKey } from '../src/city/identity/node-key.js';
+import { registerSelf } from '../src/city/identity/node-registry.js';
 import { CityRegistry } from '../src/city/hub/registry.js';
 import { cityKeyspace } from '../src/city/keyspace.js';
 import { Reconciler } from '../src/city/reconcile/reconciler.js';
@@ -32,13 +34,15 @@ import { CityWire, type SharedBinding } from '../src/city/wire.js';
 import { HesGateError } from '../src/errors.js';
 import { createLogger } from '../src/ops/logger.js';
 import { StatusService } from '../src/status/status-service.js';
-import { RedisServer } from './redis-process.js';
+import { RedisServer } from '../test/city/redis-harness.js';
 import { isMain, percentile, perSec, runAlone, type BenchOptions, type FigureReport, type Row } from './report.js';
 
 const card = (i: number): string => `04${i.toString(16).toUpperCase().padStart(12, '0')}`;
 const code = (i: number, salt = 0): string => `H${(i * 7 + salt).toString(36).toUpperCase().padStart(9, '0')}`;
 const bindingOf = (i: number): SharedBinding => ({ cardId: card(i), hesCode: code(i), profile: i % 4 === 0 ? 'student' : 'standard' });
 const logger = createLogger('silent');
+/** The writing hub's signing key, registered in each city the benchmark makes (replicas refuse unsigned entries). */
+const HUB_KEY = NodeKey.parse(NodeKey.generate().pem);
 
 function statusService(store?: StationStore): StatusService {
   return new StatusService({
@@ -67,7 +71,7 @@ async function openCopy(dir: string, redis: RedisServer, key: CityKey, role: 'hu
   const info = await streamInfo(admin, names.changes);
   await store.saveCityPosition({ kid: key.kid, epoch: (await admin.get(names.epoch))!, changesId: info.lastId, changesSeq: info.entriesAdded });
   admin.disconnect();
-  const replica = createReplica({ key, nodeId: `${role}-1`, role, connect: conn, store, status: statusService(store), clock: Date.now, logger, heartbeatMs: 60_000, lookupsMaxLen: 1000, blockMs: 1000 });
+  const replica = createReplica({ key, nodeKey: NodeKey.parse(NodeKey.generate().pem), nodeId: `${role}-1`, role, connect: conn, store, status: statusService(store), clock: Date.now, logger, heartbeatMs: 60_000, lookupsMaxLen: 1000, blockMs: 1000 });
   const rr = conn('reconcile', false);
   await rr.connect();
   const reconciler = new Reconciler({
@@ -99,8 +103,9 @@ async function benchRepair(quick: boolean, dir: string): Promise<{ rows: Row[]; 
   const copies: Copy[] = [];
   try {
     // The city: N bindings written by the registry's own script (its digest tree with them).
-    const registry = new CityRegistry({ redis: conn, key, nodeId: 'hub-1', changesMaxLen: 100_000 });
+    const registry = new CityRegistry({ redis: conn, key, nodeKey: HUB_KEY, nodeId: 'hub-1', changesMaxLen: 100_000 });
     await registry.ensureEpoch();
+    await registerSelf(conn, names, 'hub-1', HUB_KEY.publicKey, Date.now());
     const usedMemory = async (): Promise<number> => Number(/used_memory:(\d+)/.exec(await conn.info('memory'))?.[1]);
     const memBefore = await usedMemory();
     const t0 = performance.now();
@@ -198,17 +203,18 @@ async function benchAcknowledge(quick: boolean, dir: string): Promise<{ rows: Ro
   let next = 10_000_000;
   const modes: Array<{ name: string; write: (b: readonly SharedBinding[]) => Promise<unknown>; close?: () => Promise<void> }> = [];
   modes.push({ name: "today's (MULTI, no ack)", write: (b) => todaysWrite(redis, wire, names, b) });
-  modes.push({ name: 'script + digests', write: (b) => new CityRegistry({ redis, key, nodeId: 'hub-1', changesMaxLen: 100_000 }).putMany(b) });
-  const waitReg = new CityRegistry({ redis, key, nodeId: 'hub-1', changesMaxLen: 100_000, ackReplicas: 1 });
+  modes.push({ name: 'script + digests', write: (b) => new CityRegistry({ redis, key, nodeKey: HUB_KEY, nodeId: 'hub-1', changesMaxLen: 100_000 }).putMany(b) });
+  const waitReg = new CityRegistry({ redis, key, nodeKey: HUB_KEY, nodeId: 'hub-1', changesMaxLen: 100_000, ackReplicas: 1 });
   modes.push({ name: 'script + WAIT 1', write: (b) => waitReg.putMany(b) });
   const store = await openStationStore({ dataDir: join(dir, 'record') });
   const conn = (name: string, blocking: boolean): Redis => new Redis({ port: primary.port, host: '127.0.0.1', connectionName: name, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, ...(blocking ? {} : { commandTimeout: 10_000 }) });
-  const replica = createReplica({ key, nodeId: 'hub-1', role: 'hub', connect: conn, store, status: statusService(store), clock: Date.now, logger, heartbeatMs: 60_000, lookupsMaxLen: 1000, blockMs: 1000 });
-  const fullReg = new CityRegistry({ redis, key, nodeId: 'hub-1', changesMaxLen: 100_000, ackReplicas: 1, recorded: (id, t) => replica.appliedThrough(id, t), record: { position: () => store.cityPosition(), bindingsAfter: (a, l) => store.bindingsAfter(a, l) } });
+  const replica = createReplica({ key, nodeKey: HUB_KEY, nodeId: 'hub-1', role: 'hub', connect: conn, store, status: statusService(store), clock: Date.now, logger, heartbeatMs: 60_000, lookupsMaxLen: 1000, blockMs: 1000 });
+  const fullReg = new CityRegistry({ redis, key, nodeKey: HUB_KEY, nodeId: 'hub-1', changesMaxLen: 100_000, ackReplicas: 1, recorded: (id, t) => replica.appliedThrough(id, t), record: { position: () => store.cityPosition(), bindingsAfter: (a, l) => store.bindingsAfter(a, l) } });
   modes.push({ name: 'script + WAIT 1 + record', write: (b) => fullReg.putMany(b) });
   const results: Record<string, { p50: number; p99: number; rowsPerSec: number }> = {};
   try {
-    await new CityRegistry({ redis, key, nodeId: 'hub-1', changesMaxLen: 100_000 }).ensureEpoch();
+    await new CityRegistry({ redis, key, nodeKey: HUB_KEY, nodeId: 'hub-1', changesMaxLen: 100_000 }).ensureEpoch();
+    await registerSelf(redis, names, 'hub-1', HUB_KEY.publicKey, Date.now());
     replica.start();
     await replica.caughtUp();
     for (const mode of modes) {

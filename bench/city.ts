@@ -27,6 +27,8 @@ import { SAMPLE, SIMULATOR_USER, startSimulator, TEST_PREFIX, type Simulator } f
 import { CityKey } from '../src/city/city-key.js';
 import { cityKeyspace } from '../src/city/keyspace.js';
 import { CityWire } from '../src/city/wire.js';
+import { NodeKey } from '../src/city/identity/node-key.js';
+import { addNode } from '../src/city/identity/node-registry.js';
 import { MINISTRY_BULK_LIMIT } from '../src/ministry/types.js';
 import { leaderBudget } from '../src/city/hub/hub.js';
 import { startStation, type Station } from './processes.js';
@@ -37,18 +39,29 @@ import { isMain, median, percentile, perSec, ratio, runAlone, sleep, type BenchO
 const ADMIN = 'bench-city-admin-token';
 const DEADLINE_MS = 150;
 
-interface Node extends Station {
+export interface Node extends Station {
   name: string;
 }
 
-interface City {
+export interface City {
   dir: string;
   redis: RedisServer;
   sim: Simulator;
   keyFile: string;
 }
 
-async function startNode(city: City, name: string, role: 'hub' | 'station' | 'standalone', extra: Record<string, unknown> = {}): Promise<Node> {
+/** A node's own signing key file; a station's registered at the city as `hes-gate city node add` does (a hub registers its own). */
+async function nodeKeyFile(city: City, name: string, role: 'hub' | 'station'): Promise<string> {
+  const file = join(city.dir, `${name}.node-key`);
+  const publicKey = await NodeKey.create(file);
+  if (role === 'station') {
+    const redis = new Redis(city.redis.port, '127.0.0.1');
+    await addNode(redis, cityKeyspace('k1'), name, 'station', publicKey, Date.now()).finally(() => redis.disconnect());
+  }
+  return file;
+}
+
+export async function startNode(city: City, name: string, role: 'hub' | 'station' | 'standalone', extra: Record<string, unknown> = {}): Promise<Node> {
   const dir = join(city.dir, name);
   const config = {
     environment: 'test',
@@ -59,7 +72,10 @@ async function startNode(city: City, name: string, role: 'hub' | 'station' | 'st
     log: { level: 'info' },
     // The leader's floor: a rotation of B codes in seconds rather than the production pace (see catch-up).
     refresher: { enabled: role !== 'station', callsPerSecond: 20 },
-    city: { role, redisUrl: role === 'standalone' ? null : city.redis.url, keyFile: role === 'standalone' ? null : city.keyFile, maxCallsPerSecond: 50, heartbeatMs: 1000 },
+    city: {
+      role, redisUrl: role === 'standalone' ? null : city.redis.url, keyFile: role === 'standalone' ? null : city.keyFile,
+      nodeKeyFile: role === 'standalone' ? null : await nodeKeyFile(city, name, role), maxCallsPerSecond: 50, heartbeatMs: 1000,
+    },
     gates: { defaults: { deadlineMs: DEADLINE_MS, ministryUnavailable: 'last-known' }, list: [{ id: 'G1' }] },
     // A hub's import request lasts as long as the city takes the rows (backpressure): give it time.
     ...(role === 'hub' ? { limits: { requestTimeoutMs: 600_000 } } : {}),
@@ -127,7 +143,7 @@ async function nextRotation(hub: Node, sim: Simulator): Promise<{ calls: number;
 }
 
 /**
- * Codes turned RISKY one by one; the hub refreshes each first (a re-put binding is asked next),
+ * Codes turned RISKY one by one; the hub asks each again (a re-put binding is asked in its write),
  * and every station is polled until it denies. Propagation is measured from the stream entry
  * that carried the change (its id is Redis's clock in ms) to the station's first deny.
  */
@@ -146,7 +162,7 @@ async function propagation(city: City, hub: Node, stations: Node[], wire: CityWi
       city.sim.setCode(code, { code, status: 'RISKY', note: 'turned RISKY by the city benchmark' });
       const newest = await reader.xrevrange(key.changes, '+', '-', 'COUNT', 1);
       let cursor = newest[0]?.[0] ?? '0-0';
-      // The re-put (a changed profile: an unchanged binding is no change) makes the leader ask this code in its next step.
+      // The re-put (a changed profile: an unchanged binding is no change) makes the hub ask this code in the write.
       const res = await fetch(`${hub.url}/v1/cards/${cardOf(i)}`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
@@ -161,7 +177,8 @@ async function propagation(city: City, hub: Node, stations: Node[], wire: CityWi
         for (const [id, fields] of got[0]![1]) {
           cursor = id;
           const e = wire.changeEntry(fields);
-          if (e?.type === 'statuses' && e.changes.answers.some(([c, a]) => c === code && a.kind === 'status' && a.status === 'RISKY')) {
+          const answers = e?.type === 'statuses' ? e.changes.answers : (e?.changes.statuses?.answers ?? []);
+          if (answers.some(([c, a]) => c === code && a.kind === 'status' && a.status === 'RISKY')) {
             publishedAt = Number(id.split('-')[0]);
           }
         }

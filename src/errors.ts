@@ -65,6 +65,8 @@ export const ERRORS = {
   HG_CITY_UNAVAILABLE: { status: 503, description: 'The city\'s Redis cannot be reached or refused the command; a hub write was not made (retry). Stations keep deciding from their local replica.' },
   HG_CITY_NOT_DURABLE: { status: 503, description: 'A hub write reached the city\'s primary but not the replicas (city.ackReplicas) or this hub\'s record in time: it is not acknowledged. Retry: a repeated write is counted unchanged.' },
   HG_CITY_REPLICA: { status: 409, description: 'This station is a replica of the city (city.role station): change bindings at a hub.' },
+  HG_CITY_NODE_KEY: { status: 500, description: 'The node signing key file (city.nodeKeyFile) is missing, unreadable or not an Ed25519 PKCS#8 PEM key (create with hes-gate city node keygen).' },
+  HG_CITY_NODE: { status: 400, description: 'A city node command was given a bad node id, role or public key, or names a node the registry does not hold.' },
   HG_CITY_FENCED: { status: 503, description: 'A hub lost the refresher lease: its write was refused by the fencing token and it stands by.' },
   HG_STORE: { status: 503, description: 'The binding store (SQLite) failed or is locked by another process past its busy timeout; nothing was written, retry later.' },
   HG_JOURNAL: { status: 503, description: 'The decision journal is disabled (journal.enabled) or its file failed; decisions go on unrecorded.' },

@@ -282,9 +282,10 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
         importBatchSize: 5000,
         // In a city, a hub writes bindings to the city's registry and a station refuses them.
         ...(city === null ? {} : { writer: city.hub === null ? replicaBindingWriter() : hubBindingWriter({ registry: city.hub.registry, journal: (e) => cards.journal(e), clock }) }),
-        // A new or changed binding is refreshed first, so its first tap finds a fresh status.
+        // A new or changed binding is refreshed first, so its first tap finds a fresh status. A hub
+        // asked the ministry in the write itself (and notes what it did not get): nothing to add.
         onChange: (e) => {
-          if (e.action === 'put') noteTap(e.hesCode);
+          if (e.action === 'put' && (city === null || city.hub === null)) noteTap(e.hesCode);
         },
       },
     });

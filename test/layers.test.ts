@@ -43,7 +43,7 @@ function partOf(path: string): string {
   return slash === -1 ? path.replace(/\.(ts|js)$/, '') : path.slice(0, slash);
 }
 
-const LEAVES = ['types', 'errors', 'privacy', 'system-timers', 'deadline', 'worker-url', 'closers'];
+const LEAVES = ['types', 'errors', 'privacy', 'system-timers', 'deadline', 'worker-url', 'closers', 'text-table'];
 const STAGES = ['credentials', 'policy', 'config', 'build-info', 'devices', 'ministry', 'simulator', 'selftest', 'status', 'cards', 'decisions', 'journal'];
 
 /** Which parts each part may import (besides itself). */
@@ -54,6 +54,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'system-timers': ['types'],
   deadline: [],
   closers: [],
+  'text-table': [],
   'worker-url': [],
   credentials: [...LEAVES],
   policy: [...LEAVES, 'credentials'],

@@ -3,7 +3,7 @@
  * including its contract as a replica of a city: the city tier depends on these, never the reverse.
  */
 import type { Clock } from '../types.js';
-import type { CheckedCodes, StatusPersistence } from '../status/types.js';
+import type { CheckedCodes, SharedAnswer, StatusPersistence } from '../status/types.js';
 import type { BindingInput, CardBinding } from './binding.js';
 
 export interface CardStoreOptions {
@@ -140,6 +140,8 @@ export interface BindingChanges {
   put: SharedBinding[];
   /** Card ids unbound. */
   del: string[];
+  /** The bound codes' ministry answers, asked in the same write (absent when the ministry did not answer). */
+  statuses?: { at: number; answers: Array<[string, SharedAnswer]> };
 }
 
 /** Where a node stands in its city's change stream; persisted in the local store with what it applied. */

@@ -13,6 +13,7 @@ import type { MinistryClient } from '../ministry/types.js';
 import type { Clock } from '../types.js';
 import { buildInfo } from '../build-info.js';
 import { CityKey } from './city-key.js';
+import { NodeKey } from './identity/node-key.js';
 import { connectRedis } from './connect.js';
 import { createReplica, type CityReplica } from './replica/replica.js';
 import { createHub, type CityHub } from './hub/hub.js';
@@ -46,16 +47,18 @@ export interface CityTierOptions {
   connect?: ConnectFn;
 }
 
-/** Start the city tier of a station or hub; null for `standalone`. Rejects only on a bad key file. */
+/** Start the city tier of a station or hub; null for `standalone`. Rejects only on a bad key file (city or node). */
 export async function startCityTier(o: CityTierOptions): Promise<CityTier | null> {
   const { config } = o;
   const city = config.city;
   if (city.role === 'standalone') return null;
   const key = await CityKey.load(city.keyFile!);
+  const nodeKey = await NodeKey.load(city.nodeKeyFile!, o.clock);
   const logger = o.logger.child({ component: 'city' });
   const connect: ConnectFn = o.connect ?? ((name, blocking) => connectRedis(city, { connectionName: `hes-gate:${city.role}:${config.stationId}:${name}`, blocking }));
   const replica = createReplica({
     key,
+    nodeKey,
     nodeId: config.stationId,
     role: city.role,
     connect,
@@ -73,6 +76,8 @@ export async function startCityTier(o: CityTierOptions): Promise<CityTier | null
   if (city.role === 'hub') {
     hub = createHub({
       key,
+      nodeKey,
+      lookupsMaxLen: city.lookupsMaxLen,
       nodeId: config.stationId,
       connect,
       clock: o.clock,

@@ -9,7 +9,11 @@
  *   hg:<kid>:statuses   hash    mac(code) → sealed status: the statuses snapshot
  *   hg:<kid>:digests    hash    the bindings' digest tree: node → XOR of its tags; "@" = the last bindings entry
  *   hg:<kid>:leaf:<abc> hash    mac(card id) → tag of every binding in that leaf (reconcile/digest-tree.ts)
- *   hg:<kid>:lookups    stream  stations' own ministry answers (typed and QR codes), shared (MAXLEN ~ city.lookupsMaxLen)
+ *   hg:<kid>:lookups    stream  ministry answers (typed and QR codes) the lease holder relays to every node (MAXLEN ~ city.lookupsMaxLen)
+ *   hg:<kid>:lookups:<node id>  stream  one node's own answers, signed by it: the only stream a station may write
+ *   hg:<kid>:relay      hash    node id → the last id of its lookup stream the lease holder relayed
+ *   hg:nodes            hash    node id → its role and Ed25519 public key, revoked or not (identity/node-registry.ts)
+ *   hg:nodes:version    counter incremented on every change of hg:nodes: nodes reload it when it moves
  *   hg:lease            string  "<hub id>:<token>" with a TTL: the refresher lease
  *   hg:lease:token      counter the fencing token, incremented by each new holder
  *   hg:hb:<node id>     string  a station's or hub's heartbeat (JSON of counts, never codes), with a TTL
@@ -27,6 +31,11 @@ export interface CityKeyspace {
   digests: string;
   /** The hash of one digest leaf (the first characters of a binding's field). */
   leaf(path: string): string;
+  /** One node's own lookup stream (written only by it: its ACL user's only stream). */
+  lookupsOf(nodeId: string): string;
+  relay: string;
+  nodes: string;
+  nodesVersion: string;
   lease: string;
   leaseToken: string;
   heartbeat(nodeId: string): string;
@@ -44,6 +53,10 @@ export function cityKeyspace(kid: string): CityKeyspace {
     lookups: `${space}lookups`,
     digests: `${space}digests`,
     leaf: (path) => `${space}leaf:${path}`,
+    lookupsOf: (nodeId) => `${space}lookups:${nodeId}`,
+    relay: `${space}relay`,
+    nodes: `${KEY_PREFIX}nodes`,
+    nodesVersion: `${KEY_PREFIX}nodes:version`,
     lease: `${KEY_PREFIX}lease`,
     leaseToken: `${KEY_PREFIX}lease:token`,
     heartbeat: (nodeId) => `${KEY_PREFIX}hb:${nodeId}`,

@@ -23,6 +23,9 @@ import type { StatusChanges } from './wire.js';
 export type { CityPosition, CitySnapshotWriter, ReplicaStore } from '../cards/store-types.js';
 export type { AnswerHook, ReplicaStatus } from '../status/types.js';
 
+/** Why a node refused a city entry for whose word it carries (identity/trust.ts). */
+export type RefusalReason = 'forged' | 'replayed' | 'revoked';
+
 export type CityState = 'connecting' | 'resyncing' | 'live' | 'degraded';
 
 /** One node's view of its city, for metrics, /readyz and the live page (counts only, never codes). */
@@ -39,6 +42,12 @@ export interface ReplicaStatusReport {
   snapshotsAfterTrim: number;
   /** Entries that did not open or parse (wrong key, altered): counted and dropped. */
   malformed: number;
+  /**
+   * Entries that opened but were refused by whose word they carry (identity/trust.ts): `forged`
+   * (no valid signature of a registered node, or a station speaking for a pass or for the hub),
+   * `replayed` (a sequence number already seen), `revoked` (signed by a revoked node).
+   */
+  refused: Record<RefusalReason, number>;
   entriesApplied: number;
   lookupsApplied: number;
   lookupsShared: number;
@@ -77,6 +86,8 @@ export type ConnectFn = (connectionName: string, blocking: boolean) => import('i
 /** What `createReplica` (replica/replica.ts) is given. */
 export interface ReplicaOptions {
   key: import('./city-key.js').CityKey;
+  /** This node's own signing key (city.nodeKeyFile): what it shares is signed with it. */
+  nodeKey: import('./identity/node-key.js').NodeKey;
   /** stationId: names heartbeats and shared lookups (`src`). */
   nodeId: string;
   role: 'station' | 'hub';
@@ -112,6 +123,15 @@ export interface HubStatusReport {
   publishDropped: number;
   /** Writes refused by the fencing token. */
   fenced: number;
+  /** Nodes' lookups the leader relayed to every node (answers that make stations stricter). */
+  relayed: number;
+  /** Stations' RISKLESS lookups the leader took as hints (asked the ministry itself). */
+  hints: number;
+  /** Nodes' lookups the relay refused, by reason (malformed: did not open, or named another node than its stream's). */
+  relayRefused: Record<RefusalReason | 'malformed', number>;
+  /** Codes the registry asked the ministry for in the write that bound them, and writes that went without (the ministry did not answer). */
+  statusesAsked: number;
+  statusesMissing: number;
 }
 
 /** What `createHub` (hub/hub.ts) returns: the registry, the lease and the leader's refresher. */

@@ -127,11 +127,14 @@ async function importAtHub(file: string, format: ImportFormat, config: Config, t
   } catch (err) {
     throw new HesGateError('HG_IMPORT_FILE', `The import file ${file} could not be read.`, { cause: err });
   }
-  const { openCity } = await import('./city.js');
+  const { openCity } = await import('./city-connection.js');
   const { CityRegistry } = await import('../city/hub/registry.js');
   const { importToRegistry } = await import('../city/hub/import.js');
   const { key, redis } = await openCity(config, 'cards-import');
-  const registry = new CityRegistry({ redis, key, nodeId: config.stationId, changesMaxLen: config.city.changesMaxLen });
+  const { NodeKey } = await import('../city/identity/node-key.js');
+  // Signed as this hub: the registry's entries are refused by every node otherwise.
+  const nodeKey = await NodeKey.load(config.city.nodeKeyFile!);
+  const registry = new CityRegistry({ redis, key, nodeId: config.stationId, changesMaxLen: config.city.changesMaxLen, nodeKey });
   const store = openCardStore({ dataDir: target.dataDir, busyTimeoutMs: opts.lockWaitMs === undefined ? 10_000 : Number(opts.lockWaitMs) });
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();

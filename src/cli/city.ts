@@ -1,44 +1,27 @@
 /**
- * `hes-gate city keygen|status`: the city tier from an operator's shell.
+ * `hes-gate city keygen|status|node`: the city tier from an operator's shell.
  *
  *   keygen   a new city key line (`<kid>:<32 random bytes, base64>`) on stdout, for the key file
  *            every station and hub of the city reads (city.keyFile, mode 0600)
  *   status   what the city's Redis says: lease holder and fencing token, change stream length,
- *            snapshot sizes, and each node's heartbeat (counts only: nothing here is a code)
+ *            snapshot sizes, the registry of node identities, and each node's heartbeat (counts
+ *            only: nothing here is a code), as sentences and a table (city-view.ts) or `--json`
+ *   node     node identities (city-nodes.ts)
  */
 import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/load.js';
-import { cityProblems } from '../config/start-checks.js';
 import { CityKey } from '../city/city-key.js';
 import { cityKeyspace } from '../city/keyspace.js';
 import { holderOf } from '../city/hub/lease.js';
 import { cityUnavailable } from '../city/hub/redis-error.js';
-import { HesGateError } from '../errors.js';
+import { readRegistry, type NodeRecord } from '../city/identity/node-registry.js';
+import { describeCity } from './city-view.js';
+import { openCity } from './city-connection.js';
+import { registerNodeCommands } from './city-nodes.js';
 
 type Runner = (fn: () => Promise<number | void>) => () => void;
-
-/** The city key and a connected Redis for a command; HG_CONFIG_INVALID / HG_CITY_KEY / HG_CITY_UNAVAILABLE otherwise. */
-export async function openCity(config: Config, name: string): Promise<{ key: CityKey; redis: Redis }> {
-  const problems = cityProblems(config);
-  if (config.city.role === 'standalone') {
-    throw new HesGateError('HG_CONFIG_INVALID', 'city.role is standalone (HES_GATE_CITY_ROLE): this node is not in a city');
-  }
-  if (problems.length > 0) throw problems[0]!;
-  const key = await CityKey.load(config.city.keyFile!);
-  // Loaded on use: the other commands need not load the Redis client.
-  const { connectRedis } = await import('../city/connect.js');
-  const redis = connectRedis(config.city, { connectionName: `hes-gate-cli:${name}` });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-  } catch (err) {
-    redis.disconnect();
-    throw cityUnavailable('a connection', err);
-  }
-  return { key, redis };
-}
 
 export function cityKeygen(opts: { kid?: string }): number {
   const line = CityKey.generateLine(opts.kid ?? 'k1');
@@ -65,6 +48,8 @@ export interface CityStatus {
   statuses: number;
   lookups: number;
   nodes: Array<{ node: string; ttlMs: number; heartbeat: unknown }>;
+  /** The registry of node identities (roles and public keys: nothing secret). */
+  registry: Array<{ node: string } & NodeRecord>;
 }
 
 export async function readCityStatus(redis: Redis, kid: string): Promise<CityStatus> {
@@ -98,6 +83,8 @@ export async function readCityStatus(redis: Redis, kid: string): Promise<CitySta
     }
   } while (cursor !== '0');
   nodes.sort((a, b) => a.node.localeCompare(b.node));
+  const { nodes: records } = await readRegistry(redis, keys);
+  const registry = [...records].map(([node, r]) => ({ node, ...r })).sort((a, b) => a.node.localeCompare(b.node));
   return {
     kid,
     epoch,
@@ -109,19 +96,8 @@ export async function readCityStatus(redis: Redis, kid: string): Promise<CitySta
     statuses,
     lookups,
     nodes,
+    registry,
   };
-}
-
-function describe(s: CityStatus): string {
-  const lines = [
-    `key space ${s.kid}, epoch ${s.epoch ?? '(none yet: no hub has written)'}`,
-    s.leaseHolder === null ? `refresher lease: free (fencing token ${s.fencingToken ?? 0})` : `refresher lease: ${s.leaseHolder}, fencing token ${s.fencingToken ?? '?'}, ${s.leaseTtlMs} ms left`,
-    `change stream: ${s.changes.length} entries${s.changes.lastId === null ? '' : `, last ${s.changes.lastId}`}; shared lookups: ${s.lookups}`,
-    `snapshot: ${s.bindings} bindings, ${s.statuses} statuses`,
-    `nodes (${s.nodes.length}):`,
-    ...s.nodes.map((n) => `  ${n.node}  ${JSON.stringify(n.heartbeat)}  (expires in ${Math.max(0, Math.round(n.ttlMs / 1000))} s)`),
-  ];
-  return lines.join('\n');
 }
 
 export async function cityStatus(opts: { json?: boolean }): Promise<number> {
@@ -134,7 +110,7 @@ export async function cityStatus(opts: { json?: boolean }): Promise<number> {
     } catch (err) {
       throw cityUnavailable('the status reads', err);
     }
-    process.stdout.write(opts.json ? `${JSON.stringify(s)}\n` : `${describe(s)}\n`);
+    process.stdout.write(opts.json ? `${JSON.stringify(s)}\n` : `${describeCity(s, Date.now())}\n`);
     return 0;
   } finally {
     redis.disconnect();
@@ -150,7 +126,8 @@ export function registerCityCommands(program: Command, run: Runner): void {
     .action((opts: { kid?: string }) => run(async () => cityKeygen(opts))());
   city
     .command('status')
-    .description('the city as its Redis sees it: lease holder, token, stream length, snapshot sizes, node heartbeats (no codes)')
-    .option('--json', 'print JSON')
+    .description('the city as its Redis sees it: lease holder, token, stream length, snapshot sizes, node identities and heartbeats (no codes)')
+    .option('--json', 'print JSON (epoch ms, raw heartbeats) for machines')
     .action((opts: { json?: boolean }) => run(async () => cityStatus(opts))());
+  registerNodeCommands(city, run);
 }

@@ -188,6 +188,12 @@ export interface Config {
     sentinelName: string;
     /** The city key file (HMAC of keys, AES-256-GCM of values); required for station and hub. @default null */
     keyFile: string | null;
+    /**
+     * This node's own Ed25519 signing key (PKCS#8 PEM, mode 0600; `hes-gate city node keygen`):
+     * it signs what this node writes to the city; its public key is registered at the hub
+     * (`hes-gate city node add`). Required for station and hub. @default null
+     */
+    nodeKeyFile: string | null;
     /** CA of the Redis server's TLS certificate (rediss://). @default null (system CAs) */
     tlsCaFile: string | null;
     /** @default 2000 */

@@ -147,6 +147,7 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['city.sentinels', [[], hostPorts]],
   ['city.sentinelName', ['hes-gate', must.str]],
   ['city.keyFile', [null, must.nullableStr]],
+  ['city.nodeKeyFile', [null, must.nullableStr]],
   ['city.tlsCaFile', [null, must.nullableStr]],
   ['city.connectTimeoutMs', [2000, must.int(100, 60_000)]],
   ['city.leaseMs', [10_000, must.int(1000, 600_000)]],
@@ -184,6 +185,7 @@ export const ENV_LEAVES: ReadonlyMap<string, readonly [string, (raw: string) => 
   ['HES_GATE_CITY_REDIS_USER', ['city.redisUser', (s) => s]],
   ['HES_GATE_CITY_SENTINELS', ['city.sentinels', (s) => s.split(',').map((a) => a.trim()).filter((a) => a !== '')]],
   ['HES_GATE_CITY_KEY_FILE', ['city.keyFile', (s) => s]],
+  ['HES_GATE_CITY_NODE_KEY_FILE', ['city.nodeKeyFile', (s) => s]],
 ]);
 
 /** Secrets: the variable itself, or `<NAME>_FILE` naming a file that holds it. */

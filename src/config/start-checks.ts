@@ -197,6 +197,11 @@ export function cityProblems(config: Config): HesGateError[] {
   } else {
     problems.push(...fileProblem('city.keyFile', city.keyFile));
   }
+  if (city.nodeKeyFile === null) {
+    problems.push(new HesGateError('HG_CONFIG_INVALID', `city.role is ${city.role} but city.nodeKeyFile (HES_GATE_CITY_NODE_KEY_FILE) is not set: every station and hub signs what it writes with its own key (hes-gate city node keygen)`, { details: { key: 'city.nodeKeyFile' } }));
+  } else {
+    problems.push(...fileProblem('city.nodeKeyFile', city.nodeKeyFile));
+  }
   problems.push(...caProblem('city.tlsCaFile', city.tlsCaFile));
   return problems;
 }

@@ -4,6 +4,7 @@
  */
 import type { StationGateConfig } from './config.js';
 import type { DeviceStatus } from './station.js';
+import { alignColumns } from '../text-table.js';
 
 const HEADER = ['GATE', 'GROUP', 'ROLE', 'DEVICE', 'PATH', 'PROFILE', 'STATE', 'DETAIL'] as const;
 
@@ -21,7 +22,7 @@ export function describeDevices(gates: readonly StationGateConfig[], status: rea
     }
     if (gate.readers.length === 0 && !gate.controller) rows.push([gate.id, gate.group, '-', '-', '-', '-', '-', 'no devices']);
   }
-  return table([[...HEADER], ...rows]);
+  return `${alignColumns([[...HEADER], ...rows])}\n`;
 }
 
 function targetOf(c: NonNullable<StationGateConfig['controller']>): string {
@@ -48,7 +49,3 @@ function stateOf(status: readonly DeviceStatus[], role: DeviceStatus['role'], pa
   return [s.state, detail.join('; ')];
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
-}

@@ -4,13 +4,14 @@
  * station wrote to Redis. A gauge whose figure is not known yet is absent, not 0.
  */
 import { Counter, Gauge } from 'prom-client';
-import type { CityState, HubStatusReport, ReconcileReport, ReplicaStatusReport } from '../city/types.js';
+import type { CityState, HubStatusReport, ReconcileReport, RefusalReason, ReplicaStatusReport } from '../city/types.js';
 import { KnownGauge, type Metrics } from './metrics.js';
 
 export type CityRole = 'standalone' | 'station' | 'hub';
 
 export const CITY_ROLES: readonly CityRole[] = ['standalone', 'station', 'hub'];
 export const CITY_STATES: readonly CityState[] = ['connecting', 'resyncing', 'live', 'degraded'];
+export const CITY_REFUSALS: readonly RefusalReason[] = ['forged', 'replayed', 'revoked'];
 
 export interface CityMetricsSources {
   role: CityRole;
@@ -105,6 +106,22 @@ export function cityMetrics(metrics: Metrics, sources: CityMetricsSources): void
     },
   });
   reportCounter(registry, 'hes_gate_city_malformed_entries_total', 'City entries that did not open or parse (wrong city key, altered): counted and dropped.', () => replica()?.malformed);
+  new Counter({
+    name: 'hes_gate_city_entries_refused_total',
+    help: 'City entries refused for whose word they carry, by reason (forged: no valid signature of a registered node, or a station speaking for a pass or as someone else; replayed: a sequence number seen before; revoked: signed by a revoked node) and where (replica: entries this node read; relay: nodes\' own lookups the lease holder read).',
+    labelNames: ['reason', 'where'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const r = replica();
+      const h = hub();
+      for (const reason of CITY_REFUSALS) {
+        if (r !== null) this.labels(reason, 'replica').inc(r.refused[reason]);
+        // A relayed entry that did not open or named another node than its stream's is a forgery too.
+        if (h !== null) this.labels(reason, 'relay').inc(h.relayRefused[reason] + (reason === 'forged' ? h.relayRefused.malformed : 0));
+      }
+    },
+  });
   reportCounter(registry, 'hes_gate_city_entries_applied_total', 'Change stream entries this node applied (bindings and statuses batches).', () => replica()?.entriesApplied);
   reportCounter(registry, 'hes_gate_city_lookups_applied_total', 'Ministry answers other stations shared that this node applied.', () => replica()?.lookupsApplied);
   reportCounter(registry, 'hes_gate_city_lookups_shared_total', 'Ministry answers of this node\'s own taps it shared with the city.', () => replica()?.lookupsShared);
@@ -175,5 +192,9 @@ export function cityMetrics(metrics: Metrics, sources: CityMetricsSources): void
     },
   });
   reportCounter(registry, 'hes_gate_city_publish_dropped_total', 'Status batches dropped because the publish queue was full while Redis was away (stations catch up at the next rotation).', () => hub()?.publishDropped);
+  reportCounter(registry, 'hes_gate_city_lookups_relayed_total', 'Nodes\' own lookups this hub relayed to every node while holding the lease (answers that make stations stricter).', () => hub()?.relayed);
+  reportCounter(registry, 'hes_gate_city_lookup_hints_total', 'Stations\' RISKLESS lookups this hub took as hints (asked the ministry itself, never relayed).', () => hub()?.hints);
+  reportCounter(registry, 'hes_gate_city_binding_statuses_asked_total', 'Codes this hub asked the ministry for in the write that bound them (a binding arrives with its status).', () => hub()?.statusesAsked);
+  reportCounter(registry, 'hes_gate_city_binding_statuses_missing_total', 'Binding writes that went without some status (the ministry did not answer): the leader asks for those codes first.', () => hub()?.statusesMissing);
   reportCounter(registry, 'hes_gate_city_fenced_total', 'Status writes Redis refused because another hub holds a newer lease token (this hub stood down).', () => hub()?.fenced);
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { MinistryEndpoint } from '../ministry/types.js';
 import { percentile, type CallTiming, type SelftestRun } from './runner.js';
 import type { LatencySummary, SelftestReport } from './types.js';
+import { alignColumns } from '../text-table.js';
 
 export interface ReportFacts {
   version: string;
@@ -63,11 +64,6 @@ export function buildReport(run: SelftestRun, facts: ReportFacts): SelftestRepor
   };
 }
 
-function pad(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
-}
-
 /** The terminal table: one row per check, then what to do for each FAIL and SKIP. */
 export function renderText(report: SelftestReport): string {
   const rows = [['RESULT', 'CHECK', 'MS', 'DETAIL'], ...report.checks.map((c) => [c.outcome, c.id, String(c.durationMs), c.reason])];
@@ -76,7 +72,7 @@ export function renderText(report: SelftestReport): string {
   return [
     `hes-gate selftest — ${report.environment} environment, ${report.ministry.host}${report.ministry.path}, user ${report.user}`,
     '',
-    pad(rows),
+    alignColumns(rows),
     '',
     ...(todo.length > 0 ? ['What to do:', ...todo, ''] : []),
     `Latency: ${latency.calls} calls, p50 ${latency.p50Ms} ms, max ${latency.maxMs} ms`,

@@ -11,6 +11,7 @@ import { prepareDataDir } from '../../src/config/data-dir.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startProblems, type Lookup } from '../../src/config/start-checks.js';
 import { HesGateError } from '../../src/errors.js';
+import { NodeKey } from '../../src/city/identity/node-key.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hes-gate-start-checks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -101,16 +102,20 @@ describe('the data directory', () => {
 describe('a station or hub of a city', () => {
   const keyFile = join(dir, 'city.key');
   writeFileSync(keyFile, 'k1:' + Buffer.alloc(32, 7).toString('base64') + '\n');
+  const nodeKeyFile = join(dir, 'node.key');
+  writeFileSync(nodeKeyFile, NodeKey.generate().pem);
 
   it('standalone, the default, needs neither Redis nor a key file', async () => {
     expect(await codes({})).toEqual([]);
   });
 
-  it('needs the city\'s Redis and a readable key file', async () => {
-    expect(await codes({ HES_GATE_CITY_ROLE: 'station' })).toEqual(['HG_CONFIG_INVALID', 'HG_CONFIG_INVALID']);
-    expect(await codes({ HES_GATE_CITY_ROLE: 'hub', HES_GATE_CITY_REDIS_URL: 'redis://127.0.0.1:6379' })).toEqual(['HG_CONFIG_INVALID']);
-    expect(await codes({ HES_GATE_CITY_ROLE: 'station', HES_GATE_CITY_SENTINELS: 's1:26379,s2:26379', HES_GATE_CITY_KEY_FILE: join(dir, 'missing.key') })).toEqual(['HG_CONFIG_FILE']);
-    expect(await codes({ HES_GATE_CITY_ROLE: 'station', HES_GATE_CITY_REDIS_URL: 'rediss://city.lan:6380', HES_GATE_CITY_KEY_FILE: keyFile })).toEqual([]);
+  it('needs the city\'s Redis, a readable key file and its own node key file', async () => {
+    expect(await codes({ HES_GATE_CITY_ROLE: 'station' })).toEqual(['HG_CONFIG_INVALID', 'HG_CONFIG_INVALID', 'HG_CONFIG_INVALID']);
+    expect(await codes({ HES_GATE_CITY_ROLE: 'hub', HES_GATE_CITY_REDIS_URL: 'redis://127.0.0.1:6379', HES_GATE_CITY_NODE_KEY_FILE: nodeKeyFile })).toEqual(['HG_CONFIG_INVALID']);
+    expect(await codes({ HES_GATE_CITY_ROLE: 'station', HES_GATE_CITY_SENTINELS: 's1:26379,s2:26379', HES_GATE_CITY_KEY_FILE: join(dir, 'missing.key'), HES_GATE_CITY_NODE_KEY_FILE: nodeKeyFile })).toEqual(['HG_CONFIG_FILE']);
+    expect(await codes({ HES_GATE_CITY_ROLE: 'station', HES_GATE_CITY_REDIS_URL: 'rediss://city.lan:6380', HES_GATE_CITY_KEY_FILE: keyFile })).toEqual(['HG_CONFIG_INVALID']);
+    expect(await codes({ HES_GATE_CITY_ROLE: 'station', HES_GATE_CITY_REDIS_URL: 'rediss://city.lan:6380', HES_GATE_CITY_KEY_FILE: keyFile, HES_GATE_CITY_NODE_KEY_FILE: join(dir, 'missing.node-key') })).toEqual(['HG_CONFIG_FILE']);
+    expect(await codes({ HES_GATE_CITY_ROLE: 'station', HES_GATE_CITY_REDIS_URL: 'rediss://city.lan:6380', HES_GATE_CITY_KEY_FILE: keyFile, HES_GATE_CITY_NODE_KEY_FILE: nodeKeyFile })).toEqual([]);
   });
 
   it('refuses a Redis address with a password in it, naming the setting and not the password', () => {

@@ -23,11 +23,20 @@ import { LeaderPublisher, type LocalStatuses, type PublishStats } from './publis
 import { failureKind } from './redis-error.js';
 import { CityRegistry, type RecordSource } from './registry.js';
 import type { TokenFloor } from './token-floor.js';
+import type { NodeKey } from '../identity/node-key.js';
+import { registerSelf } from '../identity/node-registry.js';
+import { Trust } from '../identity/trust.js';
+import { CityWire } from '../wire.js';
+import { LookupRelay, type RelayCounts } from './lookup-relay.js';
 
 export interface HubOptions {
   key: CityKey;
   /** This hub's id (stationId): names its lease and the `src` of its writes. */
   nodeId: string;
+  /** This hub's signing key (city.nodeKeyFile): it signs every entry, and registers itself with it once. */
+  nodeKey: NodeKey;
+  /** city.lookupsMaxLen: the relayed lookup stream's MAXLEN ~. @default 100000 */
+  lookupsMaxLen?: number;
   connect: ConnectFn;
   /** Wall clock, for answers' `at`. */
   clock: Clock;
@@ -90,6 +99,9 @@ class CityHubImpl implements CityHub {
   readonly #o: HubOptions;
   readonly #redis: Redis;
   readonly #stats: PublishStats = { published: 0, dropped: 0, fenced: 0 };
+  readonly #relayCounts: RelayCounts = { relayed: 0, hints: 0, malformed: 0 };
+  readonly #relayTrust: Trust;
+  #relay: LookupRelay | undefined;
   #publisher: LeaderPublisher | undefined;
   #refresher: Refresher | undefined;
   #budget: number | null = null;
@@ -106,6 +118,11 @@ class CityHubImpl implements CityHub {
     // Errors show as failed commands (counted, logged where they matter); never as an unhandled event.
     this.#redis.on('error', () => undefined);
     this.#redis.on('ready', () => {
+      registerSelf(this.#redis, cityKeyspace(o.key.kid), o.nodeId, o.nodeKey.publicKey, o.clock())
+        .then((wrote) => {
+          if (wrote) o.logger.info({ event: 'city.node.registered', node: o.nodeId }, 'city: this hub registered its signing key');
+        })
+        .catch((err: unknown) => o.logger.warn({ event: 'city.node.register', reason: failureKind(err) }, 'city: could not register this hub\'s signing key'));
       // After every (re)connect: Redis may have come back empty, and is then rebuilt from the record.
       this.registry.ensureEpoch(true).catch((err: unknown) => o.logger.warn({ event: 'city.epoch', reason: failureKind(err) }, 'city: could not check the epoch'));
     });
@@ -114,12 +131,20 @@ class CityHubImpl implements CityHub {
       key: o.key,
       nodeId: o.nodeId,
       changesMaxLen: o.changesMaxLen,
+      nodeKey: o.nodeKey,
+      ministry: o.ministry,
+      clock: o.clock,
+      missing: (codes) => {
+        for (const code of codes) this.#refresher?.noteTap(code);
+      },
       ...(o.ackReplicas === undefined ? {} : { ackReplicas: o.ackReplicas }),
       ...(o.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: o.ackTimeoutMs }),
       ...(o.recorded === undefined ? {} : { recorded: o.recorded }),
       ...(o.record === undefined ? {} : { record: o.record }),
+      beforeRestore: () => registerSelf(this.#redis, cityKeyspace(o.key.kid), o.nodeId, o.nodeKey.publicKey, o.clock()),
       onRestored: (bindings) => o.logger.warn({ event: 'city.restored', bindings }, 'city: Redis had lost the city; rebuilt it from this hub\'s record'),
     });
+    this.#relayTrust = new Trust({ redis: this.#redis, keys: cityKeyspace(o.key.kid) });
     this.lease = new Lease({
       redis: this.#redis,
       keys: cityKeyspace(o.key.kid),
@@ -163,6 +188,7 @@ class CityHubImpl implements CityHub {
       redis: this.#redis,
       key: o.key,
       nodeId: o.nodeId,
+      nodeKey: o.nodeKey,
       token,
       changesMaxLen: o.changesMaxLen,
       local: o.status,
@@ -174,6 +200,18 @@ class CityHubImpl implements CityHub {
         this.lease.standDown('fenced');
       },
     });
+    const keys = cityKeyspace(o.key.kid);
+    this.#relay = new LookupRelay({
+      reader: o.connect(`hes-gate-hub:${o.nodeId}:relay`, true),
+      redis: this.#redis,
+      keys,
+      wire: new CityWire(o.key, keys),
+      trust: this.#relayTrust,
+      hint: (code) => this.#refresher?.noteTap(code),
+      maxLen: o.lookupsMaxLen ?? 100_000,
+      counts: this.#relayCounts,
+    });
+    this.#relay.start();
     const budget = await this.#deriveBudget();
     if (term !== this.#term) return;
     this.#run(budget);
@@ -238,10 +276,12 @@ class CityHubImpl implements CityHub {
     this.#term++;
     this.#publisher?.close();
     this.#publisher = undefined;
+    const relay = this.#relay;
+    this.#relay = undefined;
     const r = this.#refresher;
     this.#refresher = undefined;
     this.#budget = null;
-    await r?.stop();
+    await Promise.all([relay?.stop(), r?.stop()]);
   }
 
   report(): HubStatusReport {
@@ -258,6 +298,11 @@ class CityHubImpl implements CityHub {
       publishQueued: this.#publisher?.queued ?? 0,
       publishDropped: this.#stats.dropped,
       fenced: this.#stats.fenced,
+      relayed: this.#relayCounts.relayed,
+      hints: this.#relayCounts.hints,
+      relayRefused: { ...this.#relayTrust.refused, malformed: this.#relayCounts.malformed },
+      statusesAsked: this.registry.statusesAsked,
+      statusesMissing: this.registry.statusesMissing,
     };
   }
 }

@@ -45,6 +45,8 @@ export interface PublisherOptions {
   redis: Redis;
   key: CityKey;
   nodeId: string;
+  /** This hub's signing key: every entry it writes is signed. */
+  nodeKey: import('../identity/node-key.js').NodeKey;
   /** The fencing token this publisher writes under (the lease's). */
   token: number;
   changesMaxLen: number;
@@ -116,7 +118,7 @@ export class LeaderPublisher extends EventEmitter<PublisherEvents> implements St
     super();
     this.#o = o;
     this.#keys = cityKeyspace(o.key.kid);
-    this.#wire = new CityWire(o.key, this.#keys);
+    this.#wire = new CityWire(o.key, this.#keys, { nodeId: o.nodeId, key: o.nodeKey });
     this.#timer = o.timer ?? systemTimers;
     this.#maxQueued = o.maxQueued ?? 1000;
     this.#stats = o.stats ?? { published: 0, dropped: 0, fenced: 0 };

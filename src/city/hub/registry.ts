@@ -2,8 +2,9 @@
  * The city's card registry on a hub: the card admin API and `cards import` write bindings here.
  *
  *   batch ─ HMGET bindings mac(card)… ─ open, compare ─> created / updated / unchanged
+ *        ├─ codes newly bound ─> one bulk ministry call (≤ 500 codes a batch) ─> their answers
  *        └─ real changes only ─> write script (write-script.ts): HSET/HDEL bindings, leaves and
- *           digest tree · XADD changes (one entry) ── then, before the caller hears "written":
+ *           digest tree · HSET statuses · XADD changes (one entry) ── then, before the caller hears "written":
  *              WAIT ackReplicas  (city.ackReplicas: a failover cannot lose it)
  *              recorded(id)      (this hub's own store — the city's record — has applied it)
  *           otherwise HG_CITY_NOT_DURABLE (503): not acknowledged, retry
@@ -18,17 +19,25 @@
  * back empty (FLUSHALL, a new server) is first rebuilt from this hub's record (`restore`), and only
  * then given back the record's epoch — stations wait for the epoch, so they never resync from a
  * half-filled snapshot. A city that never had a record gets a new random epoch.
+ *
+ * A binding reaches the stations with its status (issue 21): without it, a tap on a card just
+ * bound would make every station ask the ministry for it, S calls for one card in a city of S
+ * stations. When the ministry does not answer, the binding goes without it (counted in
+ * `statusesMissing`) and the leader's refresher asks for the code first (the writer notes it).
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BindingInput } from '../../cards/binding.js';
 import type { PutCounts } from '../../cards/store-types.js';
 import { HesGateError } from '../../errors.js';
+import type { MinistryClient } from '../../ministry/types.js';
+import { answerOf } from '../../status/ministry-lookup.js';
 import type { CityKey } from '../city-key.js';
+import type { NodeKey } from '../identity/node-key.js';
 import { cityKeyspace, type CityKeyspace } from '../keyspace.js';
 import { LEAF_CHARS } from '../reconcile/digest-tree.js';
 import type { CityPosition, Registry } from '../types.js';
-import { CityWire, type SharedBinding } from '../wire.js';
+import { CityWire, sharedAnswer, type SharedAnswer, type SharedBinding } from '../wire.js';
 import { cityUnavailable } from './redis-error.js';
 import { forEachInSlices } from './slices.js';
 import { WRITE_BINDINGS } from './write-script.js';
@@ -60,6 +69,22 @@ export interface RegistryOptions {
   record?: RecordSource;
   /** Told once an emptied Redis was rebuilt from the record (bindings written back). */
   onRestored?: (bindings: number) => void;
+  /** Run before a rebuild: the hub registers its signing key again (the registry of node keys went with the data). */
+  beforeRestore?: () => Promise<unknown>;
+  /** This hub's signing key: every entry it writes is signed. */
+  nodeKey: NodeKey;
+  /** Asked for the codes a write newly binds, in the same write; none: bindings go without statuses. */
+  ministry?: Pick<MinistryClient, 'checkHesCodes'>;
+  /** Wall clock, for the answers' `at`. @default Date.now */
+  clock?: () => number;
+  /** Told the codes a write bound without a status (the ministry did not answer): the leader asks them first. */
+  missing?: (codes: readonly string[]) => void;
+}
+
+/** The statuses of codes a write binds, asked in the same write. */
+interface NewStatuses {
+  at: number;
+  answers: Array<[string, SharedAnswer]>;
 }
 
 /** Rows per restore batch (one script, one stream entry). */
@@ -80,6 +105,10 @@ export interface RegistryWrite {
 const same = (a: SharedBinding, b: SharedBinding): boolean => a.hesCode === b.hesCode && a.profile === b.profile;
 
 export class CityRegistry implements Registry {
+  /** Writes whose new codes went without a status (the ministry did not answer): the leader asks for them. */
+  statusesMissing = 0;
+  /** Codes asked of the ministry in writes. */
+  statusesAsked = 0;
   readonly #o: RegistryOptions;
   readonly #keys: CityKeyspace;
   readonly #wire: CityWire;
@@ -92,7 +121,7 @@ export class CityRegistry implements Registry {
   constructor(o: RegistryOptions) {
     this.#o = o;
     this.#keys = cityKeyspace(o.key.kid);
-    this.#wire = new CityWire(o.key, this.#keys);
+    this.#wire = new CityWire(o.key, this.#keys, { nodeId: o.nodeId, key: o.nodeKey });
   }
 
   /**
@@ -126,6 +155,7 @@ export class CityRegistry implements Registry {
     if (epoch !== null) return epoch;
     const position = await record?.position();
     if (position !== undefined && position.kid === this.#o.key.kid) {
+      await this.#o.beforeRestore?.();
       this.#o.onRestored?.(await this.restore());
       epoch = position.epoch;
     } else {
@@ -239,22 +269,25 @@ export class CityRegistry implements Registry {
       if (b === undefined) del.push(id);
       else put.push(b);
     }
+    const statuses = await this.#statusesOf(put);
     let epoch = await this.ensureEpoch();
     let id: string;
     try {
-      id = await this.#send(put, del, epoch);
+      id = await this.#send(put, del, epoch, undefined, statuses);
     } catch (err) {
       if (!(err instanceof HesGateError && err.cause instanceof Error && err.cause.message.startsWith(NOEPOCH))) throw err;
       // Redis lost the city since the epoch was read: rebuild it from the record, then write.
       epoch = await this.ensureEpoch(true);
-      id = await this.#send(put, del, epoch);
+      id = await this.#send(put, del, epoch, undefined, statuses);
     }
     await this.#acknowledge(id);
   }
 
   /** One write script: the bindings, their leaves and digests, one stream entry. Its id. */
-  async #send(put: readonly SharedBinding[], del: readonly string[], epoch: string, expectAt?: string | null): Promise<string> {
-    const keys: string[] = [this.#keys.epoch, this.#keys.bindings, this.#keys.changes, this.#keys.digests];
+  async #send(put: readonly SharedBinding[], del: readonly string[], epoch: string, expectAt?: string | null, statuses?: NewStatuses): Promise<string> {
+    const keys: string[] = [this.#keys.epoch, this.#keys.bindings, this.#keys.changes, this.#keys.digests, this.#keys.statuses];
+    const sset: string[] = [];
+    if (statuses !== undefined) await forEachInSlices(statuses.answers, ([code, answer]) => sset.push(...this.#wire.statusField({ at: statuses.at, code, answer })));
     const args: string[] = [];
     await forEachInSlices(put, (b) => {
       const [field, sealed] = this.#wire.bindingField(b);
@@ -266,7 +299,7 @@ export class CityRegistry implements Registry {
       keys.push(this.#keys.leaf(field.slice(0, LEAF_CHARS)));
       args.push(field, '', '');
     });
-    const entry = this.#wire.bindingsEntry({ put: [...put], del: [...del] }, this.#o.nodeId);
+    const entry = this.#wire.bindingsEntry({ put: [...put], del: [...del], ...(statuses === undefined ? {} : { statuses }) }, this.#o.nodeId);
     // An empty epoch argument means "a restore": the script checks nothing and sets nothing.
     let script = epoch === '' ? WRITE_BINDINGS : `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('${NOEPOCH} the city has no epoch or another one') end\n${WRITE_BINDINGS}`;
     if (expectAt !== undefined) {
@@ -275,7 +308,7 @@ export class CityRegistry implements Registry {
       script = `if redis.call('HGET', KEYS[4], '@') ~= ${expected} then return redis.error_reply('MOVED the bindings changed since the comparison') end\n${script}`;
     }
     try {
-      return (await this.#o.redis.eval(script, keys.length, ...keys, epoch, String(this.#o.changesMaxLen), String(entry.length), ...entry, ...args)) as string;
+      return (await this.#o.redis.eval(script, keys.length, ...keys, epoch, String(this.#o.changesMaxLen), String(entry.length), ...entry, String(sset.length), ...sset, ...args)) as string;
     } catch (err) {
       throw cityUnavailable('a bindings write', err);
     }
@@ -309,5 +342,35 @@ export class CityRegistry implements Registry {
         throw new HesGateError('HG_CITY_NOT_DURABLE', `a bindings write is in the city but not yet in this hub's record after ${ackTimeoutMs} ms: not acknowledged, retry`, { cause: err });
       }
     }
+  }
+
+  /** The ministry's answers for the codes bound by this write: one bulk call; undefined when it did not answer. */
+  async #statusesOf(put: readonly SharedBinding[]): Promise<NewStatuses | undefined> {
+    const ministry = this.#o.ministry;
+    if (ministry === undefined || put.length === 0) return undefined;
+    const codes = [...new Set(put.map((b) => b.hesCode))];
+    this.statusesAsked += codes.length;
+    const at = (this.#o.clock ?? Date.now)();
+    let results: Awaited<ReturnType<typeof ministry.checkHesCodes>>;
+    try {
+      results = await ministry.checkHesCodes(codes);
+    } catch {
+      this.statusesMissing++;
+      this.#o.missing?.(codes);
+      return undefined;
+    }
+    const answers: Array<[string, SharedAnswer]> = [];
+    const without: string[] = [];
+    for (const code of codes) {
+      const r = results.get(code);
+      const a = r === undefined ? undefined : answerOf(r);
+      if (a === undefined) without.push(code);
+      else answers.push([code, sharedAnswer(a)]);
+    }
+    if (without.length > 0) {
+      this.statusesMissing++;
+      this.#o.missing?.(without);
+    }
+    return answers.length === 0 ? undefined : { at, answers };
   }
 }

@@ -3,9 +3,9 @@
  * digest tree (reconcile/digest-tree.ts) and the change stream move together, so no crash, AOF
  * replay, failover or data loss can leave them telling different stories.
  *
- *   KEYS  epoch · bindings · changes · digests · leaf key of each change (in ARGV order)
- *   ARGV  epoch ("" = leave it) · MAXLEN · n · n entry fields · then per change: field, sealed, tag
- *         (sealed "" = unbind)
+ *   KEYS  epoch · bindings · changes · digests · statuses · leaf key of each change (in ARGV order)
+ *   ARGV  epoch ("" = leave it) · MAXLEN · n · n entry fields · m · m statuses hash fields and values
+ *         (the new bindings' statuses) · then per change: field, sealed, tag (sealed "" = unbind)
  *   for each change: old tag = HGET leaf field; HSET/HDEL bindings and leaf; delta = old ⊕ new,
  *                    XOR'd into the root, and the nodes of 1, 2 and 3 characters above the leaf
  *   XADD changes (one entry); HSET digests "@" = its id (the stream position the digests describe)
@@ -21,10 +21,17 @@ local function lo(h) return tonumber(sub(h, 9, 16), 16) end
 local ne = tonumber(ARGV[3])
 local entry = {}
 for i = 1, ne do entry[i] = ARGV[3 + i] end
+local ns = tonumber(ARGV[4 + ne])
+local i = 5 + ne
+while i < 5 + ne + ns do
+  local j = math.min(i + 999, 4 + ne + ns)
+  redis.call('HSET', KEYS[5], unpack(ARGV, i, j))
+  i = j + 1
+end
 -- Deltas per node as two 32-bit halves: parsed once per change, written once per node.
 local dh, dl, order = {}, {}, {}
-local c = 4 + ne
-local k = 5
+local c = 5 + ne + ns
+local k = 6
 while c <= #ARGV do
   local f, v, t = ARGV[c], ARGV[c + 1], ARGV[c + 2]
   local leaf = KEYS[k]

@@ -3,18 +3,22 @@
  *
  *   change entry ── opens/parses? ──no──> malformed++ (the position moves past it)
  *        │ yes
- *        ├─ bindings ─> store.applyCityBindings(changes, position)   one transaction with the position
+ *        ├─ signed by a registered, unrevoked hub, not replayed? ──no──> refused (trust.ts counts why; the position moves past it)
+ *        ├─ bindings ─> their statuses (asked in the same write) ─> status.ingestShared(…, persist)
+ *        │           ─> store.applyCityBindings(changes, position)   one transaction with the position
  *        └─ statuses ─> status.ingestShared(answers, persist)          held and persisted
  *                       checked range ─> store.codesBetween − answers − failed ─> status.confirm(at)
  *                       position saved once after a run of them (saveCityPosition is ordered after
  *                       the status writes it follows, so a restart never skips an unsaved status)
- *   lookup entry ─> not ours ─> status.ingestShared(…, persist false)
+ *   lookup entry ─> not ours ─> signed by a registered, unrevoked node, not replayed, and a station's only
+ *                   when it makes us stricter (RISKLESS rests on a hub's word alone) ─> status.ingestShared(…, persist false)
  *
  * The position in memory moves with each entry applied; a failure stops the batch there, and
  * the reader retries from that position: an entry is applied once, never skipped.
  */
 import type { CityPosition, ReplicaStatus, ReplicaStore } from '../types.js';
-import type { CityWire, SharedStatus, StatusChanges } from '../wire.js';
+import type { Trust } from '../identity/trust.js';
+import type { CityWire, SharedAnswer, SharedStatus, StatusChanges } from '../wire.js';
 
 /** [id, flat fields] as XREAD returns them. */
 export type StreamEntry = [id: string, fields: string[]];
@@ -31,7 +35,15 @@ export interface ApplyTarget {
   status: ReplicaStatus;
   counters: ApplyCounters;
   nodeId: string;
+  trust: Trust;
+  clock: () => number;
 }
+
+/** A shared answer dated further ahead than this is refused: it would outrank every true answer after it. */
+export const FUTURE_SKEW_MS = 60_000;
+
+/** Whether an answer lets a passenger through: only a hub's word may carry one to another station. */
+export const isPass = (a: SharedAnswer): boolean => a.kind === 'status' && a.status === 'RISKLESS';
 
 /** Codes asked per codesBetween call while confirming a checked range. */
 const RANGE_PAGE = 1000;
@@ -88,7 +100,11 @@ export async function applyChanges(t: ApplyTarget, entries: readonly StreamEntry
     if (entry === undefined) {
       t.counters.malformed++;
       unsaved = true;
+    } else if (!(await t.trust.verify(entry.proof, ['hub'], `changes/${id}`)).ok) {
+      unsaved = true;
     } else if (entry.type === 'bindings') {
+      const st = entry.changes.statuses;
+      if (st !== undefined && st.answers.length > 0) t.status.ingestShared(st.answers.map(([code, answer]): SharedStatus => ({ at: st.at, code, answer })), true);
       await t.store.applyCityBindings(entry.changes, next);
       unsaved = false;
       t.counters.entriesApplied++;
@@ -115,10 +131,16 @@ export async function applyChanges(t: ApplyTarget, entries: readonly StreamEntry
 export async function applyLookups(t: ApplyTarget, entries: readonly StreamEntry[]): Promise<void> {
   const slicer = new Slicer();
   const batch: SharedStatus[] = [];
-  for (const [, fields] of entries) {
+  const now = t.clock();
+  for (const [id, fields] of entries) {
     const l = t.wire.lookup(fields);
     if (l === undefined) t.counters.malformed++;
-    else if (l.src !== t.nodeId) batch.push({ at: l.at, code: l.code, answer: l.answer });
+    else if (l.src !== t.nodeId) {
+      const v = await t.trust.verify(l.proof, ['station', 'hub'], `lookups/${id}`);
+      // A station's RISKLESS in the relayed stream did not come through the relay (it never relays one).
+      if (v.ok && ((v.role === 'station' && isPass(l.answer)) || l.at > now + FUTURE_SKEW_MS)) t.trust.refused.forged++;
+      else if (v.ok) batch.push({ at: l.at, code: l.code, answer: l.answer });
+    }
     await slicer.yield();
   }
   if (batch.length > 0) t.status.ingestShared(batch, false);

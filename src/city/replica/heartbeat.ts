@@ -13,12 +13,14 @@ export interface HeartbeatValue {
   lagSeconds: number;
   lagEntries: number;
   lastAppliedId: string | null;
+  /** Entries this node refused (forged, replayed, revoked), by reason. */
+  refused: ReplicaStatusReport['refused'];
   /** When it was written, epoch ms (the node's clock). */
   time: number;
 }
 
 export function heartbeatValue(role: HeartbeatValue['role'], version: string, r: ReplicaStatusReport, time: number): HeartbeatValue {
-  return { role, version, state: r.state, lagSeconds: r.lagSeconds, lagEntries: r.lagEntries, lastAppliedId: r.lastAppliedId, time };
+  return { role, version, state: r.state, lagSeconds: r.lagSeconds, lagEntries: r.lagEntries, lastAppliedId: r.lastAppliedId, refused: r.refused, time };
 }
 
 export async function writeHeartbeat(redis: Redis, key: string, value: HeartbeatValue, heartbeatMs: number): Promise<void> {

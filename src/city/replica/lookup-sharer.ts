@@ -3,7 +3,11 @@
  * the city, so one lookup serves every station.
  *
  *   status service onAnswer ─> share(code, answer, at)  (sync: queue and return; taps never wait)
- *        queue ── one turn of the event loop ──> one pipeline of XADD lookups MAXLEN ~ n
+ *        queue ── one turn of the event loop ──> one pipeline of XADD hg:<kid>:lookups:<own id> MAXLEN ~ n
+ *                                                (signed by this node; the only stream its ACL user may write)
+ *   the lease holder relays it (hub/lookup-relay.ts): an answer that makes other stations stricter
+ *   goes to every node at once; a RISKLESS is a hint the leader asks the ministry about and
+ *   publishes itself, so no station's word ever lets another station's passenger through.
  *
  * Best effort by design: while Redis is away (the connection is not ready) or the queue plus
  * the answers in flight pass `maxQueued` (Redis frozen: replies do not come back), answers are
@@ -16,7 +20,7 @@ import { sharedAnswer, type CityWire, type SharedStatus } from '../wire.js';
 export interface LookupSharerOptions {
   redis: Redis;
   wire: CityWire;
-  /** The lookup stream's key (keyspace.ts). */
+  /** This node's own lookup stream (keyspace.ts `lookupsOf`). */
   stream: string;
   /** This station's id, written as `src` so it skips its own answers. */
   nodeId: string;

@@ -21,6 +21,7 @@ import { ensureConnecting, guardedRead, openConnection, reasonOf } from './conne
 import { heartbeatValue, Ticker, writeHeartbeat } from './heartbeat.js';
 import { LagTracker } from './lag.js';
 import { LookupSharer } from './lookup-sharer.js';
+import { Trust } from '../identity/trust.js';
 import { takeSnapshot } from './snapshot.js';
 import { startPoint, type SnapshotReason } from './start-point.js';
 import { compareIds, streamInfo } from './stream-info.js';
@@ -57,6 +58,8 @@ export interface CityReplica extends Replica {
   readonly position: CityPosition | undefined;
   /** How many times the replica went live (a start, every reconnect): the reconciler runs after each. */
   readonly liveCount: number;
+  /** Whose word this node takes (the registry of node keys), and what it refused. */
+  readonly trust: Trust;
 }
 
 export function createReplica(options: ReplicaOptions & Partial<ReplicaTuning>): CityReplica {
@@ -83,6 +86,7 @@ class CityReplicaImpl implements CityReplica {
   readonly #lag = new LagTracker();
   readonly #counters: ApplyCounters = { malformed: 0, entriesApplied: 0, lookupsApplied: 0 };
   readonly #target: ApplyTarget;
+  readonly trust: Trust;
   readonly #stopSignal = new AbortController();
   #state: CityState = 'connecting';
   #reason: string | null = null;
@@ -113,11 +117,12 @@ class CityReplicaImpl implements CityReplica {
       maxLookupsQueued: options.maxLookupsQueued ?? 10_000,
     };
     this.#names = cityKeyspace(options.key.kid);
-    this.#wire = new CityWire(options.key, this.#names);
+    this.#wire = new CityWire(options.key, this.#names, { nodeId: options.nodeId, key: options.nodeKey });
     // Redis refuses client names with spaces; the ConnectFn prefixes role and node id.
     this.#cmd = openConnection(options.connect, 'replica', false);
     this.#reader = openConnection(options.connect, 'replica-reader', true);
-    this.sharer = new LookupSharer({ redis: this.#cmd, wire: this.#wire, stream: this.#names.lookups, nodeId: options.nodeId, maxLen: options.lookupsMaxLen, maxQueued: this.#t.maxLookupsQueued });
+    this.trust = new Trust({ redis: this.#cmd, keys: this.#names });
+    this.sharer = new LookupSharer({ redis: this.#cmd, wire: this.#wire, stream: this.#names.lookupsOf(options.nodeId), nodeId: options.nodeId, maxLen: options.lookupsMaxLen, maxQueued: this.#t.maxLookupsQueued });
     const store = options.store;
     // Every bindings write moves the version before and after, so a digest read across it is retried.
     const counted: ReplicaStore = {
@@ -134,7 +139,7 @@ class CityReplicaImpl implements CityReplica {
         }
       },
     };
-    this.#target = { wire: this.#wire, store: counted, status: options.status, counters: this.#counters, nodeId: options.nodeId };
+    this.#target = { wire: this.#wire, store: counted, status: options.status, counters: this.#counters, nodeId: options.nodeId, trust: this.trust, clock: options.clock };
     this.#ticker = new Ticker(options.heartbeatMs, () => this.#heartbeat());
   }
 
@@ -172,6 +177,7 @@ class CityReplicaImpl implements CityReplica {
       snapshots: this.#snapshots,
       snapshotsAfterTrim: this.#snapshotsAfterTrim,
       malformed: this.#counters.malformed,
+      refused: { ...this.trust.refused },
       entriesApplied: this.#counters.entriesApplied,
       lookupsApplied: this.#counters.lookupsApplied,
       lookupsShared: this.sharer.counts.shared,
@@ -307,6 +313,8 @@ class CityReplicaImpl implements CityReplica {
     await ensureConnecting(this.#cmd);
     await ensureConnecting(this.#reader);
     const epoch = await this.#cmd.get(this.#names.epoch);
+    // Whose word to take: the registry of node keys, before any entry is read.
+    await this.trust.refresh();
     if (epoch === null) {
       if (!this.#toldNoEpoch) this.#o.logger.info({ event: 'city.no-epoch' }, 'the city has no epoch yet: waiting for a hub to create it');
       this.#toldNoEpoch = true;
@@ -403,6 +411,8 @@ class CityReplicaImpl implements CityReplica {
     if (!this.#needsStart) this.#lag.observe(await streamInfo(this.#cmd, this.#names.changes));
     const value = heartbeatValue(this.#o.role, this.#t.version, this.report(), this.#o.clock());
     await writeHeartbeat(this.#cmd, this.#names.heartbeat(this.#o.nodeId), value, this.#o.heartbeatMs);
+    // A revocation reaches this node within one heartbeat.
+    await this.trust.refresh();
   }
 }
 

@@ -19,13 +19,14 @@ import { LeaderPublisher } from '../../../src/city/hub/publisher.js';
 import { CityRegistry } from '../../../src/city/hub/registry.js';
 import { StatusService } from '../../../src/status/status-service.js';
 import { tempDir } from '../../cards/helpers.js';
-import { newKey } from '../hub/city-redis.js';
+import { newKey, newNodeKey } from '../hub/city-redis.js';
 import { aclWithPasswords, cityConfig } from '../ops/acl-file.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
 
 describe.skipIf(!hasRedis)('a Redis killed and restarted with the shipped ACL and AOF', () => {
   const dir = tempDir();
   const key = newKey();
+  const nodeKey = newNodeKey();
   const ks = cityKeyspace(key.kid);
   const pw = { hub: 'hub-aof-41' };
   let server: RedisServer;
@@ -50,7 +51,7 @@ describe.skipIf(!hasRedis)('a Redis killed and restarted with the shipped ACL an
   });
 
   it('keeps every binding batch (MULTI), status batch (script) and fencing token the hub was told were written', async () => {
-    const registry = new CityRegistry({ redis: hub, key, nodeId: 'hub-a', changesMaxLen: 1000 });
+    const registry = new CityRegistry({ redis: hub, key, nodeId: 'hub-a', changesMaxLen: 1000, nodeKey });
     const batches = 20;
     for (let b = 0; b < batches; b++) {
       await registry.putMany(Array.from({ length: 100 }, (_, i) => ({ cardId: `AB${String(b * 100 + i).padStart(6, '0')}`, hesCode: `A${String(b * 100 + i).padStart(9, '0')}`, profile: 'standard' })));
@@ -64,7 +65,7 @@ describe.skipIf(!hasRedis)('a Redis killed and restarted with the shipped ACL an
       ministry: () => Promise.reject(new Error('no lookups in this test')),
       clock: () => 1_000_000,
     });
-    const publisher = new LeaderPublisher({ redis: hub, key, nodeId: 'hub-a', token, changesMaxLen: 1000, local: status });
+    const publisher = new LeaderPublisher({ redis: hub, key, nodeKey, nodeId: 'hub-a', token, changesMaxLen: 1000, local: status });
     const published = new Promise((resolve) => publisher.once('published', resolve));
     publisher.publish({ at: 1_000_000, answers: [['A000000001', { kind: 'status', status: 'RISKY', expiresAt: 2_000_000_000_000 }]] });
     await published;

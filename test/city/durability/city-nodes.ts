@@ -16,7 +16,7 @@ import { Reconciler } from '../../../src/city/reconcile/reconciler.js';
 import { createReplica } from '../../../src/city/replica/replica.js';
 import { CityWire, type SharedBinding } from '../../../src/city/wire.js';
 import type { MinistryClient } from '../../../src/ministry/types.js';
-import { openStation, type Station } from '../replica/helpers.js';
+import { newNodeKey, openStation, type Station } from '../replica/helpers.js';
 
 export interface CityNode extends Station {
   nodeId: string;
@@ -39,14 +39,15 @@ export interface NodeOptions {
 }
 
 export async function openNode(o: NodeOptions): Promise<CityNode> {
-  const station = await openStation({ key: o.key, city: o.city, nodeId: o.nodeId, ...(o.dir === undefined ? {} : { dir: o.dir }) });
+  const nodeKey = newNodeKey();
+  const station = await openStation({ key: o.key, city: o.city, nodeId: o.nodeId, nodeKey, ...(o.dir === undefined ? {} : { dir: o.dir }) });
   const connect = (name: string, blocking: boolean): Redis => connectRedis(o.city, { connectionName: `${o.nodeId}:${name}`, blocking });
   const logger = (await import('../../../src/ops/logger.js')).createLogger('warn', station.log.stream);
   const store = station.store;
   const hub =
     o.role === 'hub'
       ? createHub({
-          key: o.key, nodeId: o.nodeId, connect, clock: station.clock.now, logger, leaseMs: o.city.leaseMs, changesMaxLen: o.city.changesMaxLen,
+          key: o.key, nodeKey, nodeId: o.nodeId, connect, clock: station.clock.now, logger, leaseMs: o.city.leaseMs, changesMaxLen: o.city.changesMaxLen,
           minCallsPerSecond: 1, maxCallsPerSecond: 10, risklessTtlMs: 600_000, minRotationMs: 3_600_000,
           codes: store, ministry: o.ministry, status: station.status,
           record: { position: () => store.cityPosition(), bindingsAfter: (after, limit) => store.bindingsAfter(after, limit) },
@@ -58,7 +59,7 @@ export async function openNode(o: NodeOptions): Promise<CityNode> {
   if (hub !== null) {
     // As startCityTier composes a hub's replica: its store is the record, kept when Redis lost entries.
     station.replica = createReplica({
-      key: o.key, nodeId: o.nodeId, role: 'hub', store, status: station.status, clock: station.clock.now, logger, connect,
+      key: o.key, nodeKey, nodeId: o.nodeId, role: 'hub', store, status: station.status, clock: station.clock.now, logger, connect,
       heartbeatMs: o.city.heartbeatMs, lookupsMaxLen: o.city.lookupsMaxLen, blockMs: 1000, graceMs: 1000, retryMinMs: 50, retryMaxMs: 500, epochPollMs: 50, version: 'test',
       keepOnReset: () => reconciler.round(),
     });

@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeUser } from '../../../src/city/identity/node-registry.js';
 import { cityKeyspace } from '../../../src/city/keyspace.js';
 import { isHesGateError } from '../../../src/errors.js';
 import { createMinistryClient } from '../../../src/ministry/client.js';
@@ -35,7 +36,7 @@ describe.skipIf(!hasRedis)('Redis killed and restarted mid-import (shipped ACL, 
 
   beforeAll(async () => {
     const aclFile = join(dir, 'users.acl');
-    const acl = aclWithPasswords(dir, { 'hes-gate-hub': pw.hub, 'hes-gate-station': pw.station });
+    const acl = aclWithPasswords(dir, { 'hes-gate-hub': pw.hub, [nodeUser('st-1')]: pw.station }, ['st-1']);
     writeFileSync(aclFile, `${acl}user ops-admin on #${(await import('node:crypto')).createHash('sha256').update(pw.admin).digest('hex')} ~* &* +@all\n`);
     server = await RedisServer.start({ aclFile, appendOnly: true });
     sim = await startSimulator();
@@ -50,7 +51,7 @@ describe.skipIf(!hasRedis)('Redis killed and restarted mid-import (shipped ACL, 
 
   it('keeps every acknowledged batch everywhere, and the fencing token never goes back', { timeout: 60_000 }, async () => {
     const open = async (role: 'hub' | 'station', nodeId: string): Promise<CityNode> => {
-      const base = roleConfig(role, role === 'hub' ? pw.hub : pw.station, { url: server.url });
+      const base = roleConfig(role, role === 'hub' ? pw.hub : pw.station, { url: server.url }, nodeId);
       const n = await openNode({ role, nodeId, key, ministry, city: { ...base, leaseMs: 2000, heartbeatMs: 1000, connectTimeoutMs: 500, reconcileMs: 3_600_000 } });
       nodes.push(n);
       return n;

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeUser } from '../../../src/city/identity/node-registry.js';
 import { cityKeyspace } from '../../../src/city/keyspace.js';
 import { STORE_FILE } from '../../../src/cards/store.js';
 import { createMinistryClient } from '../../../src/ministry/client.js';
@@ -46,7 +47,7 @@ describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real R
   const expected = new Map(all.map((b) => [b.cardId, `${b.hesCode}/${b.profile}`]));
 
   const node = async (role: 'hub' | 'station', nodeId: string): Promise<CityNode> => {
-    const base = roleConfig(role, role === 'hub' ? pw.hub : pw.station, { url: server.url });
+    const base = roleConfig(role, role === 'hub' ? pw.hub : pw.station, { url: server.url }, nodeId);
     const n = await openNode({ role, nodeId, key, ministry, city: { ...base, leaseMs: 2000, heartbeatMs: 1000, reconcileMs: 3_600_000 } });
     nodes.push(n);
     return n;
@@ -54,7 +55,7 @@ describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real R
 
   beforeAll(async () => {
     const aclFile = join(dir, 'users.acl');
-    const acl = aclWithPasswords(dir, { 'hes-gate-hub': pw.hub, 'hes-gate-station': pw.station });
+    const acl = aclWithPasswords(dir, { 'hes-gate-hub': pw.hub, [nodeUser('st-1')]: pw.station, [nodeUser('st-late')]: pw.station }, ['st-1', 'st-late']);
     writeFileSync(aclFile, `${acl}user ops-admin on #${(await import('node:crypto')).createHash('sha256').update(pw.admin).digest('hex')} ~* &* +@all\n`);
     server = await RedisServer.start({ aclFile, appendOnly: true });
     admin = new Redis({ port: server.port, host: '127.0.0.1', username: 'ops-admin', password: pw.admin });

@@ -17,6 +17,7 @@ import { SAMPLE } from '../../../src/simulator/index.js';
 import { serveUntilReady, startCli, stop } from '../../cli/cli.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
 import { dumpCity, findClear } from '../ops/privacy-dump.js';
+import { nodeKeyFile } from './node-keys.js';
 
 const ADMIN = 'city-e2e-admin-token-0123456789';
 const DEADLINE_MS = 150;
@@ -104,7 +105,7 @@ describe.skipIf(!hasRedis)('a city of one hub and one station on a real Redis', 
       stationId: name,
       log: { level: 'info' },
       refresher: { callsPerSecond: 20 },
-      city: { role, redisUrl: redis.url, keyFile, leaseMs: 2000, heartbeatMs: 500 },
+      city: { role, redisUrl: redis.url, keyFile, nodeKeyFile: await nodeKeyFile(dir, name, role, redis.url), leaseMs: 2000, heartbeatMs: 500 },
       gates: { defaults: { deadlineMs: DEADLINE_MS, ministryUnavailable: 'last-known' }, list: [{ id: 'G1' }] },
     };
     const file = join(dir, `${name}.json`);

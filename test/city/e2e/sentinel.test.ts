@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CityKey } from '../../../src/city/city-key.js';
 import { SAMPLE } from '../../../src/simulator/index.js';
+import { nodeKeyFile } from './node-keys.js';
 import { serveUntilReady, startCli, stop } from '../../cli/cli.js';
 import { hasRedis, RedisSentinel, RedisServer } from '../redis-harness.js';
 
@@ -50,7 +51,7 @@ describe.skipIf(!hasRedis)('a city across a Sentinel failover (hub and station p
         dataDir: join(dir, name),
         stationId: name,
         log: { level: 'info' },
-        city: { role, sentinels: [`127.0.0.1:${sentinel.port}`], keyFile: join(dir, 'city.key'), leaseMs: 2000, heartbeatMs: 500, connectTimeoutMs: 500 },
+        city: { role, sentinels: [`127.0.0.1:${sentinel.port}`], keyFile: join(dir, 'city.key'), nodeKeyFile: await nodeKeyFile(dir, name, role, primary.url), leaseMs: 2000, heartbeatMs: 500, connectTimeoutMs: 500 },
         gates: { list: [{ id: 'G1' }] },
       }),
     );

@@ -8,6 +8,12 @@ import { CityKey } from '../../../src/city/city-key.js';
 import { cityKeyspace } from '../../../src/city/keyspace.js';
 import type { ConnectFn } from '../../../src/city/types.js';
 import { CityWire } from '../../../src/city/wire.js';
+import { NodeKey } from '../../../src/city/identity/node-key.js';
+
+/** A node signing key in memory (what `hes-gate city node keygen` writes to a file). */
+export function newNodeKey(): NodeKey {
+  return NodeKey.parse(NodeKey.generate().pem);
+}
 
 export function cityConfig(port: number, overrides: Partial<CityConfig> = {}): CityConfig {
   return {
@@ -18,6 +24,7 @@ export function cityConfig(port: number, overrides: Partial<CityConfig> = {}): C
     sentinels: [],
     sentinelName: 'hes-gate',
     keyFile: null,
+    nodeKeyFile: null,
     tlsCaFile: null,
     connectTimeoutMs: 1000,
     leaseMs: 3000,

@@ -1,6 +1,6 @@
 /**
- * `hes-gate city keygen|status` and `hes-gate cards import` in a city, as the real command run
- * from the sources, against a real redis-server.
+ * `hes-gate city keygen|status|node` and `hes-gate cards import` in a city, as the real command
+ * run from the sources, against a real redis-server.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +47,7 @@ describe.skipIf(!hasRedis)('hes-gate cards import and city status in a city (rea
     redis = new Redis(server.port, '127.0.0.1');
     dir = mkdtempSync(join(tmpdir(), 'hg-city-cli-'));
     writeFileSync(join(dir, 'city.key'), `${keyLine}\n`, { mode: 0o600 });
+    for (const role of ['hub', 'station']) expect((await runCli(['city', 'node', 'keygen', '--out', join(dir, `${role}.node-key`)])).code).toBe(0);
   });
   afterAll(async () => {
     redis.disconnect();
@@ -57,6 +58,7 @@ describe.skipIf(!hasRedis)('hes-gate cards import and city status in a city (rea
     HES_GATE_CITY_ROLE: role,
     HES_GATE_CITY_REDIS_URL: server.url,
     HES_GATE_CITY_KEY_FILE: join(dir, 'city.key'),
+    HES_GATE_CITY_NODE_KEY_FILE: join(dir, `${role}.node-key`),
     HES_GATE_DATA_DIR: join(dir, `data-${role}`),
     HES_GATE_STATION_ID: `${role}-1`,
   });
@@ -79,13 +81,18 @@ describe.skipIf(!hasRedis)('hes-gate cards import and city status in a city (rea
 
     await redis.set(keys.lease, 'hub-2:5', 'PX', 60_000);
     await redis.set(keys.leaseToken, '5');
-    await redis.set(keys.heartbeat('station-9'), JSON.stringify({ role: 'station', lagEntries: 0 }), 'PX', 60_000);
+    const seen = Date.now() - 4000;
+    await redis.set(keys.heartbeat('station-9'), JSON.stringify({ role: 'station', version: '9.9.9', state: 'live', lagSeconds: 0.5, lagEntries: 0, time: seen, refused: { forged: 2, replayed: 0, revoked: 0 } }), 'PX', 60_000);
     const s = await runCli(['city', 'status'], { env: env('station') });
     expect(s.code).toBe(0);
-    expect(s.stdout).toMatch(/refresher lease: hub-2, fencing token 5/);
-    expect(s.stdout).toMatch(/change stream: 3 entries/);
-    expect(s.stdout).toMatch(/snapshot: 1100 bindings, 0 statuses/);
-    expect(s.stdout).toMatch(/station-9 .*"lagEntries":0/);
+    expect(s.stdout).toMatch(/Hub hub-2 holds the refresher lease with fencing token 5/);
+    expect(s.stdout).toMatch(/The change stream holds 3 entries/);
+    expect(s.stdout).toMatch(/Snapshot: 1100 bindings, 0 statuses/);
+    // A table row: not registered, live, its version and lag, seen seconds ago with the ISO time, 2 refused.
+    const row = s.stdout.split('\n').find((l) => l.startsWith('station-9'))!;
+    expect(row).toMatch(/station-9 +station +NOT REGISTERED +live +9\.9\.9 +0\.5 s \/ 0 entries +\d s ago \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\) +2 +— +—$/);
+    expect(s.stdout).not.toMatch(/\{"|\b1\d{12}\b/); // no raw JSON, no epoch ms
+    expect(s.stdout).toMatch(/NOT registered: their word is refused everywhere/);
     const json = JSON.parse((await runCli(['city', 'status', '--json'], { env: env('hub') })).stdout);
     expect(json).toMatchObject({ kid: 'k1', leaseHolder: 'hub-2', fencingToken: 5, bindings: 1100, changes: { length: 3 } });
   });
@@ -102,5 +109,23 @@ describe.skipIf(!hasRedis)('hes-gate cards import and city status in a city (rea
     const r = await runCli(['city', 'status'], { env: { ...env('hub'), HES_GATE_CITY_REDIS_URL: 'redis://127.0.0.1:1' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/HG_CITY_UNAVAILABLE/);
+  });
+
+  it('registers, lists and revokes a node identity at a hub, and prints the node\'s own ACL user', async () => {
+    const keygen = await runCli(['city', 'node', 'keygen', '--out', join(dir, 'st-7.node-key')]);
+    const publicKey = keygen.stdout.trim();
+    expect(publicKey).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect((await runCli(['city', 'node', 'keygen', '--out', join(dir, 'st-7.node-key')])).stderr).toMatch(/HG_CITY_NODE_KEY/); // never overwritten
+    const add = await runCli(['city', 'node', 'add', 'st-7', '--role', 'station', '--public-key', publicKey], { env: env('hub') });
+    expect(add.code).toBe(0);
+    expect(add.stdout).toMatch(/ACL SETUSER hes-gate-node-st-7 on resetkeys resetchannels %R~hg:\* %RW~hg:\*:lookups:st-7 %RW~hg:hb:st-7 /);
+    expect((await runCli(['city', 'node', 'add', 'st-8', '--role', 'station', '--public-key', 'not-a-key'], { env: env('hub') })).stderr).toMatch(/HG_CITY_NODE/);
+    const revoke = await runCli(['city', 'node', 'revoke', 'st-7'], { env: env('hub') });
+    expect(revoke.stdout).toMatch(/ACL SETUSER hes-gate-node-st-7 off/);
+    expect((await runCli(['city', 'node', 'revoke', 'st-99'], { env: env('hub') })).stderr).toMatch(/HG_CITY_NODE/);
+    const list = await runCli(['city', 'node', 'list'], { env: env('hub') });
+    expect(list.stdout).toMatch(/st-7 +station +REVOKED \d{4}-/);
+    const status = await runCli(['city', 'status'], { env: env('hub') });
+    expect(status.stdout.split('\n').find((l) => l.startsWith('st-7'))).toMatch(/st-7 +station +REVOKED +— +— +— +not heard from/);
   });
 });

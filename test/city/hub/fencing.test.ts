@@ -16,7 +16,7 @@ import { LeaderPublisher } from '../../../src/city/hub/publisher.js';
 import { StatusService } from '../../../src/status/status-service.js';
 import { HOOKS } from '../../cli/cli.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
-import { testConnect, wireOf } from './city-redis.js';
+import { newNodeKey, testConnect, wireOf } from './city-redis.js';
 
 const LEASE_MS = 1500;
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/holder.ts');
@@ -111,7 +111,7 @@ describe.skipIf(!hasRedis)('fencing a frozen lease holder (real Redis, real proc
       ministry: () => Promise.reject(new Error('no lookups here')),
       clock: Date.now,
     });
-    const pub = new LeaderPublisher({ redis, key, nodeId: 'hub-new', token, changesMaxLen: 1000, local });
+    const pub = new LeaderPublisher({ redis, key, nodeId: 'hub-new', nodeKey: newNodeKey(), token, changesMaxLen: 1000, local });
     const firstOfNew = new Promise<string>((r) => pub.once('published', ({ id }) => r(id)));
     pub.publish({ at: Date.now(), answers: [['NEWHOLDER1', { kind: 'not-found' }]] });
     const newId = await firstOfNew;

@@ -11,7 +11,7 @@ import { NO_LIMIT_EXPIRY, SAMPLE, SIMULATOR_PASSWORD, SIMULATOR_USER, startSimul
 import { StatusService } from '../../../src/status/status-service.js';
 import { cardIdFor, tempDir } from '../../cards/helpers.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
-import { newKey, testConnect, wireOf } from './city-redis.js';
+import { newKey, newNodeKey, testConnect, wireOf } from './city-redis.js';
 
 describe('the leader\'s budget', () => {
   it('fits a rotation of B codes in 80 % of the RISKLESS freshness, within the configured floor and cap', () => {
@@ -68,7 +68,7 @@ describe.skipIf(!hasRedis)('hubs (real Redis, real simulator)', () => {
       clock: Date.now,
     });
     const h = createHub({
-      key, nodeId, connect, clock: Date.now, logger: createLogger('silent'),
+      key, nodeKey: newNodeKey(), nodeId, connect, clock: Date.now, logger: createLogger('silent'),
       leaseMs, changesMaxLen: 1000, minCallsPerSecond: budget.min, maxCallsPerSecond: budget.max, risklessTtlMs: budget.risklessTtlMs,
       codes: store, ministry: client, status, minRotationMs: 0,
     });
@@ -176,7 +176,11 @@ describe.skipIf(!hasRedis)('hubs (real Redis, real simulator)', () => {
     await new Promise((r) => h.lease.once('acquired', r));
     expect(await h.registry.put({ cardId: 'AA00BB11', hesCode: 'A1B2C3D4E5', profile: 'standard' })).toBe('created');
     const seen = await readUntil('0-0', (s) => s.some(({ e }) => e?.type === 'bindings'));
-    expect(seen.find(({ e }) => e?.type === 'bindings')!.e).toEqual({ type: 'bindings', src: 'hub-c', changes: { put: [{ cardId: 'AA00BB11', hesCode: 'A1B2C3D4E5', profile: 'standard' }], del: [] } });
+    // Signed by hub-c, and with the code's status asked in the same write (the simulator does not know it).
+    expect(seen.find(({ e }) => e?.type === 'bindings')!.e).toMatchObject({
+      type: 'bindings', src: 'hub-c', proof: { src: 'hub-c' },
+      changes: { put: [{ cardId: 'AA00BB11', hesCode: 'A1B2C3D4E5', profile: 'standard' }], del: [], statuses: { answers: [['A1B2C3D4E5', { kind: 'not-found' }]] } },
+    });
     expect(await reader.get(keys.epoch)).not.toBeNull();
   });
 });

@@ -7,7 +7,7 @@ import type { ChangeEntry, StatusChanges } from '../../../src/city/wire.js';
 import { StatusService } from '../../../src/status/status-service.js';
 import type { MinistryLookup } from '../../../src/types.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
-import { dumpAll, newKey, testConnect, wireOf } from './city-redis.js';
+import { dumpAll, newKey, newNodeKey, testConnect, wireOf } from './city-redis.js';
 
 const T0 = Date.UTC(2026, 10, 30, 12);
 const YEAR = 365 * 86_400_000;
@@ -50,7 +50,7 @@ describe.skipIf(!hasRedis)('the leader publisher (real Redis)', () => {
   });
 
   const make = (extra: Partial<ConstructorParameters<typeof LeaderPublisher>[0]> = {}): LeaderPublisher => {
-    publisher = new LeaderPublisher({ redis, key, nodeId: 'hub-a', token: 7, changesMaxLen: 1000, local: localStatuses(), ...extra });
+    publisher = new LeaderPublisher({ redis, key, nodeId: 'hub-a', nodeKey: newNodeKey(), token: 7, changesMaxLen: 1000, local: localStatuses(), ...extra });
     return publisher;
   };
   const published = (p: LeaderPublisher, n: number): Promise<void> =>

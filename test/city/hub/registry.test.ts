@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { cityKeyspace } from '../../../src/city/keyspace.js';
 import { CityRegistry } from '../../../src/city/hub/registry.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
-import { dumpAll, newKey, wireOf } from './city-redis.js';
+import { dumpAll, newKey, newNodeKey, wireOf } from './city-redis.js';
 
 /** Real redis-server (slow-ish: one process per file). */
 describe.skipIf(!hasRedis)('the city registry (real Redis)', () => {
@@ -26,7 +26,7 @@ describe.skipIf(!hasRedis)('the city registry (real Redis)', () => {
   beforeEach(async () => {
     if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
     await redis.flushall();
-    registry = new CityRegistry({ redis, key, nodeId: 'hub-a', changesMaxLen: 1000 });
+    registry = new CityRegistry({ redis, key, nodeId: 'hub-a', changesMaxLen: 1000, nodeKey: newNodeKey() });
   });
 
   const entries = async (): Promise<ReturnType<typeof wire.changeEntry>[]> => (await redis.xrange(keys.changes, '-', '+')).map(([, flat]) => wire.changeEntry(flat));
@@ -47,7 +47,7 @@ describe.skipIf(!hasRedis)('the city registry (real Redis)', () => {
     expect(await registry.putMany([a, b2, d])).toEqual({ created: 1, updated: 1, unchanged: 1 });
     const all = await entries();
     expect(all).toHaveLength(2);
-    expect(all[1]).toEqual({ type: 'bindings', src: 'hub-a', changes: { put: [b2, d], del: [] } });
+    expect(all[1]).toMatchObject({ type: 'bindings', src: 'hub-a', changes: { put: [b2, d], del: [] } });
 
     // The snapshot hash holds the latest of each card, sealed.
     const hash = await redis.hgetall(keys.bindings);

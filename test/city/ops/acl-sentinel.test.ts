@@ -69,7 +69,7 @@ describe.skipIf(!hasRedis)('Redis ACL with a replica and Sentinel', () => {
 
   beforeAll(async () => {
     const aclFile = join(dir, 'users.acl');
-    writeFileSync(aclFile, aclWithPasswords(dir, { 'hes-gate-hub': pw.hub, 'hes-gate-station': pw.station, 'hes-gate-replication': pw.replication, 'hes-gate-sentinel': pw.sentinel }));
+    writeFileSync(aclFile, aclWithPasswords(dir, { 'hes-gate-hub': pw.hub, 'hes-gate-node-station-s1': pw.station, 'hes-gate-replication': pw.replication, 'hes-gate-sentinel': pw.sentinel }, ['station-s1']));
     primary = await RedisServer.start({ aclFile, appendOnly: false });
     replica = await RedisServer.start({ aclFile, appendOnly: false, replicaOf: primary.port, args: ['--masteruser', 'hes-gate-replication', '--masterauth', pw.replication] });
     sentinelPort = await freePort();

@@ -38,7 +38,7 @@ describe.skipIf(!hasRedis)('Redis ACL per role (ops/redis/users.acl)', () => {
   let station: Redis;
 
   beforeAll(async () => {
-    writeFileSync(join(dir, 'users.acl'), aclWithPasswords(dir, { 'hes-gate-hub': passwords.hub, 'hes-gate-station': passwords.station }));
+    writeFileSync(join(dir, 'users.acl'), aclWithPasswords(dir, { 'hes-gate-hub': passwords.hub, 'hes-gate-node-station-s1': passwords.station }, ['station-s1']));
     // DEBUG enabled on the server, so that refusing it is the ACL's doing.
     server = await RedisServer.start({ aclFile: join(dir, 'users.acl'), appendOnly: false, args: ['--enable-debug-command', 'yes'] });
     // The production connection set-up (CLIENT SETNAME, ready check) must pass the ACL too.
@@ -81,8 +81,9 @@ describe.skipIf(!hasRedis)('Redis ACL per role (ops/redis/users.acl)', () => {
     expect(fields).toHaveLength(2);
     expect(await outcome(station.hmget(ks.statuses, 'x', 'y'))).toBe('OK');
     const lookup = wire.lookupEntry({ at: 1, code: 'Z9Y8X7W6V5', answer: { kind: 'expired' } }, 'station-s1');
-    expect(await outcome(station.xadd(ks.lookups, 'MAXLEN', '~', '100000', '*', ...lookup))).toBe('OK');
+    expect(await outcome(station.xadd(ks.lookupsOf('station-s1'), 'MAXLEN', '~', '100000', '*', ...lookup))).toBe('OK');
     expect(await station.set(ks.heartbeat('station-s1'), '{"lagEntries":0}', 'PX', 15_000)).toBe('OK');
+    expect(await outcome(station.hgetall(ks.nodes))).toBe('OK');
     expect(await outcome(station.multi().set(ks.heartbeat('station-s1'), '{}').pexpire(ks.heartbeat('station-s1'), 15_000).exec())).toBe('OK');
   });
 
@@ -96,6 +97,14 @@ describe.skipIf(!hasRedis)('Redis ACL per role (ops/redis/users.acl)', () => {
       station.pexpire(ks.lease, 60_000),
       station.incr(ks.leaseToken),
       station.del(ks.bindings),
+      // Its own user writes only its own keys: not the relayed lookups (no MAXLEN 0 wipe), not
+      // another station's stream or heartbeat, not the registry of node keys.
+      station.xadd(ks.lookups, 'MAXLEN', '0', '*', 'v', 'x'),
+      station.xtrim(ks.lookups, 'MAXLEN', 0),
+      station.xadd(ks.lookupsOf('station-s2'), '*', 'v', 'x'),
+      station.set(ks.heartbeat('station-s2'), '{}'),
+      station.hset(ks.nodes, 'station-s1', '{}'),
+      station.incr(ks.nodesVersion),
       // A script runs with the caller's ACL: it cannot write where the station may not.
       station.eval("return redis.call('HSET', KEYS[1], 'f', 'v')", 1, ks.bindings),
     ];

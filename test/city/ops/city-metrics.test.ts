@@ -49,6 +49,9 @@ describe('city metrics', () => {
     expect(value(text, 'hes_gate_city_entries_applied_total')).toBe(40);
     expect(value(text, 'hes_gate_city_lookups_applied_total')).toBe(7);
     expect(value(text, 'hes_gate_city_lookups_shared_total')).toBe(5);
+    expect(value(text, 'hes_gate_city_entries_refused_total{reason="forged",where="replica"}')).toBe(1);
+    expect(value(text, 'hes_gate_city_entries_refused_total{reason="replayed",where="replica"}')).toBe(0);
+    expect(text).not.toContain('where="relay"');
     // A station has no lease: the hub's series are not there to be misread.
     expect(text).not.toContain('hes_gate_city_lease_holder');
     // The degraded reason is free text: shown on /readyz, never a label.
@@ -77,6 +80,13 @@ describe('city metrics', () => {
     expect(value(text, 'hes_gate_city_publish_queued')).toBe(1);
     expect(value(text, 'hes_gate_city_publish_dropped_total')).toBe(0);
     expect(value(text, 'hes_gate_city_fenced_total')).toBe(2);
+    // The relay's refusals: a lookup that did not open or named another node counts as forged.
+    expect(value(text, 'hes_gate_city_entries_refused_total{reason="forged",where="relay"}')).toBe(1);
+    expect(value(text, 'hes_gate_city_entries_refused_total{reason="revoked",where="relay"}')).toBe(1);
+    expect(value(text, 'hes_gate_city_lookups_relayed_total')).toBe(4);
+    expect(value(text, 'hes_gate_city_lookup_hints_total')).toBe(3);
+    expect(value(text, 'hes_gate_city_binding_statuses_asked_total')).toBe(20);
+    expect(value(text, 'hes_gate_city_binding_statuses_missing_total')).toBe(0);
     // The holder's node id stays out of the labels: it is configuration, but not an enum.
     expect(text).not.toContain('hub-a');
   });

@@ -16,6 +16,7 @@ export function replicaReport(over: Partial<ReplicaStatusReport> = {}): ReplicaS
     entriesApplied: 40,
     lookupsApplied: 7,
     lookupsShared: 5,
+    refused: { forged: 1, replayed: 0, revoked: 0 },
     ...over,
   };
 }
@@ -32,6 +33,11 @@ export function hubReport(over: Partial<HubStatusReport> = {}): HubStatusReport 
     publishQueued: 1,
     publishDropped: 0,
     fenced: 2,
+    relayed: 4,
+    hints: 3,
+    relayRefused: { forged: 1, replayed: 0, revoked: 1, malformed: 0 },
+    statusesAsked: 20,
+    statusesMissing: 0,
     ...over,
   };
 }

@@ -16,7 +16,7 @@ import { binding, cardIdFor, cityConfig, codeFor, HubSide, newKey, openStation, 
 
 const pw = { hub: 'hub-pass-41', station: 'station-pass-42' };
 
-describe.skipIf(!hasRedis)('the replica under the shipped ACL, as hes-gate-station', () => {
+describe.skipIf(!hasRedis)('the replica under the shipped ACL, as its own user hes-gate-node-<id>', () => {
   let dir: string;
   let server: RedisServer;
   let hubRedis: Redis;
@@ -25,7 +25,7 @@ describe.skipIf(!hasRedis)('the replica under the shipped ACL, as hes-gate-stati
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hg-replica-acl-'));
     const aclFile = join(dir, 'users.acl');
-    writeFileSync(aclFile, aclWithPasswords(dir, { 'hes-gate-hub': pw.hub, 'hes-gate-station': pw.station }));
+    writeFileSync(aclFile, aclWithPasswords(dir, { 'hes-gate-hub': pw.hub, 'hes-gate-node-st-acl': pw.station }, ['st-acl']));
     server = await RedisServer.start({ aclFile, appendOnly: false });
     hubRedis = new Redis({ port: server.port, host: '127.0.0.1', username: 'hes-gate-hub', password: pw.hub });
   });
@@ -45,7 +45,8 @@ describe.skipIf(!hasRedis)('the replica under the shipped ACL, as hes-gate-stati
     station = await openStation({
       key,
       nodeId: 'st-acl',
-      city: cityConfig({ redisUrl: server.url, redisUser: 'hes-gate-station', redisPassword: new Secret(pw.station), heartbeatMs: 500 }),
+      nodeKey: await hub.node('st-acl'),
+      city: cityConfig({ redisUrl: server.url, redisUser: 'hes-gate-node-st-acl', redisPassword: new Secret(pw.station), heartbeatMs: 500 }),
     });
     const r = station.replica;
     r.start();
@@ -59,8 +60,13 @@ describe.skipIf(!hasRedis)('the replica under the shipped ACL, as hes-gate-stati
     expect(station.store.getBinding(cardIdFor(2))).toBeDefined();
     expect(station.log.lines.filter((l) => l.event === 'city.degraded')).toEqual([]);
     // And what the ACL is for: the station's own login cannot write the city's data.
-    const asStation = new Redis({ port: server.port, host: '127.0.0.1', username: 'hes-gate-station', password: pw.station });
+    const asStation = new Redis({ port: server.port, host: '127.0.0.1', username: 'hes-gate-node-st-acl', password: pw.station });
     await expect(asStation.hset(hub.names.bindings, 'f', 'v')).rejects.toThrow(/NOPERM/);
+    // Nor the relayed lookup stream, another station's, or the registry of node keys.
+    await expect(asStation.xadd(hub.names.lookups, 'MAXLEN', '0', '*', 'v', 'x')).rejects.toThrow(/NOPERM/);
+    await expect(asStation.xadd(hub.names.lookupsOf('st-other'), '*', 'v', 'x')).rejects.toThrow(/NOPERM/);
+    await expect(asStation.hset(hub.names.nodes, 'st-acl', '{}')).rejects.toThrow(/NOPERM/);
+    expect(await asStation.xlen(hub.names.lookupsOf('st-acl'))).toBe(1);
     asStation.disconnect();
   });
 });

@@ -15,7 +15,8 @@ import type { CityPosition } from '../../../src/city/types.js';
 import { CityWire } from '../../../src/city/wire.js';
 import { HesGateError } from '../../../src/errors.js';
 import { StatusService } from '../../../src/status/status-service.js';
-import { binding, codeFor, newKey, risky, riskless, T0 } from './helpers.js';
+import { Trust } from '../../../src/city/identity/trust.js';
+import { binding, codeFor, newKey, newNodeKey, risky, riskless, T0 } from './helpers.js';
 
 describe('applying a run of change entries', () => {
   const cleanup: Array<() => Promise<void>> = [];
@@ -37,8 +38,13 @@ describe('applying a run of change entries', () => {
       persistence: store,
     });
     const key = newKey();
-    const wire = new CityWire(key, cityKeyspace(key.kid));
-    return { t: { wire, store, status, counters: { malformed: 0, entriesApplied: 0, lookupsApplied: 0 }, nodeId: 'st-1' }, store, status };
+    // Entries signed as hub-1, whose key the registry holds (read from this stand-in for the registry hash).
+    const hubKey = newNodeKey();
+    const wire = new CityWire(key, cityKeyspace(key.kid), { nodeId: 'hub-1', key: hubKey });
+    const record = JSON.stringify({ role: 'hub', key: hubKey.publicKey, added: T0, revoked: null });
+    const trust = new Trust({ redis: { get: async () => '1', hgetall: async () => ({ 'hub-1': record }) }, keys: cityKeyspace(key.kid) });
+    await trust.refresh();
+    return { t: { wire, store, status, counters: { malformed: 0, entriesApplied: 0, lookupsApplied: 0 }, nodeId: 'st-1', trust, clock: () => T0 }, store, status };
   }
 
   const start: CityPosition = { kid: 'k1', epoch: 'epoch-1', changesId: '0-0', changesSeq: 0 };

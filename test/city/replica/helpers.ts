@@ -15,6 +15,10 @@ import { cityKeyspace, type CityKeyspace } from '../../../src/city/keyspace.js';
 import { createReplica, type CityReplica, type ReplicaTuning } from '../../../src/city/replica/replica.js';
 import type { ReplicaStatus, ReplicaStore } from '../../../src/city/types.js';
 import { CityWire, type BindingChanges, type SharedBinding, type SharedStatus, type StatusChanges } from '../../../src/city/wire.js';
+import { NodeKey } from '../../../src/city/identity/node-key.js';
+import { addNode, type NodeRole } from '../../../src/city/identity/node-registry.js';
+import { Trust } from '../../../src/city/identity/trust.js';
+import { LookupRelay, type RelayCounts } from '../../../src/city/hub/lookup-relay.js';
 import { HesGateError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/ops/logger.js';
 import { StatusService } from '../../../src/status/status-service.js';
@@ -33,26 +37,52 @@ export function newKey(kid = 'k1'): CityKey {
 export function cityConfig(over: Partial<CityConfig>): CityConfig {
   return {
     role: 'station', redisUrl: null, redisUser: null, redisPassword: null, sentinels: [], sentinelName: 'hes-gate',
-    keyFile: null, tlsCaFile: null, connectTimeoutMs: 1000, leaseMs: 10_000, heartbeatMs: 5000,
+    keyFile: null, nodeKeyFile: null, tlsCaFile: null, connectTimeoutMs: 1000, leaseMs: 10_000, heartbeatMs: 5000,
     changesMaxLen: 1_000_000, lookupsMaxLen: 100_000, maxCallsPerSecond: 10, ackReplicas: 0, ackTimeoutMs: 5000, reconcileMs: 300_000, ...over,
   };
 }
 
-/** The hub's writes, as the wire format says a hub makes them (hash + entry in one MULTI). */
+/** A new node key in memory (what `hes-gate city node keygen` writes to a file). */
+export function newNodeKey(): NodeKey {
+  return NodeKey.parse(NodeKey.generate().pem);
+}
+
+/** Register a node's key as `hes-gate city node add` does (needs a connection allowed to write hg:nodes). */
+export async function register(redis: Redis, nodeId: string, role: NodeRole, key: NodeKey): Promise<void> {
+  await addNode(redis, cityKeyspace('k1'), nodeId, role, key.publicKey, T0);
+}
+
+/** The hub's writes, as the wire format says a hub makes them (hash + entry in one MULTI), signed by the hub's key. */
 export class HubSide {
   readonly names: CityKeyspace;
   readonly wire: CityWire;
+  readonly #nodes = new Map<string, NodeKey>();
   constructor(
     readonly redis: Redis,
     readonly key: CityKey,
     readonly src = 'hub-1',
+    /** The hub's signing key: pass the first HubSide's to write as the same hub on another connection. */
+    readonly nodeKey: NodeKey = newNodeKey(),
   ) {
     this.names = cityKeyspace(key.kid);
-    this.wire = new CityWire(key, this.names);
+    this.wire = new CityWire(key, this.names, { nodeId: src, key: this.nodeKey });
   }
 
+  /** Names the city's epoch, and registers this hub's key (as a hub does when it starts). */
   async epoch(value = 'epoch-1'): Promise<void> {
+    await register(this.redis, this.src, 'hub', this.nodeKey);
     await this.redis.set(this.names.epoch, value);
+  }
+
+  /** A node's key, registered on first use in `role`. */
+  async node(nodeId: string, role: NodeRole = 'station'): Promise<NodeKey> {
+    let k = this.#nodes.get(nodeId);
+    if (k === undefined) {
+      k = newNodeKey();
+      this.#nodes.set(nodeId, k);
+      await register(this.redis, nodeId, role, k);
+    }
+    return k;
   }
 
   /** Append with MAXLEN `maxLen` exact (a test trims on purpose), or no trimming. */
@@ -79,8 +109,10 @@ export class HubSide {
     return out![out!.length - 1]![1] as string;
   }
 
-  async lookup(s: SharedStatus, src: string): Promise<string> {
-    return (await this.redis.xadd(this.names.lookups, '*', ...this.wire.lookupEntry(s, src)))!;
+  /** A lookup in the relayed stream as `src` signed it (registered as a station unless `role` says otherwise). */
+  async lookup(s: SharedStatus, src: string, role: NodeRole = 'station'): Promise<string> {
+    const wire = src === this.src ? this.wire : new CityWire(this.key, this.names, { nodeId: src, key: await this.node(src, role) });
+    return (await this.redis.xadd(this.names.lookups, '*', ...wire.lookupEntry(s, src)))!;
   }
 
   /** An entry of raw fields (for malformed ones). */
@@ -132,6 +164,8 @@ export interface StationOptions {
   key: CityKey;
   city: CityConfig;
   nodeId?: string;
+  /** This station's signing key. @default a new one (unregistered: its lookups are refused by others) */
+  nodeKey?: NodeKey;
   dir?: string;
   tuning?: Partial<ReplicaTuning>;
 }
@@ -152,9 +186,10 @@ export async function openStation(o: StationOptions): Promise<Station> {
   const log = logSink();
   const logger = createLogger('debug', log.stream);
   const nodeId = o.nodeId ?? 'st-1';
+  const nodeKey = o.nodeKey ?? newNodeKey();
   const make = (tuning?: Partial<ReplicaTuning>, store?: ReplicaStore): CityReplica =>
     createReplica({
-      key: o.key, nodeId, role: 'station', store: store ?? replicaStore, status: replicaStatus, clock: clock.now, logger,
+      key: o.key, nodeKey, nodeId, role: 'station', store: store ?? replicaStore, status: replicaStatus, clock: clock.now, logger,
       connect: (name, blocking) => connectRedis(o.city, { connectionName: `${nodeId}:${name}`, blocking }),
       heartbeatMs: o.city.heartbeatMs, lookupsMaxLen: o.city.lookupsMaxLen,
       blockMs: 1000, graceMs: 1000, retryMinMs: 50, retryMaxMs: 500, epochPollMs: 50, version: 'test', ...o.tuning, ...tuning,
@@ -184,4 +219,26 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** The lease holder's lookup relay on its own connections (what a hub runs while it leads); `hints` collects the codes it was told to ask. */
+export function startRelay(city: CityConfig, key: CityKey): { relay: LookupRelay; counts: RelayCounts; trust: Trust; hints: string[]; stop(): Promise<void> } {
+  const redis = connectRedis(city, { connectionName: 'relay-cmd' });
+  const reader = connectRedis(city, { connectionName: 'relay-reader', blocking: true });
+  redis.on('error', () => undefined);
+  reader.on('error', () => undefined);
+  void redis.connect().catch(() => undefined);
+  const names = cityKeyspace(key.kid);
+  const trust = new Trust({ redis, keys: names });
+  const counts: RelayCounts = { relayed: 0, hints: 0, malformed: 0 };
+  const hints: string[] = [];
+  const relay = new LookupRelay({ reader, redis, keys: names, wire: new CityWire(key, names), trust, hint: (c) => hints.push(c), maxLen: 1000, counts, blockMs: 200 });
+  relay.start();
+  return {
+    relay, counts, trust, hints,
+    async stop() {
+      await relay.stop();
+      redis.disconnect();
+    },
+  };
 }

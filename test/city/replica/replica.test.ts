@@ -4,11 +4,11 @@
  * resume after a restart, and the resyncs (another epoch, a position trimmed away).
  */
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { CityKey } from '../../../src/city/city-key.js';
 import { HesGateError } from '../../../src/errors.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
-import { binding, cardIdFor, cityConfig, codeFor, HubSide, newKey, openStation, risky, riskless, T0, until, wrapStore, type Station } from './helpers.js';
+import { binding, cardIdFor, cityConfig, codeFor, HubSide, newKey, openStation, risky, riskless, startRelay, T0, until, wrapStore, type Station } from './helpers.js';
 
 describe.skipIf(!hasRedis)('the replica (real Redis, store and status service)', () => {
   let server: RedisServer;
@@ -35,7 +35,7 @@ describe.skipIf(!hasRedis)('the replica (real Redis, store and status service)',
   });
 
   async function station(nodeId = 'st-1', dir?: string): Promise<Station> {
-    const s = await openStation({ key, city: cityConfig({ redisUrl: server.url, heartbeatMs: 500 }), nodeId, ...(dir === undefined ? {} : { dir }) });
+    const s = await openStation({ key, city: cityConfig({ redisUrl: server.url, heartbeatMs: 500 }), nodeId, nodeKey: await hub.node(nodeId), ...(dir === undefined ? {} : { dir }) });
     stations.push(s);
     return s;
   }
@@ -101,16 +101,19 @@ describe.skipIf(!hasRedis)('the replica (real Redis, store and status service)',
     expect((await s.replicaStore.cityPosition())?.changesSeq).toBe(6);
   });
 
-  it('applies other stations’ lookups, skips its own, and shares its own answers', async () => {
+  it('applies other stations’ lookups (relayed by the leader), skips its own, and shares its own answers', async () => {
     await hub.epoch();
     const a = await station('st-a');
     const b = await station('st-b');
+    const relay = startRelay(cityConfig({ redisUrl: server.url }), key);
+    onTestFinished(() => relay.stop());
     a.replica.start();
     b.replica.start();
     await Promise.all([a.replica.caughtUp(), b.replica.caughtUp()]);
     a.replica.sharer.share(codeFor(50), { kind: 'status', status: 'RISKY', expiresAt: T0 + 86_400_000, plus: { name: 'secret' } } as never, T0);
     a.replica.sharer.share(codeFor(51), { kind: 'not-found' }, T0);
     await until(() => a.replica.report().lookupsShared === 2, 'two lookups shared');
+    await until(() => relay.counts.relayed === 2, 'two lookups relayed');
     await Promise.all([a.replica.caughtUp(), b.replica.caughtUp()]);
     expect(b.status.lastKnown(codeFor(50), T0)?.status).toBe('RISKY');
     expect(b.replica.report().lookupsApplied).toBe(2);

@@ -54,7 +54,7 @@ describe.skipIf(!hasRedis)('the replica across a Sentinel failover (slow)', { ti
     await primary.kill();
     const newPort = await switched;
     expect(newPort).toBe(secondary.port);
-    const hub2 = new HubSide(client(newPort), key);
+    const hub2 = new HubSide(client(newPort), key, hub.src, hub.nodeKey);
     const after = await hub2.bindings({ put: [binding(3)], del: [cardIdFor(1)] });
     await station.replica.caughtUp();
 
