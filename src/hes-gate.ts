@@ -195,7 +195,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     metrics = createMetrics({ status, ministryHealth, clock, guard: ministry, gates: config.gates.list.map((g) => g.id), build: { version: build.version, commit: build.commit.slice(0, 12) + (build.dirty ? '-modified' : '') } });
     cardMetrics(metrics, () => cards.bindingCount, refresher, () => storeHealth.up());
     environmentMetric(metrics, environment);
-    cityMetrics(metrics, { role: config.city.role, replica: () => city?.replicaReport() ?? null, hub: () => city?.hubReport() ?? null });
+    cityMetrics(metrics, { role: config.city.role, replica: () => city?.replicaReport() ?? null, hub: () => city?.hubReport() ?? null, reconcile: () => city?.reconcileReport() ?? null });
 
     const journal = await openJournal(config, clock, (err) => logger.error({ event: 'journal.error', err }, 'decision journal failed: decisions go on unrecorded'));
     if (journal !== null) closers.add(() => journal.close());

@@ -69,6 +69,8 @@ export interface StationStore extends StatusPersistence, ReplicaStore {
   /** The binding of a card, from the read-only connection: never waits for a lock. */
   getBinding(cardId: string): CardBinding | undefined;
   iterateCodes(afterCode: string | undefined, limit: number): string[];
+  /** From the read-only connection, a page at a time (the city's digests of this record). */
+  bindingsAfter(afterCardId: string | undefined, limit: number): BindingInput[];
   readJournal(limit?: number): JournalEntry[];
   /** Read once at start-up, before the service answers taps. */
   loadStatuses(): PersistedStatus[];
@@ -212,6 +214,10 @@ class WorkerBackedStore implements StationStore {
 
   iterateCodes(afterCode: string | undefined, limit: number): string[] {
     return this.#reader.iterateCodes(afterCode, limit);
+  }
+
+  bindingsAfter(afterCardId: string | undefined, limit: number): BindingInput[] {
+    return this.#reader.bindingsAfter(afterCardId, limit);
   }
 
   readJournal(limit?: number): JournalEntry[] {

@@ -108,6 +108,8 @@ export interface CardStore extends StatusPersistence {
   countCodes(): number;
   /** Distinct bound HES codes after `afterCode` in ascending order, at most `limit` (keyset pagination). */
   iterateCodes(afterCode: string | undefined, limit: number): string[];
+  /** Bindings after `afterCardId` in card id order, at most `limit` (keyset pagination: the city's digests read the record this way). */
+  bindingsAfter(afterCardId: string | undefined, limit: number): BindingInput[];
   /** Append to the admin journal; ids and codes are masked here. */
   journal(entry: JournalInput, durability?: Durability): void;
   /**

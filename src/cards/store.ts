@@ -41,6 +41,12 @@ interface BindingRow {
   updated_at: number;
 }
 
+interface RecordRow {
+  card_id: string;
+  hes_code: string;
+  profile: string;
+}
+
 interface StatusRow {
   code: string;
   status: HealthStatus;
@@ -118,6 +124,8 @@ class SqliteCardStore implements CardStore {
   /** Plucked: the codes themselves, no row object per code (half the time of a rotation step's read). */
   readonly #codesFirst: Database.Statement<[number], string>;
   readonly #codesAfter: Database.Statement<[string, number], string>;
+  readonly #bindingsFirst: Database.Statement<[number], RecordRow>;
+  readonly #bindingsAfter: Database.Statement<[string, number], RecordRow>;
   readonly #saveStatus: Database.Statement<[string, string, number, number]>;
   readonly #loadStatuses: Database.Statement<[], StatusRow>;
   readonly #deleteStatus: Database.Statement<[string]>;
@@ -140,6 +148,8 @@ class SqliteCardStore implements CardStore {
     this.#countCodes = db.prepare<[], { n: number }>('SELECT count(DISTINCT hes_code) AS n FROM bindings');
     this.#codesFirst = db.prepare<[number], string>('SELECT DISTINCT hes_code FROM bindings ORDER BY hes_code LIMIT ?').pluck();
     this.#codesAfter = db.prepare<[string, number], string>('SELECT DISTINCT hes_code FROM bindings WHERE hes_code > ? ORDER BY hes_code LIMIT ?').pluck();
+    this.#bindingsFirst = db.prepare<[number], RecordRow>('SELECT card_id, hes_code, profile FROM bindings ORDER BY card_id LIMIT ?');
+    this.#bindingsAfter = db.prepare<[string, number], RecordRow>('SELECT card_id, hes_code, profile FROM bindings WHERE card_id > ? ORDER BY card_id LIMIT ?');
     this.#saveStatus = db.prepare<[string, string, number, number], unknown>(
       `INSERT INTO statuses (code, status, expires_at, fetched_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (code) DO UPDATE SET status = excluded.status, expires_at = excluded.expires_at, fetched_at = excluded.fetched_at`,
@@ -256,6 +266,11 @@ class SqliteCardStore implements CardStore {
 
   iterateCodes(afterCode: string | undefined, limit: number): string[] {
     return afterCode === undefined ? this.#codesFirst.all(limit) : this.#codesAfter.all(afterCode, limit);
+  }
+
+  bindingsAfter(afterCardId: string | undefined, limit: number): BindingInput[] {
+    const rows = afterCardId === undefined ? this.#bindingsFirst.all(limit) : this.#bindingsAfter.all(afterCardId, limit);
+    return rows.map((r) => ({ cardId: r.card_id, hesCode: r.hes_code, profile: r.profile }));
   }
 
   saveStatuses(items: readonly PersistedStatus[]): void {

@@ -4,6 +4,7 @@
  * `hub`. Every part runs in the background on its own Redis connections: a tap never awaits
  * any of it.
  */
+import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from 'pino';
 import type { StationStore } from '../cards/station-store.js';
@@ -16,7 +17,11 @@ import { NodeKey } from './identity/node-key.js';
 import { connectRedis } from './connect.js';
 import { createReplica, type CityReplica } from './replica/replica.js';
 import { createHub, type CityHub } from './hub/hub.js';
+import { FileTokenFloor } from './hub/token-floor.js';
+import { cityKeyspace } from './keyspace.js';
+import { Reconciler, type ReconcileReport } from './reconcile/reconciler.js';
 import type { ConnectFn, HubStatusReport, ReplicaStatusReport } from './types.js';
+import { CityWire } from './wire.js';
 
 export interface CityTier {
   role: 'station' | 'hub';
@@ -25,6 +30,9 @@ export interface CityTier {
   hub: CityHub | null;
   replicaReport(): ReplicaStatusReport;
   hubReport(): HubStatusReport | null;
+  /** Anti-entropy: this node's copy against the city's digests (reconcile/reconciler.ts). */
+  reconciler: Reconciler;
+  reconcileReport(): ReconcileReport;
   close(): Promise<void>;
 }
 
@@ -61,6 +69,8 @@ export async function startCityTier(o: CityTierOptions): Promise<CityTier | null
     heartbeatMs: city.heartbeatMs,
     lookupsMaxLen: city.lookupsMaxLen,
     version: buildInfo().version,
+    // A hub's store is the record: when Redis lost entries it applied, it writes them back instead of resyncing.
+    ...(city.role === 'hub' ? { keepOnReset: () => reconciler.round() } : {}),
   });
   let hub: CityHub | null = null;
   if (city.role === 'hub') {
@@ -81,10 +91,35 @@ export async function startCityTier(o: CityTierOptions): Promise<CityTier | null
       ministry: o.ministry,
       status: o.status,
       backoff: { initialMs: config.refresher.backoffInitialMs, maxMs: config.refresher.backoffMaxMs },
+      // The hub's own store is the city's record: a write is acknowledged once it holds it, and an emptied Redis is rebuilt from it.
+      record: { position: () => o.store.cityPosition(), bindingsAfter: (after, limit) => o.store.bindingsAfter(after, limit) },
+      recorded: (id, timeoutMs) => replica.appliedThrough(id, timeoutMs),
+      ackReplicas: city.ackReplicas,
+      ackTimeoutMs: city.ackTimeoutMs,
+      floor: new FileTokenFloor(resolve(config.dataDir, 'city-fence')),
     });
   }
+  const names = cityKeyspace(key.kid);
+  const reconcileRedis = connect('reconcile', false);
+  reconcileRedis.on('error', () => undefined);
+  const reconciler = new Reconciler({
+    role: city.role,
+    redis: reconcileRedis,
+    key,
+    names,
+    wire: new CityWire(key, names),
+    record: o.store,
+    replica,
+    store: o.store,
+    ...(hub === null ? {} : { registry: hub.registry }),
+    logger,
+    clock: o.clock,
+    intervalMs: city.reconcileMs,
+  });
   replica.start();
   hub?.start();
+  reconcileRedis.connect().catch(() => undefined);
+  reconciler.start();
   logger.info({ event: 'city.start', role: city.role, keyId: key.kid }, `city tier: ${city.role}`);
   return {
     role: city.role,
@@ -92,7 +127,11 @@ export async function startCityTier(o: CityTierOptions): Promise<CityTier | null
     hub,
     replicaReport: () => replica.report(),
     hubReport: () => hub?.report() ?? null,
+    reconciler,
+    reconcileReport: () => reconciler.report(),
     close: async () => {
+      await reconciler.stop();
+      reconcileRedis.disconnect();
       await hub?.stop();
       await replica.stop();
     },

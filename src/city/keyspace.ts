@@ -7,6 +7,8 @@
  *   hg:<kid>:changes    stream  bindings and statuses, in the order hubs wrote them (MAXLEN ~ city.changesMaxLen)
  *   hg:<kid>:bindings   hash    mac(card id) → sealed binding: the bindings snapshot
  *   hg:<kid>:statuses   hash    mac(code) → sealed status: the statuses snapshot
+ *   hg:<kid>:digests    hash    the bindings' digest tree: node → XOR of its tags; "@" = the last bindings entry
+ *   hg:<kid>:leaf:<abc> hash    mac(card id) → tag of every binding in that leaf (reconcile/digest-tree.ts)
  *   hg:<kid>:lookups    stream  ministry answers (typed and QR codes) the lease holder relays to every node (MAXLEN ~ city.lookupsMaxLen)
  *   hg:<kid>:lookups:<node id>  stream  one node's own answers, signed by it: the only stream a station may write
  *   hg:<kid>:relay      hash    node id → the last id of its lookup stream the lease holder relayed
@@ -26,6 +28,9 @@ export interface CityKeyspace {
   bindings: string;
   statuses: string;
   lookups: string;
+  digests: string;
+  /** The hash of one digest leaf (the first characters of a binding's field). */
+  leaf(path: string): string;
   /** One node's own lookup stream (written only by it: its ACL user's only stream). */
   lookupsOf(nodeId: string): string;
   relay: string;
@@ -46,6 +51,8 @@ export function cityKeyspace(kid: string): CityKeyspace {
     bindings: `${space}bindings`,
     statuses: `${space}statuses`,
     lookups: `${space}lookups`,
+    digests: `${space}digests`,
+    leaf: (path) => `${space}leaf:${path}`,
     lookupsOf: (nodeId) => `${space}lookups:${nodeId}`,
     relay: `${space}relay`,
     nodes: `${KEY_PREFIX}nodes`,

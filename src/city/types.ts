@@ -98,6 +98,12 @@ export interface ReplicaOptions {
   logger: import('pino').Logger;
   heartbeatMs: number;
   lookupsMaxLen: number;
+  /**
+   * A hub only: called when Redis's change stream ends before this node's position (Redis lost
+   * entries); the node then writes back from its record and reads on from its position instead
+   * of resyncing from Redis's (smaller) snapshot.
+   */
+  keepOnReset?: () => Promise<unknown>;
 }
 
 /** The hub's view, for metrics, /readyz and the live page. */
@@ -135,3 +141,21 @@ export interface Hub {
   stop(): Promise<void>;
   report(): HubStatusReport;
 }
+
+/** A node's anti-entropy (reconcile/reconciler.ts), for metrics and the live page: counts and times only. */
+export interface ReconcileReport {
+  rounds: number;
+  /** Rounds that found this copy and Redis different. */
+  divergences: number;
+  /** Leaves found different, over all rounds. */
+  divergentRanges: number;
+  /** Bindings written or removed by repairs (in Redis on a hub, locally on a station). */
+  repaired: number;
+  /** Bytes read from Redis by rounds (digests, leaves, values). */
+  bytesRead: number;
+  lastAgreementAt: number | null;
+  lastRepairAt: number | null;
+  lastOutcome: RoundOutcome | null;
+}
+
+export type RoundOutcome = 'agree' | 'repaired' | 'unverified' | 'busy' | 'no epoch' | 'failed';

@@ -208,6 +208,15 @@ export interface Config {
     lookupsMaxLen: number;
     /** Cap on the leader's bulk ministry calls per second, whatever the rotation needs. @default 10 */
     maxCallsPerSecond: number;
+    /**
+     * Redis replicas that must hold a hub's binding write before it is acknowledged (WAIT), so a
+     * Sentinel failover cannot lose it. 0 = the primary's AOF only. Set 1 with a replica. @default 0
+     */
+    ackReplicas: number;
+    /** How long a hub's binding write waits for the replicas and the hub's own record before 503 HG_CITY_NOT_DURABLE. @default 5000 */
+    ackTimeoutMs: number;
+    /** How often every node compares its copy of the bindings with the city's digests (and after every reconnect). @default 300000 */
+    reconcileMs: number;
   };
   log: {
     /** @default 'info' */

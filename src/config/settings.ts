@@ -155,6 +155,9 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['city.changesMaxLen', [1_000_000, must.int(1000, 100_000_000)]],
   ['city.lookupsMaxLen', [100_000, must.int(100, 100_000_000)]],
   ['city.maxCallsPerSecond', [10, must.num(0.001, 1000)]],
+  ['city.ackReplicas', [0, must.int(0, 16)]],
+  ['city.ackTimeoutMs', [5000, must.int(100, 600_000)]],
+  ['city.reconcileMs', [300_000, must.int(1000, 86_400_000)]],
 ]);
 
 /** The default of a leaf setting, for code that needs the same value (`defaultOf('refresher.backoffMaxMs')`). */

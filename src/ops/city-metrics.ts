@@ -4,7 +4,7 @@
  * station wrote to Redis. A gauge whose figure is not known yet is absent, not 0.
  */
 import { Counter, Gauge } from 'prom-client';
-import type { CityState, HubStatusReport, RefusalReason, ReplicaStatusReport } from '../city/types.js';
+import type { CityState, HubStatusReport, ReconcileReport, RefusalReason, ReplicaStatusReport } from '../city/types.js';
 import { KnownGauge, type Metrics } from './metrics.js';
 
 export type CityRole = 'standalone' | 'station' | 'hub';
@@ -19,6 +19,8 @@ export interface CityMetricsSources {
   replica: () => ReplicaStatusReport | null;
   /** The hub's report; null on a station or standalone. */
   hub: () => HubStatusReport | null;
+  /** Anti-entropy: this node's copy of the bindings against the city's digests; null while there is none. */
+  reconcile?: () => ReconcileReport | null;
 }
 
 /** Milliseconds part of a stream entry id `<ms>-<seq>`; undefined for "0-0" or anything else. */
@@ -123,6 +125,21 @@ export function cityMetrics(metrics: Metrics, sources: CityMetricsSources): void
   reportCounter(registry, 'hes_gate_city_entries_applied_total', 'Change stream entries this node applied (bindings and statuses batches).', () => replica()?.entriesApplied);
   reportCounter(registry, 'hes_gate_city_lookups_applied_total', 'Ministry answers other stations shared that this node applied.', () => replica()?.lookupsApplied);
   reportCounter(registry, 'hes_gate_city_lookups_shared_total', 'Ministry answers of this node\'s own taps it shared with the city.', () => replica()?.lookupsShared);
+  const reconcile = (): ReconcileReport | null => sources.reconcile?.() ?? null;
+  reportCounter(registry, 'hes_gate_city_reconcile_rounds_total', 'Comparisons of this node\'s copy of the bindings with the city\'s digest tree.', () => reconcile()?.rounds);
+  reportCounter(registry, 'hes_gate_city_divergences_total', 'Comparisons that found this node\'s copy and the city different (each is repaired without an operator).', () => reconcile()?.divergences);
+  reportCounter(registry, 'hes_gate_city_divergent_ranges_total', 'Digest leaves (key ranges) found different, over all comparisons.', () => reconcile()?.divergentRanges);
+  reportCounter(registry, 'hes_gate_city_repaired_bindings_total', 'Bindings written or removed by repairs (in Redis on a hub, in the local replica on a station).', () => reconcile()?.repaired);
+  reportCounter(registry, 'hes_gate_city_reconcile_bytes_total', 'Bytes this node read from Redis to compare and repair (digests, leaves, values).', () => reconcile()?.bytesRead);
+  new KnownGauge({
+    name: 'hes_gate_city_last_agreement_timestamp_seconds',
+    help: 'When this node last found its copy of the bindings equal to the city\'s digests, Unix seconds; absent before the first.',
+    registers: [registry],
+    value: () => {
+      const at = reconcile()?.lastAgreementAt;
+      return at === null || at === undefined ? undefined : at / 1000;
+    },
+  });
 
   if (role !== 'hub') return;
   new Gauge({

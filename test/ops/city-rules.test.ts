@@ -23,7 +23,7 @@ describeWith('promtool', 'city tier Prometheus rules and panels', () => {
     expect(r.output).toContain(`SUCCESS: ${cityAlerts().length + cityRecords().length} rules found`);
     expect(r.status, r.output).toBe(0);
     expect(readFileSync(join(PROMETHEUS_DIR, 'prometheus.yml'), 'utf8')).toContain('  - rules/hes-gate-city.yml\n');
-    expect(cityAlerts().sort()).toEqual(['HesGateCityDegraded', 'HesGateCityFencedWrites', 'HesGateCityLagging', 'HesGateCityNoLeaseHolder', 'HesGateCityRefusedEntries']);
+    expect(cityAlerts().sort()).toEqual(['HesGateCityDegraded', 'HesGateCityDivergence', 'HesGateCityFencedWrites', 'HesGateCityLagging', 'HesGateCityNoLeaseHolder', 'HesGateCityNotReconciled', 'HesGateCityRefusedEntries']);
   });
 
   it('passes the alert unit tests, each alert firing and not firing', () => {

@@ -21,7 +21,8 @@ import type { ConnectFn, Hub, HubStatusReport } from '../types.js';
 import { Lease } from './lease.js';
 import { LeaderPublisher, type LocalStatuses, type PublishStats } from './publisher.js';
 import { failureKind } from './redis-error.js';
-import { CityRegistry } from './registry.js';
+import { CityRegistry, type RecordSource } from './registry.js';
+import type { TokenFloor } from './token-floor.js';
 import type { NodeKey } from '../identity/node-key.js';
 import { registerSelf } from '../identity/node-registry.js';
 import { Trust } from '../identity/trust.js';
@@ -62,6 +63,15 @@ export interface HubOptions {
   publishQueueMax?: number;
   /** Monotonic clock of the lease. @default performance.now */
   now?: () => number;
+  /** The highest fencing token this hub held or saw, kept across restarts (token-floor.ts). @default in memory */
+  floor?: TokenFloor;
+  /** city.ackReplicas, city.ackTimeoutMs: a binding write is acknowledged once that many replicas hold it. */
+  ackReplicas?: number;
+  ackTimeoutMs?: number;
+  /** Resolves once this hub's record (its local store) applied the stream through the id (registry.ts). */
+  recorded?: (id: string | null, timeoutMs: number) => Promise<void>;
+  /** This hub's record: an emptied Redis is rebuilt from it. */
+  record?: RecordSource;
   timer?: Timers;
 }
 
@@ -113,12 +123,26 @@ class CityHubImpl implements CityHub {
           if (wrote) o.logger.info({ event: 'city.node.registered', node: o.nodeId }, 'city: this hub registered its signing key');
         })
         .catch((err: unknown) => o.logger.warn({ event: 'city.node.register', reason: failureKind(err) }, 'city: could not register this hub\'s signing key'));
-      this.registry.ensureEpoch().catch((err: unknown) => o.logger.warn({ event: 'city.epoch', reason: failureKind(err) }, 'city: could not check the epoch'));
+      // After every (re)connect: Redis may have come back empty, and is then rebuilt from the record.
+      this.registry.ensureEpoch(true).catch((err: unknown) => o.logger.warn({ event: 'city.epoch', reason: failureKind(err) }, 'city: could not check the epoch'));
     });
-    this.registry = new CityRegistry({ redis: this.#redis, key: o.key, nodeId: o.nodeId, changesMaxLen: o.changesMaxLen, nodeKey: o.nodeKey, ministry: o.ministry, clock: o.clock,
+    this.registry = new CityRegistry({
+      redis: this.#redis,
+      key: o.key,
+      nodeId: o.nodeId,
+      changesMaxLen: o.changesMaxLen,
+      nodeKey: o.nodeKey,
+      ministry: o.ministry,
+      clock: o.clock,
       missing: (codes) => {
         for (const code of codes) this.#refresher?.noteTap(code);
       },
+      ...(o.ackReplicas === undefined ? {} : { ackReplicas: o.ackReplicas }),
+      ...(o.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: o.ackTimeoutMs }),
+      ...(o.recorded === undefined ? {} : { recorded: o.recorded }),
+      ...(o.record === undefined ? {} : { record: o.record }),
+      beforeRestore: () => registerSelf(this.#redis, cityKeyspace(o.key.kid), o.nodeId, o.nodeKey.publicKey, o.clock()),
+      onRestored: (bindings) => o.logger.warn({ event: 'city.restored', bindings }, 'city: Redis had lost the city; rebuilt it from this hub\'s record'),
     });
     this.#relayTrust = new Trust({ redis: this.#redis, keys: cityKeyspace(o.key.kid) });
     this.lease = new Lease({
@@ -128,6 +152,7 @@ class CityHubImpl implements CityHub {
       leaseMs: o.leaseMs,
       ...(o.now === undefined ? {} : { now: o.now }),
       ...(o.timer === undefined ? {} : { timer: o.timer }),
+      ...(o.floor === undefined ? {} : { floor: o.floor }),
     });
     this.lease.on('acquired', ({ token }) => void this.#lead(token));
     this.lease.on('lost', ({ token, reason }) => {

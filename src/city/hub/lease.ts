@@ -2,7 +2,8 @@
  * The refresher lease: at most one hub refreshes the city's bound codes at a time.
  *
  *   standby ──every leaseMs/3 (sooner when the holder's TTL is about to end)──> acquire script:
- *       hg:lease absent? INCR hg:lease:token; SET hg:lease <node>:<token> PX leaseMs  ─> holding
+ *       hg:lease absent? token = max(INCR hg:lease:token, floor + 1); SET hg:lease <node>:<token> PX leaseMs
+ *       ─> the token on disk (token-floor.ts) ─> holding
  *   holding ──every leaseMs/3──> renew script: still <node>:<token> and the token still mine? PEXPIRE
  *       ├─ not ours any more ─────────────────────────────> lost 'expired'   ┐
  *       ├─ the fencing token moved on ────────────────────> lost 'fenced'    ├─> standby
@@ -13,7 +14,8 @@
  * the lease: it counts from when its last successful renewal was *sent* (Redis started the TTL
  * later than that) on a monotonic clock, and stops acting a safety margin before Redis could
  * let the lease go. A holder frozen past that (SIGSTOP, a long pause) wakes up lost, and a write
- * it had in flight is refused by the fencing token (publisher.ts).
+ * it had in flight is refused by the fencing token (publisher.ts). The floor is the highest token
+ * this hub held or saw: a Redis that lost its counter never hands out a token twice.
  */
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
@@ -21,6 +23,7 @@ import { systemTimers } from '../../system-timers.js';
 import type { Timers } from '../../types.js';
 import type { CityKeyspace } from '../keyspace.js';
 import type { LeaseEvents } from '../types.js';
+import { MemoryTokenFloor, type TokenFloor } from './token-floor.js';
 
 export interface LeaseOptions {
   redis: Redis;
@@ -34,6 +37,8 @@ export interface LeaseOptions {
   now?: () => number;
   /** @default unref'd global timers */
   timer?: Timers;
+  /** The highest token this hub held or saw, kept across restarts. @default in memory */
+  floor?: TokenFloor;
 }
 
 export type LostReason = LeaseEvents['lost'][0]['reason'];
@@ -42,6 +47,11 @@ const ACQUIRE = `
 local cur = redis.call('GET', KEYS[1])
 if cur then return {0, cur, redis.call('PTTL', KEYS[1])} end
 local t = redis.call('INCR', KEYS[2])
+local floor = tonumber(ARGV[3])
+if t <= floor then
+  t = floor + 1
+  redis.call('SET', KEYS[2], t)
+end
 local v = ARGV[1] .. ':' .. t
 redis.call('SET', KEYS[1], v, 'PX', ARGV[2])
 return {t, v, tonumber(ARGV[2])}`;
@@ -68,6 +78,7 @@ export class Lease extends EventEmitter<LeaseEvents> {
   readonly #now: () => number;
   readonly #timer: Timers;
   readonly #marginMs: number;
+  readonly #floor: TokenFloor;
   #running = false;
   #token: number | null = null;
   #holder: string | null = null;
@@ -85,6 +96,7 @@ export class Lease extends EventEmitter<LeaseEvents> {
     this.#now = o.now ?? (() => performance.now());
     this.#timer = o.timer ?? systemTimers;
     this.#marginMs = o.safetyMarginMs ?? Math.max(o.leaseMs / 5, 200);
+    this.#floor = o.floor ?? new MemoryTokenFloor();
     if (!(this.#marginMs < o.leaseMs / 2)) throw new TypeError('the lease safety margin must be under half the lease');
   }
 
@@ -180,7 +192,8 @@ export class Lease extends EventEmitter<LeaseEvents> {
     const sentAt = this.#now();
     let reply: [number, string, number];
     try {
-      reply = (await redis.eval(ACQUIRE, 2, keys.lease, keys.leaseToken, nodeId, String(leaseMs))) as [number, string, number];
+      const floor = await this.#floor.read();
+      reply = (await redis.eval(ACQUIRE, 2, keys.lease, keys.leaseToken, nodeId, String(leaseMs), String(floor))) as [number, string, number];
     } catch {
       if (generation === this.#generation) this.#schedule(leaseMs / 3, () => this.#acquire());
       return;
@@ -189,10 +202,24 @@ export class Lease extends EventEmitter<LeaseEvents> {
     const [token, value, pttl] = reply;
     this.#holder = holderOf(value);
     if (token === 0) {
+      // The holder's token raises this hub's floor: should Redis lose its counter, no token repeats.
+      const seen = Number(value.slice(value.lastIndexOf(':') + 1));
+      if (Number.isSafeInteger(seen)) this.#floor.raise(seen).catch(() => undefined);
       // Someone holds it: look again at leaseMs/3, or just after its TTL ends if that is sooner.
       this.#schedule(pttl >= 0 ? Math.min(leaseMs / 3, pttl + 1) : leaseMs / 3, () => this.#acquire());
       return;
     }
+    try {
+      // Not one write under this token before it is on disk.
+      await this.#floor.raise(token);
+    } catch {
+      if (generation === this.#generation && this.#running) {
+        await redis.eval(RELEASE, 1, keys.lease, value).catch(() => undefined);
+        this.#schedule(leaseMs / 3, () => this.#acquire());
+      }
+      return;
+    }
+    if (generation !== this.#generation || !this.#running) return;
     this.#token = token;
     this.#lastError = undefined;
     this.#actUntil = sentAt + leaseMs - this.#marginMs;

@@ -14,7 +14,7 @@
 import type { Redis } from 'ioredis';
 import { buildInfo } from '../../build-info.js';
 import { cityKeyspace, type CityKeyspace } from '../keyspace.js';
-import type { CityPosition, CityState, Replica, ReplicaOptions, ReplicaStatusReport } from '../types.js';
+import type { CityPosition, CityState, Replica, ReplicaOptions, ReplicaStatusReport, ReplicaStore } from '../types.js';
 import { CityWire } from '../wire.js';
 import { applyChanges, applyLookups, type ApplyCounters, type ApplyTarget, type StreamEntry } from './apply.js';
 import { ensureConnecting, guardedRead, openConnection, reasonOf } from './connection.js';
@@ -50,6 +50,14 @@ export interface ReplicaTuning {
 /** The replica, and the sharer of this node's own ministry answers (the status service's `onAnswer`). */
 export interface CityReplica extends Replica {
   readonly sharer: LookupSharer;
+  /** Settles once the change stream is applied and saved through `id` (null: through its end now); rejects after `timeoutMs`. */
+  appliedThrough(id: string | null, timeoutMs: number): Promise<void>;
+  /** Moves whenever the local bindings may change (an entry, a snapshot): a digest read across a move is retried. */
+  readonly bindingsVersion: number;
+  /** Where this node stands now (in memory), undefined before it knows. */
+  readonly position: CityPosition | undefined;
+  /** How many times the replica went live (a start, every reconnect): the reconciler runs after each. */
+  readonly liveCount: number;
   /** Whose word this node takes (the registry of node keys), and what it refused. */
   readonly trust: Trust;
 }
@@ -60,7 +68,8 @@ export function createReplica(options: ReplicaOptions & Partial<ReplicaTuning>):
 
 interface Waiter {
   changesId: string;
-  lookupsId: string;
+  /** null: the change stream alone (appliedThrough). */
+  lookupsId: string | null;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -92,6 +101,8 @@ class CityReplicaImpl implements CityReplica {
   #waiters: Waiter[] = [];
   #loop: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
+  #bindingsVersion = 0;
+  #liveCount = 0;
 
   constructor(options: ReplicaOptions & Partial<ReplicaTuning>) {
     this.#o = options;
@@ -112,7 +123,23 @@ class CityReplicaImpl implements CityReplica {
     this.#reader = openConnection(options.connect, 'replica-reader', true);
     this.trust = new Trust({ redis: this.#cmd, keys: this.#names });
     this.sharer = new LookupSharer({ redis: this.#cmd, wire: this.#wire, stream: this.#names.lookupsOf(options.nodeId), nodeId: options.nodeId, maxLen: options.lookupsMaxLen, maxQueued: this.#t.maxLookupsQueued });
-    this.#target = { wire: this.#wire, store: options.store, status: options.status, counters: this.#counters, nodeId: options.nodeId, trust: this.trust, clock: options.clock };
+    const store = options.store;
+    // Every bindings write moves the version before and after, so a digest read across it is retried.
+    const counted: ReplicaStore = {
+      cityPosition: () => store.cityPosition(),
+      saveCityPosition: (p) => store.saveCityPosition(p),
+      beginCitySnapshot: () => store.beginCitySnapshot(),
+      codesBetween: (range, limit) => store.codesBetween(range, limit),
+      applyCityBindings: async (changes, position) => {
+        this.#bindingsVersion++;
+        try {
+          return await store.applyCityBindings(changes, position);
+        } finally {
+          this.#bindingsVersion++;
+        }
+      },
+    };
+    this.#target = { wire: this.#wire, store: counted, status: options.status, counters: this.#counters, nodeId: options.nodeId, trust: this.trust, clock: options.clock };
     this.#ticker = new Ticker(options.heartbeatMs, () => this.#heartbeat());
   }
 
@@ -157,6 +184,42 @@ class CityReplicaImpl implements CityReplica {
     };
   }
 
+  get bindingsVersion(): number {
+    return this.#bindingsVersion;
+  }
+
+  get position(): CityPosition | undefined {
+    return this.#position;
+  }
+
+  get liveCount(): number {
+    return this.#liveCount;
+  }
+
+  async appliedThrough(id: string | null, timeoutMs: number): Promise<void> {
+    const target = id ?? (await streamInfo(this.#cmd, this.#names.changes)).lastId;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(new Error(`the local replica did not apply ${target} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter: Waiter = {
+        changesId: target,
+        lookupsId: null,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      this.#waiters.push(waiter);
+      this.#wake();
+    });
+  }
+
   /** Settles once what both streams held when it was called is applied (waits out outages). */
   async caughtUp(): Promise<void> {
     for (;;) {
@@ -181,9 +244,11 @@ class CityReplicaImpl implements CityReplica {
   #wake(): void {
     const saved = this.#savedId;
     const l = this.#lookupsId;
-    if (saved === undefined || l === undefined || this.#needsStart) return;
+    if (saved === undefined) return;
+    const started = l !== undefined && !this.#needsStart;
     this.#waiters = this.#waiters.filter((w) => {
-      const done = compareIds(saved, w.changesId) >= 0 && compareIds(l, w.lookupsId) >= 0;
+      // A wait on the change stream alone is settled by what is saved, even while (re)starting.
+      const done = compareIds(saved, w.changesId) >= 0 && (w.lookupsId === null || (started && compareIds(l!, w.lookupsId) >= 0));
       if (done) w.resolve();
       return !done;
     });
@@ -211,6 +276,7 @@ class CityReplicaImpl implements CityReplica {
     this.#state = state;
     this.#reason = reason;
     const log = this.#o.logger;
+    if (state === 'live') this.#liveCount++;
     if (state === 'degraded') {
       log.warn({ event: 'city.degraded', reason, error: err instanceof Error ? err.message : undefined, lastAppliedId: this.#position?.changesId ?? null }, 'city tier degraded: deciding from the local replica');
     } else if (state === 'live' && was !== 'resyncing') {
@@ -257,7 +323,14 @@ class CityReplicaImpl implements CityReplica {
       return;
     }
     const changes = await streamInfo(this.#cmd, this.#names.changes);
-    const from = startPoint(this.#position, this.#o.key.kid, epoch, changes);
+    let from = startPoint(this.#position, this.#o.key.kid, epoch, changes);
+    if ('snapshot' in from && from.snapshot === 'stream reset' && this.#o.keepOnReset !== undefined && this.#position !== undefined) {
+      // A hub's store is the city's record: Redis lost entries this store applied. It writes
+      // them back from the record (reconcile), then reads on from its own position.
+      this.#o.logger.warn({ event: 'city.stream-reset', position: this.#position.changesId, streamEnd: changes.lastId }, 'the city lost changes this hub\'s record holds: writing them back');
+      await this.#o.keepOnReset();
+      from = { resume: this.#position };
+    }
     if ('snapshot' in from) {
       await this.#snapshot(from.snapshot, epoch);
     } else {
@@ -282,12 +355,14 @@ class CityReplicaImpl implements CityReplica {
     if (reason === 'trimmed') log.warn(fields, 'this node fell behind what the change stream keeps: resyncing from the snapshot');
     else log.info(fields, 'resyncing from the city snapshot');
     const started = performance.now();
+    this.#bindingsVersion++;
     const r = await takeSnapshot(
       { redis: this.#cmd, names: this.#names, wire: this.#wire, store: this.#o.store, status: this.#o.status, stopped: () => this.#stopped },
       this.#o.key.kid,
       epoch,
     );
     this.#snapshots++;
+    this.#bindingsVersion++;
     if (reason === 'trimmed') this.#snapshotsAfterTrim++;
     this.#counters.malformed += r.malformed;
     this.#position = r.position;

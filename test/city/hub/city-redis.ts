@@ -32,6 +32,9 @@ export function cityConfig(port: number, overrides: Partial<CityConfig> = {}): C
     changesMaxLen: 100_000,
     lookupsMaxLen: 1000,
     maxCallsPerSecond: 10,
+    ackReplicas: 0,
+    ackTimeoutMs: 5000,
+    reconcileMs: 300_000,
     ...overrides,
   };
 }

@@ -44,5 +44,8 @@ export function cityConfig(role: 'hub' | 'station', password: string, where: { u
     changesMaxLen: 1_000_000,
     lookupsMaxLen: 100_000,
     maxCallsPerSecond: 10,
+    ackReplicas: 0,
+    ackTimeoutMs: 5000,
+    reconcileMs: 300_000,
   };
 }

@@ -38,7 +38,7 @@ export function cityConfig(over: Partial<CityConfig>): CityConfig {
   return {
     role: 'station', redisUrl: null, redisUser: null, redisPassword: null, sentinels: [], sentinelName: 'hes-gate',
     keyFile: null, nodeKeyFile: null, tlsCaFile: null, connectTimeoutMs: 1000, leaseMs: 10_000, heartbeatMs: 5000,
-    changesMaxLen: 1_000_000, lookupsMaxLen: 100_000, maxCallsPerSecond: 10, ...over,
+    changesMaxLen: 1_000_000, lookupsMaxLen: 100_000, maxCallsPerSecond: 10, ackReplicas: 0, ackTimeoutMs: 5000, reconcileMs: 300_000, ...over,
   };
 }
 

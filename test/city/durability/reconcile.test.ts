@@ -1,0 +1,160 @@
+/**
+ * Every copy is reconciled, and an emptied Redis is rebuilt from the record. A hub and stations
+ * (in-process, city-nodes.ts) against a real redis-server with the SHIPPED ACL file (plus an
+ * operator's admin user, as ops/redis/README.md says to add, for FLUSHALL) and AOF, and the
+ * project's ministry simulator over HTTP:
+ *   - a station's SQLite replica tampered (rows deleted, bindings altered) is found by its next
+ *     round, counted, and repaired from the city — moving only the leaves that differ;
+ *   - Redis back on an older copy of its data (it lost its last writes, as a failover can): the
+ *     hub's next round writes back what its record holds, and the station follows;
+ *   - FLUSHALL: the hub rebuilds Redis from its record under the same epoch, the stations keep
+ *     every binding, a station that joins afterwards receives all of them, and the fencing token
+ *     after it is higher than any before.
+ * Mutations (each seen failing): reconciler.ts `#repairLocal` returning 0 without applying;
+ * registry.ts `#findEpoch` never calling `restore()`; lease.ts ACQUIRE ignoring the floor.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeUser } from '../../../src/city/identity/node-registry.js';
+import { cityKeyspace } from '../../../src/city/keyspace.js';
+import { STORE_FILE } from '../../../src/cards/store.js';
+import { createMinistryClient } from '../../../src/ministry/client.js';
+import type { MinistryClient } from '../../../src/ministry/types.js';
+import { SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simulator } from '../../../src/simulator/index.js';
+import { aclWithPasswords, cityConfig as roleConfig } from '../ops/acl-file.js';
+import { binding, newKey, until } from '../replica/helpers.js';
+import { hasRedis, RedisServer } from '../redis-harness.js';
+import { cityBindings, openNode, type CityNode } from './city-nodes.js';
+
+const pw = { hub: 'hub-rec-51', station: 'station-rec-52', admin: 'admin-rec-53' };
+
+describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real Redis, simulator)', () => {
+  // Its own folder (not tempDir(), which is emptied after each test): Redis restarts from the ACL file in it.
+  const dir = mkdtempSync(join(tmpdir(), 'hg-reconcile-'));
+  const key = newKey();
+  const names = cityKeyspace(key.kid);
+  let server: RedisServer;
+  let admin: Redis;
+  let sim: Simulator;
+  let ministry: MinistryClient;
+  const nodes: CityNode[] = [];
+  const N = 1200;
+  const all = Array.from({ length: N }, (_, i) => binding(i, i % 3 === 0 ? 'student' : 'standard'));
+  const expected = new Map(all.map((b) => [b.cardId, `${b.hesCode}/${b.profile}`]));
+
+  const node = async (role: 'hub' | 'station', nodeId: string): Promise<CityNode> => {
+    const base = roleConfig(role, role === 'hub' ? pw.hub : pw.station, { url: server.url }, nodeId);
+    const n = await openNode({ role, nodeId, key, ministry, city: { ...base, leaseMs: 2000, heartbeatMs: 1000, reconcileMs: 3_600_000 } });
+    nodes.push(n);
+    return n;
+  };
+
+  beforeAll(async () => {
+    const aclFile = join(dir, 'users.acl');
+    const acl = aclWithPasswords(dir, { 'hes-gate-hub': pw.hub, [nodeUser('st-1')]: pw.station, [nodeUser('st-late')]: pw.station }, ['st-1', 'st-late']);
+    writeFileSync(aclFile, `${acl}user ops-admin on #${(await import('node:crypto')).createHash('sha256').update(pw.admin).digest('hex')} ~* &* +@all\n`);
+    server = await RedisServer.start({ aclFile, appendOnly: true });
+    admin = new Redis({ port: server.port, host: '127.0.0.1', username: 'ops-admin', password: pw.admin });
+    sim = await startSimulator();
+    ministry = createMinistryClient({ baseUrl: sim.url, user: SIMULATOR_USER, password: SIMULATOR_PASSWORD });
+  });
+  afterAll(async () => {
+    for (const n of nodes) await n.stop();
+    admin?.disconnect();
+    await ministry?.close();
+    await sim?.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finds a tampered station replica, counts it, and repairs only the ranges that differ', async () => {
+    const hub = await node('hub', 'hub-a');
+    const st = await node('station', 'st-1');
+    for (let i = 0; i < N; i += 500) await hub.hub!.registry.putMany(all.slice(i, i + 500));
+    await st.replica.caughtUp();
+    expect(st.bindings()).toEqual(expected);
+    expect(await hub.reconciler.round()).toBe('agree');
+    expect(await st.reconciler.round()).toBe('agree');
+
+    // Someone edits the station's SQLite file behind its back.
+    const db = new Database(join(st.dir, STORE_FILE));
+    db.prepare('DELETE FROM bindings WHERE card_id IN (SELECT card_id FROM bindings ORDER BY card_id LIMIT 40)').run();
+    db.prepare("UPDATE bindings SET hes_code = 'ZZZZZZZZZ1' WHERE card_id IN (SELECT card_id FROM bindings ORDER BY card_id DESC LIMIT 7)").run();
+    db.prepare("UPDATE bindings SET profile = 'senior' WHERE card_id IN (SELECT card_id FROM bindings ORDER BY card_id DESC LIMIT 3 OFFSET 100)").run();
+    db.prepare("INSERT INTO bindings (card_id, hes_code, profile, updated_at) VALUES ('04FFFFFFFFFFFF', 'ABCDEFGHJK', 'standard', 0)").run();
+    db.close();
+    expect(st.bindings()).not.toEqual(expected);
+
+    const bytesBefore = st.reconciler.report().bytesRead;
+    expect(await st.reconciler.round()).toBe('repaired');
+    expect(st.bindings()).toEqual(expected);
+    const r = st.reconciler.report();
+    expect(r.divergences).toBe(1);
+    expect(r.repaired).toBe(40 + 7 + 3 + 1);
+    expect(r.divergentRanges).toBeGreaterThanOrEqual(1);
+    expect(r.divergentRanges).toBeLessThanOrEqual(51);
+    // Far less than the snapshot: the hash of every binding.
+    const hashBytes = Object.entries(await admin.hgetall(names.bindings)).reduce((n, [f, v]) => n + f.length + v.length, 0);
+    expect(r.bytesRead - bytesBefore).toBeLessThan(hashBytes / 2);
+    expect(await st.reconciler.round()).toBe('agree');
+  });
+
+  it('writes back what a Redis restarted on an older copy of its data lost', async () => {
+    const [hub, st] = nodes as [CityNode, CityNode];
+    // A copy of Redis's data now; then more writes; then Redis comes back on the copy.
+    await admin.call('BGREWRITEAOF');
+    await until(async () => /aof_rewrite_in_progress:0/.test(await admin.info('persistence')) && /aof_rewrite_scheduled:0/.test(await admin.info('persistence')), 'the AOF rewrite is done');
+    const copy = join(dir, 'aof-copy');
+    cpSync(join(server.dir, 'appendonlydir'), copy, { recursive: true });
+    const later = Array.from({ length: 300 }, (_, i) => binding(N + i));
+    await hub.hub!.registry.putMany(later);
+    await st.replica.caughtUp();
+    for (const b of later) expected.set(b.cardId, `${b.hesCode}/${b.profile}`);
+    admin.disconnect();
+    await server.kill();
+    rmSync(join(server.dir, 'appendonlydir'), { recursive: true, force: true });
+    cpSync(copy, join(server.dir, 'appendonlydir'), { recursive: true });
+    await server.restart();
+    admin = new Redis({ port: server.port, host: '127.0.0.1', username: 'ops-admin', password: pw.admin });
+    expect((await cityBindings(admin, key)).size).toBe(N);
+
+    await until(async () => hub.replica.report().state === 'live', 'the hub is back');
+    await until(async () => (await hub.reconciler.round()) === 'agree', 'the hub agrees with the city again', 20_000);
+    expect(hub.reconciler.report().divergences).toBeGreaterThanOrEqual(1);
+    expect(await cityBindings(admin, key)).toEqual(expected);
+    await until(async () => (await st.reconciler.round()) === 'agree', 'the station agrees', 20_000);
+    expect(st.bindings()).toEqual(expected);
+  });
+
+  it('rebuilds an emptied Redis (FLUSHALL) from the hub\'s record: same epoch, every binding everywhere, a higher fencing token', async () => {
+    const [hub, st] = nodes as [CityNode, CityNode];
+    await until(() => hub.hub!.lease.holding, 'the hub holds the lease');
+    const tokenBefore = hub.hub!.lease.token!;
+    const epoch = await admin.get(names.epoch);
+    await admin.flushall();
+    expect(await admin.hlen(names.bindings)).toBe(0);
+
+    // The hub's next round (or its next write) finds no epoch and rebuilds the city from its record
+    // (a round already running when Redis was emptied may end 'failed' or 'busy': the next one agrees).
+    await until(async () => (await hub.reconciler.round()) === 'agree', 'the hub rebuilt the city and agrees with it', 20_000);
+    expect(await admin.get(names.epoch)).toBe(epoch);
+    expect(await cityBindings(admin, key)).toEqual(expected);
+    // The station never lost anything, and agrees with the rebuilt city once the hub verified it.
+    expect(st.bindings()).toEqual(expected);
+    await st.replica.caughtUp();
+    expect(st.bindings()).toEqual(expected);
+    await until(async () => (await st.reconciler.round()) === 'agree', 'the station agrees', 20_000);
+    const late = await node('station', 'st-late');
+    await late.replica.caughtUp();
+    expect(late.bindings()).toEqual(expected);
+
+    // The lease went with the data: the holder takes it again under a token above every earlier one.
+    await until(() => hub.hub!.lease.holding && hub.hub!.lease.token !== tokenBefore, 'the hub holds the lease again', 20_000);
+    expect(hub.hub!.lease.token!).toBeGreaterThan(tokenBefore);
+    expect(Number(await admin.get(names.leaseToken))).toBeGreaterThan(tokenBefore);
+  });
+});
