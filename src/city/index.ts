@@ -71,6 +71,8 @@ export async function startCityTier(o: CityTierOptions): Promise<CityTier | null
     version: buildInfo().version,
     // A hub's store is the record: when Redis lost entries it applied, it writes them back instead of resyncing.
     ...(city.role === 'hub' ? { keepOnReset: () => reconciler.round() } : {}),
+    // Operators see each node's agreement in `city status`: the heartbeat carries the last round's result.
+    reconcileReport: () => reconciler.report(),
   });
   let hub: CityHub | null = null;
   if (city.role === 'hub') {

@@ -40,7 +40,8 @@ export interface NodeOptions {
 
 export async function openNode(o: NodeOptions): Promise<CityNode> {
   const nodeKey = newNodeKey();
-  const station = await openStation({ key: o.key, city: o.city, nodeId: o.nodeId, nodeKey, ...(o.dir === undefined ? {} : { dir: o.dir }) });
+  // Its heartbeat carries the reconciler's last result, as startCityTier composes it.
+  const station = await openStation({ key: o.key, city: o.city, nodeId: o.nodeId, nodeKey, reconcileReport: () => reconciler.report(), ...(o.dir === undefined ? {} : { dir: o.dir }) });
   const connect = (name: string, blocking: boolean): Redis => connectRedis(o.city, { connectionName: `${o.nodeId}:${name}`, blocking });
   const logger = (await import('../../../src/ops/logger.js')).createLogger('warn', station.log.stream);
   const store = station.store;
@@ -61,7 +62,7 @@ export async function openNode(o: NodeOptions): Promise<CityNode> {
     station.replica = createReplica({
       key: o.key, nodeKey, nodeId: o.nodeId, role: 'hub', store, status: station.status, clock: station.clock.now, logger, connect,
       heartbeatMs: o.city.heartbeatMs, lookupsMaxLen: o.city.lookupsMaxLen, blockMs: 1000, graceMs: 1000, retryMinMs: 50, retryMaxMs: 500, epochPollMs: 50, version: 'test',
-      keepOnReset: () => reconciler.round(),
+      keepOnReset: () => reconciler.round(), reconcileReport: () => reconciler.report(),
     });
   }
   const names = cityKeyspace(o.key.kid);

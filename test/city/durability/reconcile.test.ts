@@ -29,6 +29,12 @@ import { aclWithPasswords, cityConfig as roleConfig } from '../ops/acl-file.js';
 import { binding, newKey, until } from '../replica/helpers.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
 import { cityBindings, openNode, type CityNode } from './city-nodes.js';
+import { readCityStatus, type CityStatus } from '../../../src/cli/city.js';
+import { describeCity, type NodeHeartbeat } from '../../../src/cli/city-view.js';
+import { LEAVES } from '../../../src/city/reconcile/digest-tree.js';
+
+/** A node's heartbeat as `city status` reads it. */
+const nodeRow = (s: CityStatus, id: string): NodeHeartbeat | undefined => s.nodes.find((n) => n.node === id)?.heartbeat as NodeHeartbeat | undefined;
 
 const pw = { hub: 'hub-rec-51', station: 'station-rec-52', admin: 'admin-rec-53' };
 
@@ -79,6 +85,14 @@ describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real R
     expect(st.bindings()).toEqual(expected);
     expect(await hub.reconciler.round()).toBe('agree');
     expect(await st.reconciler.round()).toBe('agree');
+    // Operators see it: each node's heartbeat carries its last round, and `city status` shows it.
+    const agreedAt = st.clock.now();
+    await until(async () => nodeRow(await readCityStatus(admin, key.kid), 'st-1')?.digest?.agrees === true, 'the station reports its agreement');
+    const seen = await readCityStatus(admin, key.kid);
+    expect(nodeRow(seen, 'st-1')).toMatchObject({ digest: { agrees: true, at: agreedAt, ranges: LEAVES, differing: 0 } });
+    expect(nodeRow(seen, 'st-1')?.lastRepair).toBeUndefined();
+    await until(async () => nodeRow(await readCityStatus(admin, key.kid), 'hub-a')?.digest?.agrees === true, 'the hub reports its agreement');
+    expect(describeCity(await readCityStatus(admin, key.kid), agreedAt + 4000)).toMatch(/st-1 .*agree 0\/262144 ranges, 4 s ago/);
 
     // Someone edits the station's SQLite file behind its back.
     const db = new Database(join(st.dir, STORE_FILE));
@@ -100,7 +114,12 @@ describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real R
     // Far less than the snapshot: the hash of every binding.
     const hashBytes = Object.entries(await admin.hgetall(names.bindings)).reduce((n, [f, v]) => n + f.length + v.length, 0);
     expect(r.bytesRead - bytesBefore).toBeLessThan(hashBytes / 2);
+    // The repair is in city status: a time and the count of bindings moved.
+    await until(async () => nodeRow(await readCityStatus(admin, key.kid), 'st-1')?.lastRepair !== undefined, 'the station reports its repair');
+    expect(nodeRow(await readCityStatus(admin, key.kid), 'st-1')).toMatchObject({ digest: { agrees: false, differing: r.divergentRanges }, lastRepair: { at: r.lastRepairAt, moved: 51 } });
     expect(await st.reconciler.round()).toBe('agree');
+    await until(async () => nodeRow(await readCityStatus(admin, key.kid), 'st-1')?.digest?.agrees === true, 'the station reports agreement after the repair');
+    expect(describeCity(await readCityStatus(admin, key.kid), r.lastRepairAt! + 2000)).toMatch(/st-1 .*agree 0\/262144 ranges, 2 s ago +2 s ago, 51 moved/);
   });
 
   it('writes back what a Redis restarted on an older copy of its data lost', async () => {
