@@ -99,6 +99,9 @@ export async function startCityTier(o: CityTierOptions): Promise<CityTier | null
       ackReplicas: city.ackReplicas,
       ackTimeoutMs: city.ackTimeoutMs,
       floor: new FileTokenFloor(resolve(config.dataDir, 'city-fence')),
+      // The node registry is kept in the record too: an emptied Redis gets the stations' keys and revocations back.
+      nodesRecord: o.store,
+      nodesEveryMs: city.heartbeatMs,
     });
   }
   const names = cityKeyspace(key.kid);

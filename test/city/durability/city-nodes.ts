@@ -16,6 +16,7 @@ import { Reconciler } from '../../../src/city/reconcile/reconciler.js';
 import { createReplica } from '../../../src/city/replica/replica.js';
 import { CityWire, type SharedBinding } from '../../../src/city/wire.js';
 import type { MinistryClient } from '../../../src/ministry/types.js';
+import type { NodeKey } from '../../../src/city/identity/node-key.js';
 import { newNodeKey, openStation, type Station } from '../replica/helpers.js';
 
 export interface CityNode extends Station {
@@ -36,10 +37,12 @@ export interface NodeOptions {
   ministry: Pick<MinistryClient, 'checkHesCodes'>;
   /** Keep the store across a restart of the node. */
   dir?: string;
+  /** Its signing key. @default a new one (unregistered) */
+  nodeKey?: NodeKey;
 }
 
 export async function openNode(o: NodeOptions): Promise<CityNode> {
-  const nodeKey = newNodeKey();
+  const nodeKey = o.nodeKey ?? newNodeKey();
   // Its heartbeat carries the reconciler's last result, as startCityTier composes it.
   const station = await openStation({ key: o.key, city: o.city, nodeId: o.nodeId, nodeKey, reconcileReport: () => reconciler.report(), ...(o.dir === undefined ? {} : { dir: o.dir }) });
   const connect = (name: string, blocking: boolean): Redis => connectRedis(o.city, { connectionName: `${o.nodeId}:${name}`, blocking });
@@ -55,6 +58,7 @@ export async function openNode(o: NodeOptions): Promise<CityNode> {
           recorded: (id, timeoutMs) => station.replica.appliedThrough(id, timeoutMs),
           ackReplicas: o.city.ackReplicas, ackTimeoutMs: o.city.ackTimeoutMs,
           floor: new FileTokenFloor(join(station.dir, 'city-fence')),
+          nodesRecord: store, nodesEveryMs: o.city.heartbeatMs,
         })
       : null;
   if (hub !== null) {

@@ -24,9 +24,11 @@ import { cityKeyspace } from '../../../src/city/keyspace.js';
 import { STORE_FILE } from '../../../src/cards/store.js';
 import { createMinistryClient } from '../../../src/ministry/client.js';
 import type { MinistryClient } from '../../../src/ministry/types.js';
-import { SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simulator } from '../../../src/simulator/index.js';
+import { SAMPLE, SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simulator } from '../../../src/simulator/index.js';
 import { aclWithPasswords, cityConfig as roleConfig } from '../ops/acl-file.js';
-import { binding, newKey, until } from '../replica/helpers.js';
+import { binding, newKey, newNodeKey, until } from '../replica/helpers.js';
+import { addNode, parseRecord, readRegistry, revokeNode } from '../../../src/city/identity/node-registry.js';
+import { CityWire } from '../../../src/city/wire.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
 import { cityBindings, openNode, type CityNode } from './city-nodes.js';
 import { readCityStatus, type CityStatus } from '../../../src/cli/city.js';
@@ -52,9 +54,11 @@ describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real R
   const all = Array.from({ length: N }, (_, i) => binding(i, i % 3 === 0 ? 'student' : 'standard'));
   const expected = new Map(all.map((b) => [b.cardId, `${b.hesCode}/${b.profile}`]));
 
+  // st-1's signing key, registered by the operator in the last test.
+  const stKey = newNodeKey();
   const node = async (role: 'hub' | 'station', nodeId: string): Promise<CityNode> => {
     const base = roleConfig(role, role === 'hub' ? pw.hub : pw.station, { url: server.url }, nodeId);
-    const n = await openNode({ role, nodeId, key, ministry, city: { ...base, leaseMs: 2000, heartbeatMs: 1000, reconcileMs: 3_600_000 } });
+    const n = await openNode({ role, nodeId, key, ministry, ...(nodeId === 'st-1' ? { nodeKey: stKey } : {}), city: { ...base, leaseMs: 2000, heartbeatMs: 1000, reconcileMs: 3_600_000 } });
     nodes.push(n);
     return n;
   };
@@ -175,5 +179,42 @@ describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real R
     await until(() => hub.hub!.lease.holding && hub.hub!.lease.token !== tokenBefore, 'the hub holds the lease again', 20_000);
     expect(hub.hub!.lease.token!).toBeGreaterThan(tokenBefore);
     expect(Number(await admin.get(names.leaseToken))).toBeGreaterThan(tokenBefore);
+  });
+
+  it('keeps the node registry through an emptied Redis: a station\'s key comes back, a revoked node stays revoked', async () => {
+    const [hub, st] = nodes as [CityNode, CityNode];
+    // The operator registers st-1 (hes-gate city node add), and registers then revokes another station.
+    const gone = newNodeKey();
+    await addNode(admin, names, 'st-1', 'station', stKey.publicKey, Date.now());
+    await addNode(admin, names, 'st-gone', 'station', gone.publicKey, Date.now());
+    await revokeNode(admin, names, 'st-gone', Date.now());
+    // Within a heartbeat the hub keeps the registry in its record.
+    await until(async () => (await hub.store.cityNodes()).some(([id, t]) => id === 'st-gone' && parseRecord(t)?.revoked != null), 'the hub recorded the registry');
+    await until(() => hub.hub!.lease.holding, 'the hub leads (relays lookups)', 20_000);
+    let relayed = hub.hub!.report().relayed;
+    st.replica.sharer.share(SAMPLE.NOT_FOUND, { kind: 'not-found' }, Date.now());
+    await until(() => hub.hub!.report().relayed > relayed, 'st-1\'s finding relayed');
+
+    await admin.flushall();
+    await until(async () => (await hub.reconciler.round()) === 'agree', 'the hub rebuilt the city', 20_000);
+    const { nodes: registry } = await readRegistry(admin, names);
+    expect(registry.get('st-1')).toMatchObject({ role: 'station', key: stKey.publicKey, revoked: null });
+    expect(registry.get('st-gone')?.revoked).toEqual(expect.any(Number));
+    expect(registry.get('hub-a')?.revoked).toBeNull();
+
+    // st-1's shared lookups are accepted again: the leader relays its next finding, refusing nothing.
+    await until(() => hub.hub!.lease.holding, 'the hub leads again', 20_000);
+    const refused = hub.hub!.report().relayRefused;
+    relayed = hub.hub!.report().relayed;
+    st.replica.sharer.share(SAMPLE.EXPIRED, { kind: 'expired' }, Date.now());
+    await until(() => hub.hub!.report().relayed > relayed, 'st-1\'s finding relayed after the rebuild', 20_000);
+    expect(hub.hub!.report().relayRefused).toEqual(refused);
+    // The revoked station stays revoked: an entry it signed, put in the relayed stream, is refused as revoked.
+    await until(() => st.replica.trust.counts.revoked === 1, 'st-1 re-read the restored registry');
+    const before = st.replica.report().refused.revoked;
+    const wire = new CityWire(key, names, { nodeId: 'st-gone', key: gone });
+    await admin.xadd(names.lookups, '*', ...wire.lookupEntry({ at: Date.now(), code: SAMPLE.RISKLESS, answer: { kind: 'not-found' } }, 'st-gone'));
+    await st.replica.caughtUp();
+    expect(st.replica.report().refused.revoked).toBe(before + 1);
   });
 });
