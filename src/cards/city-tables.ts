@@ -11,6 +11,8 @@
  *             ones, save the position. Taps see the old set or the new one, never a mix, and
  *             abort leaves the store exactly as it was before begin.
  *   codesBetween(range, limit)         bound codes in (after, through], an indexed range read
+ *   nodes / saveNodes                  a hub's record of the node registry (city_nodes), which an
+ *                                      emptied Redis gets back with the bindings
  *
  * Every write here is `synchronous = NORMAL` (the store's default): a power cut may lose the
  * last commits, bindings and position together, and the replica then reads those entries
@@ -174,5 +176,16 @@ class SqliteCityTables implements CityTables {
     if (range.after !== null) params.after = range.after;
     if (range.through !== null) params.through = range.through;
     return stmt.all(params).map((r) => r.hes_code);
+  }
+
+  nodes(): Array<[string, string]> {
+    return this.#db.prepare<[], { node_id: string; record: string }>('SELECT node_id, record FROM city_nodes ORDER BY node_id').all().map((r) => [r.node_id, r.record]);
+  }
+
+  saveNodes(rows: ReadonlyArray<readonly [string, string]>): void {
+    const upsert = this.#db.prepare<[string, string]>('INSERT INTO city_nodes (node_id, record) VALUES (?, ?) ON CONFLICT (node_id) DO UPDATE SET record = excluded.record');
+    this.#deps.write(() => {
+      for (const [id, record] of rows) upsert.run(id, record);
+    });
   }
 }

@@ -79,6 +79,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    description: 'a hub\'s record of the city\'s node registry (node id → its record as Redis held it), so an emptied Redis gets it back',
+    up(db) {
+      db.exec(`
+        CREATE TABLE city_nodes (
+          node_id TEXT PRIMARY KEY,
+          record  TEXT NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

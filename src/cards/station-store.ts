@@ -93,6 +93,9 @@ export interface StationStore extends StatusPersistence, ReplicaStore {
    */
   importStream(source: AsyncIterable<Uint8Array>, request: StreamImportRequest): Promise<ImportReport>;
   applyCityBindings(changes: BindingChanges, position: CityPosition): Promise<CityApplyCounts>;
+  /** A hub's record of the city's node registry ([node id, record text]), and its writes. */
+  cityNodes(): Promise<Array<[string, string]>>;
+  saveCityNodes(rows: Array<[string, string]>): Promise<void>;
   /** From the read-only connection: never waits for a lock. */
   codesBetween(range: CheckedCodes, limit: number): string[];
   /** Settles when the status writes queued so far are written. */
@@ -266,6 +269,14 @@ class WorkerBackedStore implements StationStore {
 
   cityPosition(): Promise<CityPosition | undefined> {
     return this.#call('cityPosition', {});
+  }
+
+  cityNodes(): Promise<Array<[string, string]>> {
+    return this.#call('cityNodes', {});
+  }
+
+  saveCityNodes(rows: Array<[string, string]>): Promise<void> {
+    return this.#call('cityNodesSave', { rows });
   }
 
   applyCityBindings(changes: BindingChanges, position: CityPosition): Promise<CityApplyCounts> {

@@ -36,6 +36,8 @@ export interface Ops {
   importChunk: { args: { importId: number; chunk: Uint8Array }; result: StreamProgress };
   importEnd: { args: { importId: number; aborted: boolean }; result: ImportReport };
   cityPosition: { args: Record<string, never>; result: CityPosition | undefined };
+  cityNodes: { args: Record<string, never>; result: Array<[string, string]> };
+  cityNodesSave: { args: { rows: Array<[string, string]> }; result: void };
   cityApply: { args: { changes: BindingChanges; position: CityPosition }; result: CityApplyCounts };
   citySnapshotBegin: { args: { snapshotId: number }; result: void };
   citySnapshotAdd: { args: { snapshotId: number; batch: BindingInput[] }; result: void };

@@ -209,4 +209,8 @@ export interface CityTables {
   abortSnapshot(): void;
   /** Distinct bound codes in (after, through] in code order, at most `limit` (null bounds are open). */
   codesBetween(range: CheckedCodes, limit: number): string[];
+  /** A hub's record of the node registry: [node id, record text] in id order. */
+  nodes(): Array<[string, string]>;
+  /** Insert or replace these registry records, in one transaction. */
+  saveNodes(rows: ReadonlyArray<readonly [string, string]>): void;
 }

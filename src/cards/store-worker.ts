@@ -103,6 +103,8 @@ const handlers: { [K in OpName]: Handler<K> } = {
     return report;
   },
   cityPosition: () => store.city.position(),
+  cityNodes: () => store.city.nodes(),
+  cityNodesSave: ({ rows }) => store.city.saveNodes(rows),
   cityApply: ({ changes, position }) => {
     const counts = store.city.applyBindings(changes, position);
     count += counts.created - counts.deleted;

@@ -71,6 +71,8 @@ export async function startCityTier(o: CityTierOptions): Promise<CityTier | null
     version: buildInfo().version,
     // A hub's store is the record: when Redis lost entries it applied, it writes them back instead of resyncing.
     ...(city.role === 'hub' ? { keepOnReset: () => reconciler.round() } : {}),
+    // Operators see each node's agreement in `city status`: the heartbeat carries the last round's result.
+    reconcileReport: () => reconciler.report(),
   });
   let hub: CityHub | null = null;
   if (city.role === 'hub') {
@@ -97,6 +99,9 @@ export async function startCityTier(o: CityTierOptions): Promise<CityTier | null
       ackReplicas: city.ackReplicas,
       ackTimeoutMs: city.ackTimeoutMs,
       floor: new FileTokenFloor(resolve(config.dataDir, 'city-fence')),
+      // The node registry is kept in the record too: an emptied Redis gets the stations' keys and revocations back.
+      nodesRecord: o.store,
+      nodesEveryMs: city.heartbeatMs,
     });
   }
   const names = cityKeyspace(key.kid);

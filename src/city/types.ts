@@ -104,6 +104,8 @@ export interface ReplicaOptions {
    * of resyncing from Redis's (smaller) snapshot.
    */
   keepOnReset?: () => Promise<unknown>;
+  /** This node's reconciler: its last result rides on every heartbeat (`digest`, `lastRepair`), for `city status`. */
+  reconcileReport?: () => ReconcileReport;
 }
 
 /** The hub's view, for metrics, /readyz and the live page. */
@@ -155,6 +157,10 @@ export interface ReconcileReport {
   bytesRead: number;
   lastAgreementAt: number | null;
   lastRepairAt: number | null;
+  /** Bindings the last repair wrote or removed. */
+  lastRepairMoved: number | null;
+  /** The last round that compared this copy with the city's digests (a busy, unverified or failed round compares nothing). */
+  lastComparison: { at: number; agrees: boolean; differing: number } | null;
   lastOutcome: RoundOutcome | null;
 }
 

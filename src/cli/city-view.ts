@@ -6,9 +6,9 @@
  *   nodes     one row per node heard from or registered: role, identity (registered / revoked /
  *             not registered), state, version, lag, last seen, entries refused, digests, last repair
  *
- * Digest agreement and the last repair come from the nodes' heartbeats when a node reports them
- * (`digest: {agrees, at}` and `lastRepair: {at, moved}`, written by the reconciliation work of
- * issue 21); a node that does not says "—".
+ * Digest agreement and the last repair come from the nodes' heartbeats (`digest: {agrees, at,
+ * ranges, differing}` and `lastRepair: {at, moved}`, the node's reconciler's last result,
+ * heartbeat.ts); a node that has not compared yet (or an older version) says "—".
  */
 import type { NodeRecord } from '../city/identity/node-registry.js';
 import { alignColumns } from '../text-table.js';

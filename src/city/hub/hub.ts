@@ -28,6 +28,8 @@ import { registerSelf } from '../identity/node-registry.js';
 import { Trust } from '../identity/trust.js';
 import { CityWire } from '../wire.js';
 import { LookupRelay, type RelayCounts } from './lookup-relay.js';
+import { NodesRecord, type NodesStore } from './nodes-record.js';
+import { Ticker } from '../replica/heartbeat.js';
 
 export interface HubOptions {
   key: CityKey;
@@ -72,6 +74,10 @@ export interface HubOptions {
   recorded?: (id: string | null, timeoutMs: number) => Promise<void>;
   /** This hub's record: an emptied Redis is rebuilt from it. */
   record?: RecordSource;
+  /** Where this hub keeps the node registry too (its store), so an emptied Redis gets it back (nodes-record.ts). */
+  nodesRecord?: NodesStore;
+  /** How often the registry's version is looked at for the record, ms (city.heartbeatMs). @default 5000 */
+  nodesEveryMs?: number;
   timer?: Timers;
 }
 
@@ -111,12 +117,27 @@ class CityHubImpl implements CityHub {
   #started = false;
   /** Bumped on every acquisition and loss, so an async step of an older term does nothing. */
   #term = 0;
+  readonly #nodes: NodesRecord | undefined;
+  readonly #nodesTicker: Ticker | undefined;
 
   constructor(o: HubOptions) {
     this.#o = o;
     this.#redis = o.connect(`hes-gate-hub:${o.nodeId}`, false);
     // Errors show as failed commands (counted, logged where they matter); never as an unhandled event.
     this.#redis.on('error', () => undefined);
+    if (o.nodesRecord !== undefined) {
+      const nodes = new NodesRecord(this.#redis, cityKeyspace(o.key.kid), o.nodesRecord);
+      this.#nodes = nodes;
+      this.#nodesTicker = new Ticker(o.nodesEveryMs ?? 5000, () =>
+        nodes.mirror().then(
+          () => undefined,
+          (err: unknown) => {
+            // Redis away is said by the replica's state; a failure with Redis up (the store) is said here.
+            if (this.#redis.status === 'ready') o.logger.warn({ event: 'city.nodes.record', reason: failureKind(err) }, 'city: could not keep the node registry in this hub\'s record');
+          },
+        ),
+      );
+    }
     this.#redis.on('ready', () => {
       registerSelf(this.#redis, cityKeyspace(o.key.kid), o.nodeId, o.nodeKey.publicKey, o.clock())
         .then((wrote) => {
@@ -141,7 +162,12 @@ class CityHubImpl implements CityHub {
       ...(o.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: o.ackTimeoutMs }),
       ...(o.recorded === undefined ? {} : { recorded: o.recorded }),
       ...(o.record === undefined ? {} : { record: o.record }),
-      beforeRestore: () => registerSelf(this.#redis, cityKeyspace(o.key.kid), o.nodeId, o.nodeKey.publicKey, o.clock()),
+      // The recorded registry first (stations' keys, revocations), then this hub's own key: it never undoes a recorded revocation.
+      beforeRestore: async () => {
+        const nodes = await this.#nodes?.restore();
+        if (nodes !== undefined && nodes > 0) o.logger.warn({ event: 'city.nodes.restored', nodes }, 'city: Redis had lost the node registry; wrote it back from this hub\'s record');
+        await registerSelf(this.#redis, cityKeyspace(o.key.kid), o.nodeId, o.nodeKey.publicKey, o.clock());
+      },
       onRestored: (bindings) => o.logger.warn({ event: 'city.restored', bindings }, 'city: Redis had lost the city; rebuilt it from this hub\'s record'),
     });
     this.#relayTrust = new Trust({ redis: this.#redis, keys: cityKeyspace(o.key.kid) });
@@ -167,10 +193,12 @@ class CityHubImpl implements CityHub {
     this.#started = true;
     this.#redis.connect().catch(() => undefined);
     this.lease.start();
+    this.#nodesTicker?.start();
   }
 
   async stop(): Promise<void> {
     this.#started = false;
+    await this.#nodesTicker?.stop();
     await this.lease.stop();
     await this.#standBy();
     this.#redis.disconnect();

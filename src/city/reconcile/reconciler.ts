@@ -63,7 +63,7 @@ const size = (v: unknown): number => (typeof v === 'string' ? v.length : Array.i
 
 export class Reconciler {
   readonly #o: ReconcilerOptions;
-  readonly #report: ReconcileReport = { rounds: 0, divergences: 0, divergentRanges: 0, repaired: 0, bytesRead: 0, lastAgreementAt: null, lastRepairAt: null, lastOutcome: null };
+  readonly #report: ReconcileReport = { rounds: 0, divergences: 0, divergentRanges: 0, repaired: 0, bytesRead: 0, lastAgreementAt: null, lastRepairAt: null, lastRepairMoved: null, lastComparison: null, lastOutcome: null };
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<RoundOutcome> | undefined;
   #stopped = false;
@@ -167,12 +167,14 @@ export class Reconciler {
     if ((root ?? ZERO_ROOT) === local.node('')) {
       if (role === 'hub' && at !== null && verified !== at) await redis.hset(names.digests, '!', at).catch(() => undefined);
       this.#report.lastAgreementAt = this.#o.clock();
+      this.#report.lastComparison = { at: this.#report.lastAgreementAt, agrees: true, differing: 0 };
       return 'agree';
     }
     if (role === 'station' && (at === null || verified !== at)) return 'unverified';
     const leaves = await this.#differingLeaves(local);
     this.#report.divergences++;
     this.#report.divergentRanges += leaves.length;
+    this.#report.lastComparison = { at: this.#o.clock(), agrees: false, differing: leaves.length };
     this.#o.logger.warn({ event: 'city.divergence', role, ranges: leaves.length, bindings: local.count }, 'city: this copy of the bindings and the city differ; repairing the ranges that differ');
     const keep = new Set(leaves.map(leafIndex));
     const again = await walkRecord(this.#o.key, this.#o.record, keep, () => replica.bindingsVersion === version);
@@ -183,6 +185,7 @@ export class Reconciler {
     if (moved === undefined) return 'busy';
     this.#report.repaired += moved;
     this.#report.lastRepairAt = this.#o.clock();
+    this.#report.lastRepairMoved = moved;
     this.#o.logger.info({ event: 'city.repaired', role, ranges: leaves.length, bindings: moved }, 'city: repaired the ranges that differed');
     return 'repaired';
   }

@@ -4,7 +4,8 @@
  * never a code or card id.
  */
 import type { Redis } from 'ioredis';
-import type { ReplicaStatusReport } from '../types.js';
+import { LEAVES } from '../reconcile/digest-tree.js';
+import type { ReconcileReport, ReplicaStatusReport } from '../types.js';
 
 export interface HeartbeatValue {
   role: 'station' | 'hub';
@@ -17,10 +18,18 @@ export interface HeartbeatValue {
   refused: ReplicaStatusReport['refused'];
   /** When it was written, epoch ms (the node's clock). */
   time: number;
+  /** The reconciler's last comparison with the city's digests: did the roots agree, when, how many of the leaves differed. */
+  digest?: { agrees: boolean; at: number; ranges: number; differing: number };
+  /** The reconciler's last repair: when, and how many bindings it wrote or removed. */
+  lastRepair?: { at: number; moved: number };
 }
 
-export function heartbeatValue(role: HeartbeatValue['role'], version: string, r: ReplicaStatusReport, time: number): HeartbeatValue {
-  return { role, version, state: r.state, lagSeconds: r.lagSeconds, lagEntries: r.lagEntries, lastAppliedId: r.lastAppliedId, refused: r.refused, time };
+export function heartbeatValue(role: HeartbeatValue['role'], version: string, r: ReplicaStatusReport, time: number, rec?: ReconcileReport): HeartbeatValue {
+  const value: HeartbeatValue = { role, version, state: r.state, lagSeconds: r.lagSeconds, lagEntries: r.lagEntries, lastAppliedId: r.lastAppliedId, refused: r.refused, time };
+  const c = rec?.lastComparison;
+  if (c != null) value.digest = { agrees: c.agrees, at: c.at, ranges: LEAVES, differing: c.differing };
+  if (rec?.lastRepairAt != null) value.lastRepair = { at: rec.lastRepairAt, moved: rec.lastRepairMoved ?? 0 };
+  return value;
 }
 
 export async function writeHeartbeat(redis: Redis, key: string, value: HeartbeatValue, heartbeatMs: number): Promise<void> {

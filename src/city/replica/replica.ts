@@ -7,7 +7,7 @@
  *         ─> loop: XREAD BLOCK changes + lookups (own blocking connection) ─> apply.ts (`live`)
  *   any failure ─> `degraded` (with a reason), back off (capped), then start again from the
  *   position in memory: it moved only with what was applied, so nothing is lost or applied twice.
- *   every heartbeatMs ─> XINFO for the lag, SET hg:hb:<node> (heartbeat.ts)
+ *   every heartbeatMs ─> XINFO for the lag, SET hg:hb:<node> (heartbeat.ts, with the reconciler's last result)
  *
  * Nothing here is awaited by a tap; the loop never throws.
  */
@@ -409,7 +409,7 @@ class CityReplicaImpl implements CityReplica {
   async #heartbeat(): Promise<void> {
     if (this.#cmd.status !== 'ready') return;
     if (!this.#needsStart) this.#lag.observe(await streamInfo(this.#cmd, this.#names.changes));
-    const value = heartbeatValue(this.#o.role, this.#t.version, this.report(), this.#o.clock());
+    const value = heartbeatValue(this.#o.role, this.#t.version, this.report(), this.#o.clock(), this.#o.reconcileReport?.());
     await writeHeartbeat(this.#cmd, this.#names.heartbeat(this.#o.nodeId), value, this.#o.heartbeatMs);
     // A revocation reaches this node within one heartbeat.
     await this.trust.refresh();

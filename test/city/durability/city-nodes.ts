@@ -16,6 +16,7 @@ import { Reconciler } from '../../../src/city/reconcile/reconciler.js';
 import { createReplica } from '../../../src/city/replica/replica.js';
 import { CityWire, type SharedBinding } from '../../../src/city/wire.js';
 import type { MinistryClient } from '../../../src/ministry/types.js';
+import type { NodeKey } from '../../../src/city/identity/node-key.js';
 import { newNodeKey, openStation, type Station } from '../replica/helpers.js';
 
 export interface CityNode extends Station {
@@ -36,11 +37,14 @@ export interface NodeOptions {
   ministry: Pick<MinistryClient, 'checkHesCodes'>;
   /** Keep the store across a restart of the node. */
   dir?: string;
+  /** Its signing key. @default a new one (unregistered) */
+  nodeKey?: NodeKey;
 }
 
 export async function openNode(o: NodeOptions): Promise<CityNode> {
-  const nodeKey = newNodeKey();
-  const station = await openStation({ key: o.key, city: o.city, nodeId: o.nodeId, nodeKey, ...(o.dir === undefined ? {} : { dir: o.dir }) });
+  const nodeKey = o.nodeKey ?? newNodeKey();
+  // Its heartbeat carries the reconciler's last result, as startCityTier composes it.
+  const station = await openStation({ key: o.key, city: o.city, nodeId: o.nodeId, nodeKey, reconcileReport: () => reconciler.report(), ...(o.dir === undefined ? {} : { dir: o.dir }) });
   const connect = (name: string, blocking: boolean): Redis => connectRedis(o.city, { connectionName: `${o.nodeId}:${name}`, blocking });
   const logger = (await import('../../../src/ops/logger.js')).createLogger('warn', station.log.stream);
   const store = station.store;
@@ -54,6 +58,7 @@ export async function openNode(o: NodeOptions): Promise<CityNode> {
           recorded: (id, timeoutMs) => station.replica.appliedThrough(id, timeoutMs),
           ackReplicas: o.city.ackReplicas, ackTimeoutMs: o.city.ackTimeoutMs,
           floor: new FileTokenFloor(join(station.dir, 'city-fence')),
+          nodesRecord: store, nodesEveryMs: o.city.heartbeatMs,
         })
       : null;
   if (hub !== null) {
@@ -61,7 +66,7 @@ export async function openNode(o: NodeOptions): Promise<CityNode> {
     station.replica = createReplica({
       key: o.key, nodeKey, nodeId: o.nodeId, role: 'hub', store, status: station.status, clock: station.clock.now, logger, connect,
       heartbeatMs: o.city.heartbeatMs, lookupsMaxLen: o.city.lookupsMaxLen, blockMs: 1000, graceMs: 1000, retryMinMs: 50, retryMaxMs: 500, epochPollMs: 50, version: 'test',
-      keepOnReset: () => reconciler.round(),
+      keepOnReset: () => reconciler.round(), reconcileReport: () => reconciler.report(),
     });
   }
   const names = cityKeyspace(o.key.kid);

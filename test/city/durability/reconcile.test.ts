@@ -24,11 +24,19 @@ import { cityKeyspace } from '../../../src/city/keyspace.js';
 import { STORE_FILE } from '../../../src/cards/store.js';
 import { createMinistryClient } from '../../../src/ministry/client.js';
 import type { MinistryClient } from '../../../src/ministry/types.js';
-import { SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simulator } from '../../../src/simulator/index.js';
+import { SAMPLE, SIMULATOR_PASSWORD, SIMULATOR_USER, startSimulator, type Simulator } from '../../../src/simulator/index.js';
 import { aclWithPasswords, cityConfig as roleConfig } from '../ops/acl-file.js';
-import { binding, newKey, until } from '../replica/helpers.js';
+import { binding, newKey, newNodeKey, until } from '../replica/helpers.js';
+import { addNode, parseRecord, readRegistry, revokeNode } from '../../../src/city/identity/node-registry.js';
+import { CityWire } from '../../../src/city/wire.js';
 import { hasRedis, RedisServer } from '../redis-harness.js';
 import { cityBindings, openNode, type CityNode } from './city-nodes.js';
+import { readCityStatus, type CityStatus } from '../../../src/cli/city.js';
+import { describeCity, type NodeHeartbeat } from '../../../src/cli/city-view.js';
+import { LEAVES } from '../../../src/city/reconcile/digest-tree.js';
+
+/** A node's heartbeat as `city status` reads it. */
+const nodeRow = (s: CityStatus, id: string): NodeHeartbeat | undefined => s.nodes.find((n) => n.node === id)?.heartbeat as NodeHeartbeat | undefined;
 
 const pw = { hub: 'hub-rec-51', station: 'station-rec-52', admin: 'admin-rec-53' };
 
@@ -46,9 +54,11 @@ describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real R
   const all = Array.from({ length: N }, (_, i) => binding(i, i % 3 === 0 ? 'student' : 'standard'));
   const expected = new Map(all.map((b) => [b.cardId, `${b.hesCode}/${b.profile}`]));
 
+  // st-1's signing key, registered by the operator in the last test.
+  const stKey = newNodeKey();
   const node = async (role: 'hub' | 'station', nodeId: string): Promise<CityNode> => {
     const base = roleConfig(role, role === 'hub' ? pw.hub : pw.station, { url: server.url }, nodeId);
-    const n = await openNode({ role, nodeId, key, ministry, city: { ...base, leaseMs: 2000, heartbeatMs: 1000, reconcileMs: 3_600_000 } });
+    const n = await openNode({ role, nodeId, key, ministry, ...(nodeId === 'st-1' ? { nodeKey: stKey } : {}), city: { ...base, leaseMs: 2000, heartbeatMs: 1000, reconcileMs: 3_600_000 } });
     nodes.push(n);
     return n;
   };
@@ -79,6 +89,14 @@ describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real R
     expect(st.bindings()).toEqual(expected);
     expect(await hub.reconciler.round()).toBe('agree');
     expect(await st.reconciler.round()).toBe('agree');
+    // Operators see it: each node's heartbeat carries its last round, and `city status` shows it.
+    const agreedAt = st.clock.now();
+    await until(async () => nodeRow(await readCityStatus(admin, key.kid), 'st-1')?.digest?.agrees === true, 'the station reports its agreement');
+    const seen = await readCityStatus(admin, key.kid);
+    expect(nodeRow(seen, 'st-1')).toMatchObject({ digest: { agrees: true, at: agreedAt, ranges: LEAVES, differing: 0 } });
+    expect(nodeRow(seen, 'st-1')?.lastRepair).toBeUndefined();
+    await until(async () => nodeRow(await readCityStatus(admin, key.kid), 'hub-a')?.digest?.agrees === true, 'the hub reports its agreement');
+    expect(describeCity(await readCityStatus(admin, key.kid), agreedAt + 4000)).toMatch(/st-1 .*agree 0\/262144 ranges, 4 s ago/);
 
     // Someone edits the station's SQLite file behind its back.
     const db = new Database(join(st.dir, STORE_FILE));
@@ -100,7 +118,12 @@ describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real R
     // Far less than the snapshot: the hash of every binding.
     const hashBytes = Object.entries(await admin.hgetall(names.bindings)).reduce((n, [f, v]) => n + f.length + v.length, 0);
     expect(r.bytesRead - bytesBefore).toBeLessThan(hashBytes / 2);
+    // The repair is in city status: a time and the count of bindings moved.
+    await until(async () => nodeRow(await readCityStatus(admin, key.kid), 'st-1')?.lastRepair !== undefined, 'the station reports its repair');
+    expect(nodeRow(await readCityStatus(admin, key.kid), 'st-1')).toMatchObject({ digest: { agrees: false, differing: r.divergentRanges }, lastRepair: { at: r.lastRepairAt, moved: 51 } });
     expect(await st.reconciler.round()).toBe('agree');
+    await until(async () => nodeRow(await readCityStatus(admin, key.kid), 'st-1')?.digest?.agrees === true, 'the station reports agreement after the repair');
+    expect(describeCity(await readCityStatus(admin, key.kid), r.lastRepairAt! + 2000)).toMatch(/st-1 .*agree 0\/262144 ranges, 2 s ago +2 s ago, 51 moved/);
   });
 
   it('writes back what a Redis restarted on an older copy of its data lost', async () => {
@@ -156,5 +179,42 @@ describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real R
     await until(() => hub.hub!.lease.holding && hub.hub!.lease.token !== tokenBefore, 'the hub holds the lease again', 20_000);
     expect(hub.hub!.lease.token!).toBeGreaterThan(tokenBefore);
     expect(Number(await admin.get(names.leaseToken))).toBeGreaterThan(tokenBefore);
+  });
+
+  it('keeps the node registry through an emptied Redis: a station\'s key comes back, a revoked node stays revoked', async () => {
+    const [hub, st] = nodes as [CityNode, CityNode];
+    // The operator registers st-1 (hes-gate city node add), and registers then revokes another station.
+    const gone = newNodeKey();
+    await addNode(admin, names, 'st-1', 'station', stKey.publicKey, Date.now());
+    await addNode(admin, names, 'st-gone', 'station', gone.publicKey, Date.now());
+    await revokeNode(admin, names, 'st-gone', Date.now());
+    // Within a heartbeat the hub keeps the registry in its record.
+    await until(async () => (await hub.store.cityNodes()).some(([id, t]) => id === 'st-gone' && parseRecord(t)?.revoked != null), 'the hub recorded the registry');
+    await until(() => hub.hub!.lease.holding, 'the hub leads (relays lookups)', 20_000);
+    let relayed = hub.hub!.report().relayed;
+    st.replica.sharer.share(SAMPLE.NOT_FOUND, { kind: 'not-found' }, Date.now());
+    await until(() => hub.hub!.report().relayed > relayed, 'st-1\'s finding relayed');
+
+    await admin.flushall();
+    await until(async () => (await hub.reconciler.round()) === 'agree', 'the hub rebuilt the city', 20_000);
+    const { nodes: registry } = await readRegistry(admin, names);
+    expect(registry.get('st-1')).toMatchObject({ role: 'station', key: stKey.publicKey, revoked: null });
+    expect(registry.get('st-gone')?.revoked).toEqual(expect.any(Number));
+    expect(registry.get('hub-a')?.revoked).toBeNull();
+
+    // st-1's shared lookups are accepted again: the leader relays its next finding, refusing nothing.
+    await until(() => hub.hub!.lease.holding, 'the hub leads again', 20_000);
+    const refused = hub.hub!.report().relayRefused;
+    relayed = hub.hub!.report().relayed;
+    st.replica.sharer.share(SAMPLE.EXPIRED, { kind: 'expired' }, Date.now());
+    await until(() => hub.hub!.report().relayed > relayed, 'st-1\'s finding relayed after the rebuild', 20_000);
+    expect(hub.hub!.report().relayRefused).toEqual(refused);
+    // The revoked station stays revoked: an entry it signed, put in the relayed stream, is refused as revoked.
+    await until(() => st.replica.trust.counts.revoked === 1, 'st-1 re-read the restored registry');
+    const before = st.replica.report().refused.revoked;
+    const wire = new CityWire(key, names, { nodeId: 'st-gone', key: gone });
+    await admin.xadd(names.lookups, '*', ...wire.lookupEntry({ at: Date.now(), code: SAMPLE.RISKLESS, answer: { kind: 'not-found' } }, 'st-gone'));
+    await st.replica.caughtUp();
+    expect(st.replica.report().refused.revoked).toBe(before + 1);
   });
 });

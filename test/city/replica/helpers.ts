@@ -13,7 +13,7 @@ import { CityKey } from '../../../src/city/city-key.js';
 import { connectRedis, type CityConfig } from '../../../src/city/connect.js';
 import { cityKeyspace, type CityKeyspace } from '../../../src/city/keyspace.js';
 import { createReplica, type CityReplica, type ReplicaTuning } from '../../../src/city/replica/replica.js';
-import type { ReplicaStatus, ReplicaStore } from '../../../src/city/types.js';
+import type { ReconcileReport, ReplicaStatus, ReplicaStore } from '../../../src/city/types.js';
 import { CityWire, type BindingChanges, type SharedBinding, type SharedStatus, type StatusChanges } from '../../../src/city/wire.js';
 import { NodeKey } from '../../../src/city/identity/node-key.js';
 import { addNode, type NodeRole } from '../../../src/city/identity/node-registry.js';
@@ -168,6 +168,8 @@ export interface StationOptions {
   nodeKey?: NodeKey;
   dir?: string;
   tuning?: Partial<ReplicaTuning>;
+  /** The node's reconciler, whose last result its heartbeat carries (city-nodes.ts). */
+  reconcileReport?: () => ReconcileReport;
 }
 
 export async function openStation(o: StationOptions): Promise<Station> {
@@ -193,6 +195,7 @@ export async function openStation(o: StationOptions): Promise<Station> {
       connect: (name, blocking) => connectRedis(o.city, { connectionName: `${nodeId}:${name}`, blocking }),
       heartbeatMs: o.city.heartbeatMs, lookupsMaxLen: o.city.lookupsMaxLen,
       blockMs: 1000, graceMs: 1000, retryMinMs: 50, retryMaxMs: 500, epochPollMs: 50, version: 'test', ...o.tuning, ...tuning,
+      ...(o.reconcileReport === undefined ? {} : { reconcileReport: o.reconcileReport }),
     });
   const station: Station = {
     dir, store, status, replicaStore, replicaStatus, log, clock,
