@@ -36,6 +36,7 @@ export interface CityStatusView {
   statuses: number;
   lookups: number;
   nodes: Array<{ node: string; ttlMs: number; heartbeat: unknown }>;
+  /** The registry of node identities (roles and public keys: nothing secret). */
   registry: Array<{ node: string } & NodeRecord>;
 }
 

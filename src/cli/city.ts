@@ -17,7 +17,7 @@ import { cityKeyspace } from '../city/keyspace.js';
 import { holderOf } from '../city/hub/lease.js';
 import { cityUnavailable } from '../city/hub/redis-error.js';
 import { readRegistry, type NodeRecord } from '../city/identity/node-registry.js';
-import { describeCity } from './city-view.js';
+import { describeCity, type CityStatusView } from './city-view.js';
 import { openCity } from './city-connection.js';
 import { registerNodeCommands } from './city-nodes.js';
 
@@ -38,20 +38,8 @@ export function cityKeygen(opts: { kid?: string }): number {
   return 0;
 }
 
-export interface CityStatus {
-  kid: string;
-  epoch: string | null;
-  leaseHolder: string | null;
-  leaseTtlMs: number | null;
-  fencingToken: number | null;
-  changes: { length: number; lastId: string | null };
-  bindings: number;
-  statuses: number;
-  lookups: number;
-  nodes: Array<{ node: string; ttlMs: number; heartbeat: unknown }>;
-  /** The registry of node identities (roles and public keys: nothing secret). */
-  registry: Array<{ node: string } & NodeRecord>;
-}
+/** What `city status` reads (the view's shape: city-view.ts renders it). */
+export type CityStatus = CityStatusView;
 
 export async function readCityStatus(redis: Redis, kid: string): Promise<CityStatus> {
   const keys = cityKeyspace(kid);

@@ -31,6 +31,16 @@ export const LOG_EVENTS = [
   'city.lease.released',
   'city.fenced',
   'city.rotation',
+  // Durability and reconciliation (city/hub, city/reconcile), node identities (city/identity).
+  'city.restored',
+  'city.stream-reset',
+  'city.divergence',
+  'city.repaired',
+  'city.reconcile.failed',
+  'city.nodes.restored',
+  'city.nodes.record',
+  'city.node.registered',
+  'city.node.register',
 ] as const;
 
 export type LogEvent = (typeof LOG_EVENTS)[number];
