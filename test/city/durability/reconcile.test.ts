@@ -210,7 +210,7 @@ describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real R
     await until(() => hub.hub!.report().relayed > relayed, 'st-1\'s finding relayed after the rebuild', 20_000);
     expect(hub.hub!.report().relayRefused).toEqual(refused);
     // The revoked station stays revoked: an entry it signed, put in the relayed stream, is refused as revoked.
-    await until(() => st.replica.trust.counts.revoked === 1, 'st-1 re-read the restored registry');
+    await until(() => st.replica.trust.counts.revoked === 1, 'st-1 re-read the restored registry', 20_000);
     const before = st.replica.report().refused.revoked;
     const wire = new CityWire(key, names, { nodeId: 'st-gone', key: gone });
     await admin.xadd(names.lookups, '*', ...wire.lookupEntry({ at: Date.now(), code: SAMPLE.RISKLESS, answer: { kind: 'not-found' } }, 'st-gone'));
