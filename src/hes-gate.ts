@@ -258,7 +258,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const readiness = [
       { name: 'config', check: () => ({ ok: true, detail: `${environment} environment` }) },
       storeHealth.readiness(),
-      { name: 'event loop', check: () => eventLoopCheck(eventLoop.window(), config.limits.maxEventLoopDelayMs, Math.min(...policies.map((p) => p.deadlineMs))) },
+      { name: 'event loop', check: () => eventLoopCheck(eventLoop.window(), config.limits.maxEventLoopDelayMs, Math.min(...policies.map((p) => p.deadlineMs)), admission.loopSheds()) },
       ministryReadiness({ health: ministryHealth, guard: ministry, fallbackArmed: outageFallbackArmed(policies) }),
     ];
     const informational = informationalChecks(

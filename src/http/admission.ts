@@ -23,6 +23,8 @@ export interface AdmissionOptions {
   waiting?: () => number;
   maxEventLoopDelayMs: number;
   maxInFlight: number;
+  /** Monotonic ms, read only when a decision is shed for the loop (when it last happened, for `/readyz`). @default performance.now */
+  now?: () => number;
 }
 
 export interface AdmissionCounters {
@@ -34,8 +36,19 @@ export interface AdmissionCounters {
 export class Admission {
   readonly counters: AdmissionCounters = { admitted: 0, shedEventLoop: 0, shedInFlight: 0 };
   private inFlightNow = 0;
+  private lastLoopShedAt: number | null = null;
 
-  constructor(private readonly o: AdmissionOptions) {}
+  private readonly now: () => number;
+
+  constructor(private readonly o: AdmissionOptions) {
+    this.now = o.now ?? (() => performance.now());
+  }
+
+  /** Milliseconds since a decision was last shed for a lagging loop (null: never), with the count since start. */
+  loopSheds(): { sinceMs: number | null; total: number } {
+    const at = this.lastLoopShedAt;
+    return { sinceMs: at === null ? null : this.now() - at, total: this.counters.shedEventLoop };
+  }
 
   /** Decisions admitted and not yet answered. */
   get inFlight(): number {
@@ -51,6 +64,7 @@ export class Admission {
     // Whether anything waits first: a count, while the lag reads the clock.
     if ((this.o.waiting === undefined || this.o.waiting() > 0) && this.o.lagMs() > this.o.maxEventLoopDelayMs) {
       this.counters.shedEventLoop += 1;
+      this.lastLoopShedAt = this.now();
       return 'event-loop';
     }
     this.counters.admitted += 1;

@@ -32,6 +32,20 @@ describe('admission control', () => {
     expect(a.admit()).toBe('event-loop');
   });
 
+  it('remembers when it last shed for the loop, for /readyz (injected clock)', () => {
+    let now = 1_000;
+    let lag = 0;
+    const a = new Admission({ lagMs: () => lag, waiting: () => 1, maxEventLoopDelayMs: 10, maxInFlight: 100, now: () => now });
+    expect(a.loopSheds()).toEqual({ sinceMs: null, total: 0 });
+    a.admit();
+    a.leave();
+    expect(a.loopSheds()).toEqual({ sinceMs: null, total: 0 });
+    lag = 20;
+    expect(a.admit()).toBe('event-loop');
+    now += 2_500;
+    expect(a.loopSheds()).toEqual({ sinceMs: 2_500, total: 1 });
+  });
+
   it('sheds by default before the loop is later than the deadline margin (issue 20: it waited for 50 ms, answers left late)', () => {
     const { config } = loadConfig({ noFile: true, env: {} });
     expect(config.limits.maxEventLoopDelayMs).toBeLessThan(DEADLINE_MARGIN_MS);
