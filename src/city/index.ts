@@ -117,6 +117,8 @@ export async function startCityTier(o: CityTierOptions): Promise<CityTier | null
     replica,
     store: o.store,
     ...(hub === null ? {} : { registry: hub.registry }),
+    // What the status service read from disk at start (hes-gate.ts restores before the city starts): checked against the city's answers once.
+    statuses: o.status,
     logger,
     clock: o.clock,
     intervalMs: city.reconcileMs,

@@ -153,6 +153,10 @@ export interface ReconcileReport {
   divergentRanges: number;
   /** Bindings written or removed by repairs (in Redis on a hub, locally on a station). */
   repaired: number;
+  /** Statuses this node restored from its own disk that the city answers otherwise (reconcile/status-check.ts, once per start). */
+  statusDivergences: number;
+  /** Of those, held and persisted as the city's answer (the rest: a newer RISKY held here). */
+  repairedStatuses: number;
   /** Bytes read from Redis by rounds (digests, leaves, values). */
   bytesRead: number;
   lastAgreementAt: number | null;

@@ -251,6 +251,10 @@ export class CityWire {
     return [field, this.key.seal(JSON.stringify(s), `${this.names.statuses}/${field}`)];
   }
 
+  statusFieldOf(code: string): string {
+    return this.key.mac('code', code);
+  }
+
   status(field: string, sealed: string): SharedStatus | undefined {
     return checkSharedStatus(parse(this.key, sealed, `${this.names.statuses}/${field}`));
   }

@@ -130,6 +130,7 @@ export function cityMetrics(metrics: Metrics, sources: CityMetricsSources): void
   reportCounter(registry, 'hes_gate_city_divergences_total', 'Comparisons that found this node\'s copy and the city different (each is repaired without an operator).', () => reconcile()?.divergences);
   reportCounter(registry, 'hes_gate_city_divergent_ranges_total', 'Digest leaves (key ranges) found different, over all comparisons.', () => reconcile()?.divergentRanges);
   reportCounter(registry, 'hes_gate_city_repaired_bindings_total', 'Bindings written or removed by repairs (in Redis on a hub, in the local replica on a station).', () => reconcile()?.repaired);
+  reportCounter(registry, 'hes_gate_city_repaired_statuses_total', 'Statuses this node restored from its disk that the city answered otherwise, held as the city\'s answer (checked once per start).', () => reconcile()?.repairedStatuses);
   reportCounter(registry, 'hes_gate_city_reconcile_bytes_total', 'Bytes this node read from Redis to compare and repair (digests, leaves, values).', () => reconcile()?.bytesRead);
   new KnownGauge({
     name: 'hes_gate_city_last_agreement_timestamp_seconds',

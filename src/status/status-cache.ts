@@ -119,6 +119,26 @@ export class StatusCache {
     return { entry, held: true };
   }
 
+  /**
+   * Compare the city's answer for a code with what is held (a node's check of what it restored
+   * from its own disk, city/reconcile/status-check.ts) and hold the city's where they differ —
+   * whatever the times say, since a row edited on disk may claim any time — except over a newer
+   * held answer that is stricter (RISKY where the city still says otherwise: an answer this node
+   * learned since, which the city's next rotation confirms). A held time in the future is never
+   * newer. Returns the entry held after a repair, 'same' or 'kept'.
+   */
+  repair(code: string, answer: Answer, at: number, now: number): Entry | 'same' | 'kept' {
+    const current = this.lru.peek(code);
+    if (current === undefined) return 'same';
+    const next = this.entryFor(answer, at, current);
+    if (next.kind === current.kind && next.expiresS === current.expiresS) return 'same';
+    const currentIsNewer = current.fetchedS > next.fetchedS && current.fetchedS <= this.toS(now) + 1;
+    const currentIsStricter = (current.kind === KIND_RISKY || current.kind === KIND_UNRECOGNISED_AFTER_RISKY) && next.kind !== KIND_RISKY;
+    if (currentIsNewer && currentIsStricter) return 'kept';
+    this.lru.set(code, next);
+    return next;
+  }
+
   /** The outcome an entry gives a tap. */
   outcomeOf(e: Entry, source: 'cache' | 'ministry'): StatusOutcome {
     switch (e.kind) {

@@ -26,9 +26,10 @@ export class PersistBatch {
   }
 }
 
-/** Load persisted statuses into the cache, deleting those past the maximum age. Returns how many were loaded. */
-export function restoreStatuses(cache: StatusCache, p: StatusPersistence, now: number, lastKnownMaxAgeMs: number): number {
+/** Load persisted statuses into the cache, deleting those past the maximum age. Returns how many were loaded, and their codes. */
+export function restoreStatuses(cache: StatusCache, p: StatusPersistence, now: number, lastKnownMaxAgeMs: number): { loaded: number; codes: string[] } {
   const tooOld: string[] = [];
+  const codes: string[] = [];
   let n = 0;
   for (const { code, record } of p.loadStatuses()) {
     if (now - record.fetchedAt > lastKnownMaxAgeMs) {
@@ -36,8 +37,9 @@ export function restoreStatuses(cache: StatusCache, p: StatusPersistence, now: n
       continue;
     }
     cache.put(code, { kind: 'status', status: record.status, expiresAt: record.expiresAt }, record.fetchedAt);
+    codes.push(code);
     n++;
   }
   if (tooOld.length > 0) p.deleteStatuses(tooOld);
-  return n;
+  return { loaded: n, codes };
 }

@@ -58,6 +58,7 @@ export class StatusService implements StatusLookup, StatusSink, ReplicaStatus {
   private readonly cache: StatusCache;
   private readonly calls: MinistryLookups<Entry | HesGateError>;
   private readonly opts: StatusServiceOptions;
+  private restored: string[] = [];
 
   constructor(opts: StatusServiceOptions) {
     this.opts = opts;
@@ -76,7 +77,40 @@ export class StatusService implements StatusLookup, StatusSink, ReplicaStatus {
   /** Load last-known statuses persisted before a restart, dropping those past the maximum age. */
   restore(): number {
     const p = this.opts.persistence;
-    return p === undefined ? 0 : restoreStatuses(this.cache, p, this.opts.clock(), this.opts.lastKnownMaxAgeMs);
+    if (p === undefined) return 0;
+    const { loaded, codes } = restoreStatuses(this.cache, p, this.opts.clock(), this.opts.lastKnownMaxAgeMs);
+    this.restored = codes;
+    return loaded;
+  }
+
+  /** The codes restore() read from disk, once: the city checks them against its answers (and they are forgotten here). */
+  takeRestored(): string[] {
+    const codes = this.restored;
+    this.restored = [];
+    return codes;
+  }
+
+  /**
+   * The city's answers for codes this node read from its own disk: held over ours where they
+   * differ (StatusCache.repair: a row edited on disk may claim any time), persisted. Returns how
+   * many differed and how many were repaired (the rest: a newer, stricter answer held here).
+   */
+  repairShared(items: Iterable<SharedStatus>): { differing: number; repaired: number } {
+    const p = this.opts.persistence;
+    const batch = p === undefined ? undefined : new PersistBatch(this.cache);
+    const now = this.opts.clock();
+    let differing = 0;
+    let repaired = 0;
+    for (const { code, answer, at } of items) {
+      const r = this.cache.repair(code, answer, at, now);
+      if (r === 'same') continue;
+      differing++;
+      if (r === 'kept') continue;
+      repaired++;
+      batch?.add(code, r);
+    }
+    if (p !== undefined) batch?.flush(p);
+    return { differing, repaired };
   }
 
   private hold(code: string, answer: Answer, at: number): { entry: Entry; held: boolean } {

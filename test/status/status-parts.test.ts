@@ -67,6 +67,31 @@ describe('StatusCache and PersistBatch', () => {
     expect(cache.lastKnown('A', T0 + 10_001)).toBeUndefined();
   });
 
+  it('repairs toward the city\'s answer whatever the times, but keeps a newer RISKY learned here', () => {
+    const cache = new StatusCache({ ...opts, lastKnownMaxAgeMs: 86_400_000 }, T0);
+    const risky = { kind: 'status', status: 'RISKY', expiresAt: T0 + 60_000 } as const;
+    const riskless = { kind: 'status', status: 'RISKLESS', expiresAt: T0 + 60_000 } as const;
+    const now = T0 + 10_000;
+    cache.put('SAME', risky, T0);
+    expect(cache.repair('SAME', risky, T0 - 5000, now)).toBe('same');
+    // A row edited to RISKLESS, dated in the future: the city's older RISKY is held anyway.
+    cache.put('FUTURE', riskless, T0 + 3_600_000);
+    expect(cache.repair('FUTURE', risky, T0, now)).toMatchObject({ fetchedS: 0 });
+    expect(cache.lastKnown('FUTURE', now)).toMatchObject({ status: 'RISKY', fetchedAt: T0 });
+    // An older RISKLESS held here, or a newer one: the city's RISKY wins either way.
+    cache.put('NEWER-RISKLESS', riskless, T0 + 5000);
+    expect(cache.repair('NEWER-RISKLESS', risky, T0, now)).not.toBe('kept');
+    // A RISKY this node learned after the city's RISKLESS (its next rotation will say so): kept.
+    cache.put('NEWER-RISKY', risky, T0 + 5000);
+    expect(cache.repair('NEWER-RISKY', riskless, T0, now)).toBe('kept');
+    expect(cache.lastKnown('NEWER-RISKY', now)).toMatchObject({ status: 'RISKY' });
+    // …but a RISKY dated in the future is no newer answer: the city's RISKLESS is held.
+    cache.put('FUTURE-RISKY', risky, T0 + 3_600_000);
+    expect(cache.repair('FUTURE-RISKY', riskless, T0, now)).not.toBe('kept');
+    expect(cache.lastKnown('FUTURE-RISKY', now)).toMatchObject({ status: 'RISKLESS' });
+    expect(cache.repair('UNKNOWN', risky, T0, now)).toBe('same');
+  });
+
   it('persists RISKLESS and RISKY without plus fields, deletes the rest', () => {
     const cache = new StatusCache(opts, T0);
     const batch = new PersistBatch(cache);

@@ -29,6 +29,7 @@ import type { BindingChanges, CityWire, SharedBinding } from '../wire.js';
 import { childrenOf, DigestTree, LEAF_CHARS, leafIndex, nodeField } from './digest-tree.js';
 import { walkRecord, type LocalRow, type RecordPages } from './local-tree.js';
 import { forEachInSlices } from '../hub/slices.js';
+import { checkStatuses, type RestoredStatuses } from './status-check.js';
 
 export type { ReconcileReport, RoundOutcome } from '../types.js';
 
@@ -50,6 +51,8 @@ export interface ReconcilerOptions {
   store: { applyCityBindings(changes: BindingChanges, position: CityPosition): Promise<unknown> };
   /** A hub's repair of Redis, and the rebuild of an emptied one. */
   registry?: { repair(put: readonly SharedBinding[], del: readonly string[], expectAt?: string | null): Promise<string | null>; ensureEpoch(fresh?: boolean): Promise<string> };
+  /** The statuses this node restored from its own disk: checked against the city's once, in the first round that reaches Redis. */
+  statuses?: RestoredStatuses;
   logger: Logger;
   clock: () => number;
   intervalMs: number;
@@ -63,7 +66,7 @@ const size = (v: unknown): number => (typeof v === 'string' ? v.length : Array.i
 
 export class Reconciler {
   readonly #o: ReconcilerOptions;
-  readonly #report: ReconcileReport = { rounds: 0, divergences: 0, divergentRanges: 0, repaired: 0, bytesRead: 0, lastAgreementAt: null, lastRepairAt: null, lastRepairMoved: null, lastComparison: null, lastOutcome: null };
+  readonly #report: ReconcileReport = { rounds: 0, divergences: 0, divergentRanges: 0, repaired: 0, statusDivergences: 0, repairedStatuses: 0, bytesRead: 0, lastAgreementAt: null, lastRepairAt: null, lastRepairMoved: null, lastComparison: null, lastOutcome: null };
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<RoundOutcome> | undefined;
   #stopped = false;
@@ -71,6 +74,8 @@ export class Reconciler {
   #connects = 0;
   #seenConnects = 0;
   #nextAt = 0;
+  /** Codes restored from disk, not yet checked against the city's statuses. */
+  #restored: string[] | undefined;
   readonly #onReady = (): void => {
     this.#connects++;
   };
@@ -158,6 +163,7 @@ export class Reconciler {
       // Still resyncing or cut off: the comparison would only see lag.
       return 'busy';
     }
+    await this.#checkRestored();
     const version = replica.bindingsVersion;
     const walked = await walkRecord(this.#o.key, this.#o.record, null, () => replica.bindingsVersion === version);
     if (walked === undefined) return 'busy';
@@ -188,6 +194,27 @@ export class Reconciler {
     this.#report.lastRepairMoved = moved;
     this.#o.logger.info({ event: 'city.repaired', role, ranges: leaves.length, bindings: moved }, 'city: repaired the ranges that differed');
     return 'repaired';
+  }
+
+  /**
+   * Once per start, after this copy caught up with the stream: the statuses read from disk
+   * against the city's (status-check.ts). A failure leaves them for the next round.
+   */
+  async #checkRestored(): Promise<void> {
+    const statuses = this.#o.statuses;
+    if (statuses === undefined) return;
+    this.#restored ??= statuses.takeRestored();
+    if (this.#restored.length === 0) return;
+    const r = await checkStatuses({ redis: this.#o.redis, names: this.#o.names, wire: this.#o.wire, statuses, read: (p) => this.#read(p) }, this.#restored);
+    this.#restored = [];
+    if (r.differing === 0) return;
+    this.#report.divergences++;
+    this.#report.statusDivergences += r.differing;
+    this.#report.repairedStatuses += r.repaired;
+    this.#o.logger.warn(
+      { event: 'city.divergence', role: this.#o.role, what: 'statuses', checked: r.checked, differing: r.differing, repaired: r.repaired },
+      'city: statuses this node restored from its disk differ from the city\'s; the city\'s answers are held',
+    );
   }
 
   /** Walk down from the root to the leaves whose digests differ: 64 parents (4,096 children) per HMGET. */

@@ -48,6 +48,8 @@ export async function openNode(o: NodeOptions): Promise<CityNode> {
   const connect = (name: string, blocking: boolean): Redis => connectRedis(o.city, { connectionName: `${o.nodeId}:${name}`, blocking });
   const logger = (await import('../../../src/ops/logger.js')).createLogger('warn', station.log.stream);
   const store = station.store;
+  // As hes-gate.ts does before the city starts: the statuses persisted before a restart.
+  station.status.restore();
   const hub =
     o.role === 'hub'
       ? createHub({
@@ -77,6 +79,7 @@ export async function openNode(o: NodeOptions): Promise<CityNode> {
     replica: { appliedThrough: (id, t) => station.replica.appliedThrough(id, t), get bindingsVersion() { return station.replica.bindingsVersion; }, get position() { return station.replica.position; }, get liveCount() { return station.replica.liveCount; } },
     store: { applyCityBindings: (c, p) => store.applyCityBindings(c, p) },
     ...(hub === null ? {} : { registry: hub.registry }),
+    statuses: station.status,
     logger, clock: station.clock.now, intervalMs: o.city.reconcileMs, retryMs: 100,
   });
   const node: CityNode = Object.assign(station, {
