@@ -172,7 +172,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       ...(config.city.role === 'standalone' ? {} : { onAnswer: (code, answer, at) => shareAnswer?.(code, answer, at) }),
     });
     closers.add(() => status.drain());
-    logger.info({ bindings: cards.bindingCount, restoredStatuses: status.restore() }, 'card store open');
+    logger.info({ bindings: cards.bindingCount, restoredStatuses: status.restore(config.city.role !== 'standalone') }, 'card store open');
 
     const refresher = createRefresher({
       store: cards,

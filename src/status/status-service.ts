@@ -74,12 +74,16 @@ export class StatusService implements StatusLookup, StatusSink, ReplicaStatus {
     });
   }
 
-  /** Load last-known statuses persisted before a restart, dropping those past the maximum age. */
-  restore(): number {
+  /**
+   * Load last-known statuses persisted before a restart, dropping those past the maximum age.
+   * `keepCodes`: hold the codes read for `takeRestored()` (a city node checks them); a standalone
+   * station has no one to check them with, and keeps no list.
+   */
+  restore(keepCodes = true): number {
     const p = this.opts.persistence;
     if (p === undefined) return 0;
     const { loaded, codes } = restoreStatuses(this.cache, p, this.opts.clock(), this.opts.lastKnownMaxAgeMs);
-    this.restored = codes;
+    this.restored = keepCodes ? codes : [];
     return loaded;
   }
 
