@@ -54,6 +54,14 @@ export class DigestTree {
     this.count++;
   }
 
+  /** The same as add, for a leaf number and a tag's two words (CityKey.tagWords): no strings. */
+  addWords(leaf: number, hi: number, lo: number): void {
+    if (leaf < 0) return;
+    this.#leaves[leaf * 2] = (this.#leaves[leaf * 2]! ^ hi) >>> 0;
+    this.#leaves[leaf * 2 + 1] = (this.#leaves[leaf * 2 + 1]! ^ lo) >>> 0;
+    this.count++;
+  }
+
   /** The digest of the node at `path` (a prefix of 0 … LEAF_CHARS characters). */
   node(path: string): string {
     let first = 0;

@@ -4,7 +4,7 @@
  * slices of a few milliseconds with a turn of the event loop between them: a million rows take
  * a few seconds of background work and never hold a tap.
  *
- *   bindingsAfter(cursor, 500) ─> field = mac(card), tag = CityKey.tag ─> DigestTree.add
+ *   bindingsAfter(cursor, 200) ─> field = mac(card), tag = CityKey.tagWords ─> DigestTree.addWords
  *                              └─ rows of wanted leaves kept (the second pass of a repair)
  */
 import type { BindingInput } from '../../cards/binding.js';
@@ -25,6 +25,9 @@ export interface LocalRow {
   field: string;
   tag: string;
 }
+
+/** A tag's two words, reused for every binding of a walk. */
+const words = new Uint32Array(2);
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -49,16 +52,16 @@ export async function walkRecord(key: CityKey, pages: RecordPages, keep: Readonl
       }
       const profile = b.profile ?? 'standard';
       const field = key.mac('card', b.cardId);
-      if (keep === null) tree.add(field, key.tag(field, b.hesCode, profile));
-      else {
+      const leaf = leafIndex(field);
+      if (keep === null) {
+        key.tagWords(field, b.hesCode, profile, words, 0);
+        tree.addWords(leaf, words[0]!, words[1]!);
+      } else if (keep.has(leaf)) {
         // The second walk of a repair: only the rows of the leaves that differ are tagged and kept.
-        const leaf = leafIndex(field);
-        if (keep.has(leaf)) {
-          const tag = key.tag(field, b.hesCode, profile);
-          let list = rows.get(leaf);
-          if (list === undefined) rows.set(leaf, (list = []));
-          list.push({ cardId: b.cardId, hesCode: b.hesCode, profile, field, tag });
-        }
+        const tag = key.tag(field, b.hesCode, profile);
+        let list = rows.get(leaf);
+        if (list === undefined) rows.set(leaf, (list = []));
+        list.push({ cardId: b.cardId, hesCode: b.hesCode, profile, field, tag });
       }
     }
     after = page[page.length - 1]!.cardId;
