@@ -54,8 +54,8 @@ function derive(kid: string, secret: Buffer): KeyPair {
  * HMAC-SHA256 written out with one-shot hashes: the same bytes as createHmac, at about 60 % of
  * its cost — a reconciliation round MACs every binding of a copy (1M rows), twice. The message
  * is written into a block kept with the key and both digests come back as latin1 strings: a
- * digest returned as a Buffer is an ArrayBuffer of its own, and four million of them a round
- * (external memory) pushed V8 into full collections that held the event loop 100–190 ms.
+ * digest returned as a Buffer is an ArrayBuffer of its own: four million of them a 1M-row round
+ * made it ~2–3× slower and its collector time ~3× larger (bench/city-reconcile.ts).
  */
 function hmac(k: KeyPair, message: string): string {
   let inner: string;
