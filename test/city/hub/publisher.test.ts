@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { HesGateError } from '../../../src/errors.js';
@@ -58,8 +59,11 @@ describe.skipIf(!hasRedis)('the leader publisher (real Redis)', () => {
       let seen = 0;
       p.on('published', () => ++seen === n && resolve());
     });
-  const statuses = async (): Promise<Array<Extract<ChangeEntry, { type: 'statuses' }>>> =>
-    (await reader.xrange(keys.changes, '-', '+')).map(([, flat]) => wire.changeEntry(flat) as Extract<ChangeEntry, { type: 'statuses' }>);
+  const statuses = async (): Promise<Array<Extract<ChangeEntry, { type: 'statuses' }>>> => {
+    // After a restart the reader reconnects on its own, maybe after the publisher did: it fails fast until then.
+    if (reader.status !== 'ready') await once(reader, 'ready');
+    return (await reader.xrange(keys.changes, '-', '+')).map(([, flat]) => wire.changeEntry(flat) as Extract<ChangeEntry, { type: 'statuses' }>);
+  };
 
   it('publishes each step once: changed answers, the checked range, failures; the snapshot gets every answered code', async () => {
     const local = localStatuses();
