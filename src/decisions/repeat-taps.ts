@@ -53,9 +53,9 @@ export class RepeatTaps {
     return this.#passes.size;
   }
 
+  /** A pass not yet swept may be past holdMs: decide() compares it with the gate's window (≤ holdMs), so no clock read here on the tap. */
   lastPassAt(group: string, cardId: string): number | undefined {
-    const at = this.#passes.get(`${group}\u0000${cardId}`);
-    return at === undefined || this.#clock() - at > this.#holdMs ? undefined : at;
+    return this.#passes.get(`${group}\u0000${cardId}`);
   }
 
   recordPass(group: string, cardId: string, at: number): void {
