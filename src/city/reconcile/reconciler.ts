@@ -28,6 +28,7 @@ import type { CityPosition, ReconcileReport, RoundOutcome } from '../types.js';
 import type { BindingChanges, CityWire, SharedBinding } from '../wire.js';
 import { childrenOf, DigestTree, LEAF_CHARS, leafIndex, nodeField } from './digest-tree.js';
 import { walkRecord, type LocalRow, type RecordPages } from './local-tree.js';
+import { failureKind } from '../hub/redis-error.js';
 import { forEachInSlices } from '../hub/slices.js';
 import { checkStatuses, type RestoredStatuses } from './status-check.js';
 
@@ -131,7 +132,8 @@ export class Reconciler {
   round(): Promise<RoundOutcome> {
     this.#running ??= this.#round()
       .catch((err: unknown) => {
-        this.#o.logger.warn({ event: 'city.reconcile.failed', error: err instanceof Error ? err.message : String(err) }, 'city: a reconciliation round failed; it runs again');
+        // The kind only (a code, a Redis error word): a message may carry a command's sealed values.
+        this.#o.logger.warn({ event: 'city.reconcile.failed', error: failureKind(err) }, 'city: a reconciliation round failed; it runs again');
         return 'failed' as const;
       })
       .then((outcome) => {
