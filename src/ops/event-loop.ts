@@ -84,7 +84,7 @@ export class EventLoopMonitor {
   lagMs(): number {
     if (this.probeTimer === undefined) return 0;
     const overdue = this.now() - this.probeDue;
-    const lasting = this.probeLag < this.previousProbeLag ? this.probeLag : this.previousProbeLag;
+    const lasting = this.timerLagMs();
     return overdue > lasting ? overdue : lasting;
   }
 
