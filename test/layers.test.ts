@@ -8,6 +8,7 @@
  *   vocabulary    credentials ─> policy ─> config (with the device profiles) ─> build-info
  *   stages        devices; ministry ─> simulator, selftest; ministry ─> status ─> cards ─> decisions ─> journal
  *   city tier     city (depends on cards, status, ministry: the stage owns its contract)
+ *   vehicles      the vehicle list, its hub side and the vehicle role (depends on stages and city)
  *   observers     ops (reads the rest through types of their vocabulary modules only)
  *   edge          http ─> hes-gate (the composition root) ─> cli
  */
@@ -69,10 +70,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   decisions: [...LEAVES, 'credentials', 'policy', 'config', 'status', 'cards'],
   journal: [...LEAVES, 'config', 'decisions'],
   city: [...LEAVES, 'credentials', 'policy', 'config', 'build-info', 'ministry', 'status', 'cards'],
-  ops: [...LEAVES, ...STAGES, 'city'],
-  http: [...LEAVES, ...STAGES, 'city', 'ops'],
-  'hes-gate': [...LEAVES, ...STAGES, 'city', 'ops', 'http'],
-  cli: [...LEAVES, ...STAGES, 'city', 'ops', 'http', 'hes-gate'],
+  vehicles: [...LEAVES, ...STAGES, 'city'],
+  ops: [...LEAVES, ...STAGES, 'city', 'vehicles'],
+  http: [...LEAVES, ...STAGES, 'city', 'vehicles', 'ops'],
+  'hes-gate': [...LEAVES, ...STAGES, 'city', 'vehicles', 'ops', 'http'],
+  cli: [...LEAVES, ...STAGES, 'city', 'vehicles', 'ops', 'http', 'hes-gate'],
 };
 
 const FILES = sources(SRC).map((f) => relative(SRC, f));
