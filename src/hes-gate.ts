@@ -132,7 +132,8 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       storeHealth.writeFailed();
       logger.error({ err }, 'card store: statuses were not persisted');
     };
-    const cards = await openStationStore({ dataDir: resolve(config.dataDir), clock, onWriteError });
+    const onIndexed = (e: { bindings: number; ms: number; bytes: number }): void => logger.info(e, 'card store: bindings indexed in memory for taps');
+    const cards = await openStationStore({ dataDir: resolve(config.dataDir), clock, onWriteError, onIndexed });
     closers.add(() => cards.close());
 
     const policies = allPolicies(config.gates);
@@ -175,7 +176,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       gates: gateLookup(config.gates),
       clock,
       repeatTaps: new RepeatTaps({ holdMs: longestRepeatTapWindow(config.gates), clock }),
-      bindings: cards,
+      bindings: { getBinding: (cardId) => cards.tapBinding(cardId) },
       onCardTap: noteTap,
       lateness: () => eventLoop.timerLagMs(),
       onDecision: (e) => {
