@@ -57,7 +57,7 @@ export interface StationStoreOptions {
   onWriteError?: (err: HesGateError) => void;
   /** Every binding was read into the tap path's index (at start, and after each whole-table change). */
   onIndexed?: (e: { bindings: number; ms: number; bytes: number }) => void;
-  /** Bindings per index page: one worker request, and one turn of the main thread to take in. @default 20000 */
+  /** Bindings per index page: one worker request, and one turn of the main thread to take in. @default 5000 */
   indexPageSize?: number;
 }
 
@@ -195,7 +195,7 @@ class WorkerBackedStore implements StationStore {
     worker.on('message', (m: WorkerMessage) => this.#receive(m));
     worker.on('error', (err) => this.#fail(new HesGateError('HG_STORE', 'The card store worker failed; writes are refused until a restart.', { cause: err })));
     worker.on('exit', () => this.#fail(new HesGateError('HG_STORE', 'The card store worker has stopped; writes are refused.')));
-    this.#pageSize = options.indexPageSize ?? 20_000;
+    this.#pageSize = options.indexPageSize ?? 5_000;
     this.#onIndexed = options.onIndexed;
     this.#reindex();
   }

@@ -57,6 +57,8 @@ const imports = new Map<number, StreamImport>();
 let snapshotId: number | undefined;
 /** The request in hand replaced the table as a whole, or found another process's writes: the index is read again. */
 let reload = false;
+/** The connection index pages are read on, while the main thread's index is being read. */
+let pageReader: CardStore | undefined;
 /** The rows of an index page, sent as the reply's `bindings`. */
 let page: Array<string | null> | undefined;
 post({ type: 'ready', file: store.file, count });
@@ -149,13 +151,22 @@ const handlers: { [K in OpName]: Handler<K> } = {
     return outcome;
   },
   indexPage: ({ after, limit }) => {
-    const rows = store.bindingsAfter(after, limit);
+    // Read on a connection of its own with a small page cache, open only while the index is read:
+    // a pass over every binding would otherwise fill the writing connection's cache (64 MiB) for
+    // good. Between two requests nothing is uncommitted, so it reads what the writer wrote.
+    pageReader ??= openCardStore({ dataDir: settings.dataDir, readonly: true, busyTimeoutMs: 0, cacheMiB: 2 });
+    const rows = pageReader.bindingsAfter(after, limit);
     page = [];
     for (const r of rows) page.push(r.cardId, r.hesCode, r.profile ?? DEFAULT_PROFILE);
+    if (rows.length < limit) {
+      pageReader.close();
+      pageReader = undefined;
+    }
     return { rows: rows.length, last: rows.at(-1)?.cardId };
   },
   close: () => {
     clearInterval(recount);
+    pageReader?.close();
     store.close();
   },
 };
