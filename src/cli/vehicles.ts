@@ -17,11 +17,11 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CityKey } from '../city/city-key.js';
 import { NodeKey } from '../city/identity/node-key.js';
 import { loadConfig } from '../config/load.js';
 import { HesGateError } from '../errors.js';
 import type { CardStore } from '../cards/store.js';
+import { ListKey } from '../vehicles/list/index.js';
 import { isVehicleId, newVehicleToken, tokenDigest } from '../vehicles/hub/vehicle-token.js';
 import { table } from './city-view.js';
 
@@ -56,10 +56,10 @@ function checkId(id: string): void {
 }
 
 export async function vehicleKeygen(opts: { listKey: string; signingKey: string; kid?: string }): Promise<number> {
-  const line = CityKey.generateLine(opts.kid ?? 'v1');
+  const keyText = opts.kid === undefined ? ListKey.generate() : ListKey.generate(opts.kid);
   const { pem, publicKey } = NodeKey.generate();
   for (const [file, text] of [
-    [opts.listKey, `${line}\n`],
+    [opts.listKey, keyText],
     [opts.signingKey, pem],
   ] as const) {
     try {
@@ -134,7 +134,7 @@ export function registerVehicleCommands(program: Command, run: Runner): void {
     .description('write the list key and the list-signing key (mode 0600, never overwritten); print the public key for vehicle.publicKey')
     .requiredOption('--list-key <file>', 'where to write the list key file (vehicles.listKeyFile)')
     .requiredOption('--signing-key <file>', 'where to write the Ed25519 signing key (vehicles.signingKeyFile)')
-    .option('--kid <id>', 'the list key\'s id: 1–16 lower-case letters, digits or dashes', 'v1')
+    .option('--kid <id>', 'the list key\'s id: 1–16 lower-case letters, digits or dashes (default: vl- and 6 random hex digits)')
     .action((opts: { listKey: string; signingKey: string; kid?: string }) => run(() => vehicleKeygen(opts))());
   vehicle
     .command('add <id>')
