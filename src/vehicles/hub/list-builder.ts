@@ -23,7 +23,11 @@ function coded(code: string, message: string): HesGateError {
 }
 
 export async function startListBuilder(data: BuildWorkerData): Promise<ListBuilder> {
-  const worker = new Worker(workerUrl('list-build-worker', import.meta.url), { workerData: data, name: 'hes-gate vehicle list' });
+  const url = workerUrl('list-build-worker', import.meta.url);
+  // From the TypeScript sources (tests), Node strips types itself; the list codec uses syntax
+  // stripping alone cannot run (parameter properties), so such a worker transforms instead.
+  const execArgv = url.protocol === 'data:' ? [...process.execArgv, '--experimental-transform-types'] : undefined;
+  const worker = new Worker(url, { workerData: data, name: 'hes-gate vehicle list', ...(execArgv === undefined ? {} : { execArgv }) });
   const pending = new Map<number, { resolve(r: BuildOutcome): void; reject(e: Error): void }>();
   let dead: Error | undefined;
   const fail = (err: Error): void => {
