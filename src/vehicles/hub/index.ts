@@ -10,9 +10,11 @@
  * its registry and takes uploads.
  */
 import { createPrivateKey } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import type { LeaseEvents } from '../../city/types.js';
 import type { Config } from '../../config/schema.js';
 import { HesGateError } from '../../errors.js';
 import type { Clock, Timers } from '../../types.js';
@@ -25,18 +27,12 @@ import { VehiclePublisher, type PublisherReport } from './publisher.js';
 import { VehicleRegistry, type RegistryStore } from './vehicle-registry.js';
 
 /** The lease as the publisher follows it (city/hub/lease.ts). */
-export interface LeaseEvents {
-  readonly holding: boolean;
-  readonly token: number | null;
-  on(event: 'acquired', fn: (e: { token: number }) => void): unknown;
-  on(event: 'lost', fn: (e: { token: number; reason: string }) => void): unknown;
-  off(event: 'acquired' | 'lost', fn: (...args: never[]) => void): unknown;
-}
+export type LeaseView = Pick<EventEmitter<LeaseEvents>, 'on' | 'off'> & { readonly holding: boolean; readonly token: number | null };
 
 export interface VehiclePublishingOptions {
   config: Readonly<Pick<Config, 'dataDir' | 'vehicles'>>;
   store: RegistryStore;
-  lease: LeaseEvents;
+  lease: LeaseView;
   journal: { record(e: DecisionRecord): void } | null;
   logger: Logger;
   clock: Clock;

@@ -19,8 +19,8 @@ export interface HubDir {
   store: CardStore;
 }
 
-export function hubDir(): HubDir {
-  const dataDir = tempDir('hg-vhub-');
+/** A new hub directory: removed after each test unless `dataDir` is given (the caller removes it). */
+export function hubDir(dataDir = tempDir('hg-vhub-')): HubDir {
   const publishDir = join(dataDir, 'vehicle-lists');
   mkdirSync(publishDir);
   const listKeyFile = join(dataDir, 'list-key');
