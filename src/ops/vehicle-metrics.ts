@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge } from 'prom-client';
 import type { Clock } from '../types.js';
-import type { VehicleHubReport } from '../vehicles/hub/index.js';
+import type { VehicleHubReport } from '../vehicles/hub/types.js';
 import { KnownGauge, type Metrics } from './metrics.js';
 
 export interface VehicleMetricsSources {

@@ -14,22 +14,12 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HesGateError } from '../../errors.js';
-import type { Clock } from '../../types.js';
-import type { DecisionRecord } from '../../journal/types.js';
-import type { VehicleRecord, VehicleUpload } from '../../cards/vehicle-tables.js';
-import type { Authentication } from '../../vehicles/hub/vehicle-registry.js';
+import type { VehicleRecord } from '../../cards/vehicle-tables.js';
+import type { VehicleServing } from '../../vehicles/hub/types.js';
 import { UPLOAD_BODY_LIMIT, UPLOAD_SHAPE, uploadSchema, type UploadBody } from '../../vehicles/hub/upload.js';
 
-export interface VehicleRoutesOptions {
-  registry: { authenticate(token: string): Authentication; noteUpload(id: string, upload: VehicleUpload): Promise<void> };
-  /** The exact text of head.json (`{"head":…,"signature":…}`); null before the first version. */
-  head: () => string | null;
-  /** Where the list files are (vehicles.publishDir). */
-  publishDir: string;
-  /** Where uploaded records go; null when the journal is disabled (they are then counted, not kept). */
-  journal: { record(e: DecisionRecord): void } | null;
-  clock: Clock;
-  /** Told after every accepted upload (metrics). */
+export interface VehicleRoutesOptions extends VehicleServing {
+  /** Told after every accepted upload. */
   onUpload?: (vehicle: string, body: UploadBody, journaled: number) => void;
 }
 

@@ -19,11 +19,13 @@ import type { Config } from '../../config/schema.js';
 import { HesGateError } from '../../errors.js';
 import type { Clock, Timers } from '../../types.js';
 import type { DecisionRecord } from '../../journal/types.js';
-import type { VehicleRoutesOptions } from '../../http/routes/vehicles.js';
 import { ListKey, signHead } from '../list/index.js';
 import { readHeadRecord } from './head-record.js';
 import { startListBuilder } from './list-builder.js';
-import { VehiclePublisher, type PublisherReport } from './publisher.js';
+import { VehiclePublisher } from './publisher.js';
+import type { VehicleHubReport, VehicleServing } from './types.js';
+
+export type { VehicleHubReport, VehicleServing } from './types.js';
 import { VehicleRegistry, type RegistryStore } from './vehicle-registry.js';
 
 /** The lease as the publisher follows it (city/hub/lease.ts). */
@@ -41,18 +43,12 @@ export interface VehiclePublishingOptions {
   registryRefreshMs?: number;
 }
 
-/** What the metrics read (ops/vehicle-metrics.ts). */
-export interface VehicleHubReport {
-  publisher: PublisherReport;
-  vehicles: Array<{ id: string; revoked: boolean; lastUploadAt: number | null; lastListIssuedAt: number | null; lastListVersion: number | null }>;
-  maxListAgeMs: number;
-}
 
 export interface VehiclePublishing {
   registry: VehicleRegistry;
   publisher: VehiclePublisher;
   /** The options of http/routes/vehicles.ts (registered by http/api.ts). */
-  routes: VehicleRoutesOptions;
+  routes: VehicleServing;
   report(): VehicleHubReport;
   close(): Promise<void>;
 }

@@ -22,6 +22,9 @@ import type { Clock, Timers } from '../../types.js';
 import type { FileRef, ListFileKind, ListHead } from '../list/types.js';
 import { writeHeadRecord, type Chain, type HeadRecord } from './head-record.js';
 import type { BuildOutcome, ListBuilder } from './list-builder.js';
+import type { PublisherReport } from './types.js';
+
+export type { PublisherReport } from './types.js';
 
 /** Versions of one lease term: 10^9 steps is 31 years at one a second. */
 export const VERSIONS_PER_TERM = 1_000_000_000;
@@ -48,19 +51,6 @@ export interface PublisherOptions {
 
 export type StepOutcome = 'published' | 'unchanged' | 'failed' | 'idle';
 
-/** What the metrics read (ops/vehicle-metrics.ts). */
-export interface PublisherReport {
-  publishing: boolean;
-  version: number | null;
-  issuedAt: number | null;
-  /** Entries in the newest list built (null before the first build). */
-  entries: number | null;
-  versions: Record<ListFileKind, number>;
-  lastBytes: Record<ListFileKind, number | null>;
-  unchanged: number;
-  failures: number;
-  lastBuildMs: number | null;
-}
 
 export class VehiclePublisher {
   readonly #o: PublisherOptions;
