@@ -39,6 +39,8 @@ import { statusCalls } from './ministry/status-calls.js';
 import { openMinistryTarget, type MinistryEnvironment } from './ministry/target.js';
 import { cardMetrics } from './ops/card-metrics.js';
 import { cityMetrics } from './ops/city-metrics.js';
+import { vehicleMetrics } from './ops/vehicle-metrics.js';
+import { startVehiclePublishing } from './vehicles/hub/index.js';
 import { deviceMetrics } from './ops/device-metrics.js';
 import { environmentMetric } from './ops/environment-metric.js';
 import { connectionMetrics } from './ops/connection-metrics.js';
@@ -201,6 +203,14 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     if (journal !== null) closers.add(() => journal.close());
     journalMetrics(metrics, journal);
 
+    // A hub with vehicles.enabled publishes the vehicle list while it holds the lease (vehicles/hub).
+    const hub = city?.hub ?? null;
+    const vehicles = config.vehicles.enabled && hub !== null ? await startVehiclePublishing({ config, store: cards, lease: hub.lease, journal, logger, clock }) : null;
+    if (vehicles !== null) {
+      closers.add(() => vehicles.close());
+      vehicleMetrics(metrics, { report: () => vehicles.report(), clock });
+    }
+
     const eventLoop = new EventLoopMonitor();
     let station: Station | null = null;
     // How late the loop runs: decisions shorten their ministry wait by it, admission sheds on it.
@@ -277,6 +287,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       decisions: { decisions, admission },
       live: { feed: live, history: () => history.get() },
       journal,
+      ...(vehicles === null ? {} : { vehicles: vehicles.routes }),
       cards: {
         store: cards,
         importBatchSize: 5000,
