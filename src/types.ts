@@ -107,9 +107,6 @@ export type Reason =
  */
 export type Source = 'cache' | 'ministry' | 'stale' | 'list' | 'none';
 
-/** Every source, in the order the docs list them (OpenAPI enum, metrics). */
-export const SOURCES: readonly Source[] = ['cache', 'ministry', 'stale', 'list', 'none'];
-
 export type Verdict = 'pass' | 'deny';
 
 export interface Decision {

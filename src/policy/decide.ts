@@ -19,6 +19,9 @@ import type { GatePolicy, TimeWindow } from './types.js';
  */
 export const FALLBACK_DECISION: Readonly<Decision> = Object.freeze({ verdict: 'deny', reason: 'MINISTRY_UNAVAILABLE', source: 'none' });
 
+/** Every source a decision can give, in the order README lists them (the OpenAPI enum). */
+export const SOURCES: readonly Source[] = Object.freeze(['cache', 'ministry', 'stale', 'list', 'none']);
+
 export type Resolution =
   | { kind: 'invalid' }
   | { kind: 'unbound' }
