@@ -45,6 +45,10 @@ export interface OnBoard {
   cardList: CardList;
   start(o: { journal: { query(q: JournalQuery): Promise<JournalPage>; backlog(after: number): Promise<JournalBacklog>; dropped?: number } | null }): Promise<void>;
   report(): OnBoardReport;
+  /** Ask the hub for a newer list now (or join the poll running); resolves when it ended. */
+  poll(): Promise<void>;
+  /** Upload the journal's new records now (or join the round running); nothing when the journal is off. */
+  upload(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -93,6 +97,8 @@ export function onBoard(config: Readonly<Config>, baseClock: Clock, logger: Logg
     clock: signed.now,
     cardList,
     report,
+    poll: async () => fetcher?.poll(),
+    upload: async () => uploader?.round(),
     async start({ journal }) {
       const headUrl = v.headUrl!;
       const token = await readToken(v.tokenFile!);

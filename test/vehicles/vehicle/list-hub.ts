@@ -46,6 +46,8 @@ export class ListHub {
   ignoreRange = false;
   /** Bytes served in place of a file's (same length, other content). */
   readonly tampered = new Map<string, Buffer>();
+  /** Upload bodies received at POST /v1/vehicles/reports. */
+  readonly uploads: unknown[] = [];
   /** Bytes of file bodies sent. */
   fileBytesSent = 0;
   #server: Server | null = null;
@@ -119,6 +121,15 @@ export class ListHub {
     this.requests.push({ url, range: req.headers.range, auth: req.headers.authorization });
     if (req.headers.authorization !== `Bearer ${TOKEN}`) {
       res.writeHead(401).end();
+      return;
+    }
+    if (url === '/v1/vehicles/reports' && req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.uploads.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.writeHead(204).end();
+      });
       return;
     }
     if (url === '/v1/vehicle-list/head') {
