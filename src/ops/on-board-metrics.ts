@@ -5,9 +5,12 @@
  * (last upload, version, age) is the hub's metrics.
  */
 import { Counter, Gauge } from 'prom-client';
-import { REFUSAL_REASONS } from '../vehicles/vehicle/list-fetcher.js';
-import type { OnBoardReport } from '../vehicles/vehicle/on-board.js';
+import type { RefusalReason } from '../vehicles/list/types.js';
+import type { OnBoardReport } from '../vehicles/vehicle/on-board-types.js';
 import { KnownGauge, type Metrics } from './metrics.js';
+
+/** One series per reason, always present (the list the list's contract names). */
+const REFUSALS: readonly RefusalReason[] = ['signature', 'tampered', 'replayed', 'mismatch', 'malformed'];
 
 export function onBoardMetrics(metrics: Metrics, report: () => OnBoardReport): void {
   const registers = [metrics.registry];
@@ -48,7 +51,7 @@ export function onBoardMetrics(metrics: Metrics, report: () => OnBoardReport): v
     collect() {
       this.reset();
       const refused = report().list.refused;
-      for (const reason of REFUSAL_REASONS) this.inc({ reason }, refused.get(reason) ?? 0);
+      for (const reason of REFUSALS) this.inc({ reason }, refused.get(reason) ?? 0);
     },
   });
   new Counter({

@@ -10,7 +10,7 @@ import { cityMetrics, type CityRole } from './city-metrics.js';
 import { connectionMetrics, type ConnectionRefusalsReadout } from './connection-metrics.js';
 import { deviceMetrics } from './device-metrics.js';
 import { environmentMetric } from './environment-metric.js';
-import type { OnBoardReport } from '../vehicles/vehicle/on-board.js';
+import type { OnBoardReport } from '../vehicles/vehicle/on-board-types.js';
 import { journalMetrics, type JournalReadout } from './journal-metrics.js';
 import { onBoardMetrics } from './on-board-metrics.js';
 import { controllerMetrics, overloadMetrics, type ControllerStatusSource, type Metrics, type OverloadSources } from './metrics.js';

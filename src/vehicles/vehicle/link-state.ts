@@ -4,8 +4,9 @@
  * The fetcher and the uploader each keep one; a change (up → unreachable → revoked …) is told once.
  */
 
-/** `up`: the last request was answered 2xx. The others name why the last one was not. */
-export type LinkStateName = 'starting' | 'up' | 'unreachable' | 'unauthorized' | 'revoked' | 'refused';
+import type { LinkStateName } from './on-board-types.js';
+
+export type { LinkStateName } from './on-board-types.js';
 
 export interface LinkChange {
   state: LinkStateName;

@@ -22,6 +22,7 @@ import { authFor, discard } from './hub-http.js';
 import { LinkState, type LinkChange } from './link-state.js';
 import type { ListWorkerAnswer } from './list-worker.js';
 import type { ListWorkerClient } from './list-worker-client.js';
+import type { ListFetcherReport } from './on-board-types.js';
 import type { SignedClock } from './signed-clock.js';
 
 /** The largest head accepted, bytes: a head names a snapshot and at most a few hundred deltas. */
@@ -50,14 +51,6 @@ export interface ListFetcherOptions {
   onPoll?: () => void;
 }
 
-export interface ListFetcherReport {
-  version: number | null;
-  issuedAt: number | null;
-  count: number | null;
-  refused: ReadonlyMap<RefusalReason, number>;
-  bytesFetched: number;
-  link: LinkChange['state'];
-}
 
 export class ListFetcher {
   readonly #o: ListFetcherOptions;

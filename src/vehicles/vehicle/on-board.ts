@@ -23,21 +23,14 @@ import type { RefusalReason } from '../list/types.js';
 import { CardList } from './card-list.js';
 import { hubAgent } from './hub-http.js';
 import type { LinkChange } from './link-state.js';
-import { ListFetcher, type ListFetcherReport } from './list-fetcher.js';
+import { ListFetcher } from './list-fetcher.js';
 import { ListWorkerClient } from './list-worker-client.js';
 import { SignedClock } from './signed-clock.js';
 import { UploadCursor } from './upload-cursor.js';
-import { Uploader, type UploaderReport } from './uploader.js';
+import type { OnBoardReport } from './on-board-types.js';
+import { Uploader } from './uploader.js';
 
-export interface OnBoardReport {
-  list: ListFetcherReport;
-  /** List age on the signed clock, ms; null before any list. */
-  listAgeMs: number | null;
-  /** How far the vehicle's own clock is behind the newest signed time, ms. */
-  clockBehindMs: number;
-  /** null when the journal is off (nothing is uploaded). */
-  uploads: UploaderReport | null;
-}
+export type { OnBoardReport } from './on-board-types.js';
 
 export interface OnBoard {
   /** The signed clock: pass it wherever this node reads the time. */

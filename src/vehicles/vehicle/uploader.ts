@@ -16,6 +16,7 @@ import type { Clock, Timers } from '../../types.js';
 import type { JournalBacklog, JournalEntry, JournalPage, JournalQuery } from '../../journal/types.js';
 import { authFor, discard } from './hub-http.js';
 import { LinkState, type LinkChange } from './link-state.js';
+import type { UploaderReport } from './on-board-types.js';
 import type { UploadCursor } from './upload-cursor.js';
 
 /** Most records in one upload (the hub refuses more). */
@@ -57,14 +58,6 @@ export interface UploaderOptions {
   onRound?: (r: { sent: number; pending: number }) => void;
 }
 
-export interface UploaderReport {
-  /** Records recorded but not acknowledged by the hub, as of the last round. */
-  pending: number;
-  /** Records acknowledged since start. */
-  uploaded: number;
-  /** When the hub last acknowledged a batch (the vehicle's clock); null before any. */
-  lastUploadAt: number | null;
-}
 
 export class Uploader {
   readonly #o: UploaderOptions;
