@@ -9,10 +9,7 @@
  *                                                        ├─ 200 (Range ignored) ─> from 0
  *                                                        └─ 416 / 206 elsewhere ─> from 0
  */
-import { createWriteStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { request, type Dispatcher } from 'undici';
 import { discard } from './hub-http.js';
 import { LinkState, type LinkStateName } from './link-state.js';
@@ -48,8 +45,6 @@ function rangeStart(header: string | string[] | undefined): number {
   return m === null ? -1 : Number(m[1]);
 }
 
-class TooLong extends Error {}
-
 export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> {
   let have = await sizeOf(o.path);
   if (have > o.bytes) {
@@ -78,23 +73,25 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
       return { ok: false, link: LinkState.ofStatus(res.statusCode), detail: String(res.statusCode) };
     }
     let left = o.bytes - from;
-    const limit = new Transform({
-      transform(chunk: Buffer, _enc, done) {
+    // Each chunk is on disk before the next is read: when the link drops, all that arrived is kept.
+    const file = await open(o.path, from === 0 ? 'w' : 'a', 0o600);
+    try {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
         left -= chunk.length;
         o.onBytes?.(chunk.length);
-        if (left < 0) done(new TooLong());
-        else done(null, chunk);
-      },
-    });
-    try {
-      await pipeline(res.body, limit, createWriteStream(o.path, { flags: from === 0 ? 'w' : 'a', mode: 0o600 }));
-    } catch (err) {
-      if (err instanceof TooLong) {
-        await rm(o.path, { force: true });
-        return { ok: false, tampered: `the server sent more than the ${o.bytes} bytes the head names` };
+        if (left < 0) {
+          res.body.destroy();
+          await file.close();
+          await rm(o.path, { force: true });
+          return { ok: false, tampered: `the server sent more than the ${o.bytes} bytes the head names` };
+        }
+        await file.write(chunk);
       }
+    } catch (err) {
       // Cut mid-file: what arrived is on disk; the next try asks for the rest.
       return { ok: false, link: 'unreachable', detail: LinkState.codeOf(err) };
+    } finally {
+      await file.close().catch(() => undefined);
     }
     if (left > 0) return { ok: false, link: 'unreachable', detail: 'short body' };
     return { ok: true, resumedFrom: from };

@@ -41,7 +41,7 @@ export class ListHub {
   headText: string | null = null;
   /** Status for the head instead of 200 (401, 403, 503). */
   headStatus = 200;
-  /** Cut the connection after this many bytes of the next file sent (once). */
+  /** Go silent after this many bytes of the next file sent (once), as a link does in a tunnel: the vehicle's body timeout ends the wait. */
   cutNextFileAfter: number | null = null;
   ignoreRange = false;
   /** Bytes served in place of a file's (same length, other content). */
@@ -160,8 +160,8 @@ export class ListHub {
     if (cut !== null) {
       this.cutNextFileAfter = null;
       this.fileBytesSent += cut;
-      // The link drops mid-file: part of the body, then the connection is gone.
-      res.write(body.subarray(0, cut), () => res.socket?.destroy());
+      // The link drops mid-file: part of the body, then nothing more (the connection stays open and silent).
+      res.write(body.subarray(0, cut));
       return;
     }
     this.fileBytesSent += body.length;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestGate } from '../../http/helpers.js';
 import type { HesGate } from '../../../src/hes-gate.js';
+import { hasPromtool, promtool } from '../../ops/promtool.js';
 import { ListHub, TOKEN } from './list-hub.js';
 
 const CARD = '04A1B2C3D4';
@@ -66,6 +67,12 @@ describe('hes-gate as a vehicle', () => {
     expect(metrics).toMatch(/^hes_gate_vehicle_list_cards 2$/m);
     expect(metrics).toMatch(/^hes_gate_vehicle_list_refused_total\{reason="signature"\} 0$/m);
     expect(metrics).toMatch(/^hes_gate_city_info\{role="vehicle"\} 1$/m);
+    expect(metrics).toMatch(/^hes_gate_vehicle_list_age_seconds \d/m);
+    if (hasPromtool) {
+      const checked = promtool(['check', 'metrics'], metrics);
+      expect(checked.output.trim()).toBe('');
+      expect(checked.status).toBe(0);
+    }
 
     await gate!.journal!.drain();
     await gate!.vehicle!.upload();
