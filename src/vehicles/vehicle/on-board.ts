@@ -62,7 +62,8 @@ async function readToken(file: string): Promise<string> {
 
 export function onBoard(config: Readonly<Config>, baseClock: Clock, logger: Logger): OnBoard {
   const v = config.vehicle;
-  const log = logger.child({ component: 'vehicle' });
+  // The id the hub registered this vehicle under (its token says who it is; the log says it too).
+  const log = logger.child({ component: 'vehicle', vehicle: v.id ?? config.stationId });
   const signed = new SignedClock(baseClock);
   let key: ListKey | null = null;
   const cardList = new CardList({ fingerprint: (id, bits) => key!.fingerprint(id, bits), clock: signed.now, maxListAgeMs: v.maxListAgeMs });
@@ -132,7 +133,8 @@ export function onBoard(config: Readonly<Config>, baseClock: Clock, logger: Logg
         },
         counters: () => {
           const r = report();
-          return { bytesFetched: r.list.bytesFetched, ...Object.fromEntries([...r.list.refused].map(([reason, n]) => [`refused.${reason}`, n])), journalDropped: journal.dropped ?? 0 };
+          // Counter names as the hub accepts them: lower case, digits and underscores.
+          return { bytes_fetched: r.list.bytesFetched, ...Object.fromEntries([...r.list.refused].map(([reason, n]) => [`refused_${reason}`, n])), journal_dropped: journal.dropped ?? 0 };
         },
         clock: baseClock,
         everyMs: v.uploadEveryMs,

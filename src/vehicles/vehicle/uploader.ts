@@ -40,7 +40,7 @@ export interface UploaderOptions {
   cursor: UploadCursor;
   /** The list held now: its version and signed time; null before any. */
   list: () => { version: number; issuedAt: number } | null;
-  /** On-board counters sent along (refusals, bytes fetched, journal drops). */
+  /** On-board counters sent along (refusals, bytes fetched, journal drops); names in lower case, digits and `_`. */
   counters: () => Record<string, number>;
   /** The vehicle's own clock. */
   clock: Clock;

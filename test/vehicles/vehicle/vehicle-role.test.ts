@@ -78,7 +78,9 @@ describe('hes-gate as a vehicle', () => {
     await gate!.vehicle!.upload();
     const sent = JSON.stringify(hub.uploads);
     expect(hub.uploads).toHaveLength(1);
-    expect(hub.uploads[0]).toMatchObject({ listVersion: 1, listIssuedAt: now - 60_000 });
+    expect(hub.uploads[0]).toMatchObject({ listVersion: 1, listIssuedAt: now - 60_000, counters: { refused_signature: 0, journal_dropped: 0 } });
+    // The names the hub's schema accepts (src/vehicles/hub/upload.ts: lower case, digits, `_`).
+    expect(Object.keys((hub.uploads[0] as { counters: object }).counters).every((k) => /^[a-z][a-z0-9_]{0,63}$/.test(k))).toBe(true);
     expect((hub.uploads[0] as { entries: unknown[] }).entries).toHaveLength(3);
     expect(sent).not.toContain(CARD);
     expect(sent).not.toContain(CARD.toLowerCase());
