@@ -158,6 +158,15 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['city.ackReplicas', [0, must.int(0, 16)]],
   ['city.ackTimeoutMs', [5000, must.int(100, 600_000)]],
   ['city.reconcileMs', [300_000, must.int(1000, 86_400_000)]],
+  ['vehicles.enabled', [false, must.bool]],
+  ['vehicles.listKeyFile', [null, must.nullableStr]],
+  ['vehicles.signingKeyFile', [null, must.nullableStr]],
+  ['vehicles.publishDir', [null, must.nullableStr]],
+  ['vehicles.publishEveryMs', [300_000, must.int(1000, 86_400_000)]],
+  ['vehicles.snapshotEveryMs', [21_600_000, must.int(1000, 30 * 86_400_000)]],
+  ['vehicles.keepSnapshots', [2, must.int(1, 100)]],
+  ['vehicles.horizonMs', [172_800_000, must.int(60_000, 30 * 86_400_000)]],
+  ['vehicles.maxListAgeMs', [21_600_000, must.int(60_000, 30 * 86_400_000)]],
 ]);
 
 /** The default of a leaf setting, for code that needs the same value (`defaultOf('refresher.backoffMaxMs')`). */
@@ -186,6 +195,9 @@ export const ENV_LEAVES: ReadonlyMap<string, readonly [string, (raw: string) => 
   ['HES_GATE_CITY_SENTINELS', ['city.sentinels', (s) => s.split(',').map((a) => a.trim()).filter((a) => a !== '')]],
   ['HES_GATE_CITY_KEY_FILE', ['city.keyFile', (s) => s]],
   ['HES_GATE_CITY_NODE_KEY_FILE', ['city.nodeKeyFile', (s) => s]],
+  ['HES_GATE_VEHICLES_ENABLED', ['vehicles.enabled', flag]],
+  ['HES_GATE_VEHICLES_LIST_KEY_FILE', ['vehicles.listKeyFile', (s) => s]],
+  ['HES_GATE_VEHICLES_SIGNING_KEY_FILE', ['vehicles.signingKeyFile', (s) => s]],
 ]);
 
 /** Secrets: the variable itself, or `<NAME>_FILE` naming a file that holds it. */
