@@ -34,6 +34,7 @@ import type { IndexNews, Ops, OpName, Request, WireError, WorkerMessage, WorkerS
 import { workerUrl } from '../worker-url.js';
 import { StatusWriteQueue } from './status-write-queue.js';
 import { BindingIndex, type IndexedBinding } from './binding-index.js';
+import type { VehicleRecord, VehicleUpload } from './vehicle-tables.js';
 
 export interface StationStoreOptions {
   /** Directory of the database file; created when missing. */
@@ -112,6 +113,13 @@ export interface StationStore extends StatusPersistence, ReplicaStore {
   saveCityNodes(rows: Array<[string, string]>): Promise<void>;
   /** From the read-only connection: never waits for a lock. */
   codesBetween(range: CheckedCodes, limit: number): string[];
+  /**
+   * A hub's vehicle registry, read by the worker: `vehicles` is null when no other connection
+   * (the `vehicle` command) changed the file since `since`, the `version` a previous call returned.
+   */
+  vehiclesSince(since: number | null): Promise<{ version: number; vehicles: VehicleRecord[] | null }>;
+  /** What a vehicle's upload said (when, its list version and age), written by the worker. */
+  noteVehicleUpload(id: string, upload: VehicleUpload): Promise<void>;
   /** Settles when the status writes queued so far are written. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -397,6 +405,14 @@ class WorkerBackedStore implements StationStore {
         () => undefined,
       ),
     };
+  }
+
+  vehiclesSince(since: number | null): Promise<{ version: number; vehicles: VehicleRecord[] | null }> {
+    return this.#call('vehicles', { since });
+  }
+
+  noteVehicleUpload(id: string, upload: VehicleUpload): Promise<void> {
+    return this.#call('vehicleUpload', { id, upload: { ...upload } });
   }
 
   codesBetween(range: CheckedCodes, limit: number): string[] {

@@ -10,6 +10,7 @@ import type { ImportReport } from './import.js';
 import type { StreamFormat, StreamProgress } from './import-stream.js';
 import type { AdminPutResult, BindingChangeList, JournalInput, PutCounts } from './store.js';
 import type { BindingChanges, CityApplyCounts, CityPosition, SnapshotOutcome } from './store-types.js';
+import type { VehicleRecord, VehicleUpload } from './vehicle-tables.js';
 
 export interface WorkerSettings {
   dataDir: string;
@@ -45,6 +46,9 @@ export interface Ops {
   citySnapshotEnd: { args: { snapshotId: number; position: CityPosition | null }; result: SnapshotOutcome | undefined };
   /** A page of the bindings for the main thread's index; the rows travel as the reply's `bindings`. */
   indexPage: { args: { after: string | undefined; limit: number }; result: { rows: number; last: string | undefined } };
+  /** The vehicle registry, unless nothing changed it from another connection since `since` (then `vehicles` is null). */
+  vehicles: { args: { since: number | null }; result: { version: number; vehicles: VehicleRecord[] | null } };
+  vehicleUpload: { args: { id: string; upload: VehicleUpload }; result: void };
   close: { args: Record<string, never>; result: void };
 }
 

@@ -164,6 +164,11 @@ const handlers: { [K in OpName]: Handler<K> } = {
     }
     return { rows: rows.length, last: rows.at(-1)?.cardId };
   },
+  vehicles: ({ since }) => {
+    const version = store.vehicles.dataVersion();
+    return { version, vehicles: since === version ? null : store.vehicles.list() };
+  },
+  vehicleUpload: ({ id, upload }) => store.vehicles.noteUpload(id, upload),
   close: () => {
     clearInterval(recount);
     pageReader?.close();

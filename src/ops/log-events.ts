@@ -41,6 +41,17 @@ export const LOG_EVENTS = [
   'city.nodes.record',
   'city.node.registered',
   'city.node.register',
+  // A hub publishing the vehicle list (vehicles/hub).
+  'vehicles.restored',
+  'vehicles.lead',
+  'vehicles.standby',
+  'vehicles.published',
+  'vehicles.unchanged',
+  'vehicles.build.failed',
+  'vehicles.skipped',
+  'vehicles.prune',
+  'vehicles.pruned',
+  'vehicles.registry.failed',
 ] as const;
 
 export type LogEvent = (typeof LOG_EVENTS)[number];
