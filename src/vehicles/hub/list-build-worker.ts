@@ -3,7 +3,7 @@
  * here, never on the thread that answers taps.
  *
  *   build {version, issuedAt, snapshot?, base}
- *     ─> bindings ⨝ statuses (read-only connection, cards/bound-statuses.ts)
+ *     ─> bindings ⨝ statuses ⨝ findings (read-only connection, cards/bound-statuses.ts)
  *     ─> per card: entryOf(status at issuedAt) and its fingerprint under the list key
  *     ─> ListState ─> same digest as the last version? ── yes ─> 'unchanged'
  *                                                       └ no ─> delta from the last version (same key,
@@ -127,13 +127,13 @@ function build(req: BuildRequest): BuildOutcome {
   const rows = openBoundStatuses(settings.dataDir);
   let cards: number;
   try {
-    cards = rows.each(([cardId, profile, status, expiresAt]) => {
+    cards = rows.each(([cardId, profile, status, expiresAt, finding, foundAt]) => {
       const id = canonicalCardId(cardId);
       if (!id.ok) {
         skipped++;
         return;
       }
-      const v = entryOf(status, expiresAt, profile, req.issuedAt, horizonEnd);
+      const v = entryOf(status, expiresAt, profile, req.issuedAt, horizonEnd, finding, foundAt);
       const k = `${v.cls}|${v.validUntil}|${v.profile}`;
       let value = values.get(k);
       if (value === undefined) values.set(k, (value = v));
