@@ -177,20 +177,29 @@ describe('findings on the vehicle list', () => {
     expect(await listed(x, [NOT_FOUND_CARD])).toEqual(['not-found']);
   });
 
-  it('a finding goes with its code\'s last binding, from every file of the data directory', async () => {
+  it('a finding goes with its code\'s last binding (deleted or rebound), from every file of the data directory', async () => {
     const x = await hub();
     await bindAll(x);
+    const EXPIRED_CARD_2 = cardIdFor(6);
+    await x.store.putBindings([{ cardId: EXPIRED_CARD_2, hesCode: SAMPLE.EXPIRED, profile: 'standard' }]);
     await refresh(x);
-    expect(filesHolding(x.h.dataDir, [SAMPLE.EXPIRED, SAMPLE.NOT_FOUND]).length).toBeGreaterThan(0);
+    const gone = [SAMPLE.EXPIRED, SAMPLE.NOT_FOUND, SAMPLE.RISKLESS_PAST_EXPIRY];
+    expect(gone.map((code) => persisted(x, code)[1])).toEqual(['expired', 'not-found', 'expired']);
+    expect(filesHolding(x.h.dataDir, gone).length).toBeGreaterThan(0);
+    // While another card holds the code, its finding stays (a deletion, a rebinding).
     expect((await x.store.adminDelete(EXPIRED_CARD, 'admin'))?.hesCode).toBe(SAMPLE.EXPIRED);
-    // Rebinding a card to another code takes its old code too; another card still holds the not-found code.
+    expect(persisted(x, SAMPLE.EXPIRED)).toEqual([undefined, 'expired']);
     expect((await x.store.adminPut({ cardId: NOT_FOUND_CARD, hesCode: codeFor(7) }, 'admin')).outcome).toBe('updated');
     expect(persisted(x, SAMPLE.NOT_FOUND)).toEqual([undefined, 'not-found']);
-    expect(filesHolding(x.h.dataDir, [SAMPLE.EXPIRED])).toEqual([]);
+    // The last card of each code: deleted, deleted, rebound.
+    expect((await x.store.adminDelete(EXPIRED_CARD_2, 'admin'))?.hesCode).toBe(SAMPLE.EXPIRED);
     expect((await x.store.adminDelete(NOT_FOUND_CARD_2, 'admin'))?.hesCode).toBe(SAMPLE.NOT_FOUND);
-    expect(filesHolding(x.h.dataDir, [SAMPLE.EXPIRED, SAMPLE.NOT_FOUND])).toEqual([]);
-    // The scan reads real bytes: live codes are found.
-    expect(filesHolding(x.h.dataDir, [SAMPLE.RISKLESS_PAST_EXPIRY]).length).toBeGreaterThan(0);
+    expect((await x.store.adminPut({ cardId: PAST_EXPIRY_CARD, hesCode: codeFor(8) }, 'admin')).outcome).toBe('updated');
+    // An operator's deletion is gone from every file when acknowledged; it takes the rebinding's along.
+    expect((await x.store.adminDelete(RISKLESS_CARD, 'admin'))?.hesCode).toBe(SAMPLE.RISKLESS);
+    expect(filesHolding(x.h.dataDir, gone)).toEqual([]);
+    // The scan reads real bytes: a live code is found (card 7's new code, bound).
+    expect(filesHolding(x.h.dataDir, [codeFor(7)]).length).toBeGreaterThan(0);
   });
 
   it('findings past the statuses\' maximum age go at start-up, as statuses do', async () => {
