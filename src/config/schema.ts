@@ -238,7 +238,7 @@ export interface Config {
     publishEveryMs: number;
     /** A snapshot at least this often, ms. @default 21600000 (6 h) */
     snapshotEveryMs: number;
-    /** Snapshots kept (with the deltas after the oldest of them); older files are removed. @default 2 */
+    /** Snapshots kept (with the deltas after the oldest of them; 5 × 6 h: a vehicle offline for a day catches up by deltas); older files are removed. @default 5 */
     keepSnapshots: number;
     /** How long a `validUntil: null` holds after a version's issuedAt, ms; at least maxListAgeMs. @default 172800000 (48 h) */
     horizonMs: number;

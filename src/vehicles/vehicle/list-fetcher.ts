@@ -3,7 +3,7 @@
  *
  *   start ─> worker.restore (files on disk) ─> swap in at once: decides offline from the first tap
  *   every pollMs:
- *     GET headUrl (Bearer) ─> worker.head: signature, key id, not replayed ─> planFetch
+ *     GET headUrl?after=<held> (Bearer) ─> worker.head: signature, key id, not replayed ─> planFetch
  *       └─ each file in order: download to partial/ (Range resume) ─> worker.apply ─> swap in
  *
  * Every refusal is counted by reason (`hes_gate_vehicle_list_refused_total`) and told once; the
@@ -27,6 +27,13 @@ import type { SignedClock } from './signed-clock.js';
 
 /** The largest head accepted, bytes: a head names a snapshot and at most a few hundred deltas. */
 const MAX_HEAD_BYTES = 1024 * 1024;
+
+/** headUrl with `after=<version>` set (any other query it has is kept). */
+function withAfter(headUrl: string, version: number): string {
+  const u = new URL(headUrl);
+  u.searchParams.set('after', String(version));
+  return u.toString();
+}
 
 export const REFUSAL_REASONS: readonly RefusalReason[] = ['signature', 'tampered', 'replayed', 'mismatch', 'malformed'];
 
@@ -130,7 +137,11 @@ export class ListFetcher {
   async #getHead(): Promise<string | null> {
     const o = this.#o;
     try {
-      const res = await request(o.headUrl, { dispatcher: o.dispatcher, headers: { accept: 'application/json', ...authFor(o.headUrl, this.#hubOrigin, o.token()) } });
+      // `after`: the hub names only the deltas that lead on from the version held (a day of delta
+      // names would otherwise ride on every poll).
+      const held = o.list.held?.version;
+      const url = held === undefined ? o.headUrl : withAfter(o.headUrl, held);
+      const res = await request(url, { dispatcher: o.dispatcher, headers: { accept: 'application/json', ...authFor(o.headUrl, this.#hubOrigin, o.token()) } });
       if (res.statusCode !== 200) {
         await discard(res.body);
         this.#link.set(LinkState.ofStatus(res.statusCode), String(res.statusCode));

@@ -135,6 +135,8 @@ describe('the vehicle list fetcher', () => {
     await v.fetcher.poll();
     expect(version(v)).toBe(3);
     expect(fileRequests()).toEqual([s1.name, d2.name, d3.name]);
+    // The head is asked for with the version held, so the hub names only the deltas from it.
+    expect(hub.requests.filter((r) => r.url.startsWith('/v1/vehicle-list/head')).map((r) => r.url)).toEqual(['/v1/vehicle-list/head', '/v1/vehicle-list/head?after=1']);
     expect(v.list.lookup('0400000032')).toBeUndefined(); // card 50, removed in version 2
     expect(v.list.lookup(CARD)).toMatchObject({ outcome: { record: { status: 'RISKY' } } });
     await v.fetcher.poll();

@@ -132,7 +132,7 @@ export class ListHub {
       });
       return;
     }
-    if (url === '/v1/vehicle-list/head') {
+    if (url.split('?')[0] === '/v1/vehicle-list/head') {
       if (this.headStatus !== 200 || this.headText === null) res.writeHead(this.headText === null ? 404 : this.headStatus).end();
       else res.writeHead(200, { 'content-type': 'application/json' }).end(this.headText);
       return;
