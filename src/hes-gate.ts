@@ -218,7 +218,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       connections: app.connectionRefusals,
     });
 
-    const checks = readinessChecks({ environment, policies, store: storeHealth, eventLoop, admission, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, ministry: { health: ministryHealth, guard: ministry }, journal, address, devices, city });
+    const checks = readinessChecks({ environment, policies, store: storeHealth, eventLoop, admission, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, ministry: { health: ministryHealth, guard: ministry }, journal, address, devices, city, vehicle });
     const history = new LiveHistorySource({ journal, configuredGates: config.gates.list.map((g) => g.id), seenGates: () => live.gates(), clock });
     await registerApi(app, {
       version: build.version,

@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import { HesGateError } from '../../errors.js';
 import type { JournalBacklog, JournalPage, JournalQuery } from '../../journal/types.js';
-import type { Clock } from '../../types.js';
+import type { Clock, ReadinessCheck } from '../../types.js';
 import { ListKey } from '../list/list-key.js';
 import type { RefusalReason } from '../list/types.js';
 import { CardList } from './card-list.js';
@@ -25,6 +25,7 @@ import { hubAgent } from './hub-http.js';
 import type { LinkChange } from './link-state.js';
 import { ListFetcher } from './list-fetcher.js';
 import { ListWorkerClient } from './list-worker-client.js';
+import { vehicleReadiness } from './readiness.js';
 import { SignedClock } from './signed-clock.js';
 import { UploadCursor } from './upload-cursor.js';
 import type { OnBoardReport } from './on-board-types.js';
@@ -38,6 +39,8 @@ export interface OnBoard {
   cardList: CardList;
   start(o: { journal: { query(q: JournalQuery): Promise<JournalPage>; backlog(after: number): Promise<JournalBacklog>; dropped?: number } | null }): Promise<void>;
   report(): OnBoardReport;
+  /** Its list on /readyz (informational). */
+  readiness(): ReadinessCheck;
   /** Ask the hub for a newer list now (or join the poll running); resolves when it ended. */
   poll(): Promise<void>;
   /** Upload the journal's new records now (or join the round running); nothing when the journal is off. */
@@ -91,6 +94,7 @@ export function onBoard(config: Readonly<Config>, baseClock: Clock, logger: Logg
     clock: signed.now,
     cardList,
     report,
+    readiness: () => vehicleReadiness(report, v.maxListAgeMs),
     poll: async () => fetcher?.poll(),
     upload: async () => uploader?.round(),
     async start({ journal }) {
