@@ -41,6 +41,13 @@ export const LOG_EVENTS = [
   'city.nodes.record',
   'city.node.registered',
   'city.node.register',
+  // On board a vehicle (vehicles/vehicle): its list and its uploads.
+  'vehicle.list.version',
+  'vehicle.list.refused',
+  'vehicle.list.none',
+  'vehicle.link',
+  'vehicle.upload.off',
+  'vehicle.upload.restart',
 ] as const;
 
 export type LogEvent = (typeof LOG_EVENTS)[number];

@@ -75,7 +75,7 @@ export function onBoard(config: Readonly<Config>, baseClock: Clock, logger: Logg
   let fetcher: ListFetcher | null = null;
   let uploader: Uploader | null = null;
   const linkLog = (what: string) => (c: LinkChange): void => {
-    const line = { event: `vehicle.${what}.link`, state: c.state, previous: c.previous, detail: c.detail };
+    const line = { event: 'vehicle.link', part: what, state: c.state, previous: c.previous, detail: c.detail };
     if (c.state === 'up') log.info(line, `${what}: the hub answers again`);
     else log.warn(line, `${what}: ${c.state}${c.detail === '' ? '' : ` (${c.detail})`}; the list held decides meanwhile`);
   };
