@@ -6,6 +6,8 @@
  * real worker thread; polls are driven by the test (no timers, no sleeps).
  */
 import { mkdtempSync, rmSync, statSync, existsSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -65,7 +67,7 @@ describe('the vehicle list fetcher', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function vehicle(o: { publicKey?: string; now?: number; headUrl?: string } = {}): Promise<Vehicle> {
+  async function vehicle(o: { publicKey?: string; now?: number; headUrl?: string; filesUrl?: string } = {}): Promise<Vehicle> {
     const clock = new SignedClock(() => o.now ?? T);
     const list = new CardList({ fingerprint: (id, bits) => hub.key.fingerprint(id, bits), clock: clock.now, maxListAgeMs: 6 * 3_600_000 });
     const worker = new ListWorkerClient({ dir, publicKey: o.publicKey ?? hub.signer.publicKey, keyId: hub.key.keyId });
@@ -73,7 +75,7 @@ describe('the vehicle list fetcher', () => {
     const links: LinkChange[] = [];
     const fetcher = new ListFetcher({
       headUrl: o.headUrl ?? hub.headUrl,
-      filesUrl: `${hub.url}/v1/vehicle-list/files/`,
+      filesUrl: o.filesUrl ?? `${hub.url}/v1/vehicle-list/files/`,
       token: () => TOKEN,
       dir,
       worker,
@@ -289,6 +291,28 @@ describe('the vehicle list fetcher', () => {
     await again.fetcher.poll();
     expect(again.links.at(-1)).toMatchObject({ state: 'unreachable' });
     expect(version(again)).toBe(2);
+  });
+
+  it('fetches the files from a static server of another origin without sending it the token', async () => {
+    const s1 = hub.snapshot(1, T - 10 * MINUTE, cards(50));
+    hub.publish(s1, []);
+    const seen: Array<{ url: string; auth: string | undefined }> = [];
+    const statics = createServer((req, res) => {
+      seen.push({ url: req.url ?? '', auth: req.headers.authorization });
+      const file = hub.files.get((req.url ?? '').slice(1));
+      if (file === undefined) res.writeHead(404).end();
+      else res.writeHead(200, { 'content-length': file.length }).end(file);
+    });
+    await new Promise<void>((done) => statics.listen(0, 'localhost', done));
+    try {
+      const v = await vehicle({ filesUrl: `http://localhost:${(statics.address() as AddressInfo).port}/` });
+      await v.fetcher.poll();
+      expect(version(v)).toBe(1);
+      expect(seen).toEqual([{ url: `/${s1.name}`, auth: undefined }]);
+    } finally {
+      statics.closeAllConnections();
+      await new Promise((done) => statics.close(done));
+    }
   });
 
   it('says the hub refused its token once, not per poll', async () => {
