@@ -17,7 +17,7 @@ import type { Timers } from '../../types.js';
 import type { ListHead, RefusalReason } from '../list/types.js';
 import type { CardList } from './card-list.js';
 import { planFetch } from './fetch-plan.js';
-import { downloadFile } from './file-download.js';
+import { downloadFile, prunePartials } from './file-download.js';
 import { authFor, discard } from './hub-http.js';
 import { LinkState, type LinkChange } from './link-state.js';
 import type { ListWorkerAnswer } from './list-worker.js';
@@ -164,6 +164,7 @@ export class ListFetcher {
     if (!this.#take(answer, 'hub') || !answer.ok) return;
     const head = answer.head as ListHead;
     const plan = planFetch(head, o.list.held?.version ?? null);
+    await prunePartials(join(o.dir, 'partial'), new Set(plan.kind === 'current' ? [] : plan.files.map((f) => f.name)));
     if (plan.kind === 'current') return;
     for (const ref of plan.files) {
       if (this.#stopped) return;

@@ -149,13 +149,20 @@ describe('the vehicle list fetcher', () => {
     hub.publish(s1, []);
     const v = await vehicle();
     await v.fetcher.poll();
-    hub.delta(1, 2, T - 50 * MINUTE, cards(51));
+    const d2 = hub.delta(1, 2, T - 50 * MINUTE, cards(51));
+    // The delta to version 2 is cut mid-file: its partial file waits on disk for a resume …
+    hub.publish(s1, [d2]);
+    hub.cutNextFileAfter = 10;
+    await v.fetcher.poll();
+    expect(readdirSync(join(dir, 'partial'))).toEqual([d2.name]);
     const s3 = hub.snapshot(3, T - 40 * MINUTE, cards(52));
     const d4 = hub.delta(3, 4, T - 30 * MINUTE, cards(53));
     hub.publish(s3, [d4]);
     await v.fetcher.poll();
     expect(version(v)).toBe(4);
-    expect(fileRequests()).toEqual([s1.name, s3.name, d4.name]);
+    expect(fileRequests()).toEqual([s1.name, d2.name, s3.name, d4.name]);
+    // … and goes once a snapshot makes it useless.
+    expect(readdirSync(join(dir, 'partial'))).toEqual([]);
     expect(v.list.lookup('0400000035')).toMatchObject({ outcome: { kind: 'status' } }); // card 53
     // Only the files of the version held stay on disk.
     expect(readdirSync(join(dir, 'files')).sort()).toEqual([s3.name, d4.name].sort());
