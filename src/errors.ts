@@ -68,6 +68,10 @@ export const ERRORS = {
   HG_CITY_NODE_KEY: { status: 500, description: 'The node signing key file (city.nodeKeyFile) is missing, unreadable or not an Ed25519 PKCS#8 PEM key (create with hes-gate city node keygen).' },
   HG_CITY_NODE: { status: 400, description: 'A city node command was given a bad node id, role or public key, or names a node the registry does not hold.' },
   HG_CITY_FENCED: { status: 503, description: 'A hub lost the refresher lease: its write was refused by the fencing token and it stands by.' },
+  // Vehicles (docs/vehicles.md)
+  HG_VEHICLE_REVOKED: { status: 403, description: 'The vehicle\'s fetch token was revoked at the hub (hes-gate vehicle revoke): no new list head, file or upload is accepted from it.' },
+  HG_RANGE_NOT_SATISFIABLE: { status: 416, description: 'A list file was asked for with a Range outside it (Content-Range names its size).' },
+  HG_VEHICLE: { status: 400, description: 'A vehicle command was given a bad vehicle id, names a vehicle the registry does not hold (or already holds), or runs where there is no hub store.' },
   HG_STORE: { status: 503, description: 'The binding store (SQLite) failed or is locked by another process past its busy timeout; nothing was written, retry later.' },
   HG_JOURNAL: { status: 503, description: 'The decision journal is disabled (journal.enabled) or its file failed; decisions go on unrecorded.' },
   HG_IMPORT_FILE: { status: 400, description: 'An import file could not be read or its format is unknown.' },

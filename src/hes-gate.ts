@@ -33,6 +33,8 @@ import { probeTarget, type ProbeOutcome } from './ministry/credentials-probe.js'
 import { GuardedMinistry, guardOptions } from './ministry/guard.js';
 import { statusCalls } from './ministry/status-calls.js';
 import { openMinistryTarget, type MinistryEnvironment } from './ministry/target.js';
+import { vehicleMetrics } from './ops/vehicle-metrics.js';
+import { startVehiclePublishing } from './vehicles/hub/index.js';
 import { EventLoopMonitor } from './ops/event-loop.js';
 import type { LiveFeed } from './ops/live-feed.js';
 import { LiveHistorySource } from './ops/live-history.js';
@@ -170,6 +172,13 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       await vehicle.start({ journal });
     }
 
+    // A hub with vehicles.enabled publishes the vehicle list while it holds the lease (vehicles/hub).
+    const hub = city?.hub ?? null;
+    const vehicles = config.vehicles.enabled && hub !== null ? await startVehiclePublishing({ config, store: cards, lease: hub.lease, journal, logger, clock }) : null;
+    if (vehicles !== null) {
+      closers.add(() => vehicles.close());
+      vehicleMetrics(metrics, { report: () => vehicles.report(), clock });
+    }
     // How late the loop runs: decisions shorten their ministry wait by it, admission sheds on it.
     const eventLoop = new EventLoopMonitor();
     eventLoop.start();
@@ -229,6 +238,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       decisions: { decisions, admission },
       live: { feed: live, history: () => history.get() },
       journal,
+      ...(vehicles === null ? {} : { vehicles: vehicles.routes }),
       cards: { store: cards, importBatchSize: 5000, ...cardWrites(city, { journal: (e) => cards.journal(e), clock, noteTap, vehicle: vehicle !== null }) },
     });
 

@@ -33,6 +33,7 @@ import type { BindingChanges, CityApplyCounts, CityPosition, CitySnapshotWriter,
 import type { Ops, OpName, Request, WireError, WorkerMessage, WorkerSettings } from './store-protocol.js';
 import { workerUrl } from '../worker-url.js';
 import { StatusWriteQueue } from './status-write-queue.js';
+import type { VehicleRecord, VehicleUpload } from './vehicle-tables.js';
 
 export interface StationStoreOptions {
   /** Directory of the database file; created when missing. */
@@ -98,6 +99,13 @@ export interface StationStore extends StatusPersistence, ReplicaStore {
   saveCityNodes(rows: Array<[string, string]>): Promise<void>;
   /** From the read-only connection: never waits for a lock. */
   codesBetween(range: CheckedCodes, limit: number): string[];
+  /**
+   * A hub's vehicle registry, read by the worker: `vehicles` is null when no other connection
+   * (the `vehicle` command) changed the file since `since`, the `version` a previous call returned.
+   */
+  vehiclesSince(since: number | null): Promise<{ version: number; vehicles: VehicleRecord[] | null }>;
+  /** What a vehicle's upload said (when, its list version and age), written by the worker. */
+  noteVehicleUpload(id: string, upload: VehicleUpload): Promise<void>;
   /** Settles when the status writes queued so far are written. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -309,6 +317,14 @@ class WorkerBackedStore implements StationStore {
         () => undefined,
       ),
     };
+  }
+
+  vehiclesSince(since: number | null): Promise<{ version: number; vehicles: VehicleRecord[] | null }> {
+    return this.#call('vehicles', { since });
+  }
+
+  noteVehicleUpload(id: string, upload: VehicleUpload): Promise<void> {
+    return this.#call('vehicleUpload', { id, upload: { ...upload } });
   }
 
   codesBetween(range: CheckedCodes, limit: number): string[] {

@@ -10,6 +10,7 @@ import type { ImportReport } from './import.js';
 import type { StreamFormat, StreamProgress } from './import-stream.js';
 import type { AdminPutResult, JournalInput, PutCounts } from './store.js';
 import type { BindingChanges, CityApplyCounts, CityPosition, SnapshotOutcome } from './store-types.js';
+import type { VehicleRecord, VehicleUpload } from './vehicle-tables.js';
 
 export interface WorkerSettings {
   dataDir: string;
@@ -43,6 +44,9 @@ export interface Ops {
   citySnapshotAdd: { args: { snapshotId: number; batch: BindingInput[] }; result: void };
   /** `position` null: abort (drop what was staged). */
   citySnapshotEnd: { args: { snapshotId: number; position: CityPosition | null }; result: SnapshotOutcome | undefined };
+  /** The vehicle registry, unless nothing changed it from another connection since `since` (then `vehicles` is null). */
+  vehicles: { args: { since: number | null }; result: { version: number; vehicles: VehicleRecord[] | null } };
+  vehicleUpload: { args: { id: string; upload: VehicleUpload }; result: void };
   close: { args: Record<string, never>; result: void };
 }
 

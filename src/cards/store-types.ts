@@ -5,6 +5,7 @@
 import type { Clock } from '../types.js';
 import type { CheckedCodes, SharedAnswer, StatusPersistence } from '../status/types.js';
 import type { BindingInput, CardBinding } from './binding.js';
+import type { VehicleTables } from './vehicle-tables.js';
 
 export interface CardStoreOptions {
   /** Directory of the database file; created when missing. */
@@ -125,6 +126,8 @@ export interface CardStore extends StatusPersistence {
   readJournal(limit?: number): JournalEntry[];
   /** The store as a replica of its city: the position and the writes that move it (city-tables.ts). */
   readonly city: CityTables;
+  /** A hub's vehicle registry (vehicle-tables.ts). */
+  readonly vehicles: VehicleTables;
   close(): void;
 }
 

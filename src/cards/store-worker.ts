@@ -135,6 +135,11 @@ const handlers: { [K in OpName]: Handler<K> } = {
     count = outcome.bindings;
     return outcome;
   },
+  vehicles: ({ since }) => {
+    const version = store.vehicles.dataVersion();
+    return { version, vehicles: since === version ? null : store.vehicles.list() };
+  },
+  vehicleUpload: ({ id, upload }) => store.vehicles.noteUpload(id, upload),
   close: () => {
     clearInterval(recount);
     store.close();

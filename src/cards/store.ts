@@ -26,6 +26,7 @@ import type { PersistedStatus } from '../status/types.js';
 import { checkBinding, DEFAULT_PROFILE, type BindingInput, type CardBinding } from './binding.js';
 import { canonicalCardId } from '../credentials/card-id.js';
 import { cityTables } from './city-tables.js';
+import { vehicleTables, type VehicleTables } from './vehicle-tables.js';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
 import { bindingError, isLockError, storeError, writeError } from './store-errors.js';
 import type { AdminPutResult, CardStore, CardStoreOptions, CityTables, Durability, JournalEntry, JournalInput, PutCounts, PutOutcome } from './store-types.js';
@@ -112,6 +113,7 @@ export function openCardStore(options: CardStoreOptions): CardStore {
 class SqliteCardStore implements CardStore {
   readonly file: string;
   readonly city: CityTables;
+  readonly vehicles: VehicleTables;
   readonly #db: Database.Database;
   readonly #clock: Clock;
   readonly #busyTimeoutMs: number;
@@ -169,6 +171,7 @@ class SqliteCardStore implements CardStore {
       remove: (cardId) => this.#remove(cardId),
       now: () => this.#clock(),
     });
+    this.vehicles = vehicleTables(db, (fn) => this.#write(fn));
   }
 
   /**

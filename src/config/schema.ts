@@ -220,6 +220,31 @@ export interface Config {
     /** How often every node compares its copy of the bindings with the city's digests (and after every reconnect). @default 300000 */
     reconcileMs: number;
   };
+  /**
+   * A hub's side of vehicles (docs/vehicles.md): the signed card list buses and ferries decide
+   * from offline, published as immutable snapshot and delta files. Only the hub holding the
+   * refresher lease publishes.
+   */
+  vehicles: {
+    /** Publish the vehicle list and serve vehicles (hub only). @default false */
+    enabled: boolean;
+    /** The list key file (`<kid>:<base64 of 32 bytes>`, mode 0600): cards are keyed by an HMAC under it. @default null */
+    listKeyFile: string | null;
+    /** The list-signing key (Ed25519 PKCS#8 PEM, mode 0600; `hes-gate vehicle keygen`). @default null */
+    signingKeyFile: string | null;
+    /** Where the list files are written (any static server may serve it). @default null (`<dataDir>/vehicle-lists`) */
+    publishDir: string | null;
+    /** A new version (a delta) at most this often, ms. @default 300000 */
+    publishEveryMs: number;
+    /** A snapshot at least this often, ms. @default 21600000 (6 h) */
+    snapshotEveryMs: number;
+    /** Snapshots kept (with the deltas after the oldest of them); older files are removed. @default 2 */
+    keepSnapshots: number;
+    /** How long a `validUntil: null` holds after a version's issuedAt, ms; at least maxListAgeMs. @default 172800000 (48 h) */
+    horizonMs: number;
+    /** Vehicles' reported list age above this is alerted on (HesGateVehicleListStale), ms. @default 21600000 (6 h) */
+    maxListAgeMs: number;
+  };
   /** On board a vehicle (`city.role: "vehicle"`, docs/vehicles.md): where its card list comes from and its journal goes. */
   vehicle: {
     /** The vehicle's id at the hub (its token is registered under it). @default null (the stationId) */

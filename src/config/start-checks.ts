@@ -207,10 +207,39 @@ export function cityProblems(config: Config): HesGateError[] {
 }
 
 /**
+ * A hub publishing the vehicle list needs its two key files, and a horizon no vehicle outlives:
+ * a `validUntil: null` holds until issuedAt + horizonMs, so a horizon shorter than the list age
+ * vehicles may decide with would let a list outlive what it promised. Only a hub publishes: on
+ * any other role the section would silently do nothing, so it is refused.
+ */
+export function vehiclesHubProblems(config: Config): HesGateError[] {
+  const v = config.vehicles;
+  if (!v.enabled) return [];
+  const problems: HesGateError[] = [];
+  if (config.city.role !== 'hub') {
+    problems.push(new HesGateError('HG_CONFIG_INVALID', `vehicles.enabled is true but city.role is ${config.city.role}: only a hub publishes the vehicle list (set city.role hub, or vehicles.enabled false)`, { details: { key: 'vehicles.enabled' } }));
+  }
+  for (const [key, file, env] of [
+    ['vehicles.listKeyFile', v.listKeyFile, 'HES_GATE_VEHICLES_LIST_KEY_FILE'],
+    ['vehicles.signingKeyFile', v.signingKeyFile, 'HES_GATE_VEHICLES_SIGNING_KEY_FILE'],
+  ] as const) {
+    if (file === null) problems.push(new HesGateError('HG_CONFIG_INVALID', `vehicles.enabled is true but ${key} (${env}) is not set: create the list key and signing key with hes-gate vehicle keygen`, { details: { key } }));
+    else problems.push(...fileProblem(key, file));
+  }
+  if (v.horizonMs < v.maxListAgeMs) {
+    problems.push(new HesGateError('HG_CONFIG_INVALID', `vehicles.horizonMs (${v.horizonMs}) must be at least vehicles.maxListAgeMs (${v.maxListAgeMs}): a pass without its own end must hold as long as vehicles may use the list`, { details: { key: 'vehicles.horizonMs' } }));
+  }
+  if (v.snapshotEveryMs < v.publishEveryMs) {
+    problems.push(new HesGateError('HG_CONFIG_INVALID', `vehicles.snapshotEveryMs (${v.snapshotEveryMs}) must be at least vehicles.publishEveryMs (${v.publishEveryMs})`, { details: { key: 'vehicles.snapshotEveryMs' } }));
+  }
+  return problems;
+}
+
+/**
  * A vehicle needs its hub's head URL, its fetch token, the list key and the hub's public key;
  * no Redis and no city key (those are refused nowhere: they are simply not used).
  */
-export function vehicleProblems(config: Config): HesGateError[] {
+export function vehicleRoleProblems(config: Config): HesGateError[] {
   if (config.city.role !== 'vehicle') return [];
   const v = config.vehicle;
   const problems: HesGateError[] = [];
@@ -244,7 +273,7 @@ export async function startProblems(config: Config, options: StartCheckOptions):
   }
   problems.push(...caProblem('ministry.caFile', config.ministry.caFile));
   problems.push(...cityProblems(config));
-  problems.push(...vehicleProblems(config));
+  problems.push(...vehiclesHubProblems(config), ...vehicleRoleProblems(config));
   try {
     prepareDataDir(config.dataDir, { create: options.createDataDir });
   } catch (err) {

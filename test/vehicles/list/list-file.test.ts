@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ListState, OpenedFile, RefusalReason, VersionMeta } from '../../../src/vehicles/list/index.js';
+import type { ListState, OpenedDelta, RefusalReason, VersionMeta } from '../../../src/vehicles/list/index.js';
 import { advance, buildState, diff, encodeDelta, encodeSnapshot, fileName, ListRefused, openFile, signFile, stateDigest, valueKey } from '../../../src/vehicles/list/index.js';
 import { arbBits, arbState, arbStatePair, ISSUED, MINUTE } from './helpers.js';
 
@@ -102,7 +102,7 @@ describe('list files', () => {
 
   it('a delta for another version or fingerprint length is a mismatch; one whose result is not its header\'s state is tampered', () => {
     const [a, b] = small();
-    const opened = openFile(deltaFile(a, b), hub.publicKey, 'k1') as OpenedFile & { kind: 'delta' };
+    const opened = openFile(deltaFile(a, b), hub.publicKey, 'k1') as OpenedDelta;
     expect(refusal(() => advance(a, 6, opened))).toBe('mismatch');
     expect(refusal(() => advance(buildState(25, []), 7, opened))).toBe('mismatch');
     // Applied to another state held at "version 7": the digest tells.
@@ -110,7 +110,7 @@ describe('list files', () => {
     expect(refusal(() => advance(wrongBase, 7, opened))).toBe('tampered');
     // A header that names another result, signed by the hub (a hub bug, not an attacker): still refused.
     const lying = signed(encodeDelta(diff(a, b), { ...META, version: 8, base: 7, bits: 24, count: b.fps.length, stateDigest: stateDigest(a) }));
-    expect(refusal(() => advance(a, 7, openFile(lying, hub.publicKey, 'k1') as OpenedFile & { kind: 'delta' }))).toBe('tampered');
+    expect(refusal(() => advance(a, 7, openFile(lying, hub.publicKey, 'k1') as OpenedDelta))).toBe('tampered');
   });
 
   it('a signed snapshot whose content is not its header\'s state is tampered; a signed file that does not decode is malformed', () => {
@@ -140,6 +140,13 @@ describe('list files', () => {
     const [a, b] = small();
     for (const meta of [{ ...META, keyId: 'K 1' }, { ...META, version: 0 }, { ...META, horizonMs: 0 }, { ...META, issuedAt: 1.5 }]) expect(() => encodeSnapshot(a, meta)).toThrow(RangeError);
     expect(() => encodeDelta(diff(a, b), { ...META, base: 7, bits: 24, count: 5, stateDigest: 'nope' })).toThrow(RangeError);
+    // States and deltas a vehicle could not decode or would decode to something else.
+    expect(() => encodeSnapshot({ ...a, fps: a.fps.slice().reverse() }, META)).toThrow(RangeError);
+    expect(() => encodeSnapshot({ ...a, bits: 10 }, META)).toThrow(RangeError);
+    expect(() => encodeSnapshot({ ...a, values: a.values.map(() => a.palette.length) }, META)).toThrow(RangeError);
+    const d = diff(a, b);
+    expect(() => encodeDelta({ ...d, upserted: d.upserted.slice().reverse() }, { ...META, base: 6, bits: 24, count: 5, stateDigest: stateDigest(b) })).toThrow(RangeError);
+    expect(() => encodeDelta(d, { ...META, base: 6, bits: 19, count: 5, stateDigest: stateDigest(b) })).toThrow(RangeError);
   });
 
   it('names a file by the sha256 of its bytes', () => {

@@ -72,6 +72,10 @@ describe('ListKey', () => {
   it('load: a missing file is HG_CONFIG_FILE; a written one loads', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'list-key-'));
     await expect(ListKey.load(join(dir, 'absent'))).rejects.toMatchObject({ code: 'HG_CONFIG_FILE' });
+    await expect(ListKey.load(join(dir, 'absent'), 'vehicle.listKeyFile')).rejects.toMatchObject({ code: 'HG_CONFIG_FILE', details: { key: 'vehicle.listKeyFile' } });
+    const bad = join(dir, 'bad');
+    writeFileSync(bad, 'k1:nope\n', { mode: 0o600 });
+    await expect(ListKey.load(bad, 'vehicles.listKeyFile')).rejects.toMatchObject({ code: 'HG_CONFIG_INVALID', details: { key: 'vehicles.listKeyFile' } });
     const file = join(dir, 'list-key');
     writeFileSync(file, ListKey.generate('bus-1'), { mode: 0o600 });
     expect((await ListKey.load(file)).keyId).toBe('bus-1');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
-import { cityProblems, startProblems, vehicleProblems } from '../../../src/config/start-checks.js';
+import { cityProblems, startProblems, vehicleRoleProblems as vehicleProblems } from '../../../src/config/start-checks.js';
 import { HesGateError } from '../../../src/errors.js';
 
 const PUBLIC_KEY = Buffer.alloc(32, 7).toString('base64');
