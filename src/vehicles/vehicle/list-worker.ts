@@ -176,6 +176,8 @@ export class ListStore {
         refusals.push(err instanceof ListRefused ? { reason: err.reason, message: `on disk: ${err.message}` } : { reason: 'malformed', message: `on disk: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       }
     }
+    // A version that no longer verifies is forgotten on disk too (its files go below): the next start does not count it again.
+    if (refusals.length > 0) this.#save();
     this.#prune();
     return this.#answer({ withState: true, refusals });
   }

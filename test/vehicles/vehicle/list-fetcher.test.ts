@@ -5,7 +5,7 @@
  * snapshot, and a restart that decides offline from the files kept on disk. The list worker is the
  * real worker thread; polls are driven by the test (no timers, no sleeps).
  */
-import { mkdtempSync, rmSync, statSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -298,6 +298,26 @@ describe('the vehicle list fetcher', () => {
     await again.fetcher.poll();
     expect(again.links.at(-1)).toMatchObject({ state: 'unreachable' });
     expect(version(again)).toBe(2);
+  });
+
+  it('refuses a file changed on its disk at restart, then fetches the list again', async () => {
+    const s1 = hub.snapshot(1, T - 20 * MINUTE, cards(50));
+    hub.publish(s1, []);
+    const first = await vehicle();
+    await first.fetcher.poll();
+    await first.close();
+    open.splice(open.indexOf(first), 1);
+    const onDisk = join(dir, 'files', s1.name);
+    const bytes = readFileSync(onDisk);
+    bytes[bytes.length - 70]! ^= 0x01;
+    writeFileSync(onDisk, bytes);
+    const again = await vehicle();
+    expect(version(again)).toBeNull();
+    expect(again.refusals).toEqual([{ reason: 'tampered', message: expect.stringMatching(/^on disk: /) }]);
+    // The signed time seen before the restart still holds.
+    expect(again.clock.newest).toBe(T - 20 * MINUTE);
+    await again.fetcher.poll();
+    expect(version(again)).toBe(1);
   });
 
   it('fetches the files from a static server of another origin without sending it the token', async () => {
