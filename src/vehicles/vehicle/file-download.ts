@@ -28,6 +28,8 @@ export interface DownloadOptions {
   /** The size the head gives. */
   bytes: number;
   dispatcher: Dispatcher;
+  /** Ends the download at once (the service stopping): what arrived stays for the next start. */
+  signal?: AbortSignal;
   /** Told of every chunk received (bytes fetched). */
   onBytes?: (n: number) => void;
 }
@@ -71,7 +73,7 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
   for (let attempt = 0; attempt < 2; attempt++) {
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(o.url, { dispatcher: o.dispatcher, headers: { ...o.headers, ...(have > 0 ? { range: `bytes=${have}-` } : {}) } });
+      res = await request(o.url, { dispatcher: o.dispatcher, ...(o.signal === undefined ? {} : { signal: o.signal }), headers: { ...o.headers, ...(have > 0 ? { range: `bytes=${have}-` } : {}) } });
     } catch (err) {
       return { ok: false, link: 'unreachable', detail: LinkState.codeOf(err) };
     }

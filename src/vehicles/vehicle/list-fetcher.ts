@@ -63,6 +63,8 @@ export class ListFetcher {
   #timer: unknown;
   #stopped = false;
   #running: Promise<void> | null = null;
+  /** Stopping ends a download waiting on a silent link at once, not at its body timeout. */
+  readonly #abort = new AbortController();
 
   constructor(o: ListFetcherOptions) {
     this.#o = o;
@@ -81,6 +83,7 @@ export class ListFetcher {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#timers.clearTimeout(this.#timer);
+    this.#abort.abort();
     await this.#running;
   }
 
@@ -130,7 +133,7 @@ export class ListFetcher {
   async #getHead(): Promise<string | null> {
     const o = this.#o;
     try {
-      const res = await request(o.headUrl, { dispatcher: o.dispatcher, headers: { accept: 'application/json', ...authFor(o.headUrl, this.#hubOrigin, o.token()) } });
+      const res = await request(o.headUrl, { dispatcher: o.dispatcher, signal: this.#abort.signal, headers: { accept: 'application/json', ...authFor(o.headUrl, this.#hubOrigin, o.token()) } });
       if (res.statusCode !== 200) {
         await discard(res.body);
         this.#link.set(LinkState.ofStatus(res.statusCode), String(res.statusCode));
@@ -150,7 +153,7 @@ export class ListFetcher {
       }
       return Buffer.concat(chunks).toString('utf8');
     } catch (err) {
-      this.#link.set('unreachable', LinkState.codeOf(err));
+      if (!this.#stopped) this.#link.set('unreachable', LinkState.codeOf(err));
       return null;
     }
   }
@@ -170,8 +173,9 @@ export class ListFetcher {
       if (this.#stopped) return;
       const url = new URL(ref.name, o.filesUrl).href;
       const path = join(o.dir, 'partial', ref.name);
-      const got = await downloadFile({ url, path, bytes: ref.bytes, headers: authFor(url, this.#hubOrigin, o.token()), dispatcher: o.dispatcher, onBytes: (n) => (this.#bytes += n) });
+      const got = await downloadFile({ url, path, bytes: ref.bytes, headers: authFor(url, this.#hubOrigin, o.token()), dispatcher: o.dispatcher, signal: this.#abort.signal, onBytes: (n) => (this.#bytes += n) });
       if (!got.ok) {
+        if (this.#stopped) return;
         if ('tampered' in got) this.#refuse('tampered', got.tampered);
         else this.#link.set(got.link, got.detail);
         return;
