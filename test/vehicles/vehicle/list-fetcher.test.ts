@@ -342,6 +342,24 @@ describe('the vehicle list fetcher', () => {
     }
   });
 
+  it('stops at once while a download waits on a silent link', async () => {
+    await agent.close();
+    // A body timeout far past the test's own: only the stop can end this download in time.
+    agent = hubAgent({ bodyTimeoutMs: 600_000 });
+    const s1 = hub.snapshot(1, T - 10 * MINUTE, cards(3000));
+    hub.publish(s1, []);
+    hub.cutNextFileAfter = 1000;
+    const cut = new Promise<void>((done) => (hub.onCut = done));
+    const v = await vehicle();
+    const polled = v.fetcher.poll();
+    await cut;
+    await v.close();
+    open.splice(open.indexOf(v), 1);
+    await polled;
+    expect(version(v)).toBeNull();
+    expect(v.links).toEqual([{ state: 'up', previous: 'starting', detail: '' }]);
+  });
+
   it('says the hub refused its token once, not per poll', async () => {
     const s1 = hub.snapshot(1, T - 20 * MINUTE, cards(50));
     hub.publish(s1, []);
