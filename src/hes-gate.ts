@@ -243,8 +243,9 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     });
 
     if (station !== null) await station.start();
-    // In a city, the lease holder refreshes (city/hub); the station's own refresher stays off.
-    if (config.refresher.enabled && city === null) refresher.start();
+    // In a city, the lease holder refreshes (city/hub); the station's own refresher stays off. A
+    // vehicle binds no cards: its list carries the hub's refreshed verdicts.
+    if (config.refresher.enabled && city === null && vehicle === null) refresher.start();
 
     // Sent before listening and not awaited: a refusal shows in /readyz and the log at once,
     // while the station already answers. The embedded simulator's credentials are its own.
