@@ -74,6 +74,7 @@ export function onBoard(config: Readonly<Config>, baseClock: Clock, logger: Logg
   let worker: ListWorkerClient | null = null;
   let fetcher: ListFetcher | null = null;
   let uploader: Uploader | null = null;
+  let lastRefusal: RefusalReason | null = null;
   const linkLog = (what: string) => (c: LinkChange): void => {
     const line = { event: 'vehicle.link', part: what, state: c.state, previous: c.previous, detail: c.detail };
     if (c.state === 'up') log.info(line, `${what}: the hub answers again`);
@@ -115,8 +116,16 @@ export function onBoard(config: Readonly<Config>, baseClock: Clock, logger: Logg
         pollMs: v.pollMs,
         dispatcher,
         onLink: linkLog('list'),
-        onRefused: (reason, message) => log.warn({ event: 'vehicle.list.refused', reason }, `vehicle list refused (${reason}): ${message}; the version held stays`),
-        onVersion: (e) => log.info({ event: 'vehicle.list.version', version: e.version, issuedAt: new Date(e.issuedAt).toISOString(), cards: e.count, from: e.from }, `vehicle list version ${e.version} (${e.count} cards, from ${e.from})`),
+        onRefused: (reason, message) => {
+          // The same refusal every poll (a head under another key, a file tampered on the way) is counted each time, said once.
+          if (reason === lastRefusal) return;
+          lastRefusal = reason;
+          log.warn({ event: 'vehicle.list.refused', reason }, `vehicle list refused (${reason}): ${message}; the version held stays`);
+        },
+        onVersion: (e) => {
+          lastRefusal = null;
+          log.info({ event: 'vehicle.list.version', version: e.version, issuedAt: new Date(e.issuedAt).toISOString(), cards: e.count, from: e.from }, `vehicle list version ${e.version} (${e.count} cards, from ${e.from})`);
+        },
       });
       await fetcher.start();
       if (report().list.version === null) log.warn({ event: 'vehicle.list.none' }, 'no vehicle list held yet: card taps are decided by the outage policy until one is fetched');
