@@ -41,7 +41,7 @@ import { LiveHistorySource } from './ops/live-history.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { MinistryHealth } from './ops/ministry-health.js';
-import { addressLogs, logCircuit, logDevices, logMinistryTarget, logProbe, logRefresher, ministryCallObserver } from './ops/part-logs.js';
+import { addressLogs, cardStoreLogs, logCircuit, logDevices, logMinistryTarget, logProbe, logRefresher, ministryCallObserver } from './ops/part-logs.js';
 import { partMetrics } from './ops/part-metrics.js';
 import { stationLiveFeed } from './ops/station-live-feed.js';
 import { FALLBACK_DECISION } from './policy/decide.js';
@@ -135,11 +135,12 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     // One health rule for /readyz and card_store_up (cards/store-health.ts).
     const storeHealth = new StoreHealth({ clock, read: () => cards.getBinding('00000000'), countBindings: () => cards.bindingCount });
+    const storeLogs = cardStoreLogs(logger);
     const onWriteError = (err: unknown): void => {
       storeHealth.writeFailed();
-      logger.error({ err }, 'card store: statuses were not persisted');
+      storeLogs.onWriteError(err);
     };
-    const cards = await openStationStore({ dataDir: resolve(config.dataDir), clock, onWriteError });
+    const cards = await openStationStore({ dataDir: resolve(config.dataDir), clock, onWriteError, onIndexed: storeLogs.onIndexed });
     closers.add(() => cards.close());
 
     const policies = allPolicies(config.gates);
@@ -193,7 +194,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       gates: gateLookup(config.gates),
       clock,
       repeatTaps: new RepeatTaps({ holdMs: longestRepeatTapWindow(config.gates), clock }),
-      bindings: cards,
+      bindings: { getBinding: (cardId) => cards.tapBinding(cardId) },
       ...(vehicle === null ? {} : { cardList: vehicle.cardList }),
       onCardTap: noteTap,
       lateness: () => eventLoop.timerLagMs(),
