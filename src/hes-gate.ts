@@ -228,7 +228,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       connections: app.connectionRefusals,
     });
 
-    const checks = readinessChecks({ environment, policies, store: storeHealth, eventLoop, admission, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, ministry: { health: ministryHealth, guard: ministry }, journal, address, devices, city });
+    const checks = readinessChecks({ environment, policies, store: storeHealth, eventLoop, admission, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, ministry: { health: ministryHealth, guard: ministry }, journal, address, devices, city, vehicle });
     const history = new LiveHistorySource({ journal, configuredGates: config.gates.list.map((g) => g.id), seenGates: () => live.gates(), clock });
     await registerApi(app, {
       version: build.version,
@@ -244,8 +244,9 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     });
 
     if (station !== null) await station.start();
-    // In a city, the lease holder refreshes (city/hub); the station's own refresher stays off.
-    if (config.refresher.enabled && city === null) refresher.start();
+    // In a city, the lease holder refreshes (city/hub); the station's own refresher stays off. A
+    // vehicle binds no cards: its list carries the hub's refreshed verdicts.
+    if (config.refresher.enabled && city === null && vehicle === null) refresher.start();
 
     // Sent before listening and not awaited: a refusal shows in /readyz and the log at once,
     // while the station already answers. The embedded simulator's credentials are its own.

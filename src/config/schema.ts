@@ -238,7 +238,7 @@ export interface Config {
     publishEveryMs: number;
     /** A snapshot at least this often, ms. @default 21600000 (6 h) */
     snapshotEveryMs: number;
-    /** Snapshots kept (with the deltas after the oldest of them); older files are removed. @default 2 */
+    /** Snapshots kept (with the deltas after the oldest of them; 5 × 6 h: a vehicle offline for a day catches up by deltas); older files are removed. @default 5 */
     keepSnapshots: number;
     /** How long a `validUntil: null` holds after a version's issuedAt, ms; at least maxListAgeMs. @default 172800000 (48 h) */
     horizonMs: number;
@@ -261,11 +261,11 @@ export interface Config {
     publicKey: string | null;
     /** A list older than this (by the signed clock) no longer decides: the gate's outage policy does. @default 21600000 (6 h) */
     maxListAgeMs: number;
-    /** How often the head is asked for. @default 60000 */
+    /** How often the head is asked for (as often as the hub publishes: every poll costs the cellular link a request). @default 300000 */
     pollMs: number;
     /** The hub's `POST /v1/vehicles/reports`, where the journal is uploaded. @default null (beside headUrl: `/v1/vehicles/reports`) */
     uploadUrl: string | null;
-    /** How often journal records are uploaded (when the link is up). @default 60000 */
+    /** How often journal records are uploaded (when the link is up). @default 300000 */
     uploadEveryMs: number;
   };
   log: {

@@ -165,7 +165,7 @@ const DOCUMENTED: Record<string, FastifySchema & Record<string, unknown>> = {
   },
   'GET /v1/vehicle-list/head': {
     tags: ['vehicles'],
-    summary: 'the signed head of the vehicle list: the newest version, its snapshot and the deltas after it (a hub; the vehicle\'s token)',
+    summary: 'the signed head of the vehicle list: the newest version, its snapshot and the kept deltas; with ?after=V only the deltas that lead on from version V (a hub; the vehicle\'s token)',
     security: bearer,
     response: {
       200: {

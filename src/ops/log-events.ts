@@ -52,6 +52,13 @@ export const LOG_EVENTS = [
   'vehicles.prune',
   'vehicles.pruned',
   'vehicles.registry.failed',
+  // On board a vehicle (vehicles/vehicle): its list and its uploads.
+  'vehicle.list.version',
+  'vehicle.list.refused',
+  'vehicle.list.none',
+  'vehicle.link',
+  'vehicle.upload.off',
+  'vehicle.upload.restart',
 ] as const;
 
 export type LogEvent = (typeof LOG_EVENTS)[number];

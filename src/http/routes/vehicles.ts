@@ -1,7 +1,7 @@
 /**
  * What a hub serves its vehicles (docs/vehicles.md), each with the vehicle's own bearer token:
  *
- *   GET  /v1/vehicle-list/head          the signed head: the newest version and the files that reach it
+ *   GET  /v1/vehicle-list/head[?after=V] the signed head: the newest version and the files that reach it (from V)
  *   GET  /v1/vehicle-list/files/:name   an immutable list file (Range: a cut download resumes)
  *   POST /v1/vehicles/reports           store and forward: journal records and counters from the vehicle
  *
@@ -75,8 +75,13 @@ export async function vehicleRoutes(app: FastifyInstance, opts: VehicleRoutesOpt
     req.vehicle = auth.vehicle;
   });
 
-  app.get('/v1/vehicle-list/head', async (_req, reply) => {
-    const head = opts.head();
+  app.get('/v1/vehicle-list/head', async (req, reply) => {
+    // `?after=V`: the vehicle holds version V and needs only what leads on from it.
+    const after = (req.query as { after?: unknown }).after;
+    if (after !== undefined && (typeof after !== 'string' || !/^\d{1,15}$/.test(after))) {
+      throw new HesGateError('HG_BAD_REQUEST', '"after" is the list version the vehicle holds: 1 to 15 digits');
+    }
+    const head = after === undefined ? opts.head() : opts.headFor(Number(after));
     if (head === null) throw new HesGateError('HG_NOT_READY', 'no vehicle list has been published yet (only the hub holding the refresher lease publishes)');
     return reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'no-store').send(head);
   });

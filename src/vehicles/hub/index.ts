@@ -115,7 +115,7 @@ export async function startVehiclePublishing(o: VehiclePublishingOptions): Promi
   return {
     registry,
     publisher,
-    routes: { registry, head: () => publisher.headText(), publishDir, journal: o.journal, clock: o.clock },
+    routes: { registry, head: () => publisher.headText(), headFor: (after) => publisher.headFor(after), publishDir, journal: o.journal, clock: o.clock },
     report: () => ({
       publisher: publisher.report(),
       vehicles: registry.vehicles().map((r) => ({ id: r.id, revoked: r.revokedAt !== null, lastUploadAt: r.lastUploadAt, lastListIssuedAt: r.lastListIssuedAt, lastListVersion: r.lastListVersion })),

@@ -7,7 +7,8 @@
  *     ─> per card: entryOf(status at issuedAt) and its fingerprint under the list key
  *     ─> ListState ─> same digest as the last version? ── yes ─> 'unchanged'
  *                                                       └ no ─> delta from the last version (same key,
- *                                                               same bits) and/or a snapshot, each signed,
+ *                                                               same bits), and a snapshot when asked or
+ *                                                               when no delta can be made; each signed,
  *                                                               written <name>.tmp → fsync → rename → fsync dir
  *     <─ the files' names, sizes and versions, the count: fingerprints and sizes only
  *
@@ -160,12 +161,15 @@ function build(req: BuildRequest): BuildOutcome {
   const meta = { keyId: key.keyId, version: req.version, issuedAt: req.issuedAt, horizonMs: req.horizonMs };
   let delta: FileRef | null = null;
   let snapshot: FileRef | null = null;
-  // A delta needs the state it leads from, under the same fingerprint length; else a snapshot.
-  if (held !== null && held.state.bits === bits && !req.snapshot) {
+  // A delta needs the state it leads from, under the same fingerprint length. It is written at a
+  // snapshot step too, so the chain of deltas runs on through snapshots: a vehicle one version
+  // behind a new snapshot takes one small delta, not the whole list again.
+  if (held !== null && held.state.bits === bits) {
     const d = diff(held.state, state);
     const w = writeAtomically(signFile(encodeDelta(d, { ...meta, base: held.version, bits, count: state.fps.length, stateDigest: digest }), signer));
     delta = { name: w.name, bytes: w.bytes, version: req.version, base: held.version };
-  } else {
+  }
+  if (req.snapshot || delta === null) {
     const w = writeAtomically(signFile(encodeSnapshot(state, meta), signer));
     snapshot = { name: w.name, bytes: w.bytes, version: req.version, base: null };
   }

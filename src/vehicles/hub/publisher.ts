@@ -4,7 +4,7 @@
  *
  *   lead(token) ─> builder worker ─> step now, then every publishEveryMs:
  *     step ─> build(version, issuedAt) ─ unchanged ─> nothing (debug line)
- *                                       └ files ───> head: snapshot → new chain; delta → appended
+ *                                       └ files ───> head: delta → appended to the newest chain; snapshot → new chain
  *                                                    ─> signed head.json text (memory) + head record (disk)
  *                                                    ─> prune files outside the kept chains
  *   standBy() ─> timer off, builder stopped (its state with it): the next lead starts with a snapshot
@@ -29,6 +29,9 @@ export type { PublisherReport } from './types.js';
 /** Versions of one lease term: 10^9 steps is 31 years at one a second. */
 export const VERSIONS_PER_TERM = 1_000_000_000;
 
+/** Trimmed heads kept for the current version: vehicles hold a handful of distinct versions at a time. */
+const HEADS_KEPT = 256;
+
 const LIST_FILE = /^[0-9a-f]{64}\.hgvl(\.tmp-\d+)?$/;
 
 export interface PublisherOptions {
@@ -49,6 +52,18 @@ export interface PublisherOptions {
   logger: Logger;
 }
 
+/**
+ * The longest run of `deltas` that ends at `version`, each leading on from the one before. A step
+ * that could make no delta (a new lead, a new fingerprint length) breaks the chain there:
+ * vehicles holding a version before it take the snapshot.
+ */
+export function unbrokenTail(deltas: readonly FileRef[], version: number): FileRef[] {
+  let i = deltas.length;
+  if (i === 0 || deltas[i - 1]!.version !== version) return [];
+  while (i > 1 && deltas[i - 2]!.version === deltas[i - 1]!.base) i--;
+  return deltas.slice(i - 1);
+}
+
 export type StepOutcome = 'published' | 'unchanged' | 'failed' | 'idle';
 
 
@@ -62,6 +77,8 @@ export class VehiclePublisher {
   #timer: unknown;
   #stepping: Promise<StepOutcome> | null = null;
   #lastSnapshotAt: number | null = null;
+  /** Heads trimmed for a held version (headFor), for the current version only. */
+  readonly #trimmed = new Map<number, string>();
   readonly #report: Omit<PublisherReport, 'publishing' | 'version' | 'issuedAt'> = { entries: null, versions: { snapshot: 0, delta: 0 }, lastBytes: { snapshot: null, delta: null }, unchanged: 0, failures: 0, lastBuildMs: null };
 
   constructor(o: PublisherOptions) {
@@ -77,6 +94,28 @@ export class VehiclePublisher {
   /** head.json's text while this hub publishes (the restored one until its first step); null otherwise. */
   headText(): string | null {
     return this.publishing ? (this.#record?.text ?? null) : null;
+  }
+
+  /**
+   * The head for a vehicle that holds version `after`: the same version, snapshot and signature
+   * rules, but only the deltas from the one leading on from `after` (or, when none does, from the
+   * newest snapshot on). The full head lists a day of deltas (hundreds of names); a vehicle polling
+   * it every few minutes would pay for them on every poll. Signed per version and `after`, kept
+   * until the next version (at most HEADS_KEPT of them).
+   */
+  headFor(after: number): string | null {
+    const record = this.publishing ? this.#record : null;
+    if (record === null) return null;
+    const cached = this.#trimmed.get(after);
+    if (cached !== undefined) return cached;
+    const { head } = record;
+    const from = head.deltas.findIndex((d) => d.base === after);
+    const fromSnapshot = head.deltas.findIndex((d) => d.base === head.snapshot.version);
+    const start = from >= 0 ? from : fromSnapshot >= 0 ? fromSnapshot : head.deltas.length;
+    const text = this.#o.signHead({ ...head, deltas: head.deltas.slice(start) });
+    if (this.#trimmed.size >= HEADS_KEPT) this.#trimmed.clear();
+    this.#trimmed.set(after, text);
+    return text;
   }
 
   /** Start publishing under this lease token; resolves once the builder runs (the first step is under way). */
@@ -149,11 +188,15 @@ export class VehiclePublisher {
       o.logger.debug({ event: 'vehicles.unchanged', version: prev?.version ?? null, entries: built.entries }, 'vehicles: the list did not change: no new version');
       return 'unchanged';
     }
-    const file = (built.snapshot ?? built.delta)!;
+    const files: Array<[ListFileKind, FileRef]> = [];
+    if (built.delta !== null) files.push(['delta', built.delta]);
+    if (built.snapshot !== null) files.push(['snapshot', built.snapshot]);
     const kind: ListFileKind = built.snapshot !== null ? 'snapshot' : 'delta';
-    const chains = this.#chainsWith(kind, file);
+    const chains = this.#chainsWith(built.snapshot, built.delta);
     const current = chains[chains.length - 1]!;
-    const head: ListHead = { format: 1, keyId: builder.keyId, version, issuedAt, horizonMs: o.horizonMs, snapshot: current.snapshot, deltas: current.deltas };
+    // Every kept delta, oldest first: one unbroken chain through the kept snapshots wherever a
+    // delta could be made, so a vehicle offline for less than the kept span catches up by deltas.
+    const head: ListHead = { format: 1, keyId: builder.keyId, version, issuedAt, horizonMs: o.horizonMs, snapshot: current.snapshot, deltas: unbrokenTail(chains.flatMap((c) => c.deltas), version) };
     const text = o.signHead(head);
     try {
       await writeHeadRecord(o.headFile, { text, chains });
@@ -168,19 +211,26 @@ export class VehiclePublisher {
     }
     if (term !== this.#term) return 'idle';
     this.#record = { text, head, chains };
+    this.#trimmed.clear();
     if (kind === 'snapshot') this.#lastSnapshotAt = issuedAt;
-    this.#report.versions[kind]++;
-    this.#report.lastBytes[kind] = file.bytes;
-    o.logger.info({ event: 'vehicles.published', version, kind, bytes: file.bytes, entries: built.entries, durationMs: Math.round(built.durationMs) }, `vehicles: published version ${version} (${kind})`);
+    for (const [k, f] of files) {
+      this.#report.versions[k]++;
+      this.#report.lastBytes[k] = f.bytes;
+    }
+    const bytes = files.reduce((n, [, f]) => n + f.bytes, 0);
+    o.logger.info({ event: 'vehicles.published', version, kind, bytes, entries: built.entries, durationMs: Math.round(built.durationMs) }, `vehicles: published version ${version} (${files.map(([k]) => k).join(' and ')})`);
     await this.#prune(chains);
     return 'published';
   }
 
-  /** The kept chains after this file: a snapshot opens a new one, a delta extends the newest. */
-  #chainsWith(kind: ListFileKind, file: FileRef): Chain[] {
+  /**
+   * The kept chains after a step: its delta extends the newest chain (leading to this version),
+   * then its snapshot, if any, opens a new one. Only `keepSnapshots` chains are kept.
+   */
+  #chainsWith(snapshot: FileRef | null, delta: FileRef | null): Chain[] {
     const chains = (this.#record?.chains ?? []).map((c) => ({ snapshot: c.snapshot, deltas: [...c.deltas] }));
-    if (kind === 'snapshot') chains.push({ snapshot: file, deltas: [] });
-    else chains[chains.length - 1]!.deltas.push(file);
+    if (delta !== null && chains.length > 0) chains[chains.length - 1]!.deltas.push(delta);
+    if (snapshot !== null) chains.push({ snapshot, deltas: [] });
     return chains.slice(-this.#o.keepSnapshots);
   }
 

@@ -12,6 +12,8 @@ export interface VehicleServing {
   registry: { authenticate(token: string): Authentication; noteUpload(id: string, upload: VehicleUpload): Promise<void> };
   /** The exact text of head.json (`{"head":…,"signature":…}`); null while this hub does not publish. */
   head: () => string | null;
+  /** The head for a vehicle holding version `after`: only the deltas it needs (publisher.ts headFor). */
+  headFor: (after: number) => string | null;
   /** Where the list files are (vehicles.publishDir). */
   publishDir: string;
   /** Where uploaded records go; null when the journal is disabled (they are then answered as not journaled). */

@@ -9,7 +9,8 @@
  *                                                        ├─ 200 (Range ignored) ─> from 0
  *                                                        └─ 416 / 206 elsewhere ─> from 0
  */
-import { open, rm, stat } from 'node:fs/promises';
+import { open, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { request, type Dispatcher } from 'undici';
 import { discard } from './hub-http.js';
 import { LinkState, type LinkStateName } from './link-state.js';
@@ -27,6 +28,8 @@ export interface DownloadOptions {
   /** The size the head gives. */
   bytes: number;
   dispatcher: Dispatcher;
+  /** Ends the download at once (the service stopping): what arrived stays for the next start. */
+  signal?: AbortSignal;
   /** Told of every chunk received (bytes fetched). */
   onBytes?: (n: number) => void;
 }
@@ -37,6 +40,20 @@ async function sizeOf(path: string): Promise<number> {
   } catch {
     return 0;
   }
+}
+
+/**
+ * Partial files that no plan needs any more (a snapshot replaced the deltas they were) go: a
+ * vehicle's storage is small, and a file cut in a tunnel must not stay there for ever.
+ */
+export async function prunePartials(dir: string, keep: ReadonlySet<string>): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) if (!keep.has(name)) await rm(join(dir, name), { force: true });
 }
 
 /** The first byte of a `Content-Range: bytes a-b/n` header, or -1. */
@@ -56,7 +73,7 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
   for (let attempt = 0; attempt < 2; attempt++) {
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(o.url, { dispatcher: o.dispatcher, headers: { ...o.headers, ...(have > 0 ? { range: `bytes=${have}-` } : {}) } });
+      res = await request(o.url, { dispatcher: o.dispatcher, ...(o.signal === undefined ? {} : { signal: o.signal }), headers: { ...o.headers, ...(have > 0 ? { range: `bytes=${have}-` } : {}) } });
     } catch (err) {
       return { ok: false, link: 'unreachable', detail: LinkState.codeOf(err) };
     }

@@ -3,7 +3,7 @@
  *
  *   start ─> worker.restore (files on disk) ─> swap in at once: decides offline from the first tap
  *   every pollMs:
- *     GET headUrl (Bearer) ─> worker.head: signature, key id, not replayed ─> planFetch
+ *     GET headUrl?after=<held> (Bearer) ─> worker.head: signature, key id, not replayed ─> planFetch
  *       └─ each file in order: download to partial/ (Range resume) ─> worker.apply ─> swap in
  *
  * Every refusal is counted by reason (`hes_gate_vehicle_list_refused_total`) and told once; the
@@ -17,7 +17,7 @@ import type { Timers } from '../../types.js';
 import type { ListHead, RefusalReason } from '../list/types.js';
 import type { CardList } from './card-list.js';
 import { planFetch } from './fetch-plan.js';
-import { downloadFile } from './file-download.js';
+import { downloadFile, prunePartials } from './file-download.js';
 import { authFor, discard } from './hub-http.js';
 import { LinkState, type LinkChange } from './link-state.js';
 import type { ListWorkerAnswer } from './list-worker.js';
@@ -27,6 +27,13 @@ import type { SignedClock } from './signed-clock.js';
 
 /** The largest head accepted, bytes: a head names a snapshot and at most a few hundred deltas. */
 const MAX_HEAD_BYTES = 1024 * 1024;
+
+/** headUrl with `after=<version>` set (any other query it has is kept). */
+function withAfter(headUrl: string, version: number): string {
+  const u = new URL(headUrl);
+  u.searchParams.set('after', String(version));
+  return u.toString();
+}
 
 export const REFUSAL_REASONS: readonly RefusalReason[] = ['signature', 'tampered', 'replayed', 'mismatch', 'malformed'];
 
@@ -63,6 +70,8 @@ export class ListFetcher {
   #timer: unknown;
   #stopped = false;
   #running: Promise<void> | null = null;
+  /** Stopping ends a download waiting on a silent link at once, not at its body timeout. */
+  readonly #abort = new AbortController();
 
   constructor(o: ListFetcherOptions) {
     this.#o = o;
@@ -81,6 +90,7 @@ export class ListFetcher {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#timers.clearTimeout(this.#timer);
+    this.#abort.abort();
     await this.#running;
   }
 
@@ -130,7 +140,11 @@ export class ListFetcher {
   async #getHead(): Promise<string | null> {
     const o = this.#o;
     try {
-      const res = await request(o.headUrl, { dispatcher: o.dispatcher, headers: { accept: 'application/json', ...authFor(o.headUrl, this.#hubOrigin, o.token()) } });
+      // `after`: the hub names only the deltas that lead on from the version held (a day of delta
+      // names would otherwise ride on every poll).
+      const held = o.list.held?.version;
+      const url = held === undefined ? o.headUrl : withAfter(o.headUrl, held);
+      const res = await request(url, { dispatcher: o.dispatcher, signal: this.#abort.signal, headers: { accept: 'application/json', ...authFor(o.headUrl, this.#hubOrigin, o.token()) } });
       if (res.statusCode !== 200) {
         await discard(res.body);
         this.#link.set(LinkState.ofStatus(res.statusCode), String(res.statusCode));
@@ -150,7 +164,7 @@ export class ListFetcher {
       }
       return Buffer.concat(chunks).toString('utf8');
     } catch (err) {
-      this.#link.set('unreachable', LinkState.codeOf(err));
+      if (!this.#stopped) this.#link.set('unreachable', LinkState.codeOf(err));
       return null;
     }
   }
@@ -164,13 +178,15 @@ export class ListFetcher {
     if (!this.#take(answer, 'hub') || !answer.ok) return;
     const head = answer.head as ListHead;
     const plan = planFetch(head, o.list.held?.version ?? null);
+    await prunePartials(join(o.dir, 'partial'), new Set(plan.kind === 'current' ? [] : plan.files.map((f) => f.name)));
     if (plan.kind === 'current') return;
     for (const ref of plan.files) {
       if (this.#stopped) return;
       const url = new URL(ref.name, o.filesUrl).href;
       const path = join(o.dir, 'partial', ref.name);
-      const got = await downloadFile({ url, path, bytes: ref.bytes, headers: authFor(url, this.#hubOrigin, o.token()), dispatcher: o.dispatcher, onBytes: (n) => (this.#bytes += n) });
+      const got = await downloadFile({ url, path, bytes: ref.bytes, headers: authFor(url, this.#hubOrigin, o.token()), dispatcher: o.dispatcher, signal: this.#abort.signal, onBytes: (n) => (this.#bytes += n) });
       if (!got.ok) {
+        if (this.#stopped) return;
         if ('tampered' in got) this.#refuse('tampered', got.tampered);
         else this.#link.set(got.link, got.detail);
         return;

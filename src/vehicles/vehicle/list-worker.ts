@@ -16,6 +16,7 @@
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openHead } from '../list/head.js';
@@ -176,6 +177,8 @@ export class ListStore {
         refusals.push(err instanceof ListRefused ? { reason: err.reason, message: `on disk: ${err.message}` } : { reason: 'malformed', message: `on disk: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       }
     }
+    // A version that no longer verifies is forgotten on disk too (its files go below): the next start does not count it again.
+    if (refusals.length > 0) this.#save();
     this.#prune();
     return this.#answer({ withState: true, refusals });
   }
@@ -224,6 +227,13 @@ export class ListStore {
 
 function run(): void {
   const port = parentPort!;
+  // A snapshot's decode competes with the taps' thread on a two-core board: the taps go first
+  // (+10, as the journal's and the card store's workers; Linux nices this thread only).
+  try {
+    os.setPriority(0, Math.min(19, os.getPriority(0) + 10));
+  } catch {
+    // not permitted here
+  }
   const store = new ListStore(workerData as ListWorkerData);
   port.on('message', (m: ToListWorker) => {
     let reply: FromListWorker;

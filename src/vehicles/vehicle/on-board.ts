@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import { HesGateError } from '../../errors.js';
 import type { JournalBacklog, JournalPage, JournalQuery } from '../../journal/types.js';
-import type { Clock } from '../../types.js';
+import type { Clock, ReadinessCheck } from '../../types.js';
 import { ListKey } from '../list/list-key.js';
 import type { RefusalReason } from '../list/types.js';
 import { CardList } from './card-list.js';
@@ -25,6 +25,7 @@ import { hubAgent } from './hub-http.js';
 import type { LinkChange } from './link-state.js';
 import { ListFetcher } from './list-fetcher.js';
 import { ListWorkerClient } from './list-worker-client.js';
+import { vehicleReadiness } from './readiness.js';
 import { SignedClock } from './signed-clock.js';
 import { UploadCursor } from './upload-cursor.js';
 import type { OnBoardReport } from './on-board-types.js';
@@ -38,6 +39,8 @@ export interface OnBoard {
   cardList: CardList;
   start(o: { journal: { query(q: JournalQuery): Promise<JournalPage>; backlog(after: number): Promise<JournalBacklog>; dropped?: number } | null }): Promise<void>;
   report(): OnBoardReport;
+  /** Its list on /readyz (informational). */
+  readiness(): ReadinessCheck;
   /** Ask the hub for a newer list now (or join the poll running); resolves when it ended. */
   poll(): Promise<void>;
   /** Upload the journal's new records now (or join the round running); nothing when the journal is off. */
@@ -71,8 +74,9 @@ export function onBoard(config: Readonly<Config>, baseClock: Clock, logger: Logg
   let worker: ListWorkerClient | null = null;
   let fetcher: ListFetcher | null = null;
   let uploader: Uploader | null = null;
+  let lastRefusal: RefusalReason | null = null;
   const linkLog = (what: string) => (c: LinkChange): void => {
-    const line = { event: `vehicle.${what}.link`, state: c.state, previous: c.previous, detail: c.detail };
+    const line = { event: 'vehicle.link', part: what, state: c.state, previous: c.previous, detail: c.detail };
     if (c.state === 'up') log.info(line, `${what}: the hub answers again`);
     else log.warn(line, `${what}: ${c.state}${c.detail === '' ? '' : ` (${c.detail})`}; the list held decides meanwhile`);
   };
@@ -91,6 +95,7 @@ export function onBoard(config: Readonly<Config>, baseClock: Clock, logger: Logg
     clock: signed.now,
     cardList,
     report,
+    readiness: () => vehicleReadiness(report, v.maxListAgeMs),
     poll: async () => fetcher?.poll(),
     upload: async () => uploader?.round(),
     async start({ journal }) {
@@ -111,8 +116,16 @@ export function onBoard(config: Readonly<Config>, baseClock: Clock, logger: Logg
         pollMs: v.pollMs,
         dispatcher,
         onLink: linkLog('list'),
-        onRefused: (reason, message) => log.warn({ event: 'vehicle.list.refused', reason }, `vehicle list refused (${reason}): ${message}; the version held stays`),
-        onVersion: (e) => log.info({ event: 'vehicle.list.version', version: e.version, issuedAt: new Date(e.issuedAt).toISOString(), cards: e.count, from: e.from }, `vehicle list version ${e.version} (${e.count} cards, from ${e.from})`),
+        onRefused: (reason, message) => {
+          // The same refusal every poll (a head under another key, a file tampered on the way) is counted each time, said once.
+          if (reason === lastRefusal) return;
+          lastRefusal = reason;
+          log.warn({ event: 'vehicle.list.refused', reason }, `vehicle list refused (${reason}): ${message}; the version held stays`);
+        },
+        onVersion: (e) => {
+          lastRefusal = null;
+          log.info({ event: 'vehicle.list.version', version: e.version, issuedAt: new Date(e.issuedAt).toISOString(), cards: e.count, from: e.from }, `vehicle list version ${e.version} (${e.count} cards, from ${e.from})`);
+        },
       });
       await fetcher.start();
       if (report().list.version === null) log.warn({ event: 'vehicle.list.none' }, 'no vehicle list held yet: card taps are decided by the outage policy until one is fetched');

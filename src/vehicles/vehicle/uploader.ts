@@ -69,6 +69,8 @@ export class Uploader {
   #pending = 0;
   #uploaded = 0;
   #lastUploadAt: number | null = null;
+  /** Stopping ends an upload waiting on a silent link at once (the batch is sent again next start). */
+  readonly #abort = new AbortController();
 
   constructor(o: UploaderOptions) {
     this.#o = o;
@@ -83,6 +85,7 @@ export class Uploader {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#timers.clearTimeout(this.#timer);
+    this.#abort.abort();
     await this.#running;
   }
 
@@ -141,6 +144,7 @@ export class Uploader {
       const res = await request(o.url, {
         method: 'POST',
         dispatcher: o.dispatcher,
+        signal: this.#abort.signal,
         headers: { 'content-type': 'application/json', ...authFor(o.url, o.hubOrigin, o.token()) },
         body: JSON.stringify(body),
       });
@@ -152,7 +156,7 @@ export class Uploader {
       this.#link.set(LinkState.ofStatus(res.statusCode), String(res.statusCode));
       return false;
     } catch (err) {
-      this.#link.set('unreachable', LinkState.codeOf(err));
+      if (!this.#stopped) this.#link.set('unreachable', LinkState.codeOf(err));
       return false;
     }
   }

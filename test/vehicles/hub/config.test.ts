@@ -16,7 +16,7 @@ function problems(overrides: Record<string, unknown>, env: NodeJS.ProcessEnv = {
 describe('vehicles.* settings', () => {
   it('default to off, with the documented values', () => {
     const { config } = loadConfig({ noFile: true, env: {} });
-    expect(config.vehicles).toEqual({ enabled: false, listKeyFile: null, signingKeyFile: null, publishDir: null, publishEveryMs: 300_000, snapshotEveryMs: 21_600_000, keepSnapshots: 2, horizonMs: 172_800_000, maxListAgeMs: 21_600_000 });
+    expect(config.vehicles).toEqual({ enabled: false, listKeyFile: null, signingKeyFile: null, publishDir: null, publishEveryMs: 300_000, snapshotEveryMs: 21_600_000, keepSnapshots: 5, horizonMs: 172_800_000, maxListAgeMs: 21_600_000 });
     expect(vehicleProblems(config)).toEqual([]);
   });
 

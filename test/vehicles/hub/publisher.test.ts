@@ -87,28 +87,41 @@ describe('the vehicle list publisher', () => {
       expect(hd.deltas[i]).toMatchObject({ base: hd.version - 1, version: hd.version });
       chains[0]!.push(hd.deltas[i]!.name);
     }
-    // Past snapshotEveryMs since the first snapshot: the next change is a snapshot and a new chain.
+    // Past snapshotEveryMs since the first snapshot: the next change is a snapshot and a new chain,
+    // and a delta too, so the chain of deltas runs on through the snapshot.
     for (let s = 0; s < 2; s++) {
       clock.advance(6 * HOUR);
       change();
       expect(await p.step()).toBe('published');
       const hd = head(h, p);
       expect(hd.snapshot.version).toBe(hd.version);
-      expect(hd.deltas).toEqual([]);
+      const into = hd.deltas[hd.deltas.length - 1]!;
+      expect(into).toMatchObject({ base: hd.version - 1, version: hd.version });
+      chains[chains.length - 1]!.push(into.name);
       const f = openFile(readFileSync(join(h.publishDir, hd.snapshot.name)), h.publicKey, h.listKey.keyId);
       expect(f.header.count).toBe(20 + changed - 100);
       chains.push([hd.snapshot.name]);
       change();
       clock.advance(300_000);
       expect(await p.step()).toBe('published');
-      chains[chains.length - 1]!.push(head(h, p).deltas[0]!.name);
+      const next = head(h, p);
+      chains[chains.length - 1]!.push(next.deltas[next.deltas.length - 1]!.name);
     }
-    // Three chains were published, two are kept: exactly their files are left.
+    // Three chains were published, two are kept: exactly their files are left, and the head names
+    // every kept delta as one unbroken chain.
     expect(readdirSync(h.publishDir).sort()).toEqual([...chains[1]!, ...chains[2]!].sort());
+    const full = head(h, p);
+    expect(full.deltas.map((d) => d.name)).toEqual([...chains[1]!.slice(1), ...chains[2]!.slice(1)]);
+    // A vehicle one version behind the newest snapshot is named the delta into it and the one after;
+    // one holding a version no kept delta leads on from, the deltas after the newest snapshot.
+    const behind = openHead(p.headFor(full.snapshot.version - 1)!, h.publicKey, h.listKey.keyId);
+    expect(behind).toMatchObject({ version: full.version, snapshot: full.snapshot });
+    expect(behind.deltas).toEqual(full.deltas.slice(-2));
+    expect(openHead(p.headFor(1)!, h.publicKey, h.listKey.keyId).deltas).toEqual(full.deltas.slice(-1));
     const versions = events().filter((e) => e.event === 'vehicles.published').map((e) => e.version!);
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
     expect(new Set(versions).size).toBe(versions.length);
-    expect(p.report()).toMatchObject({ publishing: true, versions: { snapshot: 3, delta: 4 }, unchanged: 1, entries: 20 + changed - 100 });
+    expect(p.report()).toMatchObject({ publishing: true, versions: { snapshot: 3, delta: 6 }, unchanged: 1, entries: 20 + changed - 100 });
 
     await p.standBy();
     expect(p.headText()).toBeNull();

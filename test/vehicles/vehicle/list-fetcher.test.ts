@@ -5,7 +5,9 @@
  * snapshot, and a restart that decides offline from the files kept on disk. The list worker is the
  * real worker thread; polls are driven by the test (no timers, no sleeps).
  */
-import { mkdtempSync, rmSync, statSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -65,7 +67,7 @@ describe('the vehicle list fetcher', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function vehicle(o: { publicKey?: string; now?: number; headUrl?: string } = {}): Promise<Vehicle> {
+  async function vehicle(o: { publicKey?: string; now?: number; headUrl?: string; filesUrl?: string } = {}): Promise<Vehicle> {
     const clock = new SignedClock(() => o.now ?? T);
     const list = new CardList({ fingerprint: (id, bits) => hub.key.fingerprint(id, bits), clock: clock.now, maxListAgeMs: 6 * 3_600_000 });
     const worker = new ListWorkerClient({ dir, publicKey: o.publicKey ?? hub.signer.publicKey, keyId: hub.key.keyId });
@@ -73,7 +75,7 @@ describe('the vehicle list fetcher', () => {
     const links: LinkChange[] = [];
     const fetcher = new ListFetcher({
       headUrl: o.headUrl ?? hub.headUrl,
-      filesUrl: `${hub.url}/v1/vehicle-list/files/`,
+      filesUrl: o.filesUrl ?? `${hub.url}/v1/vehicle-list/files/`,
       token: () => TOKEN,
       dir,
       worker,
@@ -135,6 +137,8 @@ describe('the vehicle list fetcher', () => {
     await v.fetcher.poll();
     expect(version(v)).toBe(3);
     expect(fileRequests()).toEqual([s1.name, d2.name, d3.name]);
+    // The head is asked for with the version held, so the hub names only the deltas from it.
+    expect(hub.requests.filter((r) => r.url.startsWith('/v1/vehicle-list/head')).map((r) => r.url)).toEqual(['/v1/vehicle-list/head', '/v1/vehicle-list/head?after=1']);
     expect(v.list.lookup('0400000032')).toBeUndefined(); // card 50, removed in version 2
     expect(v.list.lookup(CARD)).toMatchObject({ outcome: { record: { status: 'RISKY' } } });
     await v.fetcher.poll();
@@ -147,13 +151,20 @@ describe('the vehicle list fetcher', () => {
     hub.publish(s1, []);
     const v = await vehicle();
     await v.fetcher.poll();
-    hub.delta(1, 2, T - 50 * MINUTE, cards(51));
+    const d2 = hub.delta(1, 2, T - 50 * MINUTE, cards(51));
+    // The delta to version 2 is cut mid-file: its partial file waits on disk for a resume …
+    hub.publish(s1, [d2]);
+    hub.cutNextFileAfter = 10;
+    await v.fetcher.poll();
+    expect(readdirSync(join(dir, 'partial'))).toEqual([d2.name]);
     const s3 = hub.snapshot(3, T - 40 * MINUTE, cards(52));
     const d4 = hub.delta(3, 4, T - 30 * MINUTE, cards(53));
     hub.publish(s3, [d4]);
     await v.fetcher.poll();
     expect(version(v)).toBe(4);
-    expect(fileRequests()).toEqual([s1.name, s3.name, d4.name]);
+    expect(fileRequests()).toEqual([s1.name, d2.name, s3.name, d4.name]);
+    // … and goes once a snapshot makes it useless.
+    expect(readdirSync(join(dir, 'partial'))).toEqual([]);
     expect(v.list.lookup('0400000035')).toMatchObject({ outcome: { kind: 'status' } }); // card 53
     // Only the files of the version held stay on disk.
     expect(readdirSync(join(dir, 'files')).sort()).toEqual([s3.name, d4.name].sort());
@@ -289,6 +300,66 @@ describe('the vehicle list fetcher', () => {
     await again.fetcher.poll();
     expect(again.links.at(-1)).toMatchObject({ state: 'unreachable' });
     expect(version(again)).toBe(2);
+  });
+
+  it('refuses a file changed on its disk at restart, then fetches the list again', async () => {
+    const s1 = hub.snapshot(1, T - 20 * MINUTE, cards(50));
+    hub.publish(s1, []);
+    const first = await vehicle();
+    await first.fetcher.poll();
+    await first.close();
+    open.splice(open.indexOf(first), 1);
+    const onDisk = join(dir, 'files', s1.name);
+    const bytes = readFileSync(onDisk);
+    bytes[bytes.length - 70]! ^= 0x01;
+    writeFileSync(onDisk, bytes);
+    const again = await vehicle();
+    expect(version(again)).toBeNull();
+    expect(again.refusals).toEqual([{ reason: 'tampered', message: expect.stringMatching(/^on disk: /) }]);
+    // The signed time seen before the restart still holds.
+    expect(again.clock.newest).toBe(T - 20 * MINUTE);
+    await again.fetcher.poll();
+    expect(version(again)).toBe(1);
+  });
+
+  it('fetches the files from a static server of another origin without sending it the token', async () => {
+    const s1 = hub.snapshot(1, T - 10 * MINUTE, cards(50));
+    hub.publish(s1, []);
+    const seen: Array<{ url: string; auth: string | undefined }> = [];
+    const statics = createServer((req, res) => {
+      seen.push({ url: req.url ?? '', auth: req.headers.authorization });
+      const file = hub.files.get((req.url ?? '').slice(1));
+      if (file === undefined) res.writeHead(404).end();
+      else res.writeHead(200, { 'content-length': file.length }).end(file);
+    });
+    await new Promise<void>((done) => statics.listen(0, 'localhost', done));
+    try {
+      const v = await vehicle({ filesUrl: `http://localhost:${(statics.address() as AddressInfo).port}/` });
+      await v.fetcher.poll();
+      expect(version(v)).toBe(1);
+      expect(seen).toEqual([{ url: `/${s1.name}`, auth: undefined }]);
+    } finally {
+      statics.closeAllConnections();
+      await new Promise((done) => statics.close(done));
+    }
+  });
+
+  it('stops at once while a download waits on a silent link', async () => {
+    await agent.close();
+    // A body timeout far past the test's own: only the stop can end this download in time.
+    agent = hubAgent({ bodyTimeoutMs: 600_000 });
+    const s1 = hub.snapshot(1, T - 10 * MINUTE, cards(3000));
+    hub.publish(s1, []);
+    hub.cutNextFileAfter = 1000;
+    const cut = new Promise<void>((done) => (hub.onCut = done));
+    const v = await vehicle();
+    const polled = v.fetcher.poll();
+    await cut;
+    await v.close();
+    open.splice(open.indexOf(v), 1);
+    await polled;
+    expect(version(v)).toBeNull();
+    expect(v.links).toEqual([{ state: 'up', previous: 'starting', detail: '' }]);
   });
 
   it('says the hub refused its token once, not per poll', async () => {

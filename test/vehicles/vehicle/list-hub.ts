@@ -43,6 +43,8 @@ export class ListHub {
   headStatus = 200;
   /** Go silent after this many bytes of the next file sent (once), as a link does in a tunnel: the vehicle's body timeout ends the wait. */
   cutNextFileAfter: number | null = null;
+  /** Told when a cut file's part has been written (the link is silent from then on). */
+  onCut: (() => void) | null = null;
   ignoreRange = false;
   /** Bytes served in place of a file's (same length, other content). */
   readonly tampered = new Map<string, Buffer>();
@@ -132,7 +134,7 @@ export class ListHub {
       });
       return;
     }
-    if (url === '/v1/vehicle-list/head') {
+    if (url.split('?')[0] === '/v1/vehicle-list/head') {
       if (this.headStatus !== 200 || this.headText === null) res.writeHead(this.headText === null ? 404 : this.headStatus).end();
       else res.writeHead(200, { 'content-type': 'application/json' }).end(this.headText);
       return;
@@ -161,7 +163,7 @@ export class ListHub {
       this.cutNextFileAfter = null;
       this.fileBytesSent += cut;
       // The link drops mid-file: part of the body, then nothing more (the connection stays open and silent).
-      res.write(body.subarray(0, cut));
+      res.write(body.subarray(0, cut), () => this.onCut?.());
       return;
     }
     this.fileBytesSent += body.length;

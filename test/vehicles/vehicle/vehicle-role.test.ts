@@ -62,6 +62,9 @@ describe('hes-gate as a vehicle', () => {
     expect((await post({ gate: 'bus-1', card: '04A1B2C3D5' })).body).toMatchObject({ verdict: 'deny', reason: 'RISKY', source: 'list' });
     expect((await post({ gate: 'bus-1', card: '04A1B2C3D6' })).body).toMatchObject({ verdict: 'deny', reason: 'CARD_UNBOUND', source: 'none' });
 
+    const ready = (await (await fetch(`${url}/readyz`)).json()) as { checks: Record<string, { ok: boolean; detail: string }> };
+    expect(ready.checks['vehicle list']).toMatchObject({ ok: true, detail: expect.stringMatching(/^version 1, 2 cards, \d+ s old \(link up\)$/) });
+
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^hes_gate_vehicle_list_version 1$/m);
     expect(metrics).toMatch(/^hes_gate_vehicle_list_cards 2$/m);
@@ -97,5 +100,7 @@ describe('hes-gate as a vehicle', () => {
     const { post } = await vehicle();
     await gate!.vehicle!.poll();
     expect((await post({ gate: 'bus-1', card: CARD })).body).toMatchObject({ verdict: 'deny', reason: 'MINISTRY_UNAVAILABLE', source: 'none' });
+    const ready = (await (await fetch(`${gate!.url}/readyz`)).json()) as { checks: Record<string, { ok: boolean; detail: string }> };
+    expect(ready.checks['vehicle list']).toEqual({ ok: false, detail: 'no list yet: the outage policy decides card taps (link refused)' });
   });
 });
