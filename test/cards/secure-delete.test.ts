@@ -12,24 +12,7 @@ import { openStationStore } from '../../src/cards/station-store.js';
 import { openCardStore } from '../../src/cards/store.js';
 import { Journal, type DecisionRecord } from '../../src/journal/journal.js';
 import { runCli } from '../cli/cli.js';
-import { cardIdFor, codeFor, tempDir } from './helpers.js';
-
-/** The files of `dir` (recursively) in which `needle` occurs, with its byte offset. */
-function filesHolding(dir: string, needles: readonly string[]): string[] {
-  const found: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) {
-        const bytes = fs.readFileSync(p);
-        for (const n of needles) if (bytes.includes(Buffer.from(n))) found.push(`${path.relative(dir, p)}: ${n}`);
-      }
-    }
-  };
-  walk(dir);
-  return found;
-}
+import { cardIdFor, codeFor, filesHolding, tempDir } from './helpers.js';
 
 function filesOf(dir: string): string[] {
   return fs.readdirSync(dir).sort();

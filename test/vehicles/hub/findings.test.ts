@@ -21,7 +21,7 @@ import { StatusService, type StatusCacheOptions } from '../../../src/status/stat
 import { startListBuilder, type ListBuilder } from '../../../src/vehicles/hub/list-builder.js';
 import { NOT_FOUND_MAX_AGE_MS } from '../../../src/vehicles/hub/entry-of.js';
 import { lookup, openFile, type EntryClass } from '../../../src/vehicles/list/index.js';
-import { cardIdFor, codeFor, manualClock } from '../../cards/helpers.js';
+import { cardIdFor, codeFor, filesHolding, manualClock } from '../../cards/helpers.js';
 import { bind, hubDir, type HubDir } from './fixture.js';
 
 const HOUR = 3_600_000;
@@ -103,23 +103,6 @@ function persisted(x: Hub, code: string): [string | undefined, string | undefine
   } finally {
     db.close();
   }
-}
-
-/** The files under `dir` holding any of `needles` as bytes. */
-function filesHolding(dir: string, needles: readonly string[]): string[] {
-  const found: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) {
-        const bytes = fs.readFileSync(p);
-        for (const n of needles) if (bytes.includes(Buffer.from(n))) found.push(`${path.relative(dir, p)}: ${n}`);
-      }
-    }
-  };
-  walk(dir);
-  return found;
 }
 
 async function bindAll(x: Hub): Promise<void> {
