@@ -136,6 +136,30 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    description: 'a code\'s persisted status goes with its last binding (deleted or rebound), as its finding does',
+    up(db) {
+      // A deletion deletes (KVKK): a deleted or rebound card's old code stayed in `statuses`, in
+      // clear, until a restart pruned it by age. Only bound codes' statuses are persisted (the
+      // refresher's and the city's), so a status whose code no card holds decides nothing. The
+      // triggers run in the deleting transaction, on every path; the DELETE clears what earlier
+      // versions left behind (in the store worker, once, at upgrade).
+      db.exec(`
+        DELETE FROM statuses WHERE NOT EXISTS (SELECT 1 FROM bindings WHERE hes_code = statuses.code);
+        CREATE TRIGGER statuses_unbound AFTER DELETE ON bindings
+        WHEN NOT EXISTS (SELECT 1 FROM bindings WHERE hes_code = OLD.hes_code)
+        BEGIN
+          DELETE FROM statuses WHERE code = OLD.hes_code;
+        END;
+        CREATE TRIGGER statuses_rebound AFTER UPDATE OF hes_code ON bindings
+        WHEN OLD.hes_code <> NEW.hes_code AND NOT EXISTS (SELECT 1 FROM bindings WHERE hes_code = OLD.hes_code)
+        BEGIN
+          DELETE FROM statuses WHERE code = OLD.hes_code;
+        END;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -31,13 +31,13 @@ describe('a deletion deletes (secure_delete, WAL truncated)', () => {
     await s.putBindings(Array.from({ length: 200 }, (_, i) => ({ cardId: cardIdFor(i), hesCode: codeFor(i), profile: 'standard' })));
     await s.adminPut({ cardId: CARD, hesCode: CODE }, 'admin');
     await s.adminPut({ cardId: REBOUND, hesCode: OLD_CODE }, 'admin');
-    s.saveStatuses([{ code: CODE, record: { status: 'RISKLESS', expiresAt: 4_000_000_000_000, fetchedAt: 1_614_585_600_000 } }]);
+    s.saveStatuses([CODE, OLD_CODE].map((code) => ({ code, record: { status: 'RISKLESS' as const, expiresAt: 4_000_000_000_000, fetchedAt: 1_614_585_600_000 } })));
     await s.flush();
     expect(filesHolding(dir, [CARD, CODE, OLD_CODE]).length).toBeGreaterThan(0);
 
     expect((await s.adminDelete(CARD, 'admin'))?.hesCode).toBe(CODE);
     expect((await s.adminPut({ cardId: REBOUND, hesCode: codeFor(999) }, 'admin')).outcome).toBe('updated');
-    s.deleteStatuses([CODE]);
+    // The deleted card's status goes with it: nothing here deletes it by hand.
     await s.flush();
     // Acknowledged and gone from every file while the station still runs (the rebound code and
     // the status deletion go at the next checkpoint; the delete's own wipe takes them along here).
