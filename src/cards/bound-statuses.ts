@@ -20,11 +20,12 @@ export type BoundStatusRow = [
   profile: string,
   status: HealthStatus | null,
   expiresAt: number | null,
+  fetchedAt: number | null,
   finding: FindingKind | null,
   foundAt: number | null,
 ];
 
-const JOIN = `SELECT b.card_id, b.profile, s.status, s.expires_at, f.kind, f.at FROM bindings b
+const JOIN = `SELECT b.card_id, b.profile, s.status, s.expires_at, s.fetched_at, f.kind, f.at FROM bindings b
   LEFT JOIN statuses s ON s.code = b.hes_code LEFT JOIN findings f ON f.code = b.hes_code`;
 
 export interface BoundStatuses {

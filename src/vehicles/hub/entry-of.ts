@@ -7,6 +7,7 @@
  *   no status held for its code               → unknown
  *   RISKY                                     → risky
  *   RISKLESS, expired at or before now        → expired
+ *   RISKLESS learnt over cache.lastKnownMaxAgeMs ago → unknown (a stalled refresher's word is not the ministry's)
  *   RISKLESS                                  → pass, valid until its expiry rounded down to the minute;
  *                                               null (the version's horizon) when it expires after it
  *
@@ -42,11 +43,16 @@ export function entryOf(
   horizonEnd: number,
   finding: FindingKind | null,
   foundAt: number | null,
+  fetchedAt: number | null = null,
+  statusMaxAgeMs = Number.POSITIVE_INFINITY,
 ): EntryValue {
   if (finding === 'expired') return { cls: 'expired', validUntil: null, profile };
   if (finding === 'not-found') return { cls: foundAt !== null && now - foundAt <= NOT_FOUND_MAX_AGE_MS ? 'not-found' : 'unknown', validUntil: null, profile };
   if (status === null || expiresAt === null) return { cls: 'unknown', validUntil: null, profile };
   if (status === 'RISKY') return { cls: 'risky', validUntil: null, profile };
   if (expiresAt <= now) return { cls: 'expired', validUntil: null, profile };
+  // A RISKLESS nobody confirmed for longer than a station would still decide from (its refresher
+  // stalled, the ministry failing): not the ministry's word any more; the outage policy decides.
+  if (fetchedAt !== null && now - fetchedAt > statusMaxAgeMs) return { cls: 'unknown', validUntil: null, profile };
   return { cls: 'pass', validUntil: expiresAt > horizonEnd ? null : Math.floor(expiresAt / MINUTE_MS) * MINUTE_MS, profile };
 }

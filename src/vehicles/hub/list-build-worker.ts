@@ -39,6 +39,8 @@ export interface BuildRequest {
   version: number;
   issuedAt: number;
   horizonMs: number;
+  /** A RISKLESS learnt longer ago than this is listed `unknown` (cache.lastKnownMaxAgeMs). */
+  statusMaxAgeMs: number;
   /** Write a snapshot whatever the last version was. */
   snapshot: boolean;
 }
@@ -128,13 +130,13 @@ function build(req: BuildRequest): BuildOutcome {
   const rows = openBoundStatuses(settings.dataDir);
   let cards: number;
   try {
-    cards = rows.each(([cardId, profile, status, expiresAt, finding, foundAt]) => {
+    cards = rows.each(([cardId, profile, status, expiresAt, fetchedAt, finding, foundAt]) => {
       const id = canonicalCardId(cardId);
       if (!id.ok) {
         skipped++;
         return;
       }
-      const v = entryOf(status, expiresAt, profile, req.issuedAt, horizonEnd, finding, foundAt);
+      const v = entryOf(status, expiresAt, profile, req.issuedAt, horizonEnd, finding, foundAt, fetchedAt, req.statusMaxAgeMs);
       const k = `${v.cls}|${v.validUntil}|${v.profile}`;
       let value = values.get(k);
       if (value === undefined) values.set(k, (value = v));

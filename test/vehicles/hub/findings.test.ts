@@ -87,7 +87,7 @@ async function refresh(x: Hub): Promise<void> {
 let version = 0;
 /** A snapshot built now: each card's class on it. */
 async function listed(x: Hub, cards: readonly string[], issuedAt = x.clock.now()): Promise<Array<EntryClass | undefined>> {
-  const r = await x.builder.build({ version: ++version, issuedAt, horizonMs: HORIZON, snapshot: true });
+  const r = await x.builder.build({ version: ++version, issuedAt, horizonMs: HORIZON, statusMaxAgeMs: 86_400_000, snapshot: true });
   const f = openFile(fs.readFileSync(path.join(x.h.publishDir, r.snapshot!.name)), x.h.publicKey, x.h.listKey.keyId);
   if (f.kind !== 'snapshot') throw new Error('expected a snapshot');
   return cards.map((c) => lookup(f.state, x.h.listKey.fingerprint(c, f.state.bits))?.cls);
@@ -217,7 +217,7 @@ describe('entry classes from a store written directly', () => {
     raw.close();
     const b = await startListBuilder({ dataDir: h.dataDir, listKeyFile: h.listKeyFile, signingKeyFile: h.signingKeyFile, publishDir: h.publishDir });
     open.push(b);
-    const r = await b.build({ version: 1, issuedAt: T, horizonMs: HORIZON, snapshot: true });
+    const r = await b.build({ version: 1, issuedAt: T, horizonMs: HORIZON, statusMaxAgeMs: 86_400_000, snapshot: true });
     const f = openFile(fs.readFileSync(path.join(h.publishDir, r.snapshot!.name)), h.publicKey, h.listKey.keyId);
     if (f.kind !== 'snapshot') throw new Error('expected a snapshot');
     expect(lookup(f.state, h.listKey.fingerprint(cardIdFor(0), f.state.bits))?.cls).toBe('expired');
