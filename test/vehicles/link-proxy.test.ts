@@ -142,6 +142,22 @@ describe('the link proxy', () => {
     expect(sha(await done)).toBe(sha(FILE));
   });
 
+  it('delays each direction by the one-way latency it is given: a request and its answer take a round trip', async () => {
+    const clock = new ManualClock();
+    const p = await start(clock);
+    p.delay(50);
+    const res = fetch(`${p.url}/small`).then(async (r) => Buffer.from(await r.arrayBuffer()));
+    await p.until('the request waits in the proxy', () => p.queued('up') > 0);
+    clock.advance(49);
+    expect(p.bytes.up).toBe(0);
+    clock.advance(1);
+    expect(p.bytes.up).toBeGreaterThan(0);
+    await p.until('the answer waits in the proxy', () => p.queued('down') > 0);
+    expect(p.bytes.down).toBe(0);
+    clock.advance(50);
+    expect((await res).equals(SMALL)).toBe(true);
+  });
+
   it('closes the next response after K bytes, headers included, and counts it', async () => {
     const p = await start();
     const cuts: number[] = [];

@@ -1,7 +1,8 @@
 /**
  * A vehicle's cellular link, in front of a real HTTP server, driven by the test (issue 23): a TCP
  * proxy (node:net) that can cut every connection and refuse new ones (a tunnel, a depot), shape
- * each direction to N bits per second with a token bucket (1 Mbit/s in the bench), close the
+ * each direction to N bits per second with a token bucket (1 Mbit/s in the bench) and delay it
+ * (a cellular round trip), close the
  * response to the next request after K bytes (a download cut mid-file), and count the bytes that
  * went through. Also used by bench/vehicle-catchup.ts, as bench/city.ts uses test/city/redis-harness.ts.
  *
@@ -65,7 +66,9 @@ class Lane {
   private tokens = 0;
   private last = 0;
   private timer: unknown = null;
-  readonly queue: Array<{ pipe: Pipe; chunk: Buffer }> = [];
+  /** One-way delay: a chunk may leave this many ms after it arrived. */
+  delayMs = 0;
+  readonly queue: Array<{ pipe: Pipe; chunk: Buffer; at: number }> = [];
   queued = 0;
 
   constructor(
@@ -90,7 +93,7 @@ class Lane {
   }
 
   push(pipe: Pipe, chunk: Buffer): void {
-    this.queue.push({ pipe, chunk });
+    this.queue.push({ pipe, chunk, at: this.clock.now() + this.delayMs });
     this.queued += chunk.length;
     pipe.queued += chunk.length;
     this.pump();
@@ -119,8 +122,13 @@ class Lane {
       this.tokens = Math.min(this.burst, this.tokens + (now - this.last) * this.rate);
       this.last = now;
     }
+    let notYet = 0;
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
+      if (head.at > this.clock.now()) {
+        notYet = head.at - this.clock.now();
+        break;
+      }
       const n = this.rate === null ? head.chunk.length : Math.min(Math.floor(this.tokens), head.chunk.length);
       if (n <= 0) break;
       const part = n === head.chunk.length ? head.chunk : head.chunk.subarray(0, n);
@@ -131,9 +139,9 @@ class Lane {
       if (this.rate !== null) this.tokens -= n;
       this.deliver(head.pipe, part);
     }
-    if (this.queue.length > 0 && this.rate !== null) {
+    if (this.queue.length > 0 && (this.rate !== null || notYet > 0)) {
       const need = Math.min(this.queue[0]!.chunk.length, SEGMENT);
-      const wait = Math.max(1, Math.ceil((need - this.tokens) / this.rate));
+      const wait = Math.max(notYet, this.rate === null ? 0 : Math.ceil((need - this.tokens) / this.rate), 1);
       this.timer = this.clock.setTimeout(() => {
         this.timer = null;
         this.pump();
@@ -233,6 +241,13 @@ export class LinkProxy extends EventEmitter {
   throttle(bitsPerSecond: number | null, burstBytes?: number): void {
     this.lanes.up.shape(bitsPerSecond, burstBytes);
     this.lanes.down.shape(bitsPerSecond, burstBytes);
+  }
+
+  /** Delay every chunk by `ms` each way (a cellular link's latency: a round trip costs twice this). */
+  delay(ms: number): void {
+    if (!(ms >= 0)) throw new Error(`delay must be ≥ 0 ms, got ${ms}`);
+    this.lanes.up.delayMs = ms;
+    this.lanes.down.delayMs = ms;
   }
 
   /**
