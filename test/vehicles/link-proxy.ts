@@ -34,7 +34,7 @@ export const REAL_CLOCK: LinkClock = {
 export type Direction = 'up' | 'down';
 
 /** A shaped lane releases at most this much at once past an empty bucket: one TCP segment. */
-const SEGMENT = 1460;
+export const SEGMENT = 1460;
 /** Reading from a socket pauses while more than this waits in a lane for it (the proxy's memory stays bounded). */
 export const HIGH_WATER = 64 * 1024;
 
@@ -84,8 +84,8 @@ class Lane {
     } else {
       if (!(bitsPerSecond > 0)) throw new Error(`link rate must be > 0 bits/s, got ${bitsPerSecond}`);
       this.rate = bitsPerSecond / 8 / 1000;
-      // 50 ms worth by default, at least a few segments: a link that can never send one whole segment stalls.
-      this.burst = Math.max(burstBytes ?? Math.floor(bitsPerSecond / 8 / 20), 4 * SEGMENT);
+      // 50 ms worth by default, at least a few segments; never below one (a lane that can never send a whole segment stalls).
+      this.burst = burstBytes === undefined ? Math.max(Math.floor(bitsPerSecond / 8 / 20), 4 * SEGMENT) : Math.max(burstBytes, SEGMENT);
       this.tokens = this.burst;
       this.last = this.clock.now();
     }
