@@ -46,6 +46,8 @@ export interface NginxRequest {
   bytes: number;
   /** The Range header, '' when none. */
   range: string;
+  /** Whether the request carried an Authorization header (its value is never logged). */
+  authorized: boolean;
 }
 
 export class Nginx {
@@ -98,7 +100,8 @@ export class Nginx {
       'http {',
       '  types { application/json json; application/octet-stream hgvl; }',
       '  default_type application/octet-stream;',
-      "  log_format hg '$request_method $uri $status $body_bytes_sent \"$http_range\"';",
+      '  map $http_authorization $hg_auth { "" no; default yes; }',
+      "  log_format hg '$request_method $uri $status $body_bytes_sent \"$http_range\" $hg_auth';",
       `  access_log ${this.accessLogFile} hg;`,
       ...['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t === 'body' ? 'client_body' : t}_temp_path ${join(d, 'temp', t)};`),
       '  sendfile on;',
@@ -149,10 +152,32 @@ export class Nginx {
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => {
-        const m = /^(\S+) (\S+) (\d+) (\d+) "(.*)"$/.exec(l);
+        const m = /^(\S+) (\S+) (\d+) (\d+) "(.*)" (yes|no)$/.exec(l);
         if (m === null) throw new Error(`nginx access log: unexpected line ${l}`);
-        return { method: m[1]!, uri: m[2]!, status: Number(m[3]), bytes: Number(m[4]), range: m[5] === '-' ? '' : m[5]! };
+        return { method: m[1]!, uri: m[2]!, status: Number(m[3]), bytes: Number(m[4]), range: m[5] === '-' ? '' : m[5]!, authorized: m[6] === 'yes' };
       });
+  }
+
+  /**
+   * Resolve once `check` holds for the access log: checked now and on each change of nginx's
+   * directory. nginx logs a request when it ends, and a request whose connection was cut may end
+   * after a later one: a test reading the log after a cut waits for the line it expects.
+   */
+  until(what: string, check: (requests: NginxRequest[]) => boolean, timeoutMs = 20_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const watcher = watch(this.dir, () => test());
+      const timer = setTimeout(() => done(new Error(`nginx: ${what} not in its access log within ${timeoutMs} ms`)), timeoutMs);
+      const done = (err?: Error): void => {
+        watcher.close();
+        clearTimeout(timer);
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      const test = (): void => {
+        if (check(this.requests())) done();
+      };
+      test();
+    });
   }
 
   /** SIGKILL: the static server is gone (a test of a vehicle whose file server is down). */
