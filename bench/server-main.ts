@@ -64,6 +64,9 @@ async function startGate(journal = true): Promise<Running> {
     overrides: { log: { level: 'silent' }, journal: { enabled: journal } },
   });
   const gate: HesGate = await startHesGate(loaded, { logger: createLogger('silent') });
+  // Card taps read the in-memory binding index once it is read (taps read the file until then):
+  // a figure of card taps measures the station as it runs, not its first seconds.
+  await gate.cards.whenIndexed();
   const sim = gate.simulator!;
   return {
     url: gate.url!,

@@ -27,18 +27,21 @@ import { closeHttpApp, createHttpApp } from './http/app.js';
 import { readinessChecks } from './http/readiness-checks.js';
 import { logRequests } from './http/request-log.js';
 import { Journal, openJournal } from './journal/journal.js';
+import { onBoard, type OnBoard } from './vehicles/vehicle/on-board.js';
 import { MinistryAddress } from './ministry/address-check.js';
 import { probeTarget, type ProbeOutcome } from './ministry/credentials-probe.js';
 import { GuardedMinistry, guardOptions } from './ministry/guard.js';
 import { statusCalls } from './ministry/status-calls.js';
 import { openMinistryTarget, type MinistryEnvironment } from './ministry/target.js';
+import { vehicleMetrics } from './ops/vehicle-metrics.js';
+import { startVehiclePublishing } from './vehicles/hub/index.js';
 import { EventLoopMonitor } from './ops/event-loop.js';
 import type { LiveFeed } from './ops/live-feed.js';
 import { LiveHistorySource } from './ops/live-history.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { MinistryHealth } from './ops/ministry-health.js';
-import { addressLogs, logCircuit, logDevices, logMinistryTarget, logProbe, logRefresher, ministryCallObserver } from './ops/part-logs.js';
+import { addressLogs, cardStoreLogs, logCircuit, logDevices, logMinistryTarget, logProbe, logRefresher, ministryCallObserver } from './ops/part-logs.js';
 import { partMetrics } from './ops/part-metrics.js';
 import { stationLiveFeed } from './ops/station-live-feed.js';
 import { FALLBACK_DECISION } from './policy/decide.js';
@@ -90,13 +93,17 @@ export interface HesGate {
   journal: Journal | null;
   /** The city tier (docs/city.md); null when standalone. */
   city: CityTier | null;
+  /** On a vehicle (city.role vehicle): its list, signed clock and uploader; null elsewhere. */
+  vehicle: OnBoard | null;
   close(): Promise<void>;
 }
 
 export async function startHesGate(loaded: LoadedConfig, options: StartOptions = {}): Promise<HesGate> {
   const { config } = loaded;
-  const clock = options.clock ?? Date.now;
   const logger = options.logger ?? createLogger(config.log.level, undefined, config.stationId);
+  // A vehicle reads the time on its signed clock: never behind a list time it verified (vehicles/vehicle/).
+  const vehicle = config.city.role === 'vehicle' ? onBoard(config, options.clock ?? Date.now, logger) : null;
+  const clock = vehicle?.clock ?? options.clock ?? Date.now;
   const closers = new Closers();
   const close = async (): Promise<void> => {
     logger.info({ event: 'stop' }, 'hes-gate stopping');
@@ -128,11 +135,12 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     // One health rule for /readyz and card_store_up (cards/store-health.ts).
     const storeHealth = new StoreHealth({ clock, read: () => cards.getBinding('00000000'), countBindings: () => cards.bindingCount });
+    const storeLogs = cardStoreLogs(logger);
     const onWriteError = (err: unknown): void => {
       storeHealth.writeFailed();
-      logger.error({ err }, 'card store: statuses were not persisted');
+      storeLogs.onWriteError(err);
     };
-    const cards = await openStationStore({ dataDir: resolve(config.dataDir), clock, onWriteError });
+    const cards = await openStationStore({ dataDir: resolve(config.dataDir), clock, onWriteError, onIndexed: storeLogs.onIndexed });
     closers.add(() => cards.close());
 
     const policies = allPolicies(config.gates);
@@ -140,7 +148,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const calls = statusCalls(ministry, plus);
     // A station shares its taps' ministry answers with its city (set once the city tier runs).
     let shareAnswer: AnswerHook | undefined;
-    const inCity = config.city.role !== 'standalone';
+    const inCity = config.city.role === 'station' || config.city.role === 'hub';
     const status = new StatusService({ ...config.cache, ministry: calls.single, clock, persistence: cards, ...(inCity ? { onAnswer: (code, answer, at) => shareAnswer?.(code, answer, at) } : {}) });
     closers.add(() => status.drain());
     logger.info({ bindings: cards.bindingCount, restoredStatuses: status.restore(inCity) }, 'card store open');
@@ -160,7 +168,18 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     metrics = createMetrics({ status, ministryHealth, clock, guard: ministry, gates: config.gates.list.map((g) => g.id), build: { version: build.version, commit: build.commit.slice(0, 12) + (build.dirty ? '-modified' : '') } });
     const journal = await openJournal(config, clock, (err) => logger.error({ event: 'journal.error', err }, 'decision journal failed: decisions go on unrecorded'));
     if (journal !== null) closers.add(() => journal.close());
+    if (vehicle !== null) {
+      closers.add(() => vehicle.close());
+      await vehicle.start({ journal });
+    }
 
+    // A hub with vehicles.enabled publishes the vehicle list while it holds the lease (vehicles/hub).
+    const hub = city?.hub ?? null;
+    const vehicles = config.vehicles.enabled && hub !== null ? await startVehiclePublishing({ config, store: cards, lease: hub.lease, journal, logger, clock }) : null;
+    if (vehicles !== null) {
+      closers.add(() => vehicles.close());
+      vehicleMetrics(metrics, { report: () => vehicles.report(), clock });
+    }
     // How late the loop runs: decisions shorten their ministry wait by it, admission sheds on it.
     const eventLoop = new EventLoopMonitor();
     eventLoop.start();
@@ -175,7 +194,8 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       gates: gateLookup(config.gates),
       clock,
       repeatTaps: new RepeatTaps({ holdMs: longestRepeatTapWindow(config.gates), clock }),
-      bindings: cards,
+      bindings: { getBinding: (cardId) => cards.tapBinding(cardId) },
+      ...(vehicle === null ? {} : { cardList: vehicle.cardList }),
       onCardTap: noteTap,
       lateness: () => eventLoop.timerLagMs(),
       onDecision: (e) => {
@@ -201,13 +221,14 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       environment,
       cards: { countBindings: () => cards.bindingCount, refresher, storeUp: () => storeHealth.up() },
       city: { role: config.city.role, tier: city },
+      vehicle: vehicle === null ? null : () => vehicle.report(),
       journal,
       station,
       overload: { eventLoop, admission },
       connections: app.connectionRefusals,
     });
 
-    const checks = readinessChecks({ environment, policies, store: storeHealth, eventLoop, admission, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, ministry: { health: ministryHealth, guard: ministry }, journal, address, devices, city });
+    const checks = readinessChecks({ environment, policies, store: storeHealth, eventLoop, admission, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, ministry: { health: ministryHealth, guard: ministry }, journal, address, devices, city, vehicle });
     const history = new LiveHistorySource({ journal, configuredGates: config.gates.list.map((g) => g.id), seenGates: () => live.gates(), clock });
     await registerApi(app, {
       version: build.version,
@@ -218,12 +239,14 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       decisions: { decisions, admission },
       live: { feed: live, history: () => history.get() },
       journal,
-      cards: { store: cards, importBatchSize: 5000, ...cardWrites(city, { journal: (e) => cards.journal(e), clock, noteTap }) },
+      ...(vehicles === null ? {} : { vehicles: vehicles.routes }),
+      cards: { store: cards, importBatchSize: 5000, ...cardWrites(city, { journal: (e) => cards.journal(e), clock, noteTap, vehicle: vehicle !== null }) },
     });
 
     if (station !== null) await station.start();
-    // In a city, the lease holder refreshes (city/hub); the station's own refresher stays off.
-    if (config.refresher.enabled && city === null) refresher.start();
+    // In a city, the lease holder refreshes (city/hub); the station's own refresher stays off. A
+    // vehicle binds no cards: its list carries the hub's refreshed verdicts.
+    if (config.refresher.enabled && city === null && vehicle === null) refresher.start();
 
     // Sent before listening and not awaited: a refusal shows in /readyz and the log at once,
     // while the station already answers. The embedded simulator's credentials are its own.
@@ -231,7 +254,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     const url = options.listen === false ? (await app.ready(), null) : await app.listen({ host: config.server.host, port: config.server.port });
     logger.info({ event: 'ready', url, environment, gates: config.gates.list.length }, url === null ? 'hes-gate is ready' : 'hes-gate is serving');
-    return { config, environment, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live, journal, city, credentialsProbe, close };
+    return { config, environment, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live, journal, city, vehicle, credentialsProbe, close };
   } catch (err) {
     await close();
     throw err;

@@ -91,6 +91,24 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    description: 'a hub\'s vehicle registry: each vehicle\'s fetch token (as sha256 only), revocation, and what its last upload said',
+    up(db) {
+      db.exec(`
+        CREATE TABLE vehicles (
+          id                  TEXT PRIMARY KEY,
+          token_sha256        TEXT NOT NULL UNIQUE CHECK (length(token_sha256) = 64),
+          created_at          INTEGER NOT NULL,
+          revoked_at          INTEGER,
+          last_upload_at      INTEGER,
+          last_list_version   INTEGER,
+          last_list_issued_at INTEGER,
+          last_clock_at       INTEGER
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

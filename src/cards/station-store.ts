@@ -30,9 +30,11 @@ import type { ImportReport } from './import.js';
 import type { StreamFormat } from './import-stream.js';
 import { openCardStore, type AdminPutResult, type CardStore, type JournalEntry, type JournalInput, type PutCounts } from './store.js';
 import type { BindingChanges, CityApplyCounts, CityPosition, CitySnapshotWriter, ReplicaStore } from './store-types.js';
-import type { Ops, OpName, Request, WireError, WorkerMessage, WorkerSettings } from './store-protocol.js';
+import type { IndexNews, Ops, OpName, Request, WireError, WorkerMessage, WorkerSettings } from './store-protocol.js';
 import { workerUrl } from '../worker-url.js';
 import { StatusWriteQueue } from './status-write-queue.js';
+import { BindingIndex, type IndexedBinding } from './binding-index.js';
+import type { VehicleRecord, VehicleUpload } from './vehicle-tables.js';
 
 export interface StationStoreOptions {
   /** Directory of the database file; created when missing. */
@@ -54,6 +56,10 @@ export interface StationStoreOptions {
   niceIncrement?: number;
   /** A fire-and-forget write (statuses) failed; nothing else reports it. */
   onWriteError?: (err: HesGateError) => void;
+  /** Every binding was read into the tap path's index (at start, and after each whole-table change). */
+  onIndexed?: (e: { bindings: number; ms: number; bytes: number }) => void;
+  /** Bindings per index page: one worker request, and one turn of the main thread to take in. @default 5000 */
+  indexPageSize?: number;
 }
 
 export interface StreamImportRequest {
@@ -68,6 +74,15 @@ export interface StationStore extends StatusPersistence, ReplicaStore {
   readonly file: string;
   /** The binding of a card, from the read-only connection: never waits for a lock. */
   getBinding(cardId: string): CardBinding | undefined;
+  /**
+   * The binding of a canonical card id as a tap needs it: from the in-memory index once it is
+   * read (binding-index.ts), from the read-only connection until then.
+   */
+  tapBinding(cardId: string): IndexedBinding | undefined;
+  /** Whether taps read the in-memory index (false while it is being read, at start or again). */
+  readonly indexed: boolean;
+  /** Settles when taps read the in-memory index. */
+  whenIndexed(): Promise<void>;
   iterateCodes(afterCode: string | undefined, limit: number): string[];
   /** From the read-only connection, a page at a time (the city's digests of this record). */
   bindingsAfter(afterCardId: string | undefined, limit: number): BindingInput[];
@@ -98,6 +113,13 @@ export interface StationStore extends StatusPersistence, ReplicaStore {
   saveCityNodes(rows: Array<[string, string]>): Promise<void>;
   /** From the read-only connection: never waits for a lock. */
   codesBetween(range: CheckedCodes, limit: number): string[];
+  /**
+   * A hub's vehicle registry, read by the worker: `vehicles` is null when no other connection
+   * (the `vehicle` command) changed the file since `since`, the `version` a previous call returned.
+   */
+  vehiclesSince(since: number | null): Promise<{ version: number; vehicles: VehicleRecord[] | null }>;
+  /** What a vehicle's upload said (when, its list version and age), written by the worker. */
+  noteVehicleUpload(id: string, upload: VehicleUpload): Promise<void>;
   /** Settles when the status writes queued so far are written. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -159,6 +181,12 @@ class WorkerBackedStore implements StationStore {
   readonly #statuses: StatusWriteQueue;
   #dead: HesGateError | undefined;
   #closing: Promise<void> | undefined;
+  /** The index taps read; null while one is being read. */
+  #index: BindingIndex | null = null;
+  #loading: { index: BindingIndex; began: number } | undefined;
+  readonly #indexWaiters: Array<() => void> = [];
+  readonly #pageSize: number;
+  readonly #onIndexed: StationStoreOptions['onIndexed'];
 
   constructor(worker: Worker, reader: CardStore, file: string, count: number, options: StationStoreOptions) {
     this.#worker = worker;
@@ -175,20 +203,72 @@ class WorkerBackedStore implements StationStore {
     worker.on('message', (m: WorkerMessage) => this.#receive(m));
     worker.on('error', (err) => this.#fail(new HesGateError('HG_STORE', 'The card store worker failed; writes are refused until a restart.', { cause: err })));
     worker.on('exit', () => this.#fail(new HesGateError('HG_STORE', 'The card store worker has stopped; writes are refused.')));
+    this.#pageSize = options.indexPageSize ?? 5_000;
+    this.#onIndexed = options.onIndexed;
+    this.#reindex();
   }
 
   #receive(m: WorkerMessage): void {
     if (m.type === 'count') {
       this.#count = m.count;
+      this.#reindex();
       return;
     }
     if (m.type !== 'reply') return;
     this.#count = m.count;
+    // Before the reply settles: whoever awaited a write finds it on the next tap.
+    this.#learn(m);
     const p = this.#pending.get(m.id);
     if (p === undefined) return;
     this.#pending.delete(m.id);
     if (m.ok) p.resolve(m.value);
     else p.reject(fromWire(m.error));
+  }
+
+  /** The index takes in what the worker wrote or read, in the worker's order. */
+  #learn(news: IndexNews): void {
+    const b = news.bindings;
+    if (b !== undefined) {
+      for (const index of [this.#index, this.#loading?.index]) {
+        if (index === null || index === undefined) continue;
+        for (let i = 0; i < b.length; i += 3) {
+          const hesCode = b[i + 1];
+          if (hesCode === null || hesCode === undefined) index.delete(b[i]!);
+          else index.set(b[i]!, hesCode, b[i + 2]!);
+        }
+      }
+    }
+    if (news.reload === true) this.#reindex();
+  }
+
+  /**
+   * Read every binding again into a new index, a page per worker request; taps read the file
+   * until it is done. Writes reported meanwhile go to the new index too, in order, so it ends
+   * as the file is. A reindex started while one runs replaces it.
+   */
+  #reindex(): void {
+    if (this.#closing !== undefined) return;
+    this.#index = null;
+    const loading = { index: new BindingIndex(this.#count), began: performance.now() };
+    this.#loading = loading;
+    const pageSize = this.#pageSize;
+    const next = (after: string | undefined): void => {
+      this.#call('indexPage', { after, limit: pageSize }).then(
+        (page) => {
+          if (this.#loading !== loading) return;
+          if (page.rows === pageSize) return next(page.last);
+          this.#loading = undefined;
+          this.#index = loading.index;
+          this.#onIndexed?.({ bindings: loading.index.size, ms: Math.round(performance.now() - loading.began), bytes: loading.index.bytes });
+          for (const resolve of this.#indexWaiters.splice(0)) resolve();
+        },
+        () => {
+          // The worker failed (it rejects every request from now on): taps go on reading the file.
+          if (this.#loading === loading) this.#loading = undefined;
+        },
+      );
+    };
+    next(undefined);
   }
 
   #fail(err: HesGateError): void {
@@ -213,6 +293,22 @@ class WorkerBackedStore implements StationStore {
     } catch (err) {
       throw new HesGateError('HG_STORE', 'The card store could not be read.', { cause: err });
     }
+  }
+
+  tapBinding(cardId: string): IndexedBinding | undefined {
+    const index = this.#index;
+    if (index !== null) return index.get(cardId);
+    const b = this.getBinding(cardId);
+    return b === undefined ? undefined : { hesCode: b.hesCode, profile: b.profile };
+  }
+
+  get indexed(): boolean {
+    return this.#index !== null;
+  }
+
+  whenIndexed(): Promise<void> {
+    if (this.#index !== null) return Promise.resolve();
+    return new Promise((resolve) => this.#indexWaiters.push(resolve));
   }
 
   iterateCodes(afterCode: string | undefined, limit: number): string[] {
@@ -311,6 +407,14 @@ class WorkerBackedStore implements StationStore {
     };
   }
 
+  vehiclesSince(since: number | null): Promise<{ version: number; vehicles: VehicleRecord[] | null }> {
+    return this.#call('vehicles', { since });
+  }
+
+  noteVehicleUpload(id: string, upload: VehicleUpload): Promise<void> {
+    return this.#call('vehicleUpload', { id, upload: { ...upload } });
+  }
+
   codesBetween(range: CheckedCodes, limit: number): string[] {
     try {
       return this.#reader.city.codesBetween(range, limit);
@@ -342,6 +446,7 @@ class WorkerBackedStore implements StationStore {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#loading = undefined;
       await this.flush();
       this.#reader.close();
       if (this.#dead === undefined) {

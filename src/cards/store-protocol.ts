@@ -8,8 +8,9 @@ import type { PersistedStatus } from '../status/types.js';
 import type { BindingInput, CardBinding } from './binding.js';
 import type { ImportReport } from './import.js';
 import type { StreamFormat, StreamProgress } from './import-stream.js';
-import type { AdminPutResult, JournalInput, PutCounts } from './store.js';
+import type { AdminPutResult, BindingChangeList, JournalInput, PutCounts } from './store.js';
 import type { BindingChanges, CityApplyCounts, CityPosition, SnapshotOutcome } from './store-types.js';
+import type { VehicleRecord, VehicleUpload } from './vehicle-tables.js';
 
 export interface WorkerSettings {
   dataDir: string;
@@ -43,6 +44,11 @@ export interface Ops {
   citySnapshotAdd: { args: { snapshotId: number; batch: BindingInput[] }; result: void };
   /** `position` null: abort (drop what was staged). */
   citySnapshotEnd: { args: { snapshotId: number; position: CityPosition | null }; result: SnapshotOutcome | undefined };
+  /** A page of the bindings for the main thread's index; the rows travel as the reply's `bindings`. */
+  indexPage: { args: { after: string | undefined; limit: number }; result: { rows: number; last: string | undefined } };
+  /** The vehicle registry, unless nothing changed it from another connection since `since` (then `vehicles` is null). */
+  vehicles: { args: { since: number | null }; result: { version: number; vehicles: VehicleRecord[] | null } };
+  vehicleUpload: { args: { id: string; upload: VehicleUpload }; result: void };
   close: { args: Record<string, never>; result: void };
 }
 
@@ -61,9 +67,21 @@ export interface WireError {
   message: string;
 }
 
+/**
+ * What a reply tells the main thread's binding index (binding-index.ts), applied before the reply
+ * settles, so whoever awaited a write finds it on the next tap: the bindings the request wrote (or
+ * the page it read), and `reload` when the table changed as a whole (a city snapshot swapped in,
+ * or another process wrote the file) and the index must be read again.
+ */
+export interface IndexNews {
+  bindings?: BindingChangeList;
+  reload?: true;
+}
+
 export type WorkerMessage =
   | { type: 'ready'; file: string; count: number }
   | { type: 'failed'; error: WireError }
-  | { type: 'reply'; id: number; ok: true; value: unknown; count: number }
-  | { type: 'reply'; id: number; ok: false; error: WireError; count: number }
+  | ({ type: 'reply'; id: number; ok: true; value: unknown; count: number } & IndexNews)
+  | ({ type: 'reply'; id: number; ok: false; error: WireError; count: number } & IndexNews)
+  /** Another process changed the file (the import command): a new count, and the index is read again. */
   | { type: 'count'; count: number };

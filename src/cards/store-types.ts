@@ -5,6 +5,10 @@
 import type { Clock } from '../types.js';
 import type { CheckedCodes, SharedAnswer, StatusPersistence } from '../status/types.js';
 import type { BindingInput, CardBinding } from './binding.js';
+import type { VehicleTables } from './vehicle-tables.js';
+
+/** Binding writes as flat triples: `cardId, hesCode, profile` (a put) or `cardId, null, null` (a deletion). */
+export type BindingChangeList = Array<string | null>;
 
 export interface CardStoreOptions {
   /** Directory of the database file; created when missing. */
@@ -17,6 +21,8 @@ export interface CardStoreOptions {
    * times faster (random inserts into two B-trees). @default 64
    */
   cacheMiB?: number;
+  /** Record every binding write for takeBindingChanges (the store worker's connection). @default false */
+  trackBindings?: boolean;
   /**
    * Open for reading only (the tap path's connection): no schema changes, no writes; the file
    * must exist at the current schema version. @default false
@@ -121,10 +127,19 @@ export interface CardStore extends StatusPersistence {
   wipeDeleted(force?: boolean): boolean;
   /** Whether another connection changed the file since the last call (PRAGMA data_version). */
   changedElsewhere(): boolean;
+  /**
+   * The binding writes committed since the last call, in order, as flat triples: `cardId, hesCode,
+   * profile` for a put, `cardId, null, null` for a deletion (a rolled-back transaction's are
+   * dropped). Null unless opened with `trackBindings`. The store worker sends them to the main
+   * thread's in-memory index (binding-index.ts).
+   */
+  takeBindingChanges(): BindingChangeList | null;
   /** The newest journal entries first. */
   readJournal(limit?: number): JournalEntry[];
   /** The store as a replica of its city: the position and the writes that move it (city-tables.ts). */
   readonly city: CityTables;
+  /** A hub's vehicle registry (vehicle-tables.ts). */
+  readonly vehicles: VehicleTables;
   close(): void;
 }
 

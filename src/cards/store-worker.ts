@@ -8,13 +8,17 @@
  * lock waits here (up to the busy timeout), never on the thread that answers taps. Imports
  * arrive as chunks and are parsed and batched here too. The count of bindings is kept from
  * what each write did, and recounted when another process (a CLI import) changed the file.
+ * Each reply carries the bindings its request wrote (committed only), for the main thread's
+ * in-memory index; a whole-table change (a city snapshot, another process's writes) asks it to
+ * read every binding again, a page per request.
  */
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { HesGateError } from '../errors.js';
 import { StreamImport } from './import-stream.js';
 import { openCardStore, type CardStore } from './store.js';
-import type { Ops, OpName, Request, WireError, WorkerMessage, WorkerSettings } from './store-protocol.js';
+import type { IndexNews, Ops, OpName, Request, WireError, WorkerMessage, WorkerSettings } from './store-protocol.js';
+import { DEFAULT_PROFILE } from './binding.js';
 
 const port = parentPort;
 if (port === null) throw new Error('store-worker.ts runs as a worker thread only');
@@ -41,7 +45,7 @@ function post(message: WorkerMessage): void {
 let now = Date.now();
 let store: CardStore;
 try {
-  store = openCardStore({ dataDir: settings.dataDir, cacheMiB: settings.cacheMiB, busyTimeoutMs: settings.busyTimeoutMs, clock: () => now });
+  store = openCardStore({ dataDir: settings.dataDir, cacheMiB: settings.cacheMiB, busyTimeoutMs: settings.busyTimeoutMs, clock: () => now, trackBindings: true });
 } catch (err) {
   post({ type: 'failed', error: wire(err) });
   process.exit(0);
@@ -51,6 +55,12 @@ store.changedElsewhere();
 const imports = new Map<number, StreamImport>();
 /** The city snapshot being staged (one at a time: a new one replaces one left open). */
 let snapshotId: number | undefined;
+/** The request in hand replaced the table as a whole, or found another process's writes: the index is read again. */
+let reload = false;
+/** The connection index pages are read on, while the main thread's index is being read. */
+let pageReader: CardStore | undefined;
+/** The rows of an index page, sent as the reply's `bindings`. */
+let page: Array<string | null> | undefined;
 post({ type: 'ready', file: store.file, count });
 
 type Handler<K extends OpName> = (args: Ops[K]['args']) => Ops[K]['result'];
@@ -89,7 +99,11 @@ const handlers: { [K in OpName]: Handler<K> } = {
     if (failed !== undefined) throw failed;
   },
   journal: ({ entry }) => store.journal(entry, 'full'),
-  count: () => (count = store.countBindings()),
+  count: () => {
+    // Asked for an exact count, the index learns of another process's writes at the same time.
+    if (store.changedElsewhere()) reload = true;
+    return (count = store.countBindings());
+  },
   countCodes: () => store.countCodes(),
   importBegin: ({ importId, format, batchSize, journalAs }) => {
     imports.set(importId, new StreamImport({ store: countingStore(), format, batchSize, journalAs }));
@@ -133,10 +147,31 @@ const handlers: { [K in OpName]: Handler<K> } = {
     wipe(true);
     snapshotId = undefined;
     count = outcome.bindings;
+    reload = true;
     return outcome;
   },
+  indexPage: ({ after, limit }) => {
+    // Read on a connection of its own with a small page cache, open only while the index is read:
+    // a pass over every binding would otherwise fill the writing connection's cache (64 MiB) for
+    // good. Between two requests nothing is uncommitted, so it reads what the writer wrote.
+    pageReader ??= openCardStore({ dataDir: settings.dataDir, readonly: true, busyTimeoutMs: 0, cacheMiB: 2 });
+    const rows = pageReader.bindingsAfter(after, limit);
+    page = [];
+    for (const r of rows) page.push(r.cardId, r.hesCode, r.profile ?? DEFAULT_PROFILE);
+    if (rows.length < limit) {
+      pageReader.close();
+      pageReader = undefined;
+    }
+    return { rows: rows.length, last: rows.at(-1)?.cardId };
+  },
+  vehicles: ({ since }) => {
+    const version = store.vehicles.dataVersion();
+    return { version, vehicles: since === version ? null : store.vehicles.list() };
+  },
+  vehicleUpload: ({ id, upload }) => store.vehicles.noteUpload(id, upload),
   close: () => {
     clearInterval(recount);
+    pageReader?.close();
     store.close();
   },
 };
@@ -176,15 +211,26 @@ function session(importId: number): StreamImport {
   return s;
 }
 
+/** What the request in hand tells the main thread's index: the bindings it wrote or read, or to read all again. */
+function news(): IndexNews {
+  const written = store.takeBindingChanges() ?? [];
+  const bindings = page === undefined ? written : written.concat(page);
+  page = undefined;
+  const out: IndexNews = bindings.length > 0 ? { bindings } : {};
+  if (reload) out.reload = true;
+  reload = false;
+  return out;
+}
+
 port.on('message', (req: Request) => {
   now = req.at;
   try {
     const value = (handlers[req.op] as Handler<OpName>)(req.args);
-    post({ type: 'reply', id: req.id, ok: true, value, count });
+    post({ type: 'reply', id: req.id, ok: true, value, count, ...news() });
   } catch (err) {
-    // A failed import chunk ends its import: the batches committed before stay.
+    // A failed import chunk ends its import: the batches committed before stay (and are told).
     if (req.op === 'importChunk' || req.op === 'importEnd') imports.delete((req.args as { importId: number }).importId);
-    post({ type: 'reply', id: req.id, ok: false, error: wire(err), count });
+    post({ type: 'reply', id: req.id, ok: false, error: wire(err), count, ...news() });
   }
   if (req.op === 'close') port.close();
 });

@@ -26,12 +26,13 @@ import type { PersistedStatus } from '../status/types.js';
 import { checkBinding, DEFAULT_PROFILE, type BindingInput, type CardBinding } from './binding.js';
 import { canonicalCardId } from '../credentials/card-id.js';
 import { cityTables } from './city-tables.js';
+import { vehicleTables, type VehicleTables } from './vehicle-tables.js';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
 import { bindingError, isLockError, storeError, writeError } from './store-errors.js';
-import type { AdminPutResult, CardStore, CardStoreOptions, CityTables, Durability, JournalEntry, JournalInput, PutCounts, PutOutcome } from './store-types.js';
+import type { AdminPutResult, BindingChangeList, CardStore, CardStoreOptions, CityTables, Durability, JournalEntry, JournalInput, PutCounts, PutOutcome } from './store-types.js';
 
 export { bindingError, isLockError, writeError } from './store-errors.js';
-export type { AdminPutResult, CardStore, CardStoreOptions, Durability, JournalEntry, JournalInput, PutCounts, PutOutcome } from './store-types.js';
+export type { AdminPutResult, BindingChangeList, CardStore, CardStoreOptions, Durability, JournalEntry, JournalInput, PutCounts, PutOutcome } from './store-types.js';
 
 export const STORE_FILE = 'hes-gate.db';
 
@@ -106,12 +107,13 @@ export function openCardStore(options: CardStoreOptions): CardStore {
       ? writeError(err, busyTimeoutMs)
       : storeError(`The card store ${file} could not be prepared (schema version ${SCHEMA_VERSION}).`, err);
   }
-  return new SqliteCardStore(db, file, clock, busyTimeoutMs);
+  return new SqliteCardStore(db, file, clock, busyTimeoutMs, options.trackBindings === true);
 }
 
 class SqliteCardStore implements CardStore {
   readonly file: string;
   readonly city: CityTables;
+  readonly vehicles: VehicleTables;
   readonly #db: Database.Database;
   readonly #clock: Clock;
   readonly #busyTimeoutMs: number;
@@ -134,8 +136,11 @@ class SqliteCardStore implements CardStore {
   #dataVersion: number | undefined;
   /** A row was deleted or overwritten since the last WAL truncation. */
   #erased = false;
+  /** Binding writes not yet taken (trackBindings), including those of the open transaction. */
+  #changes: BindingChangeList | null;
 
-  constructor(db: Database.Database, file: string, clock: Clock, busyTimeoutMs: number) {
+  constructor(db: Database.Database, file: string, clock: Clock, busyTimeoutMs: number, trackBindings: boolean) {
+    this.#changes = trackBindings ? [] : null;
     this.#db = db;
     this.file = file;
     this.#clock = clock;
@@ -169,6 +174,7 @@ class SqliteCardStore implements CardStore {
       remove: (cardId) => this.#remove(cardId),
       now: () => this.#clock(),
     });
+    this.vehicles = vehicleTables(db, (fn) => this.#write(fn));
   }
 
   /**
@@ -177,9 +183,12 @@ class SqliteCardStore implements CardStore {
    */
   #write<T>(fn: () => T, durability: Durability = 'normal'): T {
     if (durability === 'full') this.#db.pragma('synchronous = FULL');
+    const mark = this.#changes?.length ?? 0;
     try {
       return this.#db.transaction(fn).immediate();
     } catch (err) {
+      // Rolled back: its writes never happened.
+      if (this.#changes !== null) this.#changes.length = mark;
       throw writeError(err, this.#busyTimeoutMs);
     } finally {
       if (durability === 'full') this.#db.pragma('synchronous = NORMAL');
@@ -204,10 +213,12 @@ class SqliteCardStore implements CardStore {
     const existing = this.#get.get(cardId);
     if (existing === undefined) {
       this.#insert.run(cardId, hesCode, profile, now);
+      this.#changes?.push(cardId, hesCode, profile);
       return 'created';
     }
     if (existing.hes_code === hesCode && existing.profile === profile) return 'unchanged';
     this.#update.run(hesCode, profile, now, cardId);
+    this.#changes?.push(cardId, hesCode, profile);
     // The old code of a rebound card is a deletion too.
     this.#erased = true;
     return 'updated';
@@ -221,6 +232,7 @@ class SqliteCardStore implements CardStore {
     const existing = this.getBinding(cardId);
     if (existing !== undefined) {
       this.#delete.run(existing.cardId);
+      this.#changes?.push(existing.cardId, null, null);
       this.#erased = true;
     }
     return existing;
@@ -327,6 +339,13 @@ class SqliteCardStore implements CardStore {
     const done = result === undefined || result.busy === 0;
     if (done) this.#erased = false;
     return done;
+  }
+
+  takeBindingChanges(): BindingChangeList | null {
+    if (this.#changes === null || this.#changes.length === 0) return this.#changes === null ? null : [];
+    const taken = this.#changes;
+    this.#changes = [];
+    return taken;
   }
 
   changedElsewhere(): boolean {

@@ -10,6 +10,7 @@ import { registerCityCommands } from './city.js';
 import { errorLine } from './error-line.js';
 import { registerSelftestCommands } from './selftest.js';
 import { registerStoreCommands } from './store.js';
+import { registerVehicleCommands } from './vehicles.js';
 import { versionLine } from './version.js';
 
 // Files hes-gate creates (card store, its WAL, selftest reports) hold personal data:
@@ -116,5 +117,6 @@ journal
 registerSelftestCommands(program);
 registerStoreCommands(program, run);
 registerCityCommands(program, run);
+registerVehicleCommands(program, run);
 
 program.parseAsync(process.argv).catch(fail);

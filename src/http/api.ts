@@ -8,6 +8,7 @@
  *   /live …                                live       (the operator token: admin, else API)
  *   /v1/journal …                          journal    (admin token)
  *   /v1/cards …                            cards      (admin token)
+ *   /v1/vehicle-list … /v1/vehicles/reports vehicles  (a hub publishing the vehicle list: each vehicle's token)
  */
 import type { FastifyInstance } from 'fastify';
 import type { Secret } from '../config/sensitive-value.js';
@@ -19,6 +20,7 @@ import { decisionRoutes, type DecisionRoutesOptions } from './routes/decisions.j
 import { journalRoutes, type JournalRoutesOptions } from './routes/journal.js';
 import { liveRoutes, type LiveRoutesOptions } from './routes/live.js';
 import { opsRoutes, type OpsRoutesOptions } from './routes/ops.js';
+import { vehicleRoutes, type VehicleRoutesOptions } from './routes/vehicles.js';
 
 export interface ApiOptions {
   /** The service's version, for the OpenAPI document. */
@@ -32,6 +34,8 @@ export interface ApiOptions {
   live: Omit<LiveRoutesOptions, 'token'>;
   journal: JournalRoutesOptions['journal'];
   cards: Omit<CardRoutesOptions, 'adminToken'>;
+  /** A hub publishing the vehicle list (vehicles.enabled); absent elsewhere. */
+  vehicles?: VehicleRoutesOptions;
 }
 
 export async function registerApi(app: FastifyInstance, o: ApiOptions): Promise<void> {
@@ -42,4 +46,5 @@ export async function registerApi(app: FastifyInstance, o: ApiOptions): Promise<
   await app.register(liveRoutes, { ...o.live, token: operatorToken({ adminToken: admin, apiToken: api }) });
   await app.register(journalRoutes, { journal: o.journal, adminToken: admin, clock: o.clock, station: o.station });
   await app.register(cardRoutes, { ...o.cards, adminToken: admin?.reveal() });
+  if (o.vehicles !== undefined) await app.register(vehicleRoutes, o.vehicles);
 }

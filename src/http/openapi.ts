@@ -163,6 +163,25 @@ const DOCUMENTED: Record<string, FastifySchema & Record<string, unknown>> = {
     },
     response: { 200: importReport },
   },
+  'GET /v1/vehicle-list/head': {
+    tags: ['vehicles'],
+    summary: 'the signed head of the vehicle list: the newest version, its snapshot and the kept deltas; with ?after=V only the deltas that lead on from version V (a hub; the vehicle\'s token)',
+    security: bearer,
+    response: {
+      200: {
+        type: 'object',
+        required: ['head', 'signature'],
+        properties: { head: { type: 'object', description: 'ListHead (src/vehicles/list/types.ts)' }, signature: { type: 'string', description: 'Ed25519 over the exact JSON text of head, base64url' } },
+      },
+    },
+  },
+  'GET /v1/vehicle-list/files/:name': {
+    tags: ['vehicles'],
+    summary: 'an immutable, content-addressed list file; Range requests answer 206 (416 outside the file)',
+    security: bearer,
+    params: { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[0-9a-f]{64}\\.hgvl$' } } },
+    response: { 200: text('application/octet-stream', 'the whole file'), 206: text('application/octet-stream', 'the range asked for') },
+  },
 };
 
 function withOutcome(outcomes: string[]): object {
@@ -176,6 +195,7 @@ function withOutcome(outcomes: string[]): object {
 /** Tags and security for routes that carry their own schema. */
 const ANNOTATIONS: Record<string, Record<string, unknown>> = {
   'POST /v1/decisions': { tags: ['decisions'], summary: 'decide on one credential for a gate', security: bearer },
+  'POST /v1/vehicles/reports': { tags: ['vehicles'], summary: 'a vehicle\'s store-and-forward upload: its journal records (journaled as <vehicle>/<gate>) and counters', security: bearer },
 };
 
 /** Register before the routes: the document is built from routes registered after this. */

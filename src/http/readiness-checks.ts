@@ -1,7 +1,7 @@
 /**
  * What /readyz shows, in its order: the checks that make the service ready (the configuration,
  * the card store, the event loop, the ministry) and those shown for operators only (the journal,
- * the ministry's address, the serial devices, the city tier). Each concept's rule lives with the
+ * the ministry's address, the serial devices, the city tier, a vehicle's list). Each concept's rule lives with the
  * concept (cards/store-health.ts, ministry/readiness.ts, …); this module only lists them.
  */
 import type { HubStatusReport, ReplicaStatusReport } from '../city/types.js';
@@ -31,6 +31,8 @@ export interface ReadinessSources {
   devices: () => readonly DeviceStatus[];
   /** The city tier; null when standalone. */
   city: { replicaReport(): ReplicaStatusReport; hubReport(): HubStatusReport | null } | null;
+  /** A vehicle's list (vehicles/vehicle/readiness.ts); absent elsewhere. */
+  vehicle?: { readiness(): ReadinessCheck } | null;
 }
 
 export function readinessChecks(s: ReadinessSources): { readiness: ReadinessCheck[]; informational: () => ReadinessCheck[] } {
@@ -46,6 +48,7 @@ export function readinessChecks(s: ReadinessSources): { readiness: ReadinessChec
     ...(address === null ? [] : [() => address.readiness()]),
     deviceReadiness(s.devices),
     ...(city === null ? [] : [cityReadiness(() => city.replicaReport(), () => city.hubReport())]),
+    ...(s.vehicle == null ? [] : [((v) => () => [v.readiness()])(s.vehicle)]),
   );
   return { readiness, informational };
 }

@@ -41,6 +41,24 @@ export const LOG_EVENTS = [
   'city.nodes.record',
   'city.node.registered',
   'city.node.register',
+  // A hub publishing the vehicle list (vehicles/hub).
+  'vehicles.restored',
+  'vehicles.lead',
+  'vehicles.standby',
+  'vehicles.published',
+  'vehicles.unchanged',
+  'vehicles.build.failed',
+  'vehicles.skipped',
+  'vehicles.prune',
+  'vehicles.pruned',
+  'vehicles.registry.failed',
+  // On board a vehicle (vehicles/vehicle): its list and its uploads.
+  'vehicle.list.version',
+  'vehicle.list.refused',
+  'vehicle.list.none',
+  'vehicle.link',
+  'vehicle.upload.off',
+  'vehicle.upload.restart',
 ] as const;
 
 export type LogEvent = (typeof LOG_EVENTS)[number];

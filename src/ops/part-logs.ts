@@ -5,6 +5,7 @@
  *
  *   ministry target, credentials probe ─> which ministry answers, `config.problem` without credentials
  *   ministry address ─> `config.problem` while its host does not resolve
+ *   card store ─> a failed status write; its binding index read
  *   ministry calls ─> MinistryHealth ─> `ministry.state` on a change; a credentials refusal once
  *   circuit breaker `state`, `paused` ─> `circuit.state`, the 429 pause
  *   refresher `backoff`, `rotation` ─> `refresher.backoff`, `refresher.rotation`
@@ -59,6 +60,14 @@ export function addressLogs(logger: Logger): { onUnresolved: (host: string, code
   return {
     onUnresolved: (host, code) => logger.warn({ event: 'config.problem', key: 'ministry.baseUrl', error: code }, `the ministry host ${host} does not resolve (${code}): the outage policy decides until it does`),
     onResolved: (host) => logger.info({ host }, 'ministry host resolves now'),
+  };
+}
+
+/** The card store's own reports: a failed status write (nothing else says it), and its binding index read for taps. */
+export function cardStoreLogs(logger: Logger): { onWriteError: (err: unknown) => void; onIndexed: (e: { bindings: number; ms: number; bytes: number }) => void } {
+  return {
+    onWriteError: (err) => logger.error({ err }, 'card store: statuses were not persisted'),
+    onIndexed: (e) => logger.info({ bindings: e.bindings, ms: e.ms, bytes: e.bytes }, 'card store: bindings indexed in memory for taps'),
   };
 }
 

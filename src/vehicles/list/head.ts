@@ -27,7 +27,7 @@ function checkRef(raw: unknown, what: string): FileRef {
   return { name: r['name'], bytes: r['bytes'], version: r['version'], base: r['base'] };
 }
 
-/** The head, or RangeError naming what is wrong: the deltas must lead from the snapshot to `version`, one step each. */
+/** The head, or RangeError naming what is wrong: the deltas must be one unbroken chain to `version`, the snapshot no newer than it. */
 export function checkHead(raw: unknown): ListHead {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RangeError('a head is a JSON object');
   const h = raw as Record<string, unknown>;
@@ -38,12 +38,15 @@ export function checkHead(raw: unknown): ListHead {
   if (snapshot.base !== null) throw new RangeError('the snapshot has a base');
   if (!Array.isArray(h['deltas'])) throw new RangeError('deltas is not a list');
   const deltas = h['deltas'].map((d: unknown, i: number) => checkRef(d, `deltas[${i}]`));
-  let at = snapshot.version;
-  for (const d of deltas) {
-    if (d.base !== at || d.version <= at) throw new RangeError(`the deltas do not lead on from version ${at}`);
-    at = d.version;
+  // The deltas are one unbroken chain ending at the head's version. It may start before the
+  // snapshot (a vehicle holding an older version follows it through) or after it (a head trimmed
+  // for a vehicle ahead of the snapshot): the snapshot only has to be no newer than the head.
+  for (let i = 0; i < deltas.length; i++) {
+    const d = deltas[i]!;
+    if (d.base === null || d.version <= d.base || (i > 0 && d.base !== deltas[i - 1]!.version)) throw new RangeError(`deltas[${i}] does not lead on from the delta before it`);
   }
-  if (at !== h['version']) throw new RangeError('the snapshot and deltas do not end at the head\'s version');
+  const end = deltas.length === 0 ? snapshot.version : deltas[deltas.length - 1]!.version;
+  if (end !== h['version'] || snapshot.version > end) throw new RangeError('the snapshot and deltas do not end at the head\'s version');
   return { format: 1, keyId: h['keyId'], version: h['version'], issuedAt: h['issuedAt'], horizonMs: h['horizonMs'], snapshot, deltas };
 }
 

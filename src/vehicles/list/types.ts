@@ -98,7 +98,12 @@ export interface ListHead {
   version: number;
   issuedAt: number;
   horizonMs: number;
-  /** The newest snapshot, then the deltas after it, in order, ending at `version`. */
+  /**
+   * The newest snapshot, and kept deltas in order, ending at `version`: every delta since the
+   * oldest kept snapshot, or (`GET …/head?after=V`) those from the one whose base is V. A
+   * vehicle follows the chain from the version it holds, or takes the snapshot and the deltas
+   * whose chain starts at its version.
+   */
   snapshot: FileRef;
   deltas: FileRef[];
 }

@@ -58,8 +58,8 @@ describe('the head', () => {
     for (const text of ['', '{}', 'null', '{"head":{},"signature":1}', signHead(HEAD, hub.privateKey).slice(0, 40)]) {
       expect(refusal(() => openHead(text, hub.publicKey, 'k1'))).toBe('malformed');
     }
-    // Signed by the hub, but its deltas do not lead from the snapshot to its version.
-    const headText = JSON.stringify({ ...HEAD, deltas: [HEAD.deltas[1]] });
+    // Signed by the hub, but its deltas are not one unbroken chain to its version.
+    const headText = JSON.stringify({ ...HEAD, deltas: [HEAD.deltas[0], { ...HEAD.deltas[1]!, base: 10 }] });
     const text = `{"head":${headText},"signature":"${sign(null, Buffer.from(headText), hub.privateKey).toString('base64url')}"}`;
     expect(refusal(() => openHead(text, hub.publicKey, 'k1'))).toBe('malformed');
   });
@@ -69,5 +69,9 @@ describe('the head', () => {
     expect(() => signHead({ ...HEAD, deltas: [{ ...HEAD.deltas[0]!, base: 9 }] }, hub.privateKey)).toThrow(RangeError);
     expect(() => signHead({ ...HEAD, snapshot: { ...HEAD.snapshot, name: 'x.hgvl' } }, hub.privateKey)).toThrow(RangeError);
     expect(() => signHead({ ...HEAD, version: 10, deltas: [] }, hub.privateKey)).not.toThrow();
+    expect(() => signHead({ ...HEAD, snapshot: { ...HEAD.snapshot, version: 13 } }, hub.privateKey)).toThrow(RangeError);
+    // Trimmed for a vehicle holding 11 (the chain starts after the snapshot), or starting before it.
+    expect(() => signHead({ ...HEAD, deltas: [HEAD.deltas[1]!] }, hub.privateKey)).not.toThrow();
+    expect(() => signHead({ ...HEAD, snapshot: { ...HEAD.snapshot, version: 11 } }, hub.privateKey)).not.toThrow();
   });
 });
