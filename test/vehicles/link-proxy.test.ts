@@ -94,6 +94,7 @@ describe('the link proxy', () => {
     expect(p.bytes.up).toBeGreaterThan(30);
     expect(p.bytes.up).toBeLessThan(1024);
     expect(p.connections).toBe(1);
+    expect(p.requests).toBe(1);
   });
 
   it('link down resets a download in flight and refuses new connections; up again, it carries them', async () => {

@@ -84,8 +84,8 @@ class Lane {
     } else {
       if (!(bitsPerSecond > 0)) throw new Error(`link rate must be > 0 bits/s, got ${bitsPerSecond}`);
       this.rate = bitsPerSecond / 8 / 1000;
-      // 50 ms worth by default, at least a few segments; never below one (a lane that can never send a whole segment stalls).
-      this.burst = burstBytes === undefined ? Math.max(Math.floor(bitsPerSecond / 8 / 20), 4 * SEGMENT) : Math.max(burstBytes, SEGMENT);
+      // 50 ms worth by default, at least a few segments; a smaller bucket given releases the bytes in smaller slices.
+      this.burst = burstBytes === undefined ? Math.max(Math.floor(bitsPerSecond / 8 / 20), 4 * SEGMENT) : Math.max(1, Math.floor(burstBytes));
       this.tokens = this.burst;
       this.last = this.clock.now();
     }
@@ -170,6 +170,8 @@ export interface TruncateOptions {
 export class LinkProxy extends EventEmitter {
   readonly bytes = { up: 0, down: 0 };
   connections = 0;
+  /** HTTP requests seen going up (a request line at the start of a chunk). */
+  requests = 0;
   refused = 0;
   truncations = 0;
   private isDown = false;
@@ -353,10 +355,11 @@ export class LinkProxy extends EventEmitter {
   }
 
   private armTruncation(conn: Conn, chunk: Buffer): void {
-    const t = this.truncate;
-    if (t === null) return;
     const line = /^([A-Z]+ \S+ HTTP\/1\.[01])\r\n/.exec(chunk.toString('latin1', 0, Math.min(chunk.length, 8192)));
     if (line === null) return;
+    this.requests++;
+    const t = this.truncate;
+    if (t === null) return;
     if (t.request !== null && !t.request.test(line[1]!)) return;
     this.truncate = null;
     conn.cutLeft = t.after;
