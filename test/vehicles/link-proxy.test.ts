@@ -175,6 +175,30 @@ describe('the link proxy', () => {
     expect((await rawGet(p, '/file')).length).toBeGreaterThan(FILE.length);
   });
 
+  it('lets a response shorter than K end whole, and counts the next one afresh', async () => {
+    const p = await start();
+    p.truncateNext(SMALL.length + 1024);
+    // Two requests on one kept-alive connection: the first answer is shorter than the cut, the
+    // second (the whole file) is not cut either: the cut was the first answer's only.
+    const s = connect({ port: p.port, host: '127.0.0.1' });
+    let got = Buffer.alloc(0);
+    // The first answer is whole once its body (it ends the bytes so far) has arrived.
+    const firstWhole = new Promise<void>((resolve) =>
+      s.on('data', (d: Buffer) => {
+        got = Buffer.concat([got, d]);
+        if (got.subarray(-SMALL.length).equals(SMALL)) resolve();
+      }),
+    );
+    s.write('GET /small HTTP/1.1\r\nHost: x\r\n\r\n');
+    await firstWhole;
+    const first = got.length;
+    s.write('GET /file HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await once(s, 'close');
+    expect(got.length - first).toBeGreaterThan(FILE.length);
+    expect(p.connections).toBe(1);
+    expect(p.truncations).toBe(0);
+  });
+
   it('truncates only the request it is told to, through fetch on a kept-alive connection', async () => {
     const p = await start();
     p.truncateNext(2048, { request: /^GET \/file / });

@@ -358,6 +358,8 @@ export class LinkProxy extends EventEmitter {
     const line = /^([A-Z]+ \S+ HTTP\/1\.[01])\r\n/.exec(chunk.toString('latin1', 0, Math.min(chunk.length, 8192)));
     if (line === null) return;
     this.requests++;
+    // A new request on a kept-alive connection: the response being cut ended before K bytes.
+    conn.cutLeft = null;
     const t = this.truncate;
     if (t === null) return;
     if (t.request !== null && !t.request.test(line[1]!)) return;
