@@ -1,21 +1,32 @@
 /**
- * Every bound card with its code's persisted status (bindings ⨝ statuses), read on a read-only
- * connection of its own: what a hub derives the vehicle list from (vehicles/hub/list-builder).
+ * Every bound card with what is persisted for its code — its status (bindings ⨝ statuses) or
+ * the ministry's finding (⨝ findings: expired, not found) — read on a read-only connection of
+ * its own: what a hub derives the vehicle list from (vehicles/hub/list-builder).
  * The caller runs it off the thread that answers taps (a worker): a million rows take a second.
  *
  * The rows hold card ids and the join is done here, so nothing above the store needs the codes:
- * the caller sees a card id, its profile, and the status and expiry of its code (null when the
- * store holds no status for it).
+ * the caller sees a card id, its profile, the status and expiry of its code and its finding with
+ * when it was learnt (each null when the store holds none; a code has one or the other).
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { HealthStatus } from '../types.js';
+import type { FindingKind } from '../status/types.js';
 import { STORE_FILE } from './store.js';
 import { storeError } from './store-errors.js';
 
-export type BoundStatusRow = [cardId: string, profile: string, status: HealthStatus | null, expiresAt: number | null];
+export type BoundStatusRow = [
+  cardId: string,
+  profile: string,
+  status: HealthStatus | null,
+  expiresAt: number | null,
+  fetchedAt: number | null,
+  finding: FindingKind | null,
+  foundAt: number | null,
+];
 
-const JOIN = 'SELECT b.card_id, b.profile, s.status, s.expires_at FROM bindings b LEFT JOIN statuses s ON s.code = b.hes_code';
+const JOIN = `SELECT b.card_id, b.profile, s.status, s.expires_at, s.fetched_at, f.kind, f.at FROM bindings b
+  LEFT JOIN statuses s ON s.code = b.hes_code LEFT JOIN findings f ON f.code = b.hes_code`;
 
 export interface BoundStatuses {
   /** Every bound card, in no particular order, in one read transaction (one consistent snapshot). */

@@ -109,6 +109,57 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    description: 'the ministry\'s findings (expired, not found) for bound codes, for a hub\'s vehicle list; gone with the code\'s last binding',
+    up(db) {
+      // Beside statuses rather than in them: statuses stays what a restart reads back (RISKLESS
+      // and RISKY), and SQLite cannot widen a CHECK without copying the table. The triggers take a
+      // code's finding with its last binding, in the same transaction, whichever path deleted or
+      // rebound it (admin, import, city entry, city snapshot).
+      db.exec(`
+        CREATE TABLE findings (
+          code TEXT PRIMARY KEY,
+          kind TEXT NOT NULL CHECK (kind IN ('expired', 'not-found')),
+          at   INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TRIGGER findings_unbound AFTER DELETE ON bindings
+        WHEN NOT EXISTS (SELECT 1 FROM bindings WHERE hes_code = OLD.hes_code)
+        BEGIN
+          DELETE FROM findings WHERE code = OLD.hes_code;
+        END;
+        CREATE TRIGGER findings_rebound AFTER UPDATE OF hes_code ON bindings
+        WHEN OLD.hes_code <> NEW.hes_code AND NOT EXISTS (SELECT 1 FROM bindings WHERE hes_code = OLD.hes_code)
+        BEGIN
+          DELETE FROM findings WHERE code = OLD.hes_code;
+        END;
+      `);
+    },
+  },
+  {
+    version: 8,
+    description: 'a code\'s persisted status goes with its last binding (deleted or rebound), as its finding does',
+    up(db) {
+      // A deletion deletes (KVKK): a deleted or rebound card's old code stayed in `statuses`, in
+      // clear, until a restart pruned it by age. Only bound codes' statuses are persisted (the
+      // refresher's and the city's), so a status whose code no card holds decides nothing. The
+      // triggers run in the deleting transaction, on every path; the DELETE clears what earlier
+      // versions left behind (in the store worker, once, at upgrade).
+      db.exec(`
+        DELETE FROM statuses WHERE NOT EXISTS (SELECT 1 FROM bindings WHERE hes_code = statuses.code);
+        CREATE TRIGGER statuses_unbound AFTER DELETE ON bindings
+        WHEN NOT EXISTS (SELECT 1 FROM bindings WHERE hes_code = OLD.hes_code)
+        BEGIN
+          DELETE FROM statuses WHERE code = OLD.hes_code;
+        END;
+        CREATE TRIGGER statuses_rebound AFTER UPDATE OF hes_code ON bindings
+        WHEN OLD.hes_code <> NEW.hes_code AND NOT EXISTS (SELECT 1 FROM bindings WHERE hes_code = OLD.hes_code)
+        BEGIN
+          DELETE FROM statuses WHERE code = OLD.hes_code;
+        END;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

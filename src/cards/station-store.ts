@@ -5,7 +5,7 @@
  *   ───────────                                   ──────────────────────────────
  *   getBinding, iterateCodes,  ── read-only ──┐   adminPut / adminDelete  (full durability)
  *   readJournal, loadStatuses     connection  │   import chunks → parse → batches
- *   (busy timeout 0: a WAL reader             ├── saveStatuses / deleteStatuses (batched)
+ *   (busy timeout 0: a WAL reader             ├── saveStatuses / saveFindings / deleteStatuses (batched)
  *    needs no lock)                           │   count of bindings, recount on outside change
  *                                 hes-gate.db ┘   migrations at open
  *
@@ -23,7 +23,7 @@ import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { HesGateError, ERRORS, type ErrorCode } from '../errors.js';
 import type { Clock } from '../types.js';
-import type { PersistedStatus, StatusPersistence } from '../status/types.js';
+import type { PersistedFinding, PersistedStatus, StatusPersistence } from '../status/types.js';
 import type { CheckedCodes } from '../status/types.js';
 import type { BindingInput, CardBinding } from './binding.js';
 import type { ImportReport } from './import.js';
@@ -91,7 +91,9 @@ export interface StationStore extends StatusPersistence, ReplicaStore {
   loadStatuses(): PersistedStatus[];
   /** Queued; written by the worker in one transaction per turn of the event loop. */
   saveStatuses(items: readonly PersistedStatus[]): void;
+  saveFindings(items: readonly PersistedFinding[]): void;
   deleteStatuses(codes: readonly string[]): void;
+  pruneFindings(before: number): void;
   /** The number of bindings as the worker last counted it (no query on this thread). */
   readonly bindingCount: number;
   /** An exact count, made by the worker. */
@@ -331,8 +333,16 @@ class WorkerBackedStore implements StationStore {
     if (items.length > 0) void this.#statuses.push({ save: [...items] });
   }
 
+  saveFindings(items: readonly PersistedFinding[]): void {
+    if (items.length > 0) void this.#statuses.push({ found: [...items] });
+  }
+
   deleteStatuses(codes: readonly string[]): void {
     if (codes.length > 0) void this.#statuses.push({ delete: [...codes] });
+  }
+
+  pruneFindings(before: number): void {
+    void this.#statuses.push({ pruneFindings: before });
   }
 
   get bindingCount(): number {

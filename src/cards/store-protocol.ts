@@ -4,7 +4,7 @@
  * the worker follow the service's (injectable) clock. Replies carry the worker's count of
  * bindings, kept without a COUNT(*) on the main thread.
  */
-import type { PersistedStatus } from '../status/types.js';
+import type { PersistedFinding, PersistedStatus } from '../status/types.js';
 import type { BindingInput, CardBinding } from './binding.js';
 import type { ImportReport } from './import.js';
 import type { StreamFormat, StreamProgress } from './import-stream.js';
@@ -22,8 +22,8 @@ export interface WorkerSettings {
   niceIncrement: number;
 }
 
-/** One queued status write, in order: a save, a delete, or the city position after them. */
-export type StatusOp = { save: PersistedStatus[] } | { delete: string[] } | { position: CityPosition };
+/** One queued status write, in order: a save, a finding, a delete, a prune of old findings, or the city position after them. */
+export type StatusOp = { save: PersistedStatus[] } | { found: PersistedFinding[] } | { delete: string[] } | { pruneFindings: number } | { position: CityPosition };
 
 export interface Ops {
   adminPut: { args: { binding: BindingInput; who: string }; result: AdminPutResult };

@@ -90,7 +90,9 @@ const handlers: { [K in OpName]: Handler<K> } = {
     for (const op of ops) {
       try {
         if ('save' in op) store.saveStatuses(op.save);
+        else if ('found' in op) store.saveFindings(op.found);
         else if ('delete' in op) store.deleteStatuses(op.delete);
+        else if ('pruneFindings' in op) store.pruneFindings(op.pruneFindings);
         else store.city.savePosition(op.position);
       } catch (err) {
         failed ??= err;

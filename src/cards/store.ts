@@ -3,6 +3,8 @@
  *
  *   bindings       card id → HES code, profile       (the tap path reads it: one prepared get)
  *   statuses       code → status, expiry, fetched-at (StatusPersistence: last-known survives restarts)
+ *   findings       code → expired | not-found, when   (the ministry's other answers, for the vehicle
+ *                  list; a code has a status or a finding, never both; gone with its last binding)
  *   admin_journal  who changed which binding, masked
  *
  * Everything here is synchronous (better-sqlite3), so a write or a wait for another writer's
@@ -22,7 +24,7 @@ import Database from 'better-sqlite3';
 import { HesGateError } from '../errors.js';
 import { maskCardId, maskHesCode } from '../privacy/mask.js';
 import type { Clock, HealthStatus } from '../types.js';
-import type { PersistedStatus } from '../status/types.js';
+import type { PersistedFinding, PersistedStatus } from '../status/types.js';
 import { checkBinding, DEFAULT_PROFILE, type BindingInput, type CardBinding } from './binding.js';
 import { canonicalCardId } from '../credentials/card-id.js';
 import { cityTables } from './city-tables.js';
@@ -131,6 +133,9 @@ class SqliteCardStore implements CardStore {
   readonly #saveStatus: Database.Statement<[string, string, number, number]>;
   readonly #loadStatuses: Database.Statement<[], StatusRow>;
   readonly #deleteStatus: Database.Statement<[string]>;
+  readonly #saveFinding: Database.Statement<[string, string, number]>;
+  readonly #deleteFinding: Database.Statement<[string]>;
+  readonly #pruneFindings: Database.Statement<[number]>;
   readonly #journal: Database.Statement<[number, string, string, string | null, string | null, string | null]>;
   readonly #readJournal: Database.Statement<[number], JournalRow>;
   #dataVersion: number | undefined;
@@ -161,6 +166,11 @@ class SqliteCardStore implements CardStore {
     );
     this.#loadStatuses = db.prepare<[], StatusRow>('SELECT code, status, expires_at, fetched_at FROM statuses');
     this.#deleteStatus = db.prepare<[string], unknown>('DELETE FROM statuses WHERE code = ?');
+    this.#saveFinding = db.prepare<[string, string, number], unknown>(
+      'INSERT INTO findings (code, kind, at) VALUES (?, ?, ?) ON CONFLICT (code) DO UPDATE SET kind = excluded.kind, at = excluded.at',
+    );
+    this.#deleteFinding = db.prepare<[string], unknown>('DELETE FROM findings WHERE code = ?');
+    this.#pruneFindings = db.prepare<[number], unknown>('DELETE FROM findings WHERE at < ?');
     this.#journal = db.prepare<[number, string, string, string | null, string | null, string | null], unknown>(
       'INSERT INTO admin_journal (at, who, action, card_id_masked, hes_code_masked, detail) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -285,10 +295,34 @@ class SqliteCardStore implements CardStore {
     return rows.map((r) => ({ cardId: r.card_id, hesCode: r.hes_code, profile: r.profile }));
   }
 
+  /** A status replaces its code's finding (StatusPersistence: the cache wrote the newer answer). */
   saveStatuses(items: readonly PersistedStatus[]): void {
-    this.#write(() => {
-      for (const { code, record } of items) this.#saveStatus.run(code, record.status, record.expiresAt, record.fetchedAt);
+    const replaced = this.#write(() => {
+      let n = 0;
+      for (const { code, record } of items) {
+        this.#saveStatus.run(code, record.status, record.expiresAt, record.fetchedAt);
+        n += this.#deleteFinding.run(code).changes;
+      }
+      return n;
     });
+    if (replaced > 0) this.#erased = true;
+  }
+
+  /** A finding replaces its code's status. */
+  saveFindings(items: readonly PersistedFinding[]): void {
+    const replaced = this.#write(() => {
+      let n = 0;
+      for (const { code, kind, at } of items) {
+        this.#saveFinding.run(code, kind, at);
+        n += this.#deleteStatus.run(code).changes;
+      }
+      return n;
+    });
+    if (replaced > 0) this.#erased = true;
+  }
+
+  pruneFindings(before: number): void {
+    if (this.#write(() => this.#pruneFindings.run(before).changes) > 0) this.#erased = true;
   }
 
   /** Read all at once: an open iterator would lock the connection against the tap path's reads. */
@@ -298,9 +332,13 @@ class SqliteCardStore implements CardStore {
       .map((row) => ({ code: row.code, record: { status: row.status, expiresAt: row.expires_at, fetchedAt: row.fetched_at } }));
   }
 
+  /** Whatever is persisted for the codes goes: status and finding. */
   deleteStatuses(codes: readonly string[]): void {
     this.#write(() => {
-      for (const code of codes) this.#deleteStatus.run(code);
+      for (const code of codes) {
+        this.#deleteStatus.run(code);
+        this.#deleteFinding.run(code);
+      }
     });
     if (codes.length > 0) this.#erased = true;
   }

@@ -261,11 +261,11 @@ export interface Config {
     publicKey: string | null;
     /** A list older than this (by the signed clock) no longer decides: the gate's outage policy does. @default 21600000 (6 h) */
     maxListAgeMs: number;
-    /** How often the head is asked for. @default 60000 */
+    /** How often the head is asked for (as often as the hub publishes: every poll costs the cellular link a request). @default 300000 */
     pollMs: number;
     /** The hub's `POST /v1/vehicles/reports`, where the journal is uploaded. @default null (beside headUrl: `/v1/vehicles/reports`) */
     uploadUrl: string | null;
-    /** How often journal records are uploaded (when the link is up). @default 60000 */
+    /** How often journal records are uploaded (when the link is up). @default 300000 */
     uploadEveryMs: number;
   };
   log: {

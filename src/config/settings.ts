@@ -182,9 +182,9 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['vehicle.listKeyFile', [null, must.nullableStr]],
   ['vehicle.publicKey', [null, ed25519PublicKey]],
   ['vehicle.maxListAgeMs', [21_600_000, must.int(60_000, 30 * 86_400_000)]],
-  ['vehicle.pollMs', [60_000, must.int(1000, 86_400_000)]],
+  ['vehicle.pollMs', [300_000, must.int(1000, 86_400_000)]],
   ['vehicle.uploadUrl', [null, baseUrl]],
-  ['vehicle.uploadEveryMs', [60_000, must.int(1000, 86_400_000)]],
+  ['vehicle.uploadEveryMs', [300_000, must.int(1000, 86_400_000)]],
 ]);
 
 /** The default of a leaf setting, for code that needs the same value (`defaultOf('refresher.backoffMaxMs')`). */

@@ -6,7 +6,7 @@
  */
 import type { StatusOutcome, StatusRecord } from '../types.js';
 import { StatusTable, type Entry } from './status-table.js';
-import type { Answer } from './types.js';
+import type { Answer, FindingKind } from './types.js';
 
 export interface StatusCacheOptions {
   /** How long a RISKLESS answer counts as fresh, in ms (capped at the code's expiry). @default 600000 (10 min) */
@@ -27,8 +27,8 @@ export type { Entry } from './status-table.js';
 
 export const KIND_RISKLESS = 0;
 export const KIND_RISKY = 1;
-const KIND_NOT_FOUND = 2;
-const KIND_EXPIRED = 3;
+export const KIND_NOT_FOUND = 2;
+export const KIND_EXPIRED = 3;
 const KIND_UNRECOGNISED = 4;
 export const KIND_UNRECOGNISED_AFTER_RISKY = 5;
 
@@ -161,6 +161,13 @@ export class StatusCache {
     const record: StatusRecord = { status, expiresAt: this.toMs(e.expiresS), fetchedAt: this.toMs(e.fetchedS) };
     if (withPlus && e.plus !== undefined) record.plus = e.plus;
     return record;
+  }
+
+  /** An expired or not-found entry as a finding (what, and when it was learnt); undefined for the others. */
+  findingOf(e: Entry): { kind: FindingKind; at: number } | undefined {
+    if (e.kind === KIND_EXPIRED) return { kind: 'expired', at: this.toMs(e.fetchedS) };
+    if (e.kind === KIND_NOT_FOUND) return { kind: 'not-found', at: this.toMs(e.fetchedS) };
+    return undefined;
   }
 
   /** The fresh entry for a code at `now`, or undefined. Counts as a use for the LRU order. */

@@ -14,19 +14,40 @@ export interface PersistedStatus {
   record: StatusRecord;
 }
 
+/** A definitive ministry answer that is not a status: the code is no longer valid, or the ministry does not know it. */
+export type FindingKind = 'expired' | 'not-found';
+
+/**
+ * A finding as persisted: the code, what was found, and when it was learnt (epoch ms, at the
+ * status cache's one-second resolution). Never read back into the cache at start-up (a station
+ * decides as before); a hub's vehicle list is built from it (vehicles/hub/entry-of.ts).
+ */
+export interface PersistedFinding {
+  code: string;
+  kind: FindingKind;
+  at: number;
+}
+
 /**
  * Where last-known statuses of bound codes survive a restart (the card store implements it
  * with SQLite). Only status, expiry and fetched-at are kept: no names, no identity, no plus
- * fields.
+ * fields. Findings (expired, not found) are kept beside them for the vehicle list.
  *
- * The status service never waits on it: `saveStatuses` and `deleteStatuses` return nothing and
- * may write later, off the tap thread, as long as writes for one code keep their order.
- * `loadStatuses` is read once, at start-up, before the first tap.
+ * A code has at most one of the two: the status cache has already chosen the newer answer
+ * before it writes, so a saved status replaces the code's finding and a saved finding replaces
+ * its status (the last write wins); a delete removes both.
+ *
+ * The status service never waits on it: the writes return nothing and may write later, off the
+ * tap thread, as long as writes for one code keep their order. `loadStatuses` is read once, at
+ * start-up, before the first tap.
  */
 export interface StatusPersistence {
   saveStatuses(items: readonly PersistedStatus[]): void;
+  saveFindings(items: readonly PersistedFinding[]): void;
   loadStatuses(): Iterable<PersistedStatus>;
   deleteStatuses(codes: readonly string[]): void;
+  /** Delete findings learnt before `at` (epoch ms): the same retention as statuses (`cache.lastKnownMaxAgeMs`). */
+  pruneFindings(before: number): void;
 }
 
 /** The status stage as a tap needs it (the status service implements it). */

@@ -30,3 +30,20 @@ export function cardIdFor(i: number): string {
 export function codeFor(i: number): string {
   return `H${i.toString(36).toUpperCase().padStart(9, '0')}`;
 }
+
+/** The files under `dir` (recursively) holding any of `needles` as bytes, as `relative path: needle`. */
+export function filesHolding(dir: string, needles: readonly string[]): string[] {
+  const found: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        const bytes = fs.readFileSync(p);
+        for (const n of needles) if (bytes.includes(Buffer.from(n))) found.push(`${path.relative(dir, p)}: ${n}`);
+      }
+    }
+  };
+  walk(dir);
+  return found;
+}

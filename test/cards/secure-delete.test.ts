@@ -12,24 +12,7 @@ import { openStationStore } from '../../src/cards/station-store.js';
 import { openCardStore } from '../../src/cards/store.js';
 import { Journal, type DecisionRecord } from '../../src/journal/journal.js';
 import { runCli } from '../cli/cli.js';
-import { cardIdFor, codeFor, tempDir } from './helpers.js';
-
-/** The files of `dir` (recursively) in which `needle` occurs, with its byte offset. */
-function filesHolding(dir: string, needles: readonly string[]): string[] {
-  const found: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) {
-        const bytes = fs.readFileSync(p);
-        for (const n of needles) if (bytes.includes(Buffer.from(n))) found.push(`${path.relative(dir, p)}: ${n}`);
-      }
-    }
-  };
-  walk(dir);
-  return found;
-}
+import { cardIdFor, codeFor, filesHolding, tempDir } from './helpers.js';
 
 function filesOf(dir: string): string[] {
   return fs.readdirSync(dir).sort();
@@ -48,13 +31,13 @@ describe('a deletion deletes (secure_delete, WAL truncated)', () => {
     await s.putBindings(Array.from({ length: 200 }, (_, i) => ({ cardId: cardIdFor(i), hesCode: codeFor(i), profile: 'standard' })));
     await s.adminPut({ cardId: CARD, hesCode: CODE }, 'admin');
     await s.adminPut({ cardId: REBOUND, hesCode: OLD_CODE }, 'admin');
-    s.saveStatuses([{ code: CODE, record: { status: 'RISKLESS', expiresAt: 4_000_000_000_000, fetchedAt: 1_614_585_600_000 } }]);
+    s.saveStatuses([CODE, OLD_CODE].map((code) => ({ code, record: { status: 'RISKLESS' as const, expiresAt: 4_000_000_000_000, fetchedAt: 1_614_585_600_000 } })));
     await s.flush();
     expect(filesHolding(dir, [CARD, CODE, OLD_CODE]).length).toBeGreaterThan(0);
 
     expect((await s.adminDelete(CARD, 'admin'))?.hesCode).toBe(CODE);
     expect((await s.adminPut({ cardId: REBOUND, hesCode: codeFor(999) }, 'admin')).outcome).toBe('updated');
-    s.deleteStatuses([CODE]);
+    // The deleted card's status goes with it: nothing here deletes it by hand.
     await s.flush();
     // Acknowledged and gone from every file while the station still runs (the rebound code and
     // the status deletion go at the next checkpoint; the delete's own wipe takes them along here).

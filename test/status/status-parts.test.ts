@@ -92,17 +92,35 @@ describe('StatusCache and PersistBatch', () => {
     expect(cache.repair('UNKNOWN', risky, T0, now)).toBe('same');
   });
 
-  it('persists RISKLESS and RISKY without plus fields, deletes the rest', () => {
+  it('persists RISKLESS and RISKY without plus fields, expired and not-found as findings, deletes the rest', () => {
     const cache = new StatusCache(opts, T0);
     const batch = new PersistBatch(cache);
     const plus = { isVaccinated: true, isImmune: null, isTestDataShared: null, lastNegativeTestAt: null };
     batch.add('A', cache.put('A', { kind: 'status', status: 'RISKLESS', expiresAt: T0 + 60_000, plus }, T0).entry);
     batch.add('B', cache.put('B', { kind: 'not-found' }, T0).entry);
+    batch.add('C', cache.put('C', { kind: 'expired' }, T0 + 1000).entry);
+    // A RISKLESS whose expiry has passed is as good as the ministry's "expired".
+    batch.add('D', cache.put('D', { kind: 'status', status: 'RISKLESS', expiresAt: T0, plus }, T0 + 2000).entry);
+    batch.add('E', cache.put('E', { kind: 'unrecognised' }, T0).entry);
     const written: unknown[] = [];
-    batch.flush({ saveStatuses: (items) => written.push(['save', items]), deleteStatuses: (codes) => written.push(['delete', codes]), loadStatuses: () => [] });
+    batch.flush({
+      saveStatuses: (items) => written.push(['save', items]),
+      saveFindings: (items) => written.push(['found', items]),
+      deleteStatuses: (codes) => written.push(['delete', codes]),
+      pruneFindings: (before) => written.push(['prune', before]),
+      loadStatuses: () => [],
+    });
     expect(written).toEqual([
       ['save', [{ code: 'A', record: { status: 'RISKLESS', expiresAt: T0 + 60_000, fetchedAt: T0 } }]],
-      ['delete', ['B']],
+      [
+        'found',
+        [
+          { code: 'B', kind: 'not-found', at: T0 },
+          { code: 'C', kind: 'expired', at: T0 + 1000 },
+          { code: 'D', kind: 'expired', at: T0 + 2000 },
+        ],
+      ],
+      ['delete', ['E']],
     ]);
   });
 });

@@ -136,6 +136,9 @@ describe('StatusService', () => {
       saveStatuses: (items) => items.forEach((i) => rows.set(i.code, i)),
       loadStatuses: () => rows.values(),
       deleteStatuses: (codes) => codes.forEach((c) => rows.delete(c)),
+      // A finding replaces the code's status, as in the store.
+      saveFindings: (items) => items.forEach((i) => rows.delete(i.code)),
+      pruneFindings: () => undefined,
     };
     const a = setup({ persistence });
     a.service.ingest('Z9Z9999999', riskless(), T0); // a validator's one-off code: memory only
@@ -190,6 +193,8 @@ describe('StatusService', () => {
         saveStatuses: (items) => items.forEach((i) => rows.set(i.code, i)),
         loadStatuses: () => rows.values(),
         deleteStatuses: (codes) => codes.forEach((c) => rows.delete(c)),
+        saveFindings: (items) => items.forEach((i) => rows.delete(i.code)),
+        pruneFindings: () => undefined,
       };
       const { service } = setup({ persistence });
       service.ingestMany([['A1B2345678', riskless()], ['C3D4567890', { kind: 'status', status: 'RISKY', expiresAt: T0 + 86_400_000 }]], T0);

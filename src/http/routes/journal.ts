@@ -22,7 +22,8 @@ export interface JournalRoutesOptions {
 
 const VERDICTS = ['pass', 'deny'];
 const REASON = /^[A-Z_]{1,40}$/;
-const GATE = /^[A-Za-z0-9._/-]{1,64}$/;
+/** A gate id; a vehicle's uploaded decisions are journaled as `<vehicle>/<gate>` (up to 129 characters). */
+const GATE = /^[A-Za-z0-9._/-]{1,129}$/;
 
 function time(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;

@@ -32,7 +32,7 @@ import { VehicleRegistry, type RegistryStore } from './vehicle-registry.js';
 export type LeaseView = Pick<EventEmitter<LeaseEvents>, 'on' | 'off'> & { readonly holding: boolean; readonly token: number | null };
 
 export interface VehiclePublishingOptions {
-  config: Readonly<Pick<Config, 'dataDir' | 'vehicles'>>;
+  config: Readonly<Pick<Config, 'dataDir' | 'vehicles'> & Partial<Pick<Config, 'cache'>>>;
   store: RegistryStore;
   lease: LeaseView;
   journal: { record(e: DecisionRecord): void } | null;
@@ -98,6 +98,7 @@ export async function startVehiclePublishing(o: VehiclePublishingOptions): Promi
     snapshotEveryMs: v.snapshotEveryMs,
     keepSnapshots: v.keepSnapshots,
     horizonMs: v.horizonMs,
+    ...(o.config.cache === undefined ? {} : { statusMaxAgeMs: o.config.cache.lastKnownMaxAgeMs }),
     startBuilder: () => startListBuilder({ dataDir: resolve(o.config.dataDir), listKeyFile: v.listKeyFile!, signingKeyFile: v.signingKeyFile!, publishDir }),
     signHead: (head) => signHead(head, signer),
     clock: o.clock,

@@ -3,7 +3,7 @@
  * here, never on the thread that answers taps.
  *
  *   build {version, issuedAt, snapshot?, base}
- *     ─> bindings ⨝ statuses (read-only connection, cards/bound-statuses.ts)
+ *     ─> bindings ⨝ statuses ⨝ findings (read-only connection, cards/bound-statuses.ts)
  *     ─> per card: entryOf(status at issuedAt) and its fingerprint under the list key
  *     ─> ListState ─> same digest as the last version? ── yes ─> 'unchanged'
  *                                                       └ no ─> delta from the last version (same key,
@@ -39,6 +39,8 @@ export interface BuildRequest {
   version: number;
   issuedAt: number;
   horizonMs: number;
+  /** A RISKLESS learnt longer ago than this is listed `unknown` (cache.lastKnownMaxAgeMs). */
+  statusMaxAgeMs: number;
   /** Write a snapshot whatever the last version was. */
   snapshot: boolean;
 }
@@ -128,13 +130,13 @@ function build(req: BuildRequest): BuildOutcome {
   const rows = openBoundStatuses(settings.dataDir);
   let cards: number;
   try {
-    cards = rows.each(([cardId, profile, status, expiresAt]) => {
+    cards = rows.each(([cardId, profile, status, expiresAt, fetchedAt, finding, foundAt]) => {
       const id = canonicalCardId(cardId);
       if (!id.ok) {
         skipped++;
         return;
       }
-      const v = entryOf(status, expiresAt, profile, req.issuedAt, horizonEnd);
+      const v = entryOf(status, expiresAt, profile, req.issuedAt, horizonEnd, finding, foundAt, fetchedAt, req.statusMaxAgeMs);
       const k = `${v.cls}|${v.validUntil}|${v.profile}`;
       let value = values.get(k);
       if (value === undefined) values.set(k, (value = v));

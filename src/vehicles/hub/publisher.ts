@@ -44,6 +44,8 @@ export interface PublisherOptions {
   snapshotEveryMs: number;
   keepSnapshots: number;
   horizonMs: number;
+  /** A RISKLESS learnt longer ago than this is listed `unknown` (cache.lastKnownMaxAgeMs). @default 86400000 */
+  statusMaxAgeMs?: number;
   startBuilder: () => Promise<ListBuilder>;
   /** head.json's text for a head (list/head.ts, signHead with the list-signing key). */
   signHead: (head: ListHead) => string;
@@ -173,7 +175,7 @@ export class VehiclePublisher {
     const snapshot = this.#lastSnapshotAt === null || issuedAt - this.#lastSnapshotAt >= o.snapshotEveryMs;
     let built: BuildOutcome;
     try {
-      built = await builder.build({ version, issuedAt, horizonMs: o.horizonMs, snapshot });
+      built = await builder.build({ version, issuedAt, horizonMs: o.horizonMs, statusMaxAgeMs: o.statusMaxAgeMs ?? 86_400_000, snapshot });
     } catch (err) {
       this.#report.failures++;
       o.logger.error({ event: 'vehicles.build.failed', version, error: (err as { code?: string }).code ?? 'error' }, `vehicles: the list was not built: ${(err as Error).message}`);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { StatusService, type StatusCacheOptions } from '../../../src/status/status-service.js';
-import type { Answer, PersistedStatus, StatusPersistence } from '../../../src/status/types.js';
+import type { Answer, PersistedFinding, PersistedStatus, StatusPersistence } from '../../../src/status/types.js';
 import type { MinistryLookup } from '../../../src/types.js';
 import type { SharedStatus } from '../../../src/city/wire.js';
 import { HesGateError } from '../../../src/errors.js';
@@ -28,13 +28,16 @@ const C = 'C1B2345678';
 /** What the service wrote to its persistence, in order. */
 function recording() {
   const saved: PersistedStatus[] = [];
+  const found: PersistedFinding[] = [];
   const deleted: string[] = [];
   const persistence: StatusPersistence = {
     saveStatuses: (items) => void saved.push(...items),
+    saveFindings: (items) => void found.push(...items),
     deleteStatuses: (codes) => void deleted.push(...codes),
+    pruneFindings: () => undefined,
     loadStatuses: () => [],
   };
-  return { persistence, saved, deleted };
+  return { persistence, saved, found, deleted };
 }
 
 function setup(extra: Partial<ConstructorParameters<typeof StatusService>[0]> = {}) {
@@ -71,7 +74,9 @@ describe('ingestShared', () => {
       { code: A, record: { status: 'RISKY', expiresAt: T0 + YEAR, fetchedAt: T0 + 1_000 } },
       { code: B, record: { status: 'RISKLESS', expiresAt: T0 + YEAR, fetchedAt: T0 } },
     ]);
-    expect(rec.deleted).toEqual([C]);
+    // A finding is persisted (for a hub's vehicle list), replacing the code's status.
+    expect(rec.found).toEqual([{ code: C, kind: 'not-found', at: T0 }]);
+    expect(rec.deleted).toEqual([]);
     service.ingestShared([shared(A, riskless, T0)], true);
     expect(rec.saved).toHaveLength(2);
   });

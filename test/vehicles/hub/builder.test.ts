@@ -46,23 +46,31 @@ describe('the vehicle list builder', () => {
       ['risky, whatever its expiry', { status: 'RISKY', expiresAt: T + HOUR }, 'standard', { cls: 'risky', validUntil: null, profile: 'standard' }],
       ['unknown without a status', null, 'standard', { cls: 'unknown', validUntil: null, profile: 'standard' }],
     ];
-    cases.forEach(([, status, profile], i) => bind(h.store, cardIdFor(i), codeFor(i), profile, status));
+    cases.forEach(([, status, profile], i) => bind(h.store, cardIdFor(i), codeFor(i), profile, status, T - HOUR));
+    // A RISKLESS nobody confirmed for longer than statusMaxAgeMs is not the ministry's word any
+    // more: unknown (the vehicle's outage policy decides); a RISKY stays risky however old.
+    bind(h.store, cardIdFor(200), codeFor(200), 'standard', { status: 'RISKLESS', expiresAt: T + 10 * HOUR }, T - 86_400_001);
+    bind(h.store, cardIdFor(201), codeFor(201), 'standard', { status: 'RISKLESS', expiresAt: T + HORIZON + 1 }, T - 86_400_000);
+    bind(h.store, cardIdFor(202), codeFor(202), 'standard', { status: 'RISKY', expiresAt: T + HOUR }, T - 10 * 86_400_000);
     // Two cards of one code share its status.
     bind(h.store, cardIdFor(100), codeFor(0), 'standard', null);
     const b = await builder(h);
-    const r = await b.build({ version: 7, issuedAt: T, horizonMs: HORIZON, snapshot: true });
+    const r = await b.build({ version: 7, issuedAt: T, horizonMs: HORIZON, statusMaxAgeMs: 86_400_000, snapshot: true });
     expect(r.outcome).toBe('published');
     expect(r.delta).toBeNull();
     expect(r.snapshot).toMatchObject({ version: 7, base: null });
-    expect(r.cards).toBe(cases.length + 1);
+    expect(r.cards).toBe(cases.length + 4);
     expect(readdirSync(h.publishDir)).toEqual([r.snapshot!.name]);
     const f = open(h, r.snapshot!.name);
     if (f.kind !== 'snapshot') throw new Error('expected a snapshot');
-    expect(f.header).toMatchObject({ version: 7, issuedAt: T, horizonMs: HORIZON, keyId: 'vl-test', count: cases.length + 1 });
+    expect(f.header).toMatchObject({ version: 7, issuedAt: T, horizonMs: HORIZON, keyId: 'vl-test', count: cases.length + 4 });
     cases.forEach(([name, , , expected], i) => expect(valueOf(h, f.state, cardIdFor(i)), name).toEqual(expected));
     expect(valueOf(h, f.state, cardIdFor(100))).toEqual({ cls: 'pass', validUntil: T + HOUR, profile: 'standard' });
+    expect(valueOf(h, f.state, cardIdFor(200))).toEqual({ cls: 'unknown', validUntil: null, profile: 'standard' });
+    expect(valueOf(h, f.state, cardIdFor(201))).toEqual({ cls: 'pass', validUntil: null, profile: 'standard' });
+    expect(valueOf(h, f.state, cardIdFor(202))).toEqual({ cls: 'risky', validUntil: null, profile: 'standard' });
     // Exactly these entries: no card is listed twice, none is missing.
-    expect(f.state.fps.length).toBe(cases.length + 1);
+    expect(f.state.fps.length).toBe(cases.length + 4);
     expect(valueOf(h, f.state, cardIdFor(999))).toBeUndefined();
   });
 
@@ -70,13 +78,13 @@ describe('the vehicle list builder', () => {
     const h = hubDir();
     for (let i = 0; i < 50; i++) bind(h.store, cardIdFor(i), codeFor(i), 'standard', { status: 'RISKLESS', expiresAt: T + 10 * HOUR });
     const b = await builder(h);
-    const first = await b.build({ version: 1, issuedAt: T, horizonMs: HORIZON, snapshot: false });
+    const first = await b.build({ version: 1, issuedAt: T, horizonMs: HORIZON, statusMaxAgeMs: 86_400_000, snapshot: false });
     expect(first.snapshot).not.toBeNull();
-    expect((await b.build({ version: 2, issuedAt: T + 60_000, horizonMs: HORIZON, snapshot: false })).outcome).toBe('unchanged');
+    expect((await b.build({ version: 2, issuedAt: T + 60_000, horizonMs: HORIZON, statusMaxAgeMs: 86_400_000, snapshot: false })).outcome).toBe('unchanged');
     h.store.saveStatuses([{ code: codeFor(3), record: { status: 'RISKY', expiresAt: T + HOUR, fetchedAt: T } }]);
     h.store.deleteBinding(cardIdFor(4));
     bind(h.store, cardIdFor(60), codeFor(60), 'senior', null);
-    const next = await b.build({ version: 2, issuedAt: T + 120_000, horizonMs: HORIZON, snapshot: false });
+    const next = await b.build({ version: 2, issuedAt: T + 120_000, horizonMs: HORIZON, statusMaxAgeMs: 86_400_000, snapshot: false });
     expect(next.outcome).toBe('published');
     expect(next.snapshot).toBeNull();
     expect(next.delta).toMatchObject({ version: 2, base: 1 });

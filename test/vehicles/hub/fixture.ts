@@ -33,7 +33,7 @@ export function hubDir(dataDir = tempDir('hg-vhub-')): HubDir {
 }
 
 /** Bind a card and (unless status is null) persist its code's status. */
-export function bind(store: CardStore, cardId: string, hesCode: string, profile: string, status: { status: HealthStatus; expiresAt: number } | null, fetchedAt = 0): void {
+export function bind(store: CardStore, cardId: string, hesCode: string, profile: string, status: { status: HealthStatus; expiresAt: number } | null, fetchedAt = Date.now()): void {
   store.putBinding({ cardId, hesCode, profile });
   if (status !== null) store.saveStatuses([{ code: hesCode, record: { status: status.status, expiresAt: status.expiresAt, fetchedAt } }]);
 }

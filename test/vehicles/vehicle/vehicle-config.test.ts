@@ -37,7 +37,7 @@ describe('vehicle configuration', () => {
     writeFileSync(join(dir, 'token'), 'a-token-of-the-vehicle-123\n');
     writeFileSync(join(dir, 'list.key'), `k1:${Buffer.alloc(32, 1).toString('base64')}\n`);
     const config = load({ headUrl: 'https://hub.example/v1/vehicle-list/head', publicKey: PUBLIC_KEY, listKeyFile: join(dir, 'list.key') }, { HES_GATE_VEHICLE_TOKEN_FILE: join(dir, 'token') });
-    expect(config.vehicle).toMatchObject({ tokenFile: join(dir, 'token'), maxListAgeMs: 21_600_000, pollMs: 60_000, uploadEveryMs: 60_000, id: null, filesUrl: null, uploadUrl: null });
+    expect(config.vehicle).toMatchObject({ tokenFile: join(dir, 'token'), maxListAgeMs: 21_600_000, pollMs: 300_000, uploadEveryMs: 300_000, id: null, filesUrl: null, uploadUrl: null });
     expect(await startProblems(config, { createDataDir: true, lookup: async () => [{ address: '127.0.0.1', family: 4 }] })).toEqual([]);
   });
 
