@@ -237,8 +237,18 @@ async function benchVehicle(quick: boolean, rows: Row[], details: Record<string,
     timers: never,
     logger: createLogger('silent'),
   });
+  // The hub's refresher re-confirms every bound code in a rotation; a RISKLESS not re-confirmed for
+  // a day is listed `unknown`. On this clock the bench re-confirms them (unchanged) every 12 hours.
+  let confirmedAt = T0;
+  const confirmAll = (): void => {
+    for (let i = 0; i < N; i += 5000) {
+      store.saveStatuses(Array.from({ length: Math.min(5000, N - i) }, (_, k) => ({ code: codeOf(i + k), record: { status: risky.has(i + k) ? ('RISKY' as const) : ('RISKLESS' as const), expiresAt: T0 + 30 * 24 * HOUR, fetchedAt: now } })));
+    }
+    confirmedAt = now;
+  };
   const steps = async (k: number): Promise<void> => {
     for (let s = 0; s < k; s++) {
+      if (now - confirmedAt >= 12 * HOUR) confirmAll();
       change();
       now += 5 * MINUTE;
       const out = await publisher.step();
