@@ -1,6 +1,6 @@
 /**
  * The benchmark suite (issue 5): `npm run bench`, or a subset and/or `--quick`:
- *   node dist/bench/run.js [throughput latency hang single-flight ministry-client serial memory cards card-taps cpu journal no-stall saturation city city-new-cards city-reconcile vehicle-list] [--quick]
+ *   node dist/bench/run.js [throughput latency hang single-flight ministry-client serial memory cards card-taps cpu journal no-stall saturation city city-new-cards city-reconcile vehicle-list vehicle-catchup] [--quick]
  *
  * Every figure is measured against its baseline in the same run (see docs/performance.md);
  * servers under test run in child processes (server-main.ts). Prints one table at the end and
@@ -29,6 +29,7 @@ import { benchCity } from './city.js';
 import { benchCityNewCards } from './city-new-cards.js';
 import { benchCityReconcile } from './city-reconcile.js';
 import { benchVehicleList } from './vehicle-list.js';
+import { benchVehicleCatchup } from './vehicle-catchup.js';
 import { rowsTable, type BenchOptions, type FigureReport, type Row } from './report.js';
 
 const FIGURES: Array<{ name: string; aliases: string[]; run: (o: BenchOptions) => Promise<FigureReport> }> = [
@@ -49,6 +50,7 @@ const FIGURES: Array<{ name: string; aliases: string[]; run: (o: BenchOptions) =
   { name: 'city-new-cards', aliases: ['new-cards'], run: benchCityNewCards },
   { name: 'city-reconcile', aliases: ['reconcile'], run: benchCityReconcile },
   { name: 'vehicle-list', aliases: ['vlist'], run: benchVehicleList },
+  { name: 'vehicle-catchup', aliases: ['catchup'], run: benchVehicleCatchup },
 ];
 
 function gitCommit(): string | null {

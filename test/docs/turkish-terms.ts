@@ -1,7 +1,8 @@
 /**
  * The glossary's rules (docs/sozluk.md) as a checker, shared by the glossary test and the
  * self-test report's test: a Turkish text never uses a word the glossary rules out, and
- * "anahtar" means the city key (and its key id and key space, or Redis's own keys) only.
+ * "anahtar" means a cryptographic key (the city key, its key id and key space, a node's or the
+ * vehicle list's key) or Redis's own keys only.
  */
 
 /**
@@ -25,6 +26,7 @@ export const ANAHTAR_ALLOWED = [
   'anahtarıyla imzala',
   'açık anahtar',
   'özel anahtar',
+  'liste anahtar',
 ] as const;
 
 export interface TermProblem {
