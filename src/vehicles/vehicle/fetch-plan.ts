@@ -27,6 +27,10 @@ export function planFetch(head: ListHead, heldVersion: number | null): FetchPlan
   if (heldVersion === head.version) return { kind: 'current' };
   const fromSnapshot = [head.snapshot, ...(chainFrom(head.deltas, head.snapshot.version) ?? [])];
   const deltas = heldVersion === null ? undefined : chainFrom(head.deltas, heldVersion);
-  if (deltas !== undefined && deltas.length > 0 && weight(deltas) <= weight(fromSnapshot)) return { kind: 'deltas', files: deltas };
+  // A head trimmed for this vehicle (`?after`) may name no deltas after its snapshot: the
+  // snapshot route then ends below the head's version (perhaps below the version held), so the
+  // deltas are the way, however light the snapshot.
+  const snapshotReaches = fromSnapshot[fromSnapshot.length - 1]!.version === head.version;
+  if (deltas !== undefined && deltas.length > 0 && (!snapshotReaches || weight(deltas) <= weight(fromSnapshot))) return { kind: 'deltas', files: deltas };
   return { kind: 'snapshot', files: fromSnapshot };
 }

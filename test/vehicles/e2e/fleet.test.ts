@@ -173,7 +173,7 @@ describe.skipIf(!hasRedis || !hasNginx)('a hub and two vehicles as hes-gate proc
       dataDir: join(dir, 'hub-1'),
       stationId: 'hub-1',
       log: { level: 'info' },
-      city: { role: 'hub', redisUrl: redis.url, keyFile, nodeKeyFile: await nodeKeyFile(dir, 'hub-1', 'hub', redis.url), leaseMs: 2000, heartbeatMs: 500 },
+      city: { role: 'hub', redisUrl: redis.url, keyFile, nodeKeyFile: await nodeKeyFile(dir, 'hub-1', 'hub', redis.url), leaseMs: 10_000, heartbeatMs: 500 },
       vehicles: { enabled: true, listKeyFile: join(dir, 'list.key'), signingKeyFile: join(dir, 'list-signing.pem'), publishEveryMs: 1000, snapshotEveryMs: 3_600_000 },
       gates: { list: [{ id: 'G1' }] },
     });
@@ -202,7 +202,13 @@ describe.skipIf(!hasRedis || !hasNginx)('a hub and two vehicles as hes-gate proc
   it('two vehicles take the list from nginx over a throttled link cut mid-file, and decide every card as the hub does', async () => {
     a = await startVehicle('bus-1');
     // What bus-1 will fetch: the snapshot and the deltas after it. The largest of them is cut halfway.
-    const head = openHead(await (await fetch(`${hub.url}/v1/vehicle-list/head`, { headers: { authorization: `Bearer ${a.token}` } })).text(), createPublicKey(readFileSync(join(dir, 'list-signing.pem'), 'utf8')), 'vl-fleet');
+    // The head as the hub serves it now (503 while its lease is being renewed or taken again).
+    const headText = await until('the hub serves its head', async () => {
+      const res = await fetch(`${hub.url}/v1/vehicle-list/head`, { headers: { authorization: `Bearer ${a!.token}` } });
+      const text = await res.text();
+      return res.status === 200 ? text : undefined;
+    });
+    const head = openHead(headText, createPublicKey(readFileSync(join(dir, 'list-signing.pem'), 'utf8')), 'vl-fleet');
     const largest = [head.snapshot, ...head.deltas.filter((d) => d.version > head.snapshot.version)].sort((x, y) => y.bytes - x.bytes)[0]!;
     expect(largest.bytes).toBeGreaterThan(300);
     // bus-1's link: 16 kbit/s in 64-byte slices; the cut falls past nginx's headers (≈ 260 bytes)

@@ -26,6 +26,12 @@ describe('the fetch plan', () => {
     expect(planFetch(head(s10, chain), 13)).toEqual({ kind: 'current' });
   });
 
+  it('takes the deltas of a head trimmed for it, however light its snapshot, when the snapshot alone would not reach the head', () => {
+    // Held 12; the hub named only the deltas after 12 and its snapshot 10 (lighter than them).
+    const trimmed: ListHead = { ...head(ref(10, null, 10), []), deltas: [ref(13, 12, 50), ref(14, 13, 50)], version: 14 };
+    expect(planFetch(trimmed, 12)).toEqual({ kind: 'deltas', files: trimmed.deltas });
+  });
+
   it('falls back to the snapshot when the version held is not in the chain', () => {
     expect(planFetch(head(s10, chain), 7)).toEqual({ kind: 'snapshot', files: [s10, ...chain] });
   });
