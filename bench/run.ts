@@ -1,6 +1,6 @@
 /**
  * The benchmark suite (issue 5): `npm run bench`, or a subset and/or `--quick`:
- *   node dist/bench/run.js [throughput latency hang single-flight ministry-client serial memory cards card-taps cpu journal no-stall saturation city city-new-cards city-reconcile] [--quick]
+ *   node dist/bench/run.js [throughput latency hang single-flight ministry-client serial memory cards card-taps cpu journal no-stall saturation city city-new-cards city-reconcile vehicle-list] [--quick]
  *
  * Every figure is measured against its baseline in the same run (see docs/performance.md);
  * servers under test run in child processes (server-main.ts). Prints one table at the end and
@@ -28,6 +28,7 @@ import { benchSaturation } from './saturation.js';
 import { benchCity } from './city.js';
 import { benchCityNewCards } from './city-new-cards.js';
 import { benchCityReconcile } from './city-reconcile.js';
+import { benchVehicleList } from './vehicle-list.js';
 import { rowsTable, type BenchOptions, type FigureReport, type Row } from './report.js';
 
 const FIGURES: Array<{ name: string; aliases: string[]; run: (o: BenchOptions) => Promise<FigureReport> }> = [
@@ -47,6 +48,7 @@ const FIGURES: Array<{ name: string; aliases: string[]; run: (o: BenchOptions) =
   { name: 'city', aliases: [], run: benchCity },
   { name: 'city-new-cards', aliases: ['new-cards'], run: benchCityNewCards },
   { name: 'city-reconcile', aliases: ['reconcile'], run: benchCityReconcile },
+  { name: 'vehicle-list', aliases: ['vlist'], run: benchVehicleList },
 ];
 
 function gitCommit(): string | null {

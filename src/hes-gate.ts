@@ -11,50 +11,40 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { StoreHealth } from './cards/store-health.js';
 import { openStationStore, type StationStore } from './cards/station-store.js';
-import { hubBindingWriter, replicaBindingWriter } from './city/hub/writers.js';
+import { cardWrites } from './city/card-writes.js';
 import { startCityTier, type CityTier } from './city/index.js';
-import { cityReadiness } from './city/readiness.js';
 import { buildInfo } from './build-info.js';
 import { Closers } from './closers.js';
-import { loadProfiles } from './config/device-profiles.js';
-import { profilesDir, type LoadedConfig } from './config/load.js';
+import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { DecisionService } from './decisions/decision-service.js';
 import { longestRepeatTapWindow, RepeatTaps } from './decisions/repeat-taps.js';
-import { stationGates } from './devices/config.js';
-import { deviceReadiness } from './devices/readiness.js';
-import { createStation, type Station } from './devices/station.js';
+import { configuredStation } from './devices/configured-station.js';
+import type { Station } from './devices/station.js';
 import { Admission } from './http/admission.js';
 import { registerApi } from './http/api.js';
 import { closeHttpApp, createHttpApp } from './http/app.js';
+import { readinessChecks } from './http/readiness-checks.js';
 import { logRequests } from './http/request-log.js';
-import { eventLoopCheck, informationalChecks } from './http/routes/ops.js';
 import { Journal, openJournal } from './journal/journal.js';
-import { journalReadiness } from './journal/readiness.js';
 import { MinistryAddress } from './ministry/address-check.js';
 import { probeTarget, type ProbeOutcome } from './ministry/credentials-probe.js';
 import { GuardedMinistry, guardOptions } from './ministry/guard.js';
-import { ministryReadiness } from './ministry/readiness.js';
 import { statusCalls } from './ministry/status-calls.js';
 import { openMinistryTarget, type MinistryEnvironment } from './ministry/target.js';
-import { cardMetrics } from './ops/card-metrics.js';
-import { cityMetrics } from './ops/city-metrics.js';
 import { vehicleMetrics } from './ops/vehicle-metrics.js';
 import { startVehiclePublishing } from './vehicles/hub/index.js';
-import { deviceMetrics } from './ops/device-metrics.js';
-import { environmentMetric } from './ops/environment-metric.js';
-import { connectionMetrics } from './ops/connection-metrics.js';
 import { EventLoopMonitor } from './ops/event-loop.js';
-import { journalMetrics } from './ops/journal-metrics.js';
-import { LiveFeed } from './ops/live-feed.js';
+import type { LiveFeed } from './ops/live-feed.js';
 import { LiveHistorySource } from './ops/live-history.js';
-import { liveStatusFrom } from './ops/live-status.js';
 import { createLogger, type Logger } from './ops/logger.js';
-import { controllerMetrics, createMetrics, overloadMetrics, type Metrics } from './ops/metrics.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
 import { MinistryHealth } from './ops/ministry-health.js';
-import { logCircuit, logDevices, logMinistryTarget, logProbe, logRefresher, ministryCallObserver } from './ops/part-logs.js';
+import { addressLogs, logCircuit, logDevices, logMinistryTarget, logProbe, logRefresher, ministryCallObserver } from './ops/part-logs.js';
+import { partMetrics } from './ops/part-metrics.js';
+import { stationLiveFeed } from './ops/station-live-feed.js';
 import { FALLBACK_DECISION } from './policy/decide.js';
-import { allPolicies, gateLookup, needsPlusFields, outageFallbackArmed } from './policy/gate-lookup.js';
+import { allPolicies, gateLookup, needsPlusFields } from './policy/gate-lookup.js';
 import { startEmbeddedSimulator } from './simulator/embedded.js';
 import type { Simulator } from './simulator/index.js';
 import { createRefresher, type Refresher } from './status/refresher.js';
@@ -105,9 +95,6 @@ export interface HesGate {
   close(): Promise<void>;
 }
 
-/** The live page's event-loop readout: the overload monitor's window, read only while a page watches. */
-const pick = (w: { maxMs: number; p99Ms: number }): { maxMs: number; p99Ms: number } => ({ maxMs: w.maxMs, p99Ms: w.p99Ms });
-
 export async function startHesGate(loaded: LoadedConfig, options: StartOptions = {}): Promise<HesGate> {
   const { config } = loaded;
   const clock = options.clock ?? Date.now;
@@ -126,16 +113,8 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     closers.add(() => target.close());
     const { environment, simulator } = target;
     logMinistryTarget(logger, target);
-    // A ministry host that does not resolve does not stop the station (DNS may be down at boot):
-    // logged once, shown on /readyz until it resolves (README: what serve refuses at start, and why not this).
-    const address =
-      simulator === null
-        ? new MinistryAddress({
-            baseUrl: target.baseUrl,
-            onUnresolved: (host, code) => logger.warn({ event: 'config.problem', key: 'ministry.baseUrl', error: code }, `the ministry host ${host} does not resolve (${code}): the outage policy decides until it does`),
-            onResolved: (host) => logger.info({ host }, 'ministry host resolves now'),
-          })
-        : null;
+    // An unresolved ministry host does not stop the station: shown on /readyz until it resolves.
+    const address = simulator === null ? new MinistryAddress({ baseUrl: target.baseUrl, ...addressLogs(logger) }) : null;
     if (address !== null) {
       void address.start();
       closers.add(() => address.close());
@@ -151,14 +130,11 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     // One health rule for /readyz and card_store_up (cards/store-health.ts).
     const storeHealth = new StoreHealth({ clock, read: () => cards.getBinding('00000000'), countBindings: () => cards.bindingCount });
-    const cards = await openStationStore({
-      dataDir: resolve(config.dataDir),
-      clock,
-      onWriteError: (err) => {
-        storeHealth.writeFailed();
-        logger.error({ err }, 'card store: statuses were not persisted');
-      },
-    });
+    const onWriteError = (err: unknown): void => {
+      storeHealth.writeFailed();
+      logger.error({ err }, 'card store: statuses were not persisted');
+    };
+    const cards = await openStationStore({ dataDir: resolve(config.dataDir), clock, onWriteError });
     closers.add(() => cards.close());
 
     const policies = allPolicies(config.gates);
@@ -166,24 +142,13 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const calls = statusCalls(ministry, plus);
     // A station shares its taps' ministry answers with its city (set once the city tier runs).
     let shareAnswer: AnswerHook | undefined;
-    const status = new StatusService({
-      ...config.cache,
-      ministry: calls.single,
-      clock,
-      persistence: cards,
-      ...(config.city.role === 'standalone' ? {} : { onAnswer: (code, answer, at) => shareAnswer?.(code, answer, at) }),
-    });
+    const inCity = config.city.role !== 'standalone';
+    const status = new StatusService({ ...config.cache, ministry: calls.single, clock, persistence: cards, ...(inCity ? { onAnswer: (code, answer, at) => shareAnswer?.(code, answer, at) } : {}) });
     closers.add(() => status.drain());
-    logger.info({ bindings: cards.bindingCount, restoredStatuses: status.restore(config.city.role !== 'standalone') }, 'card store open');
+    logger.info({ bindings: cards.bindingCount, restoredStatuses: status.restore(inCity) }, 'card store open');
 
-    const refresher = createRefresher({
-      store: cards,
-      ministry: calls,
-      sink: status,
-      clock,
-      budgetCallsPerSecond: config.refresher.callsPerSecond,
-      backoff: { initialMs: config.refresher.backoffInitialMs, maxMs: config.refresher.backoffMaxMs },
-    });
+    const backoff = { initialMs: config.refresher.backoffInitialMs, maxMs: config.refresher.backoffMaxMs };
+    const refresher = createRefresher({ store: cards, ministry: calls, sink: status, clock, budgetCallsPerSecond: config.refresher.callsPerSecond, backoff });
     logRefresher(logger, refresher);
     closers.add(() => refresher.stop());
 
@@ -195,13 +160,8 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const noteTap = refreshFirst(refresher, city);
 
     metrics = createMetrics({ status, ministryHealth, clock, guard: ministry, gates: config.gates.list.map((g) => g.id), build: { version: build.version, commit: build.commit.slice(0, 12) + (build.dirty ? '-modified' : '') } });
-    cardMetrics(metrics, () => cards.bindingCount, refresher, () => storeHealth.up());
-    environmentMetric(metrics, environment);
-    cityMetrics(metrics, { role: config.city.role, replica: () => city?.replicaReport() ?? null, hub: () => city?.hubReport() ?? null, reconcile: () => city?.reconcileReport() ?? null });
-
     const journal = await openJournal(config, clock, (err) => logger.error({ event: 'journal.error', err }, 'decision journal failed: decisions go on unrecorded'));
     if (journal !== null) closers.add(() => journal.close());
-    journalMetrics(metrics, journal);
 
     // A hub with vehicles.enabled publishes the vehicle list while it holds the lease (vehicles/hub).
     const hub = city?.hub ?? null;
@@ -210,19 +170,13 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       closers.add(() => vehicles.close());
       vehicleMetrics(metrics, { report: () => vehicles.report(), clock });
     }
-
-    const eventLoop = new EventLoopMonitor();
-    let station: Station | null = null;
     // How late the loop runs: decisions shorten their ministry wait by it, admission sheds on it.
+    const eventLoop = new EventLoopMonitor();
     eventLoop.start();
     closers.add(() => eventLoop.stop());
+    let station: Station | null = null;
     const devices = (): ReturnType<Station['status']> => station?.status() ?? [];
-    const cityReports = city === null ? undefined : { role: city.role, replica: () => city.replicaReport(), hub: () => city.hubReport() };
-    const live = new LiveFeed({
-      clock,
-      status: liveStatusFrom({ environment, clock, ministryHealth, guard: ministry, status, devices, loopDelay: { snapshot: () => pick(eventLoop.window()) }, ...(cityReports === undefined ? {} : { city: cityReports }) }),
-      onError: (err) => logger.error({ err }, 'live feed: status snapshot failed'),
-    });
+    const live = stationLiveFeed({ environment, clock, logger, ministryHealth, guard: ministry, status, devices, eventLoop, city });
     feed = live;
     const m = metrics;
     const decisions = new DecisionService({
@@ -240,65 +194,41 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       },
     });
 
-    // Serial readers and gate controllers: gates that list devices become a station.
-    const stationGateList = stationGates(config.gates.list);
-    if (stationGateList.length > 0) {
-      const st = createStation({
-        gates: stationGateList,
-        profiles: loadProfiles(profilesDir(config)),
-        clock,
-        logger: logger.child({ component: 'devices' }),
-        decide: async (credential) => (await decisions.decide(credential)) ?? FALLBACK_DECISION,
-      });
-      station = st;
-      deviceMetrics(metrics, st);
-      controllerMetrics(metrics, st);
+    station = configuredStation(config, { clock, logger, decide: async (credential) => (await decisions.decide(credential)) ?? FALLBACK_DECISION });
+    if (station !== null) {
+      const st = station;
       st.on('tap', (e) => live.tap(e));
       logDevices(logger, st);
       closers.add(() => st.stop());
     }
 
     const admission = new Admission({ lagMs: () => eventLoop.lagMs(), waiting: () => status.inflightCount, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, maxInFlight: config.limits.maxDecisionsInFlight });
-    overloadMetrics(metrics, { eventLoop, admission });
     const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
-    connectionMetrics(metrics, app.connectionRefusals);
     if (config.log.requests) logRequests(app, app.log as Logger);
     closers.add(() => closeHttpApp(app));
+    partMetrics(metrics, {
+      environment,
+      cards: { countBindings: () => cards.bindingCount, refresher, storeUp: () => storeHealth.up() },
+      city: { role: config.city.role, tier: city },
+      journal,
+      station,
+      overload: { eventLoop, admission },
+      connections: app.connectionRefusals,
+    });
 
-    const readiness = [
-      { name: 'config', check: () => ({ ok: true, detail: `${environment} environment` }) },
-      storeHealth.readiness(),
-      { name: 'event loop', check: () => eventLoopCheck(eventLoop.window(), config.limits.maxEventLoopDelayMs, Math.min(...policies.map((p) => p.deadlineMs)), admission.loopSheds()) },
-      ministryReadiness({ health: ministryHealth, guard: ministry, fallbackArmed: outageFallbackArmed(policies) }),
-    ];
-    const informational = informationalChecks(
-      journalReadiness(journal),
-      ...(address === null ? [] : [() => address.readiness()]),
-      deviceReadiness(devices),
-      ...(city === null ? [] : [cityReadiness(() => city.replicaReport(), () => city.hubReport())]),
-    );
+    const checks = readinessChecks({ environment, policies, store: storeHealth, eventLoop, admission, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, ministry: { health: ministryHealth, guard: ministry }, journal, address, devices, city });
     const history = new LiveHistorySource({ journal, configuredGates: config.gates.list.map((g) => g.id), seenGates: () => live.gates(), clock });
     await registerApi(app, {
       version: build.version,
       clock,
       station: config.stationId,
       tokens: { admin: config.server.adminToken, api: config.server.apiToken },
-      ops: { registry: metrics.registry, readiness, informational, devices },
+      ops: { registry: metrics.registry, ...checks, devices },
       decisions: { decisions, admission },
       live: { feed: live, history: () => history.get() },
       journal,
       ...(vehicles === null ? {} : { vehicles: vehicles.routes }),
-      cards: {
-        store: cards,
-        importBatchSize: 5000,
-        // In a city, a hub writes bindings to the city's registry and a station refuses them.
-        ...(city === null ? {} : { writer: city.hub === null ? replicaBindingWriter() : hubBindingWriter({ registry: city.hub.registry, journal: (e) => cards.journal(e), clock }) }),
-        // A new or changed binding is refreshed first, so its first tap finds a fresh status. A hub
-        // asked the ministry in the write itself (and notes what it did not get): nothing to add.
-        onChange: (e) => {
-          if (e.action === 'put' && (city === null || city.hub === null)) noteTap(e.hesCode);
-        },
-      },
+      cards: { store: cards, importBatchSize: 5000, ...cardWrites(city, { journal: (e) => cards.journal(e), clock, noteTap }) },
     });
 
     if (station !== null) await station.start();

@@ -4,6 +4,7 @@
  * The composition root attaches it; no part logs these itself.
  *
  *   ministry target, credentials probe ─> which ministry answers, `config.problem` without credentials
+ *   ministry address ─> `config.problem` while its host does not resolve
  *   ministry calls ─> MinistryHealth ─> `ministry.state` on a change; a credentials refusal once
  *   circuit breaker `state`, `paused` ─> `circuit.state`, the 429 pause
  *   refresher `backoff`, `rotation` ─> `refresher.backoff`, `refresher.rotation`
@@ -48,6 +49,17 @@ export function logMinistryTarget(logger: Logger, target: TargetReadout): void {
   if (!target.credentialsSet) {
     logger.warn({ event: 'config.problem', key: 'ministry.user' }, 'ministry credentials are not set (HES_GATE_MINISTRY_USER, HES_GATE_MINISTRY_PASSWORD or _FILE): every call will be refused');
   }
+}
+
+/**
+ * The ministry host's resolution (ministry/address-check.ts): a host that does not resolve does
+ * not stop the station (DNS may be down at boot), so it is said once, and again when it resolves.
+ */
+export function addressLogs(logger: Logger): { onUnresolved: (host: string, code: string) => void; onResolved: (host: string) => void } {
+  return {
+    onUnresolved: (host, code) => logger.warn({ event: 'config.problem', key: 'ministry.baseUrl', error: code }, `the ministry host ${host} does not resolve (${code}): the outage policy decides until it does`),
+    onResolved: (host) => logger.info({ host }, 'ministry host resolves now'),
+  };
 }
 
 /** The start-up credentials probe's outcome, logged when accepted (a refusal is logged by the call observer). */

@@ -8,7 +8,7 @@
  *   next ─┘          (+ their values)  delta ─┘
  */
 import { compactPalette, PaletteBuilder, valueKey } from './entry-value.js';
-import { isFingerprint } from './state.js';
+import { checkSorted, checkValues } from './state.js';
 import type { EntryValue, ListDelta, ListState } from './types.js';
 
 /** Each palette index's position in one shared list of distinct values: equal values, equal ids. */
@@ -62,11 +62,12 @@ export function diff(prev: ListState, next: ListState): ListDelta {
   return { removed: Float64Array.from(removed), upserted: Float64Array.from(upserted), values, palette: compactPalette(values, next.palette) };
 }
 
-/** Throws RangeError unless `fps` is strictly increasing fingerprints of `bits` bits. */
-function checkSorted(fps: Float64Array, bits: number, what: string): void {
-  for (let i = 0; i < fps.length; i++) {
-    if (!isFingerprint(fps[i]!, bits) || (i > 0 && fps[i]! <= fps[i - 1]!)) throw new RangeError(`a delta's ${what} fingerprints are not strictly increasing integers below 2^${bits}`);
-  }
+/** Throws RangeError unless the delta's lists are sorted fingerprints of `bits` bits, each upsert with a value of its palette. */
+export function checkDelta(delta: ListDelta, bits: number): void {
+  checkSorted(delta.removed, bits, "a delta's removed fingerprints");
+  checkSorted(delta.upserted, bits, "a delta's upserted fingerprints");
+  if (delta.values.length !== delta.upserted.length) throw new RangeError('a delta has not one value per upserted fingerprint');
+  checkValues(delta.values, delta.palette.length, 'a delta');
 }
 
 /**
@@ -77,13 +78,10 @@ function checkSorted(fps: Float64Array, bits: number, what: string): void {
  */
 export function applyDelta(state: ListState, delta: ListDelta): ListState {
   const { removed, upserted } = delta;
-  checkSorted(removed, state.bits, 'removed');
-  checkSorted(upserted, state.bits, 'upserted');
-  if (delta.values.length !== upserted.length) throw new RangeError('a delta has not one value per upserted fingerprint');
+  checkDelta(delta, state.bits);
   const builder = new PaletteBuilder();
   const fromState = Uint16Array.from(state.palette, (v) => builder.index(v));
   const fromDelta = Uint16Array.from(delta.palette, (v) => builder.index(v));
-  for (let k = 0; k < delta.values.length; k++) if (delta.values[k]! >= delta.palette.length) throw new RangeError('a delta value is outside its palette');
   const fps = state.fps;
   const outFps = new Float64Array(fps.length + upserted.length);
   const outVals = new Uint16Array(outFps.length);

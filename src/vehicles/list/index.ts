@@ -5,9 +5,9 @@
 export type * from './types.js';
 export { bitsFor, ListKey, MAX_FINGERPRINT_BITS } from './list-key.js';
 export { listValue, stricter, valueKey } from './entry-value.js';
-export { buildState, lookup, type ListEntry } from './state.js';
+export { buildState, lookup, StateBuilder, type ListEntry } from './state.js';
 export { applyDelta, diff } from './delta.js';
 export { stateDigest } from './digest.js';
-export { advance, encodeDelta, encodeSnapshot, fileName, openFile, signFile, type DeltaMeta, type OpenedFile, type VersionMeta } from './list-file.js';
+export { advance, encodeDelta, encodeSnapshot, fileName, openFile, signFile, type DeltaMeta, type OpenedDelta, type OpenedFile, type OpenedSnapshot, type VersionMeta } from './list-file.js';
 export { openHead, signHead } from './head.js';
 export { ListRefused } from './refusal.js';

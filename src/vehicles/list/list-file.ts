@@ -13,11 +13,12 @@
  * opening run in worker threads (values-codec.ts).
  */
 import { createHash, sign, verify, type KeyObject } from 'node:crypto';
-import { applyDelta } from './delta.js';
+import { applyDelta, checkDelta } from './delta.js';
+import { compactPalette } from './entry-value.js';
 import { stateDigest } from './digest.js';
 import { ListRefused } from './refusal.js';
 import { CodecError, decodeFingerprints, encodeFingerprints } from './rice.js';
-import { checkBits } from './state.js';
+import { checkBits, checkSorted, checkValues } from './state.js';
 import type { ListDelta, ListFileKind, ListHeader, ListState } from './types.js';
 import { decodePalette, decodeValues, encodePalette, encodeValues } from './values-codec.js';
 import { checkHeader, KIND_BYTE } from './header.js';
@@ -43,7 +44,17 @@ export interface DeltaMeta extends VersionMeta {
   stateDigest: string;
 }
 
-export type OpenedFile = { kind: 'snapshot'; header: ListHeader; state: ListState } | { kind: 'delta'; header: ListHeader; delta: ListDelta };
+export interface OpenedSnapshot {
+  kind: 'snapshot';
+  header: ListHeader;
+  state: ListState;
+}
+export interface OpenedDelta {
+  kind: 'delta';
+  header: ListHeader;
+  delta: ListDelta;
+}
+export type OpenedFile = OpenedSnapshot | OpenedDelta;
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
@@ -56,9 +67,11 @@ function fingerprintSection(fps: Float64Array, bits: number, withCount: boolean)
   return [...(withCount ? [u32(fps.length)] : []), Buffer.of(k), u32(bytes.length), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
 }
 
+/** The palette (only the values used, most used first: compactPalette) and the index stream. */
 function valueSections(values: Uint16Array, palette: ListState['palette']): Buffer[] {
-  const p = encodePalette(palette);
-  const v = encodeValues(values);
+  const indices = values.slice();
+  const p = encodePalette(compactPalette(indices, palette));
+  const v = encodeValues(indices);
   return [u32(p.length), p, u32(v.length), v];
 }
 
@@ -68,9 +81,16 @@ function frame(kind: ListFileKind, header: ListHeader, body: Buffer[]): Buffer {
   return Buffer.concat([MAGIC, Buffer.of(FORMAT, KIND_BYTE[kind]), u32(h.length), h, ...body]);
 }
 
-/** A snapshot's bytes, not yet signed (signFile). RangeError for meta a header cannot hold. */
+/**
+ * A snapshot's bytes, not yet signed (signFile). RangeError for meta a header cannot hold or a
+ * state that is not sorted fingerprints with values of its palette: the hub never signs a file
+ * every vehicle would refuse.
+ */
 export function encodeSnapshot(state: ListState, meta: VersionMeta): Buffer {
   checkBits(state.bits);
+  checkSorted(state.fps, state.bits, "a state's fingerprints");
+  if (state.values.length !== state.fps.length) throw new RangeError('a state has not one value per fingerprint');
+  checkValues(state.values, state.palette.length, 'a state');
   const header: ListHeader = {
     format: 1, kind: 'snapshot', keyId: meta.keyId, version: meta.version, base: null, issuedAt: meta.issuedAt, horizonMs: meta.horizonMs,
     bits: state.bits, count: state.fps.length, stateDigest: stateDigest(state),
@@ -78,8 +98,10 @@ export function encodeSnapshot(state: ListState, meta: VersionMeta): Buffer {
   return frame('snapshot', header, [...fingerprintSection(state.fps, state.bits, false), ...valueSections(state.values, state.palette)]);
 }
 
-/** A delta's bytes, not yet signed (signFile). RangeError for meta a header cannot hold. */
+/** A delta's bytes, not yet signed (signFile). RangeError for meta a header cannot hold or a delta that is not one (checkDelta). */
 export function encodeDelta(delta: ListDelta, meta: DeltaMeta): Buffer {
+  checkBits(meta.bits);
+  checkDelta(delta, meta.bits);
   const header: ListHeader = {
     format: 1, kind: 'delta', keyId: meta.keyId, version: meta.version, base: meta.base, issuedAt: meta.issuedAt, horizonMs: meta.horizonMs,
     bits: meta.bits, count: meta.count, stateDigest: meta.stateDigest,
@@ -190,7 +212,7 @@ export function openFile(bytes: Uint8Array, publicKey: KeyObject, expectedKeyId:
  * `mismatch` when the delta does not start at that version or uses another fingerprint length;
  * `tampered` when the result is not the state the delta's header names (count, digest).
  */
-export function advance(held: ListState, heldVersion: number, file: OpenedFile & { kind: 'delta' }): ListState {
+export function advance(held: ListState, heldVersion: number, file: OpenedDelta): ListState {
   const { header, delta } = file;
   if (header.base !== heldVersion) throw new ListRefused('mismatch', `the delta leads from version ${header.base}, this vehicle holds ${heldVersion}`);
   if (header.bits !== held.bits) throw new ListRefused('mismatch', `the delta has ${header.bits}-bit fingerprints, the list held has ${held.bits}`);

@@ -33,8 +33,11 @@ export function bitsFor(count: number): number {
   return Math.min(MAX_FINGERPRINT_BITS, Math.ceil(Math.log2(n / FALSE_MATCH)));
 }
 
-function parseError(message: string): HesGateError {
-  return new HesGateError('HG_CONFIG_INVALID', message, { details: { key: 'listKeyFile' } });
+/** The setting that named the file (`vehicles.listKeyFile` at a hub, `vehicle.listKeyFile` on board), for the error's details. */
+type ConfigKey = 'vehicles.listKeyFile' | 'vehicle.listKeyFile';
+
+function parseError(message: string, key: ConfigKey | undefined): HesGateError {
+  return new HesGateError('HG_CONFIG_INVALID', message, key === undefined ? {} : { details: { key } });
 }
 
 export class ListKey {
@@ -61,7 +64,7 @@ export class ListKey {
    * Parse a key file's text: `#` comments, blank lines, and exactly one `<kid>:<base64 of 32
    * bytes>` line. HG_CONFIG_INVALID names the line, never its content.
    */
-  static parse(text: string): ListKey {
+  static parse(text: string, configKey?: ConfigKey): ListKey {
     let key: ListKey | undefined;
     text.split(/\r?\n/).forEach((raw, i) => {
       const line = raw.trim();
@@ -71,25 +74,29 @@ export class ListKey {
       const b64 = colon < 0 ? '' : line.slice(colon + 1);
       const secret = /^[A-Za-z0-9+/_-]+={0,2}$/.test(b64) ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
       if (!KID_RE.test(kid) || secret.length !== 32) {
-        throw parseError(`the list key file's line ${i + 1} is not "<key id>:<32 bytes in base64>" (create one with: hes-gate vehicle keygen)`);
+        throw parseError(`the list key file's line ${i + 1} is not "<key id>:<32 bytes in base64>" (create one with: hes-gate vehicle keygen)`, configKey);
       }
-      if (key !== undefined) throw parseError(`the list key file holds a second key on line ${i + 1}: a list key file holds one key (a new key is a new key id and a new snapshot)`);
+      if (key !== undefined) throw parseError(`the list key file holds a second key on line ${i + 1}: a list key file holds one key (a new key is a new key id and a new snapshot)`, configKey);
       key = new ListKey(kid, secret);
       secret.fill(0);
     });
-    if (key === undefined) throw parseError('the list key file holds no key (create one with: hes-gate vehicle keygen)');
+    if (key === undefined) throw parseError('the list key file holds no key (create one with: hes-gate vehicle keygen)', configKey);
     return key;
   }
 
   /** Read and parse the key file; HG_CONFIG_FILE when it cannot be read (the path is configuration, not secret). */
-  static async load(file: string): Promise<ListKey> {
+  static async load(file: string, configKey?: ConfigKey): Promise<ListKey> {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      throw new HesGateError('HG_CONFIG_FILE', `the list key file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): fix the path or the file's permissions`, { cause: err, details: { key: 'listKeyFile' } });
+      const where = configKey === undefined ? '' : ` (${configKey})`;
+      throw new HesGateError('HG_CONFIG_FILE', `the list key file ${file}${where} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): fix the path or the file's permissions`, {
+        cause: err,
+        ...(configKey === undefined ? {} : { details: { key: configKey } }),
+      });
     }
-    return ListKey.parse(text);
+    return ListKey.parse(text, configKey);
   }
 
   /** A new key file's text (write it with mode 0600): a comment line, then `<kid>:<32 random bytes, base64>`. */

@@ -27,40 +27,58 @@ export function isFingerprint(fp: number, bits: number): boolean {
 }
 
 /**
- * Build a state from entries in any order. Two entries with one fingerprint become one with the
- * stricter value (entry-value.ts, stricter()): the two are different cards the vehicle cannot tell
- * apart (or one card listed twice), and a false deny is a card the operator can look at while a
- * false pass lets a risky or expired code through unseen. Pass validUntil is rounded down to the
- * minute. Throws RangeError for a fingerprint outside [0, 2^bits) or an invalid value.
+ * Builds a state from entries added in any order, one column per field (no object per card: a
+ * hub adds every bound card of its city, 8M in a large one). Two entries with one fingerprint
+ * become one with the stricter value (entry-value.ts, stricter()): they are different cards the
+ * vehicle cannot tell apart (or one card listed twice), and a false deny is a card the operator
+ * can look at while a false pass lets a risky or expired code through unseen. A pass's
+ * validUntil is rounded down to the minute.
  */
-export function buildState(bits: number, entries: Iterable<ListEntry>): ListState {
-  checkBits(bits);
-  const palette = new PaletteBuilder();
-  let fps = new Float64Array(1024);
-  let vals = new Uint16Array(1024);
-  let n = 0;
-  const rounded = new Map<EntryValue, number>();
-  for (const e of entries) {
-    if (!isFingerprint(e.fp, bits)) throw new RangeError(`a fingerprint is not an integer below 2^${bits}`);
-    if (n === fps.length) {
-      const f = new Float64Array(n * 2);
-      f.set(fps);
-      fps = f;
-      const v = new Uint16Array(n * 2);
-      v.set(vals);
-      vals = v;
-    }
-    // The hub hands the same few value objects to most entries: check and index each once.
-    let vi = rounded.get(e.value);
-    if (vi === undefined) {
-      vi = palette.index(listValue(e.value));
-      if (rounded.size < 4096) rounded.set(e.value, vi);
-    }
-    fps[n] = e.fp;
-    vals[n] = vi;
-    n++;
+export class StateBuilder {
+  readonly #bits: number;
+  readonly #palette = new PaletteBuilder();
+  /** The hub hands the same few value objects to most cards: each is checked and indexed once. */
+  readonly #seen = new Map<EntryValue, number>();
+  #fps = new Float64Array(1024);
+  #vals = new Uint16Array(1024);
+  #n = 0;
+
+  constructor(bits: number) {
+    checkBits(bits);
+    this.#bits = bits;
   }
-  return fromColumns(bits, fps.subarray(0, n), vals.subarray(0, n), palette.palette);
+
+  /** Add one card. RangeError for a fingerprint outside [0, 2^bits) or a value that is not an EntryValue. */
+  add(fp: number, value: EntryValue): void {
+    if (!isFingerprint(fp, this.#bits)) throw new RangeError(`a fingerprint is not an integer below 2^${this.#bits}`);
+    let vi = this.#seen.get(value);
+    if (vi === undefined) {
+      vi = this.#palette.index(listValue(value));
+      if (this.#seen.size < 4096) this.#seen.set(value, vi);
+    }
+    if (this.#n === this.#fps.length) {
+      const f = new Float64Array(this.#n * 2);
+      f.set(this.#fps);
+      this.#fps = f;
+      const v = new Uint16Array(this.#n * 2);
+      v.set(this.#vals);
+      this.#vals = v;
+    }
+    this.#fps[this.#n] = fp;
+    this.#vals[this.#n++] = vi;
+  }
+
+  /** The state of everything added so far: sorted, deduped, its palette compacted. */
+  build(): ListState {
+    return fromColumns(this.#bits, this.#fps.subarray(0, this.#n), this.#vals.subarray(0, this.#n), this.#palette.palette);
+  }
+}
+
+/** A state from entries in any order (StateBuilder). RangeError for a fingerprint outside [0, 2^bits) or an invalid value. */
+export function buildState(bits: number, entries: Iterable<ListEntry>): ListState {
+  const b = new StateBuilder(bits);
+  for (const e of entries) b.add(e.fp, e.value);
+  return b.build();
 }
 
 /** Sort and dedupe columns whose values are already valid list values in `palette`. */
@@ -84,6 +102,18 @@ function fromColumns(bits: number, fps: Float64Array, vals: Uint16Array, palette
   }
   const values = outVals.slice(0, m);
   return { bits, fps: outFps.slice(0, m), values, palette: compactPalette(values, byKey.palette) };
+}
+
+/** Throws RangeError unless `fps` is strictly increasing fingerprints of `bits` bits. */
+export function checkSorted(fps: Float64Array, bits: number, what: string): void {
+  for (let i = 0; i < fps.length; i++) {
+    if (!isFingerprint(fps[i]!, bits) || (i > 0 && fps[i]! <= fps[i - 1]!)) throw new RangeError(`${what} are not strictly increasing integers below 2^${bits}`);
+  }
+}
+
+/** Throws RangeError unless every index of `values` is in the palette. */
+export function checkValues(values: Uint16Array, paletteSize: number, what: string): void {
+  for (let i = 0; i < values.length; i++) if (values[i]! >= paletteSize) throw new RangeError(`${what} has a value outside its palette`);
 }
 
 /** The position of `fp` in a sorted Float64Array, or -1. */
