@@ -22,7 +22,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { canonicalCardId } from '../../credentials/card-id.js';
 import { openBoundStatuses } from '../../cards/bound-statuses.js';
 import { HesGateError } from '../../errors.js';
-import { bitsFor, buildState, diff, encodeDelta, encodeSnapshot, fileName, ListKey, signFile, stateDigest, type EntryValue, type FileRef, type ListState } from '../list/index.js';
+import { bitsFor, diff, encodeDelta, encodeSnapshot, fileName, ListKey, signFile, StateBuilder, stateDigest, type EntryValue, type FileRef, type ListState } from '../list/index.js';
 import { entryOf } from './entry-of.js';
 
 export interface BuildWorkerData {
@@ -105,16 +105,6 @@ function writeAtomically(bytes: Buffer): FileRef & { file: string } {
   return { name, bytes: bytes.length, version: 0, base: null, file };
 }
 
-/** The entries with their fingerprints cut to `bits` (the first bits of the 52), one reused object. */
-function* cut(fps: Float64Array, refs: readonly EntryValue[], shift: number): Generator<{ fp: number; value: EntryValue }> {
-  const e = { fp: 0, value: refs[0]! };
-  for (let i = 0; i < refs.length; i++) {
-    e.fp = Math.floor(fps[i]! / shift);
-    e.value = refs[i]!;
-    yield e;
-  }
-}
-
 function build(req: BuildRequest): BuildOutcome {
   const started = performance.now();
   const horizonEnd = req.issuedAt + req.horizonMs;
@@ -151,7 +141,10 @@ function build(req: BuildRequest): BuildOutcome {
   }
   const bits = bitsFor(refs.length);
   const shift = 2 ** (52 - bits);
-  const state = buildState(bits, cut(fps, refs, shift));
+  // Fingerprints cut to their first `bits` bits, added by column (no object per card).
+  const builder = new StateBuilder(bits);
+  for (let i = 0; i < refs.length; i++) builder.add(Math.floor(fps[i]! / shift), refs[i]!);
+  const state = builder.build();
   const digest = stateDigest(state);
   const base = { cards, entries: state.fps.length, bits, skipped };
   if (held !== null && held.digest === digest && !req.snapshot) {
