@@ -15,7 +15,7 @@
  * what it published is no longer what this thread holds (a head write failed, the lease moved):
  * the next build is then a snapshot.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -89,6 +89,9 @@ function writeAtomically(bytes: Buffer): FileRef & { file: string } {
   const temp = `${file}.tmp-${process.pid}`;
   const fd = openSync(temp, 'w', 0o644);
   try {
+    // Readable by a static server's user whatever the service's umask (0077): a list file holds
+    // fingerprints and verdict classes only, and its name cannot be guessed.
+    fchmodSync(fd, 0o644);
     let at = 0;
     while (at < bytes.length) at += writeSync(fd, bytes, at);
     fsyncSync(fd);

@@ -116,6 +116,9 @@ describe.skipIf(!hasRedis)('a hub publishing the vehicle list (hes-gate serve)',
     // The head is not in the publish directory (a static server serves that), nor are card ids or codes in its files.
     const published = readdirSync(join(dataDir(), 'vehicle-lists'));
     expect(published.every((n) => /^[0-9a-f]{64}\.hgvl$/.test(n))).toBe(true);
+    // Readable by a static server's user, whatever the service's umask.
+    expect(statSync(join(dataDir(), 'vehicle-lists')).mode & 0o777).toBe(0o755);
+    for (const n of published) expect(statSync(join(dataDir(), 'vehicle-lists', n)).mode & 0o777).toBe(0o644);
     for (const n of published) {
       const text = readFileSync(join(dataDir(), 'vehicle-lists', n)).toString('latin1');
       for (const [cardId, code] of cards) {
