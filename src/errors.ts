@@ -64,7 +64,7 @@ export const ERRORS = {
   HG_CITY_KEY: { status: 500, description: 'The city key file is missing, unreadable or malformed (one "<key id>:<32 bytes base64>" per line; create with hes-gate city keygen).' },
   HG_CITY_UNAVAILABLE: { status: 503, description: 'The city\'s Redis cannot be reached or refused the command; a hub write was not made (retry). Stations keep deciding from their local replica.' },
   HG_CITY_NOT_DURABLE: { status: 503, description: 'A hub write reached the city\'s primary but not the replicas (city.ackReplicas) or this hub\'s record in time: it is not acknowledged. Retry: a repeated write is counted unchanged.' },
-  HG_CITY_REPLICA: { status: 409, description: 'This station is a replica of the city (city.role station): change bindings at a hub.' },
+  HG_CITY_REPLICA: { status: 409, description: 'This station is a replica of the city (city.role station), or a vehicle deciding from its hub\'s list (city.role vehicle): change bindings at a hub.' },
   HG_CITY_NODE_KEY: { status: 500, description: 'The node signing key file (city.nodeKeyFile) is missing, unreadable or not an Ed25519 PKCS#8 PEM key (create with hes-gate city node keygen).' },
   HG_CITY_NODE: { status: 400, description: 'A city node command was given a bad node id, role or public key, or names a node the registry does not hold.' },
   HG_CITY_FENCED: { status: 503, description: 'A hub lost the refresher lease: its write was refused by the fencing token and it stands by.' },

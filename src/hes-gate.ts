@@ -27,6 +27,7 @@ import { closeHttpApp, createHttpApp } from './http/app.js';
 import { readinessChecks } from './http/readiness-checks.js';
 import { logRequests } from './http/request-log.js';
 import { Journal, openJournal } from './journal/journal.js';
+import { onBoard, type OnBoard } from './vehicles/vehicle/on-board.js';
 import { MinistryAddress } from './ministry/address-check.js';
 import { probeTarget, type ProbeOutcome } from './ministry/credentials-probe.js';
 import { GuardedMinistry, guardOptions } from './ministry/guard.js';
@@ -92,13 +93,17 @@ export interface HesGate {
   journal: Journal | null;
   /** The city tier (docs/city.md); null when standalone. */
   city: CityTier | null;
+  /** On a vehicle (city.role vehicle): its list, signed clock and uploader; null elsewhere. */
+  vehicle: OnBoard | null;
   close(): Promise<void>;
 }
 
 export async function startHesGate(loaded: LoadedConfig, options: StartOptions = {}): Promise<HesGate> {
   const { config } = loaded;
-  const clock = options.clock ?? Date.now;
   const logger = options.logger ?? createLogger(config.log.level, undefined, config.stationId);
+  // A vehicle reads the time on its signed clock: never behind a list time it verified (vehicles/vehicle/).
+  const vehicle = config.city.role === 'vehicle' ? onBoard(config, options.clock ?? Date.now, logger) : null;
+  const clock = vehicle?.clock ?? options.clock ?? Date.now;
   const closers = new Closers();
   const close = async (): Promise<void> => {
     logger.info({ event: 'stop' }, 'hes-gate stopping');
@@ -142,7 +147,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const calls = statusCalls(ministry, plus);
     // A station shares its taps' ministry answers with its city (set once the city tier runs).
     let shareAnswer: AnswerHook | undefined;
-    const inCity = config.city.role !== 'standalone';
+    const inCity = config.city.role === 'station' || config.city.role === 'hub';
     const status = new StatusService({ ...config.cache, ministry: calls.single, clock, persistence: cards, ...(inCity ? { onAnswer: (code, answer, at) => shareAnswer?.(code, answer, at) } : {}) });
     closers.add(() => status.drain());
     logger.info({ bindings: cards.bindingCount, restoredStatuses: status.restore(inCity) }, 'card store open');
@@ -162,6 +167,10 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     metrics = createMetrics({ status, ministryHealth, clock, guard: ministry, gates: config.gates.list.map((g) => g.id), build: { version: build.version, commit: build.commit.slice(0, 12) + (build.dirty ? '-modified' : '') } });
     const journal = await openJournal(config, clock, (err) => logger.error({ event: 'journal.error', err }, 'decision journal failed: decisions go on unrecorded'));
     if (journal !== null) closers.add(() => journal.close());
+    if (vehicle !== null) {
+      closers.add(() => vehicle.close());
+      await vehicle.start({ journal });
+    }
 
     // A hub with vehicles.enabled publishes the vehicle list while it holds the lease (vehicles/hub).
     const hub = city?.hub ?? null;
@@ -185,6 +194,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       clock,
       repeatTaps: new RepeatTaps({ holdMs: longestRepeatTapWindow(config.gates), clock }),
       bindings: cards,
+      ...(vehicle === null ? {} : { cardList: vehicle.cardList }),
       onCardTap: noteTap,
       lateness: () => eventLoop.timerLagMs(),
       onDecision: (e) => {
@@ -210,6 +220,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       environment,
       cards: { countBindings: () => cards.bindingCount, refresher, storeUp: () => storeHealth.up() },
       city: { role: config.city.role, tier: city },
+      vehicle: vehicle === null ? null : () => vehicle.report(),
       journal,
       station,
       overload: { eventLoop, admission },
@@ -228,7 +239,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       live: { feed: live, history: () => history.get() },
       journal,
       ...(vehicles === null ? {} : { vehicles: vehicles.routes }),
-      cards: { store: cards, importBatchSize: 5000, ...cardWrites(city, { journal: (e) => cards.journal(e), clock, noteTap }) },
+      cards: { store: cards, importBatchSize: 5000, ...cardWrites(city, { journal: (e) => cards.journal(e), clock, noteTap, vehicle: vehicle !== null }) },
     });
 
     if (station !== null) await station.start();
@@ -241,7 +252,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     const url = options.listen === false ? (await app.ready(), null) : await app.listen({ host: config.server.host, port: config.server.port });
     logger.info({ event: 'ready', url, environment, gates: config.gates.list.length }, url === null ? 'hes-gate is ready' : 'hes-gate is serving');
-    return { config, environment, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live, journal, city, credentialsProbe, close };
+    return { config, environment, app, url, decisions, status, ministry, ministryHealth, metrics, logger, simulator, station, cards, refresher, live, journal, city, vehicle, credentialsProbe, close };
   } catch (err) {
     await close();
     throw err;

@@ -79,9 +79,9 @@ export type MinistryLookup =
  * from it (both import it from here, so neither depends on the other).
  */
 export type StatusOutcome =
-  | { kind: 'status'; record: StatusRecord; source: 'cache' | 'ministry' | 'stale' }
-  | { kind: 'not-found'; source: 'cache' | 'ministry' }
-  | { kind: 'expired'; source: 'cache' | 'ministry' }
+  | { kind: 'status'; record: StatusRecord; source: 'cache' | 'ministry' | 'stale' | 'list' }
+  | { kind: 'not-found'; source: 'cache' | 'ministry' | 'list' }
+  | { kind: 'expired'; source: 'cache' | 'ministry' | 'list' }
   /**
    * The ministry could not answer in time, or gave a status that is neither RISKLESS nor
    * RISKY; `lastKnown` is the newest status held that may still decide, if any.
@@ -101,8 +101,11 @@ export type Reason =
   | 'REQUIREMENT_UNMET'
   | 'OUTSIDE_HOURS';
 
-/** Where the status behind a decision came from (public contract). */
-export type Source = 'cache' | 'ministry' | 'stale' | 'none';
+/**
+ * Where the status behind a decision came from (public contract). `list`: a vehicle's signed
+ * card list, fresh enough to decide (src/vehicles/vehicle/).
+ */
+export type Source = 'cache' | 'ministry' | 'stale' | 'list' | 'none';
 
 export type Verdict = 'pass' | 'deny';
 

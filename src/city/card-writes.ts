@@ -7,6 +7,8 @@
  *                 is noted like standalone's (the hook stays role-blind)
  *   hub        ─> the city's registry (hub/writers.ts), journaled in this node's admin journal;
  *                 the hub asked the ministry in the write itself: nothing to note
+ *   vehicle    ─> refused (HG_CITY_REPLICA): it decides card taps from its hub's signed list,
+ *                 a binding written on board would be ignored by every tap
  */
 import type { JournalInput } from '../cards/store-types.js';
 import type { Clock } from '../types.js';
@@ -25,12 +27,15 @@ export interface CardWritesOptions {
   clock: Clock;
   /** The tap's "refresh me first" (status/refresh-first.ts). */
   noteTap: (code: string) => void;
+  /** This node is a vehicle (city.role vehicle; it has no city tier). */
+  vehicle?: boolean;
 }
 
 export function cardWrites(city: Pick<CityTier, 'hub'> | null, o: CardWritesOptions): CardWrites {
   const noteNew = (e: { action: string; hesCode?: string }): void => {
     if (e.action === 'put' && e.hesCode !== undefined) o.noteTap(e.hesCode);
   };
+  if (o.vehicle === true) return { writer: replicaBindingWriter('vehicle'), onChange: () => undefined };
   if (city === null) return { onChange: noteNew };
   if (city.hub === null) return { writer: replicaBindingWriter(), onChange: noteNew };
   return { writer: hubBindingWriter({ registry: city.hub.registry, journal: o.journal, clock: o.clock }), onChange: () => undefined };

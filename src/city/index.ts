@@ -51,7 +51,8 @@ export interface CityTierOptions {
 export async function startCityTier(o: CityTierOptions): Promise<CityTier | null> {
   const { config } = o;
   const city = config.city;
-  if (city.role === 'standalone') return null;
+  // A vehicle is no part of the city's Redis: it fetches a signed list from a hub (src/vehicles/vehicle/).
+  if (city.role === 'standalone' || city.role === 'vehicle') return null;
   const key = await CityKey.load(city.keyFile!);
   const nodeKey = await NodeKey.load(city.nodeKeyFile!, o.clock);
   const logger = o.logger.child({ component: 'city' });

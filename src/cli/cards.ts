@@ -75,6 +75,9 @@ export async function cardsImport(file: string, opts: CardsImportOptions): Promi
   if (config.city.role === 'station') {
     throw new HesGateError('HG_CITY_REPLICA', 'this station is a replica of its city (city.role station): import the cards at a hub');
   }
+  if (config.city.role === 'vehicle') {
+    throw new HesGateError('HG_CITY_REPLICA', 'this vehicle decides card taps from the signed list its hub publishes (city.role vehicle): import the cards at a hub');
+  }
   const target = storeTarget(loaded, opts);
   if (config.city.role === 'hub') return importAtHub(file, format, config, target, opts);
   const batchSize = opts.batchSize === undefined ? 5000 : Number(opts.batchSize);

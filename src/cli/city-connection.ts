@@ -13,8 +13,8 @@ import { HesGateError } from '../errors.js';
 /** The city key and a connected Redis for a command; HG_CONFIG_INVALID / HG_CITY_KEY / HG_CITY_UNAVAILABLE otherwise. */
 export async function openCity(config: Config, name: string): Promise<{ key: CityKey; redis: Redis }> {
   const problems = cityProblems(config);
-  if (config.city.role === 'standalone') {
-    throw new HesGateError('HG_CONFIG_INVALID', 'city.role is standalone (HES_GATE_CITY_ROLE): this node is not in a city');
+  if (config.city.role === 'standalone' || config.city.role === 'vehicle') {
+    throw new HesGateError('HG_CONFIG_INVALID', `city.role is ${config.city.role} (HES_GATE_CITY_ROLE): this node is not in a city's Redis${config.city.role === 'vehicle' ? ' (a vehicle fetches its list from a hub)' : ''}`);
   }
   if (problems.length > 0) throw problems[0]!;
   const key = await CityKey.load(config.city.keyFile!);

@@ -173,9 +173,11 @@ export interface Config {
     /**
      * `standalone`: no Redis, this station alone (the quick start). `station`: decides from a local
      * replica of the city's bindings and statuses. `hub`: the city's card registry; one hub at a
-     * time (the refresher lease holder) refreshes every bound code. @default 'standalone'
+     * time (the refresher lease holder) refreshes every bound code. `vehicle`: a validator's
+     * computer on a bus or ferry: no Redis, no city key, no node key; card taps are decided from
+     * the signed card list it fetches from a hub (section `vehicle`, docs/vehicles.md). @default 'standalone'
      */
-    role: 'standalone' | 'station' | 'hub';
+    role: 'standalone' | 'station' | 'hub' | 'vehicle';
     /** redis:// or rediss:// (TLS) address of the city's Redis; unused when `sentinels` are set. @default null */
     redisUrl: string | null;
     /** Redis ACL user of this role (for example `hes-gate-station`). @default null (the default user) */
@@ -242,6 +244,29 @@ export interface Config {
     horizonMs: number;
     /** Vehicles' reported list age above this is alerted on (HesGateVehicleListStale), ms. @default 21600000 (6 h) */
     maxListAgeMs: number;
+  };
+  /** On board a vehicle (`city.role: "vehicle"`, docs/vehicles.md): where its card list comes from and its journal goes. */
+  vehicle: {
+    /** The vehicle's id at the hub (its token is registered under it). @default null (the stationId) */
+    id: string | null;
+    /** The hub's `GET /v1/vehicle-list/head`. Required for the vehicle role. @default null */
+    headUrl: string | null;
+    /** Base URL of the list files (`<filesUrl>/<name>`): any static server or object store. @default null (the hub's `/v1/vehicle-list/files/`, beside headUrl) */
+    filesUrl: string | null;
+    /** File holding the vehicle's fetch token (HES_GATE_VEHICLE_TOKEN_FILE; `hes-gate vehicle add` writes it). Required for the vehicle role. @default null */
+    tokenFile: string | null;
+    /** The list key file (`<kid>:<base64 of 32 bytes>`, mode 0600): the hub's `vehicles.listKeyFile`. Required for the vehicle role. @default null */
+    listKeyFile: string | null;
+    /** The hub's list-signing public key (Ed25519, 32 bytes in base64; not a secret). Required for the vehicle role. @default null */
+    publicKey: string | null;
+    /** A list older than this (by the signed clock) no longer decides: the gate's outage policy does. @default 21600000 (6 h) */
+    maxListAgeMs: number;
+    /** How often the head is asked for. @default 60000 */
+    pollMs: number;
+    /** The hub's `POST /v1/vehicles/reports`, where the journal is uploaded. @default null (beside headUrl: `/v1/vehicles/reports`) */
+    uploadUrl: string | null;
+    /** How often journal records are uploaded (when the link is up). @default 60000 */
+    uploadEveryMs: number;
   };
   log: {
     /** @default 'info' */

@@ -14,6 +14,14 @@ import { must, type Check } from './checks.js';
 const stationId: Check = (v) =>
   typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(v) ? null : 'a station id: letters, digits, dot, dash or underscore, at most 63 characters';
 
+const nullableStationId: Check = (v) => (v === null ? null : stationId(v) === null ? null : `null or ${stationId(v)}`);
+
+/** The hub's list-signing public key: the raw 32 bytes of an Ed25519 key in base64 (44 characters). */
+const ed25519PublicKey: Check = (v) =>
+  v === null || (typeof v === 'string' && /^[A-Za-z0-9+/]{43}=$/.test(v) && Buffer.from(v, 'base64').length === 32)
+    ? null
+    : 'null or an Ed25519 public key: 32 bytes in base64 (44 characters, as `hes-gate vehicle keygen` prints it)';
+
 const baseUrl: Check = (v) => {
   if (v === null) return null;
   if (typeof v !== 'string') return 'an http(s) URL or null';
@@ -141,7 +149,7 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['devicesDir', [null, must.nullableStr]],
   ['log.level', ['info', must.oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')]],
   ['log.requests', [false, must.bool]],
-  ['city.role', ['standalone', must.oneOf('standalone', 'station', 'hub')]],
+  ['city.role', ['standalone', must.oneOf('standalone', 'station', 'hub', 'vehicle')]],
   ['city.redisUrl', [null, redisUrl]],
   ['city.redisUser', [null, must.nullableStr]],
   ['city.sentinels', [[], hostPorts]],
@@ -167,6 +175,16 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['vehicles.keepSnapshots', [2, must.int(1, 100)]],
   ['vehicles.horizonMs', [172_800_000, must.int(60_000, 30 * 86_400_000)]],
   ['vehicles.maxListAgeMs', [21_600_000, must.int(60_000, 30 * 86_400_000)]],
+  ['vehicle.id', [null, nullableStationId]],
+  ['vehicle.headUrl', [null, baseUrl]],
+  ['vehicle.filesUrl', [null, baseUrl]],
+  ['vehicle.tokenFile', [null, must.nullableStr]],
+  ['vehicle.listKeyFile', [null, must.nullableStr]],
+  ['vehicle.publicKey', [null, ed25519PublicKey]],
+  ['vehicle.maxListAgeMs', [21_600_000, must.int(60_000, 30 * 86_400_000)]],
+  ['vehicle.pollMs', [60_000, must.int(1000, 86_400_000)]],
+  ['vehicle.uploadUrl', [null, baseUrl]],
+  ['vehicle.uploadEveryMs', [60_000, must.int(1000, 86_400_000)]],
 ]);
 
 /** The default of a leaf setting, for code that needs the same value (`defaultOf('refresher.backoffMaxMs')`). */
@@ -198,6 +216,7 @@ export const ENV_LEAVES: ReadonlyMap<string, readonly [string, (raw: string) => 
   ['HES_GATE_VEHICLES_ENABLED', ['vehicles.enabled', flag]],
   ['HES_GATE_VEHICLES_LIST_KEY_FILE', ['vehicles.listKeyFile', (s) => s]],
   ['HES_GATE_VEHICLES_SIGNING_KEY_FILE', ['vehicles.signingKeyFile', (s) => s]],
+  ['HES_GATE_VEHICLE_TOKEN_FILE', ['vehicle.tokenFile', (s) => s]],
 ]);
 
 /** Secrets: the variable itself, or `<NAME>_FILE` naming a file that holds it. */

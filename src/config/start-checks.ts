@@ -187,7 +187,7 @@ export async function startWarnings(config: Config, options: { lookup?: Lookup }
 /** A station or hub needs the city's Redis and the city key. */
 export function cityProblems(config: Config): HesGateError[] {
   const { city } = config;
-  if (city.role === 'standalone') return [];
+  if (city.role === 'standalone' || city.role === 'vehicle') return [];
   const problems: HesGateError[] = [];
   if (city.redisUrl === null && city.sentinels.length === 0) {
     problems.push(new HesGateError('HG_CONFIG_INVALID', `city.role is ${city.role} but neither city.redisUrl (HES_GATE_CITY_REDIS_URL) nor city.sentinels (HES_GATE_CITY_SENTINELS) is set: name the city's Redis`, { details: { key: 'city.redisUrl' } }));
@@ -212,7 +212,7 @@ export function cityProblems(config: Config): HesGateError[] {
  * vehicles may decide with would let a list outlive what it promised. Only a hub publishes: on
  * any other role the section would silently do nothing, so it is refused.
  */
-export function vehicleProblems(config: Config): HesGateError[] {
+export function vehiclesHubProblems(config: Config): HesGateError[] {
   const v = config.vehicles;
   if (!v.enabled) return [];
   const problems: HesGateError[] = [];
@@ -235,6 +235,30 @@ export function vehicleProblems(config: Config): HesGateError[] {
   return problems;
 }
 
+/**
+ * A vehicle needs its hub's head URL, its fetch token, the list key and the hub's public key;
+ * no Redis and no city key (those are refused nowhere: they are simply not used).
+ */
+export function vehicleRoleProblems(config: Config): HesGateError[] {
+  if (config.city.role !== 'vehicle') return [];
+  const v = config.vehicle;
+  const problems: HesGateError[] = [];
+  const required = (key: string, value: string | null, what: string): boolean => {
+    if (value !== null) return true;
+    problems.push(new HesGateError('HG_CONFIG_INVALID', `city.role is vehicle but ${key} is not set: ${what}`, { details: { key } }));
+    return false;
+  };
+  required('vehicle.headUrl', v.headUrl, "the hub's GET /v1/vehicle-list/head URL, where the vehicle learns the newest list");
+  required('vehicle.publicKey', v.publicKey, "the hub's list-signing public key (hes-gate vehicle keygen prints it at the hub)");
+  if (required('vehicle.tokenFile', v.tokenFile, 'the file holding this vehicle\'s token (HES_GATE_VEHICLE_TOKEN_FILE; hes-gate vehicle add writes it at the hub)')) {
+    problems.push(...fileProblem('vehicle.tokenFile', v.tokenFile));
+  }
+  if (required('vehicle.listKeyFile', v.listKeyFile, "the list key file, a copy of the hub's vehicles.listKeyFile")) {
+    problems.push(...fileProblem('vehicle.listKeyFile', v.listKeyFile));
+  }
+  return problems;
+}
+
 /** Every reason `serve` would refuse to start with this configuration; empty when none. */
 export async function startProblems(config: Config, options: StartCheckOptions): Promise<HesGateError[]> {
   const lookupFn = options.lookup ?? defaultLookup;
@@ -249,7 +273,7 @@ export async function startProblems(config: Config, options: StartCheckOptions):
   }
   problems.push(...caProblem('ministry.caFile', config.ministry.caFile));
   problems.push(...cityProblems(config));
-  problems.push(...vehicleProblems(config));
+  problems.push(...vehiclesHubProblems(config), ...vehicleRoleProblems(config));
   try {
     prepareDataDir(config.dataDir, { create: options.createDataDir });
   } catch (err) {

@@ -15,6 +15,16 @@ import { decisionIds, type DecisionIds } from './decision-id.js';
 
 export type { BindingLookup } from './resolve.js';
 
+/**
+ * A vehicle's card list as a tap needs it (src/vehicles/vehicle/): for a canonical card id, the
+ * card's profile and the status outcome its list entry gives now; undefined when a list is held
+ * and the card is not on it (unbound); 'no list' before any list was verified (the outage policy
+ * decides). Answers in the current tick, never waits.
+ */
+export interface CardListLookup {
+  lookup(cardId: string): { profile: string; outcome: StatusOutcome } | undefined | 'no list';
+}
+
 export interface DecisionResult extends Decision {
   decisionId: string;
   elapsedMs: number;
@@ -42,6 +52,8 @@ export interface DecisionServiceOptions {
   monotonic?: () => number;
   /** Card bindings; without them every card is unbound. */
   bindings?: BindingLookup;
+  /** On a vehicle: card taps are decided from the signed card list instead of bindings (no HES code on board). */
+  cardList?: CardListLookup;
   repeatTaps?: RepeatTaps;
   /** Margin kept for the rest of the work after the status wait, in ms. @default DEADLINE_MARGIN_MS */
   marginMs?: number;
@@ -98,7 +110,13 @@ export class DecisionService {
     const gate = this.o.gates(credential.gate);
     if (gate === undefined) return undefined;
 
-    const { resolution, cardId } = resolveCredential(credential, this.o.bindings);
+    const { cardList } = this.o;
+    const { resolution, cardId } = resolveCredential(credential, cardList === undefined ? this.o.bindings : undefined);
+    if (cardList !== undefined && cardId !== null) {
+      const listed = cardList.lookup(cardId);
+      if (listed === 'no list') return this.finish(credential, gate, { kind: 'listed' }, cardId, { kind: 'unavailable' }, startedAt);
+      if (listed !== undefined) return this.finish(credential, gate, { kind: 'listed', profile: listed.profile }, cardId, listed.outcome, startedAt);
+    }
     if (cardId !== null && resolution.kind === 'code') this.o.onCardTap?.(resolution.code);
 
     if (resolution.kind !== 'code') return this.finish(credential, gate, resolution, cardId, undefined, startedAt);

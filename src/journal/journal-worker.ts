@@ -17,7 +17,7 @@
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { GateSummary, JournalEntry, JournalPage, JournalQuery, JournalStats } from './types.js';
+import type { GateSummary, JournalBacklog, JournalEntry, JournalPage, JournalQuery, JournalStats } from './types.js';
 
 export interface JournalWorkerData {
   journalWorker: true;
@@ -72,6 +72,7 @@ export type ToWorker =
   | { type: 'summary'; id: number; from: number; to: number }
   | { type: 'history'; id: number; from: number; to: number; bucketMs: number }
   | { type: 'stats'; id: number }
+  | { type: 'backlog'; id: number; after: number }
   /** `id` null: the periodic prune, whose failure is the journal's failure (nobody awaits it). */
   | { type: 'prune'; id: number | null; now: number }
   | { type: 'close'; id: number };
@@ -172,7 +173,13 @@ export class JournalDb {
     const rows = this.db.prepare(sql).all(...args, q.limit + 1) as Row[];
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
-    return { entries: page.map(toEntry), next: more ? page[page.length - 1]!.id : null };
+    return { entries: page.map(toEntry), next: more ? page[page.length - 1]!.id : null, last: page.length === 0 ? null : page[page.length - 1]!.id };
+  }
+
+  /** Records after a position, and the newest position: the primary key's range, no table walk. */
+  backlog(after: number): JournalBacklog {
+    const row = this.db.prepare('SELECT (SELECT COUNT(*) FROM decisions WHERE id > ?) AS pending, COALESCE(MAX(id), 0) AS newest FROM decisions').get(after) as JournalBacklog;
+    return { pending: row.pending, newest: row.newest };
   }
 
   summary(from: number, to: number): GateSummary[] {
@@ -299,6 +306,9 @@ function run(): void {
           break;
         case 'stats':
           send({ type: 'result', id: m.id, value: journal.stats(0) });
+          break;
+        case 'backlog':
+          send({ type: 'result', id: m.id, value: journal.backlog(m.after) });
           break;
         case 'prune': {
           const removed = journal.prune(m.now, data.retentionMs, data.maxBytes);

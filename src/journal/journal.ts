@@ -19,7 +19,7 @@ import type { Clock, Timers } from '../types.js';
 import { workerUrl } from '../worker-url.js';
 import type { FromWorker, JournalWorkerData, ToWorker } from './journal-worker.js';
 import { RecordBuffer, transferList } from './record-buffer.js';
-import type { DecisionRecord, GateSummary, JournalPage, JournalQuery, JournalStats } from './types.js';
+import type { DecisionRecord, GateSummary, JournalBacklog, JournalPage, JournalQuery, JournalStats } from './types.js';
 
 export interface JournalOptions {
   file: string;
@@ -155,6 +155,11 @@ export class Journal {
 
   query(query: JournalQuery): Promise<JournalPage> {
     return this.call<JournalPage>((id) => ({ type: 'query', id, query }));
+  }
+
+  /** How many records were committed after a position (a `last` of query()), and the newest position. */
+  backlog(after: number): Promise<JournalBacklog> {
+    return this.call<JournalBacklog>((id) => ({ type: 'backlog', id, after }));
   }
 
   summary(from: number, to: number): Promise<GateSummary[]> {

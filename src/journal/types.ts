@@ -44,6 +44,17 @@ export interface JournalPage {
   entries: JournalEntry[];
   /** Pass as `after` for the next page; null when this page is the last. */
   next: number | null;
+  /**
+   * The position of this page's last entry, on the last page too (null when the page is empty):
+   * a reader that comes back later for what was recorded since (a vehicle's uploader) resumes after it.
+   */
+  last: number | null;
+}
+
+/** What is recorded after a position: how many records, and the newest position (0 when the journal is empty). */
+export interface JournalBacklog {
+  pending: number;
+  newest: number;
 }
 
 export interface GateSummary {

@@ -7,9 +7,9 @@ import { Counter, Gauge } from 'prom-client';
 import type { CityState, HubStatusReport, ReconcileReport, RefusalReason, ReplicaStatusReport } from '../city/types.js';
 import { KnownGauge, type Metrics } from './metrics.js';
 
-export type CityRole = 'standalone' | 'station' | 'hub';
+export type CityRole = 'standalone' | 'station' | 'hub' | 'vehicle';
 
-export const CITY_ROLES: readonly CityRole[] = ['standalone', 'station', 'hub'];
+export const CITY_ROLES: readonly CityRole[] = ['standalone', 'station', 'hub', 'vehicle'];
 export const CITY_STATES: readonly CityState[] = ['connecting', 'resyncing', 'live', 'degraded'];
 export const CITY_REFUSALS: readonly RefusalReason[] = ['forged', 'replayed', 'revoked'];
 
@@ -51,11 +51,12 @@ export function cityMetrics(metrics: Metrics, sources: CityMetricsSources): void
   const { role } = sources;
   new Gauge({
     name: 'hes_gate_city_info',
-    help: 'Always 1; the role label says what this node is in its city (standalone, station, hub).',
+    help: 'Always 1; the role label says what this node is in its city (standalone, station, hub, vehicle).',
     labelNames: ['role'] as const,
     registers: [registry],
   }).set({ role }, 1);
-  if (role === 'standalone') return;
+  // Neither has a city tier: a vehicle's list has its own metrics (ops/on-board-metrics.ts).
+  if (role === 'standalone' || role === 'vehicle') return;
 
   const replica = (): ReplicaStatusReport | null => sources.replica();
   const hub = (): HubStatusReport | null => sources.hub();

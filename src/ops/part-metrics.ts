@@ -10,7 +10,9 @@ import { cityMetrics, type CityRole } from './city-metrics.js';
 import { connectionMetrics, type ConnectionRefusalsReadout } from './connection-metrics.js';
 import { deviceMetrics } from './device-metrics.js';
 import { environmentMetric } from './environment-metric.js';
+import type { OnBoardReport } from '../vehicles/vehicle/on-board-types.js';
 import { journalMetrics, type JournalReadout } from './journal-metrics.js';
+import { onBoardMetrics } from './on-board-metrics.js';
 import { controllerMetrics, overloadMetrics, type ControllerStatusSource, type Metrics, type OverloadSources } from './metrics.js';
 import type { DevicesReadout, RefresherReadout } from './sources.js';
 
@@ -25,6 +27,8 @@ export interface PartSources {
   environment: string;
   cards: { countBindings: () => number; refresher: RefresherReadout; storeUp: () => boolean };
   city: { role: CityRole; tier: CityReadout | null };
+  /** A vehicle's on-board report (city.role vehicle); null elsewhere. */
+  vehicle: (() => OnBoardReport) | null;
   journal: JournalReadout | null;
   /** The serial devices; null without a station. */
   station: (DevicesReadout & ControllerStatusSource) | null;
@@ -38,6 +42,7 @@ export function partMetrics(metrics: Metrics, s: PartSources): void {
   const tier = s.city.tier;
   cityMetrics(metrics, { role: s.city.role, replica: () => tier?.replicaReport() ?? null, hub: () => tier?.hubReport() ?? null, reconcile: () => tier?.reconcileReport() ?? null });
   journalMetrics(metrics, s.journal);
+  if (s.vehicle !== null) onBoardMetrics(metrics, s.vehicle);
   if (s.station !== null) {
     deviceMetrics(metrics, s.station);
     controllerMetrics(metrics, s.station);

@@ -2,8 +2,8 @@
  * The decision: a pure function of what is known about a tap. No I/O, no clock of its own.
  *
  *   resolution ──┬─ invalid / unbound ───────────────> deny (CODE_INVALID / CARD_UNBOUND)
- *                └─ code ─> status outcome
- *                            ├─ status (cache|ministry|stale) ─> expiry, risk, repeat tap, hours
+ *                └─ code, or a card listed on board ─> status outcome
+ *                            ├─ status (cache|ministry|stale|list) ─> expiry, risk, repeat tap, hours
  *                            ├─ not-found / expired ──────────> deny
  *                            └─ unavailable ─> gate policy: deny | pass | last-known (bounded age)
  *
@@ -19,16 +19,24 @@ import type { GatePolicy, TimeWindow } from './types.js';
  */
 export const FALLBACK_DECISION: Readonly<Decision> = Object.freeze({ verdict: 'deny', reason: 'MINISTRY_UNAVAILABLE', source: 'none' });
 
+/** Every source a decision can give, in the order README lists them (the OpenAPI enum). */
+export const SOURCES: readonly Source[] = Object.freeze(['cache', 'ministry', 'stale', 'list', 'none']);
+
 export type Resolution =
   | { kind: 'invalid' }
   | { kind: 'unbound' }
-  | { kind: 'code'; code: string; profile?: string };
+  | { kind: 'code'; code: string; profile?: string }
+  /**
+   * A card a vehicle found on its signed list (or looked for with no list yet): no HES code on
+   * board, the list gave the status outcome. Decided like a code; `profile` is the list's.
+   */
+  | { kind: 'listed'; profile?: string };
 
 export interface DecideInput {
   now: number;
   policy: GatePolicy;
   resolution: Resolution;
-  /** Required when `resolution.kind === 'code'`. */
+  /** Required when `resolution.kind` is `code` or `listed`. */
   status?: StatusOutcome;
   /** For card taps: when this card last passed a gate of the same group. */
   lastPassAt?: number;

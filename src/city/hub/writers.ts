@@ -6,6 +6,7 @@
  *               from the change stream like every station. The operator's action is journaled
  *               here, in this node's admin journal, once Redis has it.
  *   station  ─> refused: HG_CITY_REPLICA (409), change bindings at a hub.
+ *   vehicle  ─> refused the same way: it decides from the hub's signed list, not from bindings.
  *
  * The shape is the local store's (adminPut / adminDelete / importStream), so the route does not
  * branch on the role.
@@ -57,11 +58,21 @@ export function hubBindingWriter(o: HubWriterOptions): BindingWriter {
   };
 }
 
-function refuse(): never {
-  throw new HesGateError('HG_CITY_REPLICA', 'this station is a replica of its city (city.role station): change bindings at a hub');
+/** Why a node that is not a hub refuses binding writes. */
+export function replicaRefusal(role: 'station' | 'vehicle'): HesGateError {
+  return new HesGateError(
+    'HG_CITY_REPLICA',
+    role === 'station'
+      ? 'this station is a replica of its city (city.role station): change bindings at a hub'
+      : 'this vehicle decides card taps from the signed list its hub publishes (city.role vehicle): change bindings at a hub',
+  );
 }
 
-export function replicaBindingWriter(): BindingWriter {
+/** A station's (or a vehicle's) writer: every write refused, naming where bindings change. */
+export function replicaBindingWriter(role: 'station' | 'vehicle' = 'station'): BindingWriter {
+  const refuse = (): never => {
+    throw replicaRefusal(role);
+  };
   return {
     adminPut: async () => refuse(),
     adminDelete: async () => refuse(),

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HesGateError } from '../../errors.js';
 import type { CredentialKind } from '../../types.js';
 import type { DecisionService } from '../../decisions/decision-service.js';
+import { SOURCES } from '../../policy/decide.js';
 import type { Clock } from '../../types.js';
 import type { Secret } from '../../config/sensitive-value.js';
 import { bearerGuard } from '../auth.js';
@@ -34,7 +35,7 @@ export const responseSchema = {
     properties: {
       verdict: { type: 'string' },
       reason: { type: 'string' },
-      source: { type: 'string' },
+      source: { type: 'string', enum: SOURCES },
       decisionId: { type: 'string' },
       elapsedMs: { type: 'number' },
     },

@@ -4,7 +4,7 @@
  *
  *   "HGVL" | format 1 | kind (1 snapshot, 2 delta) | u32 header length | header JSON (ListHeader) | body | Ed25519 signature (64)
  *
- *   snapshot body  u8 k | u32 n | fingerprints (rice.ts) | u32 n | palette JSON | u32 n | value indices (values-codec.ts)
+ *   snapshot body  u8 k | u32 n | fingerprints (rice.ts) | u32 n | palette (brotli JSON) | u32 n | value indices (values-codec.ts)
  *   delta body     u32 count | u8 k | u32 n | removed fps | u32 count | u8 k | u32 n | upserted fps | palette | values of the upserted
  *
  * Integers are big-endian; `u32 n` is the length in bytes of what follows. The signature covers

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
-import { vehicleProblems } from '../../../src/config/start-checks.js';
+import { vehiclesHubProblems as vehicleProblems } from '../../../src/config/start-checks.js';
 import { tempDir } from '../../cards/helpers.js';
 
 const hub = { city: { role: 'hub' } };
