@@ -17,7 +17,7 @@ export function tokenMatches(presented: string, expectedDigest: Buffer): boolean
 }
 
 /** The token of an `Authorization: Bearer <token>` header (scheme in any case), or ''. */
-function bearerToken(req: FastifyRequest): string {
+export function bearerToken(req: FastifyRequest): string {
   const header = req.headers.authorization;
   if (typeof header !== 'string') return '';
   const m = /^Bearer[ ]+(.+)$/i.exec(header.trim());

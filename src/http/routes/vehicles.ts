@@ -14,6 +14,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HesGateError } from '../../errors.js';
+import { bearerToken } from '../auth.js';
 import type { VehicleRecord } from '../../cards/vehicle-tables.js';
 import type { VehicleServing } from '../../vehicles/hub/types.js';
 import { UPLOAD_BODY_LIMIT, UPLOAD_SHAPE, uploadSchema, type UploadBody } from '../../vehicles/hub/upload.js';
@@ -30,12 +31,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     vehicle?: VehicleRecord;
   }
-}
-
-function bearerToken(req: FastifyRequest): string {
-  const header = req.headers.authorization;
-  if (typeof header !== 'string') return '';
-  return /^Bearer[ ]+(.+)$/i.exec(header.trim())?.[1] ?? '';
 }
 
 /** A single `bytes=` range of a file of `size` bytes: [start, end] inclusive, 'unsatisfiable', or null to send it whole. */

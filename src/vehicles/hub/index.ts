@@ -11,7 +11,7 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { LeaseEvents } from '../../city/types.js';
@@ -77,7 +77,9 @@ export async function startVehiclePublishing(o: VehiclePublishingOptions): Promi
   }
   if (signer.asymmetricKeyType !== 'ed25519') throw new HesGateError('HG_CONFIG_FILE', `vehicles.signingKeyFile holds a ${signer.asymmetricKeyType ?? 'unknown'} key, not Ed25519`, { details: { key: 'vehicles.signingKeyFile' } });
   const publishDir = publishDirOf(o.config);
-  await mkdir(publishDir, { recursive: true, mode: 0o755 });
+  // A directory made here is made readable to a static server (the service's umask is 0077); one
+  // the operator made keeps its mode. Inside a private dataDir a static server cannot reach it anyway.
+  if ((await mkdir(publishDir, { recursive: true })) !== undefined) await chmod(publishDir, 0o755);
   const headFile = resolve(o.config.dataDir, 'vehicle-head.json');
   const restored = await readHeadRecord(headFile);
   if (restored !== null) logger.info({ event: 'vehicles.restored', version: restored.head.version }, `vehicles: the last published version is ${restored.head.version}`);

@@ -16,14 +16,14 @@
  * what it published is no longer what this thread holds (a head write failed, the lease moved):
  * the next build is then a snapshot.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { canonicalCardId } from '../../credentials/card-id.js';
 import { openBoundStatuses } from '../../cards/bound-statuses.js';
 import { HesGateError } from '../../errors.js';
-import { bitsFor, buildState, diff, encodeDelta, encodeSnapshot, fileName, ListKey, signFile, stateDigest, type EntryValue, type FileRef, type ListState } from '../list/index.js';
+import { bitsFor, diff, encodeDelta, encodeSnapshot, fileName, ListKey, signFile, StateBuilder, stateDigest, type EntryValue, type FileRef, type ListState } from '../list/index.js';
 import { entryOf } from './entry-of.js';
 
 export interface BuildWorkerData {
@@ -92,6 +92,9 @@ function writeAtomically(bytes: Buffer): FileRef & { file: string } {
   const temp = `${file}.tmp-${process.pid}`;
   const fd = openSync(temp, 'w', 0o644);
   try {
+    // Readable by a static server's user whatever the service's umask (0077): a list file holds
+    // fingerprints and verdict classes only, and its name cannot be guessed.
+    fchmodSync(fd, 0o644);
     let at = 0;
     while (at < bytes.length) at += writeSync(fd, bytes, at);
     fsyncSync(fd);
@@ -106,16 +109,6 @@ function writeAtomically(bytes: Buffer): FileRef & { file: string } {
     closeSync(dir);
   }
   return { name, bytes: bytes.length, version: 0, base: null, file };
-}
-
-/** The entries with their fingerprints cut to `bits` (the first bits of the 52), one reused object. */
-function* cut(fps: Float64Array, refs: readonly EntryValue[], shift: number): Generator<{ fp: number; value: EntryValue }> {
-  const e = { fp: 0, value: refs[0]! };
-  for (let i = 0; i < refs.length; i++) {
-    e.fp = Math.floor(fps[i]! / shift);
-    e.value = refs[i]!;
-    yield e;
-  }
 }
 
 function build(req: BuildRequest): BuildOutcome {
@@ -154,7 +147,10 @@ function build(req: BuildRequest): BuildOutcome {
   }
   const bits = bitsFor(refs.length);
   const shift = 2 ** (52 - bits);
-  const state = buildState(bits, cut(fps, refs, shift));
+  // Fingerprints cut to their first `bits` bits, added by column (no object per card).
+  const builder = new StateBuilder(bits);
+  for (let i = 0; i < refs.length; i++) builder.add(Math.floor(fps[i]! / shift), refs[i]!);
+  const state = builder.build();
   const digest = stateDigest(state);
   const base = { cards, entries: state.fps.length, bits, skipped };
   if (held !== null && held.digest === digest && !req.snapshot) {

@@ -122,6 +122,8 @@ export class VehiclePublisher {
 
   /** Start publishing under this lease token; resolves once the builder runs (the first step is under way). */
   async lead(token: number): Promise<void> {
+    // A lead without a loss in between (never from the lease): the older builder goes first.
+    if (this.#builder !== null) await this.standBy();
     const term = ++this.#term;
     this.#token = token;
     const builder = await this.#o.startBuilder();

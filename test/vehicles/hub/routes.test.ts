@@ -4,7 +4,7 @@
  * directory, the publisher's real builder, a real journal, and fastify's inject.
  */
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -35,6 +35,7 @@ async function addVehicle(id: string): Promise<string> {
   const r = await runCli(['vehicle', 'add', id, '--token-file', file, '--data-dir', h.dataDir]);
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toBe('');
+  expect(statSync(file).mode & 0o777).toBe(0o600);
   return readFileSync(file, 'utf8').trim();
 }
 
@@ -92,6 +93,13 @@ afterAll(async () => {
 });
 
 describe('the hub\'s vehicle routes', () => {
+  it('are described in the OpenAPI document', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { security?: unknown }>> };
+    expect(doc.paths['/v1/vehicle-list/head']?.['get']?.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/v1/vehicle-list/files/{name}']?.['get']).toBeDefined();
+    expect(doc.paths['/v1/vehicles/reports']?.['post']?.security).toEqual([{ bearer: [] }]);
+  });
+
   it('refuses a missing or unknown token with 401, and says there is no head before the first version', async () => {
     for (const headers of [{}, auth('not-a-registered-token'), { authorization: 'Basic abc' }]) {
       const r = await app.inject({ method: 'GET', url: '/v1/vehicle-list/head', headers });
