@@ -44,7 +44,7 @@ function partOf(path: string): string {
   return slash === -1 ? path.replace(/\.(ts|js)$/, '') : path.slice(0, slash);
 }
 
-const LEAVES = ['types', 'errors', 'privacy', 'system-timers', 'deadline', 'worker-url', 'closers', 'text-table'];
+const LEAVES = ['types', 'errors', 'privacy', 'system-timers', 'deadline', 'worker-url', 'closers', 'text-table', 'number-file'];
 const STAGES = ['credentials', 'policy', 'config', 'build-info', 'devices', 'ministry', 'simulator', 'selftest', 'status', 'cards', 'decisions', 'journal'];
 
 /** Which parts each part may import (besides itself). */
@@ -56,6 +56,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   deadline: [],
   closers: [],
   'text-table': [],
+  'number-file': [],
   'worker-url': [],
   credentials: [...LEAVES],
   policy: [...LEAVES, 'credentials'],

@@ -7,7 +7,7 @@
  * disk here (written to a temporary file, flushed, renamed), so a token never repeats across
  * restarts, failovers and data loss as long as one hub that held or saw it keeps its data.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { NumberFile } from '../../number-file.js';
 
 export interface TokenFloor {
   /** The highest token recorded (0 when none). */
@@ -17,33 +17,21 @@ export interface TokenFloor {
 }
 
 export class FileTokenFloor implements TokenFloor {
-  readonly #file: string;
-  #known: number | undefined;
+  readonly #file: NumberFile;
   #chain: Promise<void> = Promise.resolve();
 
   constructor(file: string) {
-    this.#file = file;
+    this.#file = new NumberFile(file);
   }
 
-  async read(): Promise<number> {
-    if (this.#known !== undefined) return this.#known;
-    try {
-      const n = Number((await readFile(this.#file, 'utf8')).trim());
-      this.#known = Number.isSafeInteger(n) && n > 0 ? n : 0;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      this.#known = 0;
-    }
-    return this.#known;
+  read(): Promise<number> {
+    return this.#file.read();
   }
 
   raise(token: number): Promise<void> {
     const next = this.#chain.then(async () => {
-      if (token <= (await this.read())) return;
-      const tmp = `${this.#file}.tmp`;
-      await writeFile(tmp, `${token}\n`, { mode: 0o600, flush: true });
-      await rename(tmp, this.#file);
-      this.#known = token;
+      if (token <= (await this.#file.read())) return;
+      await this.#file.write(token);
     });
     this.#chain = next.catch(() => undefined);
     return next;
