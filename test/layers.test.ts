@@ -44,7 +44,7 @@ function partOf(path: string): string {
   return slash === -1 ? path.replace(/\.(ts|js)$/, '') : path.slice(0, slash);
 }
 
-const LEAVES = ['types', 'errors', 'privacy', 'system-timers', 'deadline', 'worker-url', 'closers', 'text-table', 'number-file'];
+const LEAVES = ['types', 'errors', 'privacy', 'system-timers', 'deadline', 'worker-url', 'closers', 'text-table', 'number-file', 'key-file'];
 const STAGES = ['credentials', 'policy', 'config', 'build-info', 'devices', 'ministry', 'simulator', 'selftest', 'status', 'cards', 'decisions', 'journal'];
 
 /** Which parts each part may import (besides itself). */
@@ -57,6 +57,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   closers: [],
   'text-table': [],
   'number-file': [],
+  'key-file': [],
   'worker-url': [],
   credentials: [...LEAVES],
   policy: [...LEAVES, 'credentials'],

@@ -13,11 +13,11 @@
 import { createCipheriv, createDecipheriv, hash, hkdfSync, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { HesGateError } from '../errors.js';
+import { KEY_ID_RE, keyFileLines } from '../key-file.js';
 
 /** What a key is made from: a card id or a HES code. */
 export type MacKind = 'card' | 'code';
 
-const KID_RE = /^[a-z0-9][a-z0-9-]{0,15}$/;
 const SEALED_PREFIX = 'g1.';
 
 interface KeyPair {
@@ -81,19 +81,13 @@ export class CityKey {
   /** Parse a key file's text. Throws HG_CITY_KEY naming the line (never its content) when malformed. */
   static parse(text: string): CityKey {
     const pairs: KeyPair[] = [];
-    text.split(/\r?\n/).forEach((raw, i) => {
-      const line = raw.trim();
-      if (line === '' || line.startsWith('#')) return;
-      const colon = line.indexOf(':');
-      const kid = colon < 0 ? '' : line.slice(0, colon);
-      const b64 = colon < 0 ? '' : line.slice(colon + 1);
-      const secret = /^[A-Za-z0-9+/_-]+={0,2}$/.test(b64) ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
-      if (!KID_RE.test(kid) || secret.length !== 32) {
-        throw new HesGateError('HG_CITY_KEY', `the city key file's line ${i + 1} is not "<key id>:<32 bytes in base64>" (create one with: hes-gate city keygen)`);
-      }
-      if (pairs.some((p) => p.kid === kid)) throw new HesGateError('HG_CITY_KEY', `the city key file names key id ${kid} twice (line ${i + 1})`);
-      pairs.push(derive(kid, secret));
+    const lines = keyFileLines(text, (line) => {
+      throw new HesGateError('HG_CITY_KEY', `the city key file's line ${line} is not "<key id>:<32 bytes in base64>" (create one with: hes-gate city keygen)`);
     });
+    for (const { line, kid, secret } of lines) {
+      if (pairs.some((p) => p.kid === kid)) throw new HesGateError('HG_CITY_KEY', `the city key file names key id ${kid} twice (line ${line})`);
+      pairs.push(derive(kid, secret));
+    }
     if (pairs.length === 0) throw new HesGateError('HG_CITY_KEY', 'the city key file holds no key (create one with: hes-gate city keygen)');
     return new CityKey(pairs);
   }
@@ -111,7 +105,7 @@ export class CityKey {
 
   /** A new key file line: `<kid>:<32 random bytes, base64>`. */
   static generateLine(kid: string): string {
-    if (!KID_RE.test(kid)) throw new HesGateError('HG_CITY_KEY', 'a key id is 1–16 lower-case letters, digits or dashes');
+    if (!KEY_ID_RE.test(kid)) throw new HesGateError('HG_CITY_KEY', 'a key id is 1–16 lower-case letters, digits or dashes');
     return `${kid}:${randomBytes(32).toString('base64')}`;
   }
 

@@ -15,8 +15,8 @@
 import { hash, hkdfSync, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { HesGateError } from '../../errors.js';
+import { KEY_ID_RE, keyFileLines } from '../../key-file.js';
 
-const KID_RE = /^[a-z0-9][a-z0-9-]{0,15}$/;
 /** Fingerprints are exact integers in a double: at most 52 bits (2^52 ≤ MAX_SAFE_INTEGER). */
 export const MAX_FINGERPRINT_BITS = 52;
 /** The probability a tapping card that is not on the list takes a listed card's value. */
@@ -66,20 +66,14 @@ export class ListKey {
    */
   static parse(text: string, configKey?: ConfigKey): ListKey {
     let key: ListKey | undefined;
-    text.split(/\r?\n/).forEach((raw, i) => {
-      const line = raw.trim();
-      if (line === '' || line.startsWith('#')) return;
-      const colon = line.indexOf(':');
-      const kid = colon < 0 ? '' : line.slice(0, colon);
-      const b64 = colon < 0 ? '' : line.slice(colon + 1);
-      const secret = /^[A-Za-z0-9+/_-]+={0,2}$/.test(b64) ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
-      if (!KID_RE.test(kid) || secret.length !== 32) {
-        throw parseError(`the list key file's line ${i + 1} is not "<key id>:<32 bytes in base64>" (create one with: hes-gate vehicle keygen)`, configKey);
-      }
-      if (key !== undefined) throw parseError(`the list key file holds a second key on line ${i + 1}: a list key file holds one key (a new key is a new key id and a new snapshot)`, configKey);
-      key = new ListKey(kid, secret);
-      secret.fill(0);
+    const lines = keyFileLines(text, (line) => {
+      throw parseError(`the list key file's line ${line} is not "<key id>:<32 bytes in base64>" (create one with: hes-gate vehicle keygen)`, configKey);
     });
+    for (const { line, kid, secret } of lines) {
+      if (key === undefined) key = new ListKey(kid, secret);
+      secret.fill(0);
+      if (line !== lines[0]!.line) throw parseError(`the list key file holds a second key on line ${line}: a list key file holds one key (a new key is a new key id and a new snapshot)`, configKey);
+    }
     if (key === undefined) throw parseError('the list key file holds no key (create one with: hes-gate vehicle keygen)', configKey);
     return key;
   }
@@ -101,7 +95,7 @@ export class ListKey {
 
   /** A new key file's text (write it with mode 0600): a comment line, then `<kid>:<32 random bytes, base64>`. */
   static generate(kid = `vl-${randomBytes(3).toString('hex')}`): string {
-    if (!KID_RE.test(kid)) throw new HesGateError('HG_CONFIG_INVALID', 'a list key id is 1–16 lower-case letters, digits or dashes');
+    if (!KEY_ID_RE.test(kid)) throw new HesGateError('HG_CONFIG_INVALID', 'a list key id is 1–16 lower-case letters, digits or dashes');
     return `# hes-gate vehicle list key: the hub's vehicles.listKeyFile and every vehicle's vehicle.listKeyFile (mode 0600)\n${kid}:${randomBytes(32).toString('base64')}\n`;
   }
 
