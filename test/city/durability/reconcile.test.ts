@@ -222,5 +222,5 @@ describe.skipIf(!hasRedis)('reconciliation and rebuild (shipped ACL, AOF, real R
     await admin.xadd(names.lookups, '*', ...wire.lookupEntry({ at: Date.now(), code: SAMPLE.RISKLESS, answer: { kind: 'not-found' } }, 'st-gone'));
     await st.replica.caughtUp();
     expect(st.replica.report().refused.revoked).toBe(before + 1);
-  });
+  }, 90_000); // its own waits allow 20 s each (the lease taken again, the rebuild, the relay): the test's budget covers them
 });
