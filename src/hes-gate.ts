@@ -213,7 +213,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       closers.add(() => st.stop());
     }
 
-    const admission = new Admission({ lagMs: () => eventLoop.lagMs(), waiting: () => status.inflightCount, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, maxInFlight: config.limits.maxDecisionsInFlight });
+    const admission = new Admission({ lagMs: () => eventLoop.lagMs(), waiting: () => status.inflightCount, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, busy: () => eventLoop.utilization(), maxEventLoopUtilization: config.limits.maxEventLoopUtilization, maxInFlight: config.limits.maxDecisionsInFlight });
     const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
     if (config.log.requests) logRequests(app, app.log as Logger);
     closers.add(() => closeHttpApp(app));

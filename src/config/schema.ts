@@ -146,8 +146,10 @@ export interface Config {
     maxConnectionsPerAddress: number;
     /** Largest request line plus headers, bytes (431 beyond). @default 8192 */
     maxHeaderBytes: number;
-    /** Decisions are shed (503 HG_OVERLOADED) while the event loop lags more than this, ms. @default 50 */
+    /** Decisions that would wait for the ministry are shed (503 HG_OVERLOADED) while the event loop lags more than this, ms. @default 10 */
     maxEventLoopDelayMs: number;
+    /** Decisions that would wait for the ministry are shed while the event loop is busy more than this share of the time (0.05–1; 1 never sheds for it). @default 0.6 */
+    maxEventLoopUtilization: number;
     /** Decisions are shed while this many are already waiting for a status. @default 256 */
     maxDecisionsInFlight: number;
   };

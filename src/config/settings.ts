@@ -112,6 +112,7 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['limits.maxConnectionsPerAddress', [64, must.int(1, 1_000_000)]],
   ['limits.maxHeaderBytes', [8192, must.int(1024, 1024 * 1024)]],
   ['limits.maxEventLoopDelayMs', [10, must.int(1, 10_000)]],
+  ['limits.maxEventLoopUtilization', [0.6, must.num(0.05, 1)]],
   ['limits.maxDecisionsInFlight', [256, must.int(1, 1_000_000)]],
   ['ministry.user', [null, must.nullableStr]],
   ['ministry.connections', [8, must.int(1, 256)]],

@@ -1,20 +1,25 @@
 /**
  * Admission control for decisions: under overload a validator gets an answer at once — a coded
  * `503 HG_OVERLOADED` it can act on (retry, or its own offline rule) — instead of a decision
- * that arrives after the gate has given up. Two signals, both read per request for the cost of a
- * subtraction and a comparison:
+ * that arrives after the gate has given up. Three signals, each read per request for the cost of
+ * a subtraction and a comparison:
  *
  *   event loop lag (probe, see ops/event-loop.ts) > maxEventLoopDelayMs,
  *     while decisions wait for the ministry ───────────────────────────────┐
+ *   event loop utilization (smoothed) > maxEventLoopUtilization,           │
+ *     while decisions wait for the ministry ───────────────────────────────┤
  *   decisions admitted and not yet answered ≥ maxInFlight ─────────────────┴─> shed
  *
  * A lagging loop fires every deadline timer late, so admitting more work that waits on one only
- * makes every answer in flight later; shedding lets the loop catch up. A cache hit waits on no
+ * makes every answer in flight later; shedding lets the loop catch up. A saturated loop can keep
+ * its timers on time while requests queue unread in their sockets between its turns — time no
+ * `elapsedMs` counts, and that a decision answered by its deadline timer cannot spare; shedding
+ * (with `Retry-After`) keeps the loop's busy share below the point where that queue grows. A cache hit waits on no
  * timer: while nothing waits for the ministry, a lagging loop (a busy machine, a GC) still
  * answers it at once, and shedding it would trade a real decision for a 503 that costs as much.
  * Counts are kept here and read by metrics at scrape time.
  */
-export type ShedReason = 'event-loop' | 'in-flight';
+export type ShedReason = 'event-loop' | 'loop-busy' | 'in-flight';
 
 export interface AdmissionOptions {
   /** How late the event loop runs now, ms. */
@@ -22,6 +27,10 @@ export interface AdmissionOptions {
   /** Lookups waiting for the ministry now (their answers depend on timers firing on time). @default none */
   waiting?: () => number;
   maxEventLoopDelayMs: number;
+  /** The share of recent time the event loop was busy, 0–1. @default never busy */
+  busy?: () => number;
+  /** Above this busy share (0–1), decisions that would wait for the ministry are shed; 1 never sheds. @default 1 */
+  maxEventLoopUtilization?: number;
   maxInFlight: number;
   /** Monotonic ms, read only when a decision is shed for the loop (when it last happened, for `/readyz`). @default performance.now */
   now?: () => number;
@@ -30,11 +39,12 @@ export interface AdmissionOptions {
 export interface AdmissionCounters {
   admitted: number;
   shedEventLoop: number;
+  shedLoopBusy: number;
   shedInFlight: number;
 }
 
 export class Admission {
-  readonly counters: AdmissionCounters = { admitted: 0, shedEventLoop: 0, shedInFlight: 0 };
+  readonly counters: AdmissionCounters = { admitted: 0, shedEventLoop: 0, shedLoopBusy: 0, shedInFlight: 0 };
   private inFlightNow = 0;
   private lastLoopShedAt: number | null = null;
 
@@ -44,10 +54,10 @@ export class Admission {
     this.now = o.now ?? (() => performance.now());
   }
 
-  /** Milliseconds since a decision was last shed for a lagging loop (null: never), with the count since start. */
+  /** Milliseconds since a decision was last shed for a lagging or saturated loop (null: never), with the count since start. */
   loopSheds(): { sinceMs: number | null; total: number } {
     const at = this.lastLoopShedAt;
-    return { sinceMs: at === null ? null : this.now() - at, total: this.counters.shedEventLoop };
+    return { sinceMs: at === null ? null : this.now() - at, total: this.counters.shedEventLoop + this.counters.shedLoopBusy };
   }
 
   /** Decisions admitted and not yet answered. */
@@ -62,10 +72,17 @@ export class Admission {
       return 'in-flight';
     }
     // Whether anything waits first: a count, while the lag reads the clock.
-    if ((this.o.waiting === undefined || this.o.waiting() > 0) && this.o.lagMs() > this.o.maxEventLoopDelayMs) {
-      this.counters.shedEventLoop += 1;
-      this.lastLoopShedAt = this.now();
-      return 'event-loop';
+    if (this.o.waiting === undefined || this.o.waiting() > 0) {
+      if (this.o.lagMs() > this.o.maxEventLoopDelayMs) {
+        this.counters.shedEventLoop += 1;
+        this.lastLoopShedAt = this.now();
+        return 'event-loop';
+      }
+      if (this.o.busy !== undefined && this.o.busy() > (this.o.maxEventLoopUtilization ?? 1)) {
+        this.counters.shedLoopBusy += 1;
+        this.lastLoopShedAt = this.now();
+        return 'loop-busy';
+      }
     }
     this.counters.admitted += 1;
     this.inFlightNow += 1;

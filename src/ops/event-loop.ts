@@ -6,6 +6,8 @@
  *   monitorEventLoopDelay (libuv timer, native histogram) ──every windowMs──> last window's
  *        p50 / p99 / max ─> metrics, /readyz
  *   probe timer (every probeMs) ─> lagMs(): how late the loop runs *now* ─> admission control
+ *                               ├─> utilization(): the share of recent time the loop was busy
+ *                               │   (perf_hooks eventLoopUtilization, smoothed) ─> admission control
  *                               └─> timerLagMs(): how late timers have been firing ─> decisions'
  *                                   ministry wait (its deadline timer will be about that late)
  *
@@ -13,6 +15,16 @@
  * progress: when a request is handled after the probe was due, the loop is at least that late.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+
+/** Cumulative ms the loop was idle and active since start (perf_hooks `eventLoopUtilization()`). */
+export type LoopTimes = () => { idle: number; active: number };
+
+/**
+ * Time constant of the smoothed utilization, ms: long enough that one busy turn (a collection, a
+ * burst of taps) does not read as saturation, short enough that a flood is seen within a few
+ * probes, before the requests queued behind it are late.
+ */
+const UTILIZATION_SMOOTHING_MS = 30;
 
 export interface EventLoopWindow {
   /** Milliseconds, over the last completed window. */
@@ -34,6 +46,8 @@ export interface EventLoopMonitorOptions {
   probeMs?: number;
   /** @default performance.now */
   now?: () => number;
+  /** @default performance.eventLoopUtilization */
+  loopTimes?: LoopTimes;
 }
 
 export class EventLoopMonitor {
@@ -51,6 +65,9 @@ export class EventLoopMonitor {
   private previousProbeLag = 0;
   /** Largest probe lateness in the current window: the native histogram skips the first interval after a reset. */
   private probeMax = 0;
+  private readonly loopTimes: LoopTimes;
+  private lastTimes: { idle: number; active: number } = { idle: 0, active: 0 };
+  private busy = 0;
 
   constructor(options: EventLoopMonitorOptions = {}) {
     this.now = options.now ?? (() => performance.now());
@@ -58,6 +75,7 @@ export class EventLoopMonitor {
     this.probeMs = options.probeMs ?? 10;
     this.windowMs = options.windowMs ?? 10_000;
     this.histogram = monitorEventLoopDelay({ resolution: this.resolutionMs });
+    this.loopTimes = options.loopTimes ?? (() => performance.eventLoopUtilization());
   }
 
   start(): void {
@@ -65,6 +83,7 @@ export class EventLoopMonitor {
     this.histogram.enable();
     this.windowTimer = setInterval(() => this.roll(), this.windowMs);
     this.windowTimer.unref();
+    this.lastTimes = this.loopTimes();
     this.scheduleProbe();
   }
 
@@ -100,6 +119,18 @@ export class EventLoopMonitor {
   }
 
   /**
+   * The share of recent time the loop was busy, 0–1 (its utilization over the last probes,
+   * smoothed over about 30 ms). A loop can keep every timer on time and still be saturated:
+   * then each turn picks up a batch of requests, and a request that arrives just after one is
+   * read only when the next turn begins, so requests wait unread in their sockets for longer
+   * than the probe's lag shows (queueing: the wait grows as utilization nears 1). Cheap: a
+   * stored number, read per request.
+   */
+  utilization(): number {
+    return this.probeTimer === undefined ? 0 : this.busy;
+  }
+
+  /**
    * The last completed window's percentiles (the current window's until one completes); the max
    * covers the current window too, so a stall shows at once and for at least one whole window.
    */
@@ -131,8 +162,20 @@ export class EventLoopMonitor {
       this.previousProbeLag = this.probeLag;
       this.probeLag = lag > 0 ? lag : 0;
       if (this.probeLag > this.probeMax) this.probeMax = this.probeLag;
+      this.sampleUtilization();
       this.scheduleProbe();
     }, this.probeMs);
     this.probeTimer.unref();
+  }
+
+  private sampleUtilization(): void {
+    const t = this.loopTimes();
+    const active = t.active - this.lastTimes.active;
+    const span = active + (t.idle - this.lastTimes.idle);
+    this.lastTimes = t;
+    if (span <= 0) return;
+    // An exponential average weighted by time, so a long turn counts for as long as it lasted.
+    const weight = 1 - Math.exp(-span / UTILIZATION_SMOOTHING_MS);
+    this.busy += weight * (active / span - this.busy);
   }
 }

@@ -226,8 +226,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
 
 /** What overload metrics read (narrow: the event-loop monitor and admission control). */
 export interface OverloadSources {
-  eventLoop: { window(): { p99Ms: number; maxMs: number } };
-  admission: { readonly inFlight: number; readonly counters: { admitted: number; shedEventLoop: number; shedInFlight: number } };
+  eventLoop: { window(): { p99Ms: number; maxMs: number }; utilization(): number };
+  admission: { readonly inFlight: number; readonly counters: { admitted: number; shedEventLoop: number; shedLoopBusy: number; shedInFlight: number } };
 }
 
 /**
@@ -249,6 +249,14 @@ export function overloadMetrics(metrics: Metrics, sources: OverloadSources): voi
     },
   });
   new Gauge({
+    name: 'hes_gate_event_loop_utilization_ratio',
+    help: 'Share of recent time the event loop was busy (0-1, smoothed over about 30 ms; admission sheds decisions waiting for the ministry above limits.maxEventLoopUtilization).',
+    registers: [registry],
+    collect() {
+      this.set(eventLoop.utilization());
+    },
+  });
+  new Gauge({
     name: 'hes_gate_decisions_in_flight',
     help: 'HTTP decision requests admitted and not yet answered.',
     registers: [registry],
@@ -258,7 +266,7 @@ export function overloadMetrics(metrics: Metrics, sources: OverloadSources): voi
   });
   new Counter({
     name: 'hes_gate_decision_admission_total',
-    help: 'HTTP decision requests by admission outcome: admitted, shed_event_loop (loop lagging), shed_in_flight (too many waiting); shed ones got 503 HG_OVERLOADED.',
+    help: 'HTTP decision requests by admission outcome: admitted, shed_event_loop (loop lagging), shed_loop_busy (loop saturated), shed_in_flight (too many waiting); shed ones got 503 HG_OVERLOADED.',
     labelNames: ['outcome'] as const,
     registers: [registry],
     collect() {
@@ -266,6 +274,7 @@ export function overloadMetrics(metrics: Metrics, sources: OverloadSources): voi
       this.reset();
       this.labels('admitted').inc(c.admitted);
       this.labels('shed_event_loop').inc(c.shedEventLoop);
+      this.labels('shed_loop_busy').inc(c.shedLoopBusy);
       this.labels('shed_in_flight').inc(c.shedInFlight);
     },
   });

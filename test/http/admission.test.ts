@@ -11,7 +11,7 @@ describe('admission control', () => {
     expect(a.inFlight).toBe(2);
     a.leave();
     expect(a.admit()).toBeNull();
-    expect(a.counters).toEqual({ admitted: 3, shedEventLoop: 0, shedInFlight: 1 });
+    expect(a.counters).toEqual({ admitted: 3, shedEventLoop: 0, shedLoopBusy: 0, shedInFlight: 1 });
   });
 
   it('sheds while the loop lags more than the bound, and admits again once it catches up', () => {
@@ -21,7 +21,7 @@ describe('admission control', () => {
     expect(a.inFlight).toBe(0);
     lag = 50;
     expect(a.admit()).toBeNull();
-    expect(a.counters).toEqual({ admitted: 1, shedEventLoop: 1, shedInFlight: 0 });
+    expect(a.counters).toEqual({ admitted: 1, shedEventLoop: 1, shedLoopBusy: 0, shedInFlight: 0 });
   });
 
   it('does not shed on lag while nothing waits for the ministry: cache hits wait on no timer', () => {
@@ -30,6 +30,28 @@ describe('admission control', () => {
     expect(a.admit()).toBeNull();
     waiting = 3;
     expect(a.admit()).toBe('event-loop');
+  });
+
+  it('sheds while the loop is saturated and decisions wait for the ministry, though its timers run on time', () => {
+    let busy = 0.9;
+    let waiting = 0;
+    const a = new Admission({ lagMs: () => 0, waiting: () => waiting, busy: () => busy, maxEventLoopDelayMs: 10, maxEventLoopUtilization: 0.6, maxInFlight: 100 });
+    expect(a.admit()).toBeNull(); // nothing waits: a cache hit is answered at once, however busy the loop
+    waiting = 1;
+    expect(a.admit()).toBe('loop-busy');
+    busy = 0.6;
+    expect(a.admit()).toBeNull();
+    expect(a.counters).toEqual({ admitted: 2, shedEventLoop: 0, shedLoopBusy: 1, shedInFlight: 0 });
+    expect(a.loopSheds().total).toBe(1);
+  });
+
+  it('never sheds for the busy share at 1, and sheds for it by default', () => {
+    const a = new Admission({ lagMs: () => 0, waiting: () => 1, busy: () => 1, maxEventLoopDelayMs: 10, maxEventLoopUtilization: 1, maxInFlight: 100 });
+    expect(a.admit()).toBeNull();
+    const { config } = loadConfig({ noFile: true, env: {} });
+    expect(config.limits.maxEventLoopUtilization).toBeLessThan(1);
+    const d = new Admission({ lagMs: () => 0, waiting: () => 1, busy: () => 0.95, maxEventLoopDelayMs: 10, maxEventLoopUtilization: config.limits.maxEventLoopUtilization, maxInFlight: 100 });
+    expect(d.admit()).toBe('loop-busy');
   });
 
   it('remembers when it last shed for the loop, for /readyz (injected clock)', () => {

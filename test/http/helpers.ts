@@ -36,8 +36,9 @@ export async function startTestGate(
   const cache = { maxEntries: 10_000, ...((overrides.cache as Record<string, unknown> | undefined) ?? {}) };
   // These gates test behaviour, not overload, on a machine shared with other test processes whose
   // scheduling (and vitest's own module loading) makes the event loop late by up to seconds at
-  // times: lag shedding is off unless a test sets it (test/hardening/overload*.test.ts does).
-  const limits = { maxEventLoopDelayMs: 10_000, ...((overrides.limits as Record<string, unknown> | undefined) ?? {}) };
+  // times: shedding for a late or saturated loop is off unless a test sets it
+  // (test/hardening/overload*.test.ts does).
+  const limits = { maxEventLoopDelayMs: 10_000, maxEventLoopUtilization: 1, ...((overrides.limits as Record<string, unknown> | undefined) ?? {}) };
   const loaded = loadConfig({
     noFile: true,
     env: { HES_GATE_PORT: '0', HES_GATE_DATA_DIR: dataDir, ...env },

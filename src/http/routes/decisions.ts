@@ -52,6 +52,7 @@ export interface DecisionRoutesOptions {
 
 const SHED_MESSAGE = {
   'event-loop': 'the service is overloaded (its event loop is running late); retry, or apply the offline rule',
+  'loop-busy': 'the service is overloaded (its event loop is saturated); retry, or apply the offline rule',
   'in-flight': 'the service is overloaded (too many decisions in flight); retry, or apply the offline rule',
 } as const;
 

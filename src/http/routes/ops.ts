@@ -27,7 +27,7 @@ export function eventLoopCheck(
   const since = `worst since start ${f(w.worstMs)} ms`;
   let detail: string;
   if (sheds.sinceMs !== null && sheds.sinceMs <= w.windowMs) {
-    detail = `act: lagging, decisions were shed (503 HG_OVERLOADED): the last ${f(sheds.sinceMs / 1000)} s ago, ${sheds.total} since start, while the loop ran over ${shedAboveMs} ms late (limits.maxEventLoopDelayMs); delay p99 ${f(w.p99Ms)} ms, max ${f(w.maxMs)} ms ${span}; ${since} (docs/overload.md)`;
+    detail = `act: lagging, decisions were shed (503 HG_OVERLOADED): the last ${f(sheds.sinceMs / 1000)} s ago, ${sheds.total} since start, while the loop ran over ${shedAboveMs} ms late (limits.maxEventLoopDelayMs) or was saturated (limits.maxEventLoopUtilization); delay p99 ${f(w.p99Ms)} ms, max ${f(w.maxMs)} ms ${span}; ${since} (docs/overload.md)`;
   } else if (w.maxMs > deadlineMs) {
     detail = `act: stalled, taps behind the pause were late: max ${f(w.maxMs)} ms ${span}, longer than the ${deadlineMs} ms gate deadline; delay p99 ${f(w.p99Ms)} ms; ${since} (docs/overload.md)`;
   } else {
