@@ -1,10 +1,11 @@
 /**
  * The composition root: builds a running hes-gate from a loaded configuration. Every adapter
- * (ministry client, stores, serial devices, HTTP) is created here and passed to the stages
- * that use it; nothing else constructs adapters or reads the environment.
+ * (ministry client, stores, serial devices, HTTP) is created here, or in an assembler called from
+ * here (ministry/assemble.ts), and passed to the stages that use it; nothing else constructs
+ * adapters or reads the environment.
  *
  *   config ─> logger, metrics
- *          ─> ministry target (ministry/target.ts: address or embedded simulator) ─> status service
+ *          ─> ministry side (ministry/assemble.ts: target, address or embedded simulator; guard) ─> status service
  *          ─> card store ─> decision service ─> HTTP app, serial station, refresher
  */
 import { resolve } from 'node:path';
@@ -28,11 +29,10 @@ import { readinessChecks } from './http/readiness-checks.js';
 import { logRequests } from './http/request-log.js';
 import { Journal, openJournal } from './journal/journal.js';
 import { onBoard, type OnBoard } from './vehicles/vehicle/on-board.js';
-import { MinistryAddress } from './ministry/address-check.js';
-import { probeTarget, type ProbeOutcome } from './ministry/credentials-probe.js';
-import { GuardedMinistry, guardOptions } from './ministry/guard.js';
-import { statusCalls } from './ministry/status-calls.js';
-import { openMinistryTarget, type MinistryEnvironment } from './ministry/target.js';
+import { openMinistrySide } from './ministry/assemble.js';
+import type { ProbeOutcome } from './ministry/credentials-probe.js';
+import type { GuardedMinistry } from './ministry/guard.js';
+import type { MinistryEnvironment } from './ministry/target.js';
 import { vehicleMetrics } from './ops/vehicle-metrics.js';
 import { startVehiclePublishing } from './vehicles/hub/index.js';
 import { EventLoopMonitor } from './ops/event-loop.js';
@@ -41,7 +41,7 @@ import { LiveHistorySource } from './ops/live-history.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { MinistryHealth } from './ops/ministry-health.js';
-import { addressLogs, cardStoreLogs, logCircuit, logDevices, logMinistryTarget, logProbe, logRefresher, ministryCallObserver } from './ops/part-logs.js';
+import { cardStoreLogs, logDevices, logProbe, logRefresher, ministryLogs } from './ops/part-logs.js';
 import { partMetrics } from './ops/part-metrics.js';
 import { stationLiveFeed } from './ops/station-live-feed.js';
 import { FALLBACK_DECISION } from './policy/decide.js';
@@ -114,24 +114,14 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
   const build = buildInfo();
   logger.info({ event: 'start', version: build.version }, 'hes-gate starting');
   try {
-    const target = await openMinistryTarget(config, { embedded: startEmbeddedSimulator });
-    closers.add(() => target.close());
-    const { environment, simulator } = target;
-    logMinistryTarget(logger, target);
-    // An unresolved ministry host does not stop the station: shown on /readyz until it resolves.
-    const address = simulator === null ? new MinistryAddress({ baseUrl: target.baseUrl, ...addressLogs(logger) }) : null;
-    if (address !== null) {
-      void address.start();
-      closers.add(() => address.close());
-    }
-
     const ministryHealth = new MinistryHealth();
     let metrics: Metrics | undefined;
     let feed: LiveFeed | undefined;
-    const client = target.createClient({ clock, onCall: ministryCallObserver({ logger, clock, health: ministryHealth, environment, sinks: () => [metrics, feed] }) });
-    const ministry = new GuardedMinistry(client, guardOptions(config, clock));
-    logCircuit(logger, clock, ministry);
-    closers.add(() => ministry.close());
+    const policies = allPolicies(config.gates);
+    const plus = needsPlusFields(policies);
+    const observer = ministryLogs({ logger, clock, health: ministryHealth, sinks: () => [metrics, feed] });
+    const ministrySide = await openMinistrySide(config, { clock, closers, plus, embedded: startEmbeddedSimulator, observer });
+    const { environment, simulator, address, ministry, calls } = ministrySide;
 
     // One health rule for /readyz and card_store_up (cards/store-health.ts).
     const storeHealth = new StoreHealth({ clock, read: () => cards.getBinding('00000000'), countBindings: () => cards.bindingCount });
@@ -143,9 +133,6 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const cards = await openStationStore({ dataDir: resolve(config.dataDir), clock, onWriteError, onIndexed: storeLogs.onIndexed });
     closers.add(() => cards.close());
 
-    const policies = allPolicies(config.gates);
-    const plus = needsPlusFields(policies);
-    const calls = statusCalls(ministry, plus);
     // A station shares its taps' ministry answers with its city (set once the city tier runs).
     let shareAnswer: AnswerHook | undefined;
     const inCity = config.city.role === 'station' || config.city.role === 'hub';
@@ -250,7 +237,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     // Sent before listening and not awaited: a refusal shows in /readyz and the log at once,
     // while the station already answers. The embedded simulator's credentials are its own.
-    const credentialsProbe = logProbe(logger, environment, probeTarget(target, statusCalls(client, plus).single));
+    const credentialsProbe = logProbe(logger, environment, ministrySide.probe());
 
     const url = options.listen === false ? (await app.ready(), null) : await app.listen({ host: config.server.host, port: config.server.port });
     logger.info({ event: 'ready', url, environment, gates: config.gates.list.length }, url === null ? 'hes-gate is ready' : 'hes-gate is serving');

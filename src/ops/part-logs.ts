@@ -1,7 +1,8 @@
 /**
  * The log lines of the service's parts: the parts report what happened (events, callbacks), and
  * this observer turns it into the log's vocabulary (log-events.ts, docs/operations.md "Logs").
- * The composition root attaches it; no part logs these itself.
+ * The composition root attaches it, itself or through the assemblers' observers; no part logs
+ * these itself.
  *
  *   ministry target, credentials probe ─> which ministry answers, `config.problem` without credentials
  *   ministry address ─> `config.problem` while its host does not resolve
@@ -112,6 +113,25 @@ export function logCircuit(logger: Logger, clock: Clock, guard: CircuitSource): 
     log({ event: 'circuit.state', from: e.from, to: e.to, reason: e.reason, retryInMs: Math.max(0, e.openUntil - clock()) }, `ministry circuit ${e.to}`);
   });
   guard.on('paused', (e) => logger.warn({ pauseMs: e.until - clock() }, 'the ministry asked to slow down (429): pausing calls'));
+}
+
+/**
+ * The ministry side's observer (ministry/assemble.ts): the target chosen, its host's resolution,
+ * every call (health, state changes, a credentials refusal) and the guard's circuit, as log lines.
+ */
+export function ministryLogs(o: { logger: Logger; clock: Clock; health: MinistryHealth; sinks: () => Iterable<MinistryCallSink | undefined> }): {
+  target: (target: TargetReadout) => void;
+  address: ReturnType<typeof addressLogs>;
+  calls: (environment: string) => (e: MinistryCallEvent) => void;
+  circuit: (guard: CircuitSource) => void;
+} {
+  const { logger, clock } = o;
+  return {
+    target: (target) => logMinistryTarget(logger, target),
+    address: addressLogs(logger),
+    calls: (environment) => ministryCallObserver({ ...o, environment }),
+    circuit: (guard) => logCircuit(logger, clock, guard),
+  };
 }
 
 export function logRefresher(logger: Logger, refresher: RefresherSource): void {
