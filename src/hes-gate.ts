@@ -1,17 +1,16 @@
 /**
  * The composition root: builds a running hes-gate from a loaded configuration. Every adapter
- * (ministry client, stores, serial devices, HTTP) is created here, or in an assembler called from
- * here (ministry/assemble.ts), and passed to the stages that use it; nothing else constructs
- * adapters or reads the environment.
+ * (ministry client, stores, serial devices, HTTP) is created here or in an assembler called from
+ * here (ministry/assemble.ts, cards/assemble.ts) and passed to the stages that use it; nothing
+ * else constructs adapters or reads the environment.
  *
- *   config ─> logger, metrics
- *          ─> ministry side (ministry/assemble.ts: target, address or embedded simulator; guard) ─> status service
- *          ─> card store ─> decision service ─> HTTP app, serial station, refresher
+ *   config ─> logger ─> ministry side (target: address or embedded simulator; guard)
+ *          ─> card side (store, status service, refresher) ─> city tier, metrics, journal
+ *          ─> decision service ─> serial station, HTTP app ─> credentials probe ─> listen
  */
-import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { StoreHealth } from './cards/store-health.js';
-import { openStationStore, type StationStore } from './cards/station-store.js';
+import { openCardSide } from './cards/assemble.js';
+import type { StationStore } from './cards/station-store.js';
 import { cardWrites } from './city/card-writes.js';
 import { startCityTier, type CityTier } from './city/index.js';
 import { buildInfo } from './build-info.js';
@@ -41,17 +40,16 @@ import { LiveHistorySource } from './ops/live-history.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { MinistryHealth } from './ops/ministry-health.js';
-import { cardStoreLogs, logDevices, logProbe, logRefresher, ministryLogs } from './ops/part-logs.js';
+import { cardStoreLogs, logDevices, logProbe, ministryLogs } from './ops/part-logs.js';
 import { partMetrics } from './ops/part-metrics.js';
 import { stationLiveFeed } from './ops/station-live-feed.js';
 import { FALLBACK_DECISION } from './policy/decide.js';
 import { allPolicies, gateLookup, needsPlusFields } from './policy/gate-lookup.js';
 import { startEmbeddedSimulator } from './simulator/embedded.js';
 import type { Simulator } from './simulator/index.js';
-import { createRefresher, type Refresher } from './status/refresher.js';
+import type { Refresher } from './status/refresher.js';
 import { refreshFirst } from './status/refresh-first.js';
-import { StatusService } from './status/status-service.js';
-import type { AnswerHook } from './status/types.js';
+import type { StatusService } from './status/status-service.js';
 import type { Clock } from './types.js';
 
 export interface StartOptions {
@@ -123,32 +121,13 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const ministrySide = await openMinistrySide(config, { clock, closers, plus, embedded: startEmbeddedSimulator, observer });
     const { environment, simulator, address, ministry, calls } = ministrySide;
 
-    // One health rule for /readyz and card_store_up (cards/store-health.ts).
-    const storeHealth = new StoreHealth({ clock, read: () => cards.getBinding('00000000'), countBindings: () => cards.bindingCount });
-    const storeLogs = cardStoreLogs(logger);
-    const onWriteError = (err: unknown): void => {
-      storeHealth.writeFailed();
-      storeLogs.onWriteError(err);
-    };
-    const cards = await openStationStore({ dataDir: resolve(config.dataDir), clock, onWriteError, onIndexed: storeLogs.onIndexed });
-    closers.add(() => cards.close());
-
-    // A station shares its taps' ministry answers with its city (set once the city tier runs).
-    let shareAnswer: AnswerHook | undefined;
-    const inCity = config.city.role === 'station' || config.city.role === 'hub';
-    const status = new StatusService({ ...config.cache, ministry: calls.single, clock, persistence: cards, ...(inCity ? { onAnswer: (code, answer, at) => shareAnswer?.(code, answer, at) } : {}) });
-    closers.add(() => status.drain());
-    logger.info({ bindings: cards.bindingCount, restoredStatuses: status.restore(inCity) }, 'card store open');
-
-    const backoff = { initialMs: config.refresher.backoffInitialMs, maxMs: config.refresher.backoffMaxMs };
-    const refresher = createRefresher({ store: cards, ministry: calls, sink: status, clock, budgetCallsPerSecond: config.refresher.callsPerSecond, backoff });
-    logRefresher(logger, refresher);
-    closers.add(() => refresher.stop());
+    const cardSide = await openCardSide(config, { clock, closers, calls, observer: cardStoreLogs(logger) });
+    const { cards, storeHealth, status, refresher } = cardSide;
 
     const city = await startCityTier({ config, store: cards, status, ministry: calls, clock, logger });
     if (city !== null) {
       closers.add(() => city.close());
-      shareAnswer = (code, answer, at) => city.replica.sharer.share(code, answer, at);
+      cardSide.shareAnswers((code, answer, at) => city.replica.sharer.share(code, answer, at));
     }
     const noteTap = refreshFirst(refresher, city);
 

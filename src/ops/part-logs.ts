@@ -6,7 +6,7 @@
  *
  *   ministry target, credentials probe ─> which ministry answers, `config.problem` without credentials
  *   ministry address ─> `config.problem` while its host does not resolve
- *   card store ─> a failed status write; its binding index read
+ *   card store ─> a failed status write; its binding index read; the statuses restored at opening
  *   ministry calls ─> MinistryHealth ─> `ministry.state` on a change; a credentials refusal once
  *   circuit breaker `state`, `paused` ─> `circuit.state`, the 429 pause
  *   refresher `backoff`, `rotation` ─> `refresher.backoff`, `refresher.rotation`
@@ -64,11 +64,21 @@ export function addressLogs(logger: Logger): { onUnresolved: (host: string, code
   };
 }
 
-/** The card store's own reports: a failed status write (nothing else says it), and its binding index read for taps. */
-export function cardStoreLogs(logger: Logger): { onWriteError: (err: unknown) => void; onIndexed: (e: { bindings: number; ms: number; bytes: number }) => void } {
+/**
+ * The card side's reports (cards/assemble.ts): a failed status write (nothing else says it), its
+ * binding index read for taps, the store open with the statuses it restored, and the refresher.
+ */
+export function cardStoreLogs(logger: Logger): {
+  onWriteError: (err: unknown) => void;
+  onIndexed: (e: { bindings: number; ms: number; bytes: number }) => void;
+  opened: (e: { bindings: number; restoredStatuses: number }) => void;
+  refresher: (refresher: RefresherSource) => void;
+} {
   return {
     onWriteError: (err) => logger.error({ err }, 'card store: statuses were not persisted'),
     onIndexed: (e) => logger.info({ bindings: e.bindings, ms: e.ms, bytes: e.bytes }, 'card store: bindings indexed in memory for taps'),
+    opened: (e) => logger.info({ bindings: e.bindings, restoredStatuses: e.restoredStatuses }, 'card store open'),
+    refresher: (refresher) => logRefresher(logger, refresher),
   };
 }
 
