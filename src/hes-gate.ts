@@ -1,17 +1,16 @@
 /**
  * The composition root: builds a running hes-gate from a loaded configuration. Every adapter
  * (ministry client, stores, serial devices, HTTP) is created here or in an assembler called from
- * here (ministry/assemble.ts, cards/assemble.ts) and passed to the stages that use it; nothing
- * else constructs adapters or reads the environment.
+ * here (ministry/assemble.ts, cards/assemble.ts, http/assemble.ts) and passed to the stages that
+ * use it; nothing else constructs adapters or reads the environment.
  *
  *   config ─> logger ─> ministry side (target: address or embedded simulator; guard)
  *          ─> card side (store, status service, refresher) ─> city tier, metrics, journal
- *          ─> decision service ─> serial station, HTTP app ─> credentials probe ─> listen
+ *          ─> decision service ─> serial station, HTTP side ─> credentials probe ─> listen
  */
 import type { FastifyInstance } from 'fastify';
 import { openCardSide } from './cards/assemble.js';
 import type { StationStore } from './cards/station-store.js';
-import { cardWrites } from './city/card-writes.js';
 import { startCityTier, type CityTier } from './city/index.js';
 import { buildInfo } from './build-info.js';
 import { Closers } from './closers.js';
@@ -21,11 +20,7 @@ import { DecisionService } from './decisions/decision-service.js';
 import { longestRepeatTapWindow, RepeatTaps } from './decisions/repeat-taps.js';
 import { configuredStation } from './devices/configured-station.js';
 import type { Station } from './devices/station.js';
-import { Admission } from './http/admission.js';
-import { registerApi } from './http/api.js';
-import { closeHttpApp, createHttpApp } from './http/app.js';
-import { readinessChecks } from './http/readiness-checks.js';
-import { logRequests } from './http/request-log.js';
+import { openHttpSide } from './http/assemble.js';
 import { Journal, openJournal } from './journal/journal.js';
 import { onBoard, type OnBoard } from './vehicles/vehicle/on-board.js';
 import { openMinistrySide } from './ministry/assemble.js';
@@ -36,12 +31,10 @@ import { vehicleMetrics } from './ops/vehicle-metrics.js';
 import { startVehiclePublishing } from './vehicles/hub/index.js';
 import { EventLoopMonitor } from './ops/event-loop.js';
 import type { LiveFeed } from './ops/live-feed.js';
-import { LiveHistorySource } from './ops/live-history.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { MinistryHealth } from './ops/ministry-health.js';
 import { cardStoreLogs, logDevices, logProbe, ministryLogs } from './ops/part-logs.js';
-import { partMetrics } from './ops/part-metrics.js';
 import { stationLiveFeed } from './ops/station-live-feed.js';
 import { FALLBACK_DECISION } from './policy/decide.js';
 import { allPolicies, gateLookup, needsPlusFields } from './policy/gate-lookup.js';
@@ -119,10 +112,10 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     const plus = needsPlusFields(policies);
     const observer = ministryLogs({ logger, clock, health: ministryHealth, sinks: () => [metrics, feed] });
     const ministrySide = await openMinistrySide(config, { clock, closers, plus, embedded: startEmbeddedSimulator, observer });
-    const { environment, simulator, address, ministry, calls } = ministrySide;
+    const { environment, simulator, ministry, calls } = ministrySide;
 
     const cardSide = await openCardSide(config, { clock, closers, calls, observer: cardStoreLogs(logger) });
-    const { cards, storeHealth, status, refresher } = cardSide;
+    const { cards, status, refresher } = cardSide;
 
     const city = await startCityTier({ config, store: cards, status, ministry: calls, clock, logger });
     if (city !== null) {
@@ -179,35 +172,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       closers.add(() => st.stop());
     }
 
-    const admission = new Admission({ lagMs: () => eventLoop.lagMs(), waiting: () => status.inflightCount, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, maxInFlight: config.limits.maxDecisionsInFlight });
-    const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
-    if (config.log.requests) logRequests(app, app.log as Logger);
-    closers.add(() => closeHttpApp(app));
-    partMetrics(metrics, {
-      environment,
-      cards: { countBindings: () => cards.bindingCount, refresher, storeUp: () => storeHealth.up() },
-      city: { role: config.city.role, tier: city },
-      vehicle: vehicle === null ? null : () => vehicle.report(),
-      journal,
-      station,
-      overload: { eventLoop, admission },
-      connections: app.connectionRefusals,
-    });
-
-    const checks = readinessChecks({ environment, policies, store: storeHealth, eventLoop, admission, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, ministry: { health: ministryHealth, guard: ministry }, journal, address, devices, city, vehicle });
-    const history = new LiveHistorySource({ journal, configuredGates: config.gates.list.map((g) => g.id), seenGates: () => live.gates(), clock });
-    await registerApi(app, {
-      version: build.version,
-      clock,
-      station: config.stationId,
-      tokens: { admin: config.server.adminToken, api: config.server.apiToken },
-      ops: { registry: metrics.registry, ...checks, devices },
-      decisions: { decisions, admission },
-      live: { feed: live, history: () => history.get() },
-      journal,
-      ...(vehicles === null ? {} : { vehicles: vehicles.routes }),
-      cards: { store: cards, importBatchSize: 5000, ...cardWrites(city, { journal: (e) => cards.journal(e), clock, noteTap, vehicle: vehicle !== null }) },
-    });
+    const app = await openHttpSide({ config, logger, clock, closers, version: build.version, policies, ministry: { ...ministrySide, health: ministryHealth }, cards: cardSide, city, vehicle, vehicles, journal, station, devices, eventLoop, metrics, live, decisions, noteTap });
 
     if (station !== null) await station.start();
     // In a city, the lease holder refreshes (city/hub); the station's own refresher stays off. A
