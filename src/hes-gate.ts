@@ -2,92 +2,42 @@
  * The composition root: builds a running hes-gate from a loaded configuration. Every adapter
  * (ministry client, stores, serial devices, HTTP) is created here or in an assembler called from
  * here (ministry/assemble.ts, cards/assemble.ts, http/assemble.ts) and passed to the stages that
- * use it; nothing else constructs adapters or reads the environment.
+ * use it; nothing else constructs adapters or reads the environment. Each part adds its close as
+ * it opens, so the service stops in the reverse order.
  *
  *   config ─> logger ─> ministry side (target: address or embedded simulator; guard)
  *          ─> card side (store, status service, refresher) ─> city tier, metrics, journal
  *          ─> decision service ─> serial station, HTTP side ─> credentials probe ─> listen
  */
-import type { FastifyInstance } from 'fastify';
 import { openCardSide } from './cards/assemble.js';
-import type { StationStore } from './cards/station-store.js';
-import { startCityTier, type CityTier } from './city/index.js';
+import { startCityTier } from './city/index.js';
 import { buildInfo } from './build-info.js';
 import { Closers } from './closers.js';
 import type { LoadedConfig } from './config/load.js';
-import type { Config } from './config/schema.js';
 import { DecisionService } from './decisions/decision-service.js';
 import { longestRepeatTapWindow, RepeatTaps } from './decisions/repeat-taps.js';
 import { configuredStation } from './devices/configured-station.js';
 import type { Station } from './devices/station.js';
+import type { HesGate, StartOptions } from './hes-gate-types.js';
 import { openHttpSide } from './http/assemble.js';
-import { Journal, openJournal } from './journal/journal.js';
-import { onBoard, type OnBoard } from './vehicles/vehicle/on-board.js';
+import { openJournal } from './journal/journal.js';
 import { openMinistrySide } from './ministry/assemble.js';
-import type { ProbeOutcome } from './ministry/credentials-probe.js';
-import type { GuardedMinistry } from './ministry/guard.js';
-import type { MinistryEnvironment } from './ministry/target.js';
-import { vehicleMetrics } from './ops/vehicle-metrics.js';
-import { startVehiclePublishing } from './vehicles/hub/index.js';
 import { EventLoopMonitor } from './ops/event-loop.js';
 import type { LiveFeed } from './ops/live-feed.js';
-import { createLogger, type Logger } from './ops/logger.js';
+import { createLogger } from './ops/logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { MinistryHealth } from './ops/ministry-health.js';
 import { cardStoreLogs, logDevices, logProbe, ministryLogs } from './ops/part-logs.js';
 import { stationLiveFeed } from './ops/station-live-feed.js';
+import { vehicleMetrics } from './ops/vehicle-metrics.js';
 import { FALLBACK_DECISION } from './policy/decide.js';
 import { allPolicies, gateLookup, needsPlusFields } from './policy/gate-lookup.js';
 import { startEmbeddedSimulator } from './simulator/embedded.js';
-import type { Simulator } from './simulator/index.js';
-import type { Refresher } from './status/refresher.js';
 import { refreshFirst } from './status/refresh-first.js';
-import type { StatusService } from './status/status-service.js';
-import type { Clock } from './types.js';
+import { startVehiclePublishing } from './vehicles/hub/index.js';
+import { onBoard } from './vehicles/vehicle/on-board.js';
 
-export interface StartOptions {
-  clock?: Clock;
-  logger?: Logger;
-  /** Listen (default true); tests may use `app.inject()` instead. */
-  listen?: boolean;
-}
-
-export interface HesGate {
-  config: Readonly<Config>;
-  /** The ministry environment actually spoken to: `simulator` whenever the embedded simulator answers. */
-  environment: MinistryEnvironment;
-  app: FastifyInstance;
-  /** The service's own address, when listening. */
-  url: string | null;
-  decisions: DecisionService;
-  status: StatusService;
-  ministry: GuardedMinistry;
-  ministryHealth: MinistryHealth;
-  metrics: Metrics;
-  logger: Logger;
-  /** The embedded simulator, when the configuration has no ministry base URL. */
-  simulator: Simulator | null;
-  /** Serial readers and gate controllers, when gates list devices. */
-  station: Station | null;
-  /** Card bindings and persisted statuses (SQLite in `dataDir`). */
-  cards: StationStore;
-  /** Keeps bound codes fresh with bulk calls. */
-  refresher: Refresher;
-  /** The operators' live feed behind GET /live. */
-  live: LiveFeed;
-  /**
-   * The start-up credentials probe (a configured ministry only; the embedded simulator's are its
-   * own). Started before listening and never awaited by start-up; never rejects.
-   */
-  credentialsProbe: Promise<ProbeOutcome | 'skipped'>;
-  /** The decision journal (null when journal.enabled is false). */
-  journal: Journal | null;
-  /** The city tier (docs/city.md); null when standalone. */
-  city: CityTier | null;
-  /** On a vehicle (city.role vehicle): its list, signed clock and uploader; null elsewhere. */
-  vehicle: OnBoard | null;
-  close(): Promise<void>;
-}
+export type { HesGate, StartOptions } from './hes-gate-types.js';
 
 export async function startHesGate(loaded: LoadedConfig, options: StartOptions = {}): Promise<HesGate> {
   const { config } = loaded;
@@ -109,11 +59,9 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
     let metrics: Metrics | undefined;
     let feed: LiveFeed | undefined;
     const policies = allPolicies(config.gates);
-    const plus = needsPlusFields(policies);
     const observer = ministryLogs({ logger, clock, health: ministryHealth, sinks: () => [metrics, feed] });
-    const ministrySide = await openMinistrySide(config, { clock, closers, plus, embedded: startEmbeddedSimulator, observer });
+    const ministrySide = await openMinistrySide(config, { clock, closers, plus: needsPlusFields(policies), embedded: startEmbeddedSimulator, observer });
     const { environment, simulator, ministry, calls } = ministrySide;
-
     const cardSide = await openCardSide(config, { clock, closers, calls, observer: cardStoreLogs(logger) });
     const { cards, status, refresher } = cardSide;
 
