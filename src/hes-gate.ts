@@ -1,102 +1,43 @@
 /**
  * The composition root: builds a running hes-gate from a loaded configuration. Every adapter
- * (ministry client, stores, serial devices, HTTP) is created here and passed to the stages
- * that use it; nothing else constructs adapters or reads the environment.
+ * (ministry client, stores, serial devices, HTTP) is created here or in an assembler called from
+ * here (ministry/assemble.ts, cards/assemble.ts, http/assemble.ts) and passed to the stages that
+ * use it; nothing else constructs adapters or reads the environment. Each part adds its close as
+ * it opens, so the service stops in the reverse order.
  *
- *   config ─> logger, metrics
- *          ─> ministry target (ministry/target.ts: address or embedded simulator) ─> status service
- *          ─> card store ─> decision service ─> HTTP app, serial station, refresher
+ *   config ─> logger ─> ministry side (target: address or embedded simulator; guard)
+ *          ─> card side (store, status service, refresher) ─> city tier, metrics, journal
+ *          ─> decision service ─> serial station, HTTP side ─> credentials probe ─> listen
  */
-import { resolve } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { StoreHealth } from './cards/store-health.js';
-import { openStationStore, type StationStore } from './cards/station-store.js';
-import { cardWrites } from './city/card-writes.js';
-import { startCityTier, type CityTier } from './city/index.js';
+import { openCardSide } from './cards/assemble.js';
+import { startCityTier } from './city/index.js';
 import { buildInfo } from './build-info.js';
 import { Closers } from './closers.js';
 import type { LoadedConfig } from './config/load.js';
-import type { Config } from './config/schema.js';
 import { DecisionService } from './decisions/decision-service.js';
 import { longestRepeatTapWindow, RepeatTaps } from './decisions/repeat-taps.js';
 import { configuredStation } from './devices/configured-station.js';
 import type { Station } from './devices/station.js';
-import { Admission } from './http/admission.js';
-import { registerApi } from './http/api.js';
-import { closeHttpApp, createHttpApp } from './http/app.js';
-import { readinessChecks } from './http/readiness-checks.js';
-import { logRequests } from './http/request-log.js';
-import { Journal, openJournal } from './journal/journal.js';
-import { onBoard, type OnBoard } from './vehicles/vehicle/on-board.js';
-import { MinistryAddress } from './ministry/address-check.js';
-import { probeTarget, type ProbeOutcome } from './ministry/credentials-probe.js';
-import { GuardedMinistry, guardOptions } from './ministry/guard.js';
-import { statusCalls } from './ministry/status-calls.js';
-import { openMinistryTarget, type MinistryEnvironment } from './ministry/target.js';
-import { vehicleMetrics } from './ops/vehicle-metrics.js';
-import { startVehiclePublishing } from './vehicles/hub/index.js';
+import type { HesGate, StartOptions } from './hes-gate-types.js';
+import { openHttpSide } from './http/assemble.js';
+import { openJournal } from './journal/journal.js';
+import { openMinistrySide } from './ministry/assemble.js';
 import { EventLoopMonitor } from './ops/event-loop.js';
 import type { LiveFeed } from './ops/live-feed.js';
-import { LiveHistorySource } from './ops/live-history.js';
-import { createLogger, type Logger } from './ops/logger.js';
+import { createLogger } from './ops/logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { MinistryHealth } from './ops/ministry-health.js';
-import { addressLogs, cardStoreLogs, logCircuit, logDevices, logMinistryTarget, logProbe, logRefresher, ministryCallObserver } from './ops/part-logs.js';
-import { partMetrics } from './ops/part-metrics.js';
+import { cardStoreLogs, logDevices, logProbe, ministryLogs } from './ops/part-logs.js';
 import { stationLiveFeed } from './ops/station-live-feed.js';
+import { vehicleMetrics } from './ops/vehicle-metrics.js';
 import { FALLBACK_DECISION } from './policy/decide.js';
 import { allPolicies, gateLookup, needsPlusFields } from './policy/gate-lookup.js';
 import { startEmbeddedSimulator } from './simulator/embedded.js';
-import type { Simulator } from './simulator/index.js';
-import { createRefresher, type Refresher } from './status/refresher.js';
 import { refreshFirst } from './status/refresh-first.js';
-import { StatusService } from './status/status-service.js';
-import type { AnswerHook } from './status/types.js';
-import type { Clock } from './types.js';
+import { startVehiclePublishing } from './vehicles/hub/index.js';
+import { onBoard } from './vehicles/vehicle/on-board.js';
 
-export interface StartOptions {
-  clock?: Clock;
-  logger?: Logger;
-  /** Listen (default true); tests may use `app.inject()` instead. */
-  listen?: boolean;
-}
-
-export interface HesGate {
-  config: Readonly<Config>;
-  /** The ministry environment actually spoken to: `simulator` whenever the embedded simulator answers. */
-  environment: MinistryEnvironment;
-  app: FastifyInstance;
-  /** The service's own address, when listening. */
-  url: string | null;
-  decisions: DecisionService;
-  status: StatusService;
-  ministry: GuardedMinistry;
-  ministryHealth: MinistryHealth;
-  metrics: Metrics;
-  logger: Logger;
-  /** The embedded simulator, when the configuration has no ministry base URL. */
-  simulator: Simulator | null;
-  /** Serial readers and gate controllers, when gates list devices. */
-  station: Station | null;
-  /** Card bindings and persisted statuses (SQLite in `dataDir`). */
-  cards: StationStore;
-  /** Keeps bound codes fresh with bulk calls. */
-  refresher: Refresher;
-  /** The operators' live feed behind GET /live. */
-  live: LiveFeed;
-  /**
-   * The start-up credentials probe (a configured ministry only; the embedded simulator's are its
-   * own). Started before listening and never awaited by start-up; never rejects.
-   */
-  credentialsProbe: Promise<ProbeOutcome | 'skipped'>;
-  /** The decision journal (null when journal.enabled is false). */
-  journal: Journal | null;
-  /** The city tier (docs/city.md); null when standalone. */
-  city: CityTier | null;
-  /** On a vehicle (city.role vehicle): its list, signed clock and uploader; null elsewhere. */
-  vehicle: OnBoard | null;
-  close(): Promise<void>;
-}
+export type { HesGate, StartOptions } from './hes-gate-types.js';
 
 export async function startHesGate(loaded: LoadedConfig, options: StartOptions = {}): Promise<HesGate> {
   const { config } = loaded;
@@ -114,54 +55,20 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
   const build = buildInfo();
   logger.info({ event: 'start', version: build.version }, 'hes-gate starting');
   try {
-    const target = await openMinistryTarget(config, { embedded: startEmbeddedSimulator });
-    closers.add(() => target.close());
-    const { environment, simulator } = target;
-    logMinistryTarget(logger, target);
-    // An unresolved ministry host does not stop the station: shown on /readyz until it resolves.
-    const address = simulator === null ? new MinistryAddress({ baseUrl: target.baseUrl, ...addressLogs(logger) }) : null;
-    if (address !== null) {
-      void address.start();
-      closers.add(() => address.close());
-    }
-
     const ministryHealth = new MinistryHealth();
     let metrics: Metrics | undefined;
     let feed: LiveFeed | undefined;
-    const client = target.createClient({ clock, onCall: ministryCallObserver({ logger, clock, health: ministryHealth, environment, sinks: () => [metrics, feed] }) });
-    const ministry = new GuardedMinistry(client, guardOptions(config, clock));
-    logCircuit(logger, clock, ministry);
-    closers.add(() => ministry.close());
-
-    // One health rule for /readyz and card_store_up (cards/store-health.ts).
-    const storeHealth = new StoreHealth({ clock, read: () => cards.getBinding('00000000'), countBindings: () => cards.bindingCount });
-    const storeLogs = cardStoreLogs(logger);
-    const onWriteError = (err: unknown): void => {
-      storeHealth.writeFailed();
-      storeLogs.onWriteError(err);
-    };
-    const cards = await openStationStore({ dataDir: resolve(config.dataDir), clock, onWriteError, onIndexed: storeLogs.onIndexed });
-    closers.add(() => cards.close());
-
     const policies = allPolicies(config.gates);
-    const plus = needsPlusFields(policies);
-    const calls = statusCalls(ministry, plus);
-    // A station shares its taps' ministry answers with its city (set once the city tier runs).
-    let shareAnswer: AnswerHook | undefined;
-    const inCity = config.city.role === 'station' || config.city.role === 'hub';
-    const status = new StatusService({ ...config.cache, ministry: calls.single, clock, persistence: cards, ...(inCity ? { onAnswer: (code, answer, at) => shareAnswer?.(code, answer, at) } : {}) });
-    closers.add(() => status.drain());
-    logger.info({ bindings: cards.bindingCount, restoredStatuses: status.restore(inCity) }, 'card store open');
-
-    const backoff = { initialMs: config.refresher.backoffInitialMs, maxMs: config.refresher.backoffMaxMs };
-    const refresher = createRefresher({ store: cards, ministry: calls, sink: status, clock, budgetCallsPerSecond: config.refresher.callsPerSecond, backoff });
-    logRefresher(logger, refresher);
-    closers.add(() => refresher.stop());
+    const observer = ministryLogs({ logger, clock, health: ministryHealth, sinks: () => [metrics, feed] });
+    const ministrySide = await openMinistrySide(config, { clock, closers, plus: needsPlusFields(policies), embedded: startEmbeddedSimulator, observer });
+    const { environment, simulator, ministry, calls } = ministrySide;
+    const cardSide = await openCardSide(config, { clock, closers, calls, observer: cardStoreLogs(logger) });
+    const { cards, status, refresher } = cardSide;
 
     const city = await startCityTier({ config, store: cards, status, ministry: calls, clock, logger });
     if (city !== null) {
       closers.add(() => city.close());
-      shareAnswer = (code, answer, at) => city.replica.sharer.share(code, answer, at);
+      cardSide.shareAnswers((code, answer, at) => city.replica.sharer.share(code, answer, at));
     }
     const noteTap = refreshFirst(refresher, city);
 
@@ -213,35 +120,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
       closers.add(() => st.stop());
     }
 
-    const admission = new Admission({ lagMs: () => eventLoop.lagMs(), waiting: () => status.inflightCount, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, busy: () => eventLoop.utilization(), maxEventLoopUtilization: config.limits.maxEventLoopUtilization, maxInFlight: config.limits.maxDecisionsInFlight });
-    const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
-    if (config.log.requests) logRequests(app, app.log as Logger);
-    closers.add(() => closeHttpApp(app));
-    partMetrics(metrics, {
-      environment,
-      cards: { countBindings: () => cards.bindingCount, refresher, storeUp: () => storeHealth.up() },
-      city: { role: config.city.role, tier: city },
-      vehicle: vehicle === null ? null : () => vehicle.report(),
-      journal,
-      station,
-      overload: { eventLoop, admission },
-      connections: app.connectionRefusals,
-    });
-
-    const checks = readinessChecks({ environment, policies, store: storeHealth, eventLoop, admission, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, ministry: { health: ministryHealth, guard: ministry }, journal, address, devices, city, vehicle });
-    const history = new LiveHistorySource({ journal, configuredGates: config.gates.list.map((g) => g.id), seenGates: () => live.gates(), clock });
-    await registerApi(app, {
-      version: build.version,
-      clock,
-      station: config.stationId,
-      tokens: { admin: config.server.adminToken, api: config.server.apiToken },
-      ops: { registry: metrics.registry, ...checks, devices },
-      decisions: { decisions, admission },
-      live: { feed: live, history: () => history.get() },
-      journal,
-      ...(vehicles === null ? {} : { vehicles: vehicles.routes }),
-      cards: { store: cards, importBatchSize: 5000, ...cardWrites(city, { journal: (e) => cards.journal(e), clock, noteTap, vehicle: vehicle !== null }) },
-    });
+    const app = await openHttpSide({ config, logger, clock, closers, version: build.version, policies, ministry: { ...ministrySide, health: ministryHealth }, cards: cardSide, city, vehicle, vehicles, journal, station, devices, eventLoop, metrics, live, decisions, noteTap });
 
     if (station !== null) await station.start();
     // In a city, the lease holder refreshes (city/hub); the station's own refresher stays off. A
@@ -250,7 +129,7 @@ export async function startHesGate(loaded: LoadedConfig, options: StartOptions =
 
     // Sent before listening and not awaited: a refusal shows in /readyz and the log at once,
     // while the station already answers. The embedded simulator's credentials are its own.
-    const credentialsProbe = logProbe(logger, environment, probeTarget(target, statusCalls(client, plus).single));
+    const credentialsProbe = logProbe(logger, environment, ministrySide.probe());
 
     const url = options.listen === false ? (await app.ready(), null) : await app.listen({ host: config.server.host, port: config.server.port });
     logger.info({ event: 'ready', url, environment, gates: config.gates.list.length }, url === null ? 'hes-gate is ready' : 'hes-gate is serving');

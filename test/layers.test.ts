@@ -10,7 +10,7 @@
  *   city tier     city (depends on cards, status, ministry: the stage owns its contract)
  *   vehicles      the vehicle list, its hub side and the vehicle role (depends on stages and city)
  *   observers     ops (reads the rest through types of their vocabulary modules only)
- *   edge          http ─> hes-gate (the composition root) ─> cli
+ *   edge          http ─> hes-gate (the composition root; its options and result in hes-gate-types) ─> cli
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -75,8 +75,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   vehicles: [...LEAVES, ...STAGES, 'city'],
   ops: [...LEAVES, ...STAGES, 'city', 'vehicles'],
   http: [...LEAVES, ...STAGES, 'city', 'vehicles', 'ops'],
-  'hes-gate': [...LEAVES, ...STAGES, 'city', 'vehicles', 'ops', 'http'],
-  cli: [...LEAVES, ...STAGES, 'city', 'vehicles', 'ops', 'http', 'hes-gate'],
+  'hes-gate-types': [...LEAVES, ...STAGES, 'city', 'vehicles', 'ops'],
+  'hes-gate': [...LEAVES, ...STAGES, 'city', 'vehicles', 'ops', 'http', 'hes-gate-types'],
+  cli: [...LEAVES, ...STAGES, 'city', 'vehicles', 'ops', 'http', 'hes-gate', 'hes-gate-types'],
 };
 
 const FILES = sources(SRC).map((f) => relative(SRC, f));

@@ -1,11 +1,12 @@
 /**
  * The log lines of the service's parts: the parts report what happened (events, callbacks), and
  * this observer turns it into the log's vocabulary (log-events.ts, docs/operations.md "Logs").
- * The composition root attaches it; no part logs these itself.
+ * The composition root attaches it, itself or through the assemblers' observers; no part logs
+ * these itself.
  *
  *   ministry target, credentials probe ─> which ministry answers, `config.problem` without credentials
  *   ministry address ─> `config.problem` while its host does not resolve
- *   card store ─> a failed status write; its binding index read
+ *   card store ─> a failed status write; its binding index read; the statuses restored at opening
  *   ministry calls ─> MinistryHealth ─> `ministry.state` on a change; a credentials refusal once
  *   circuit breaker `state`, `paused` ─> `circuit.state`, the 429 pause
  *   refresher `backoff`, `rotation` ─> `refresher.backoff`, `refresher.rotation`
@@ -63,11 +64,21 @@ export function addressLogs(logger: Logger): { onUnresolved: (host: string, code
   };
 }
 
-/** The card store's own reports: a failed status write (nothing else says it), and its binding index read for taps. */
-export function cardStoreLogs(logger: Logger): { onWriteError: (err: unknown) => void; onIndexed: (e: { bindings: number; ms: number; bytes: number }) => void } {
+/**
+ * The card side's reports (cards/assemble.ts): a failed status write (nothing else says it), its
+ * binding index read for taps, the store open with the statuses it restored, and the refresher.
+ */
+export function cardStoreLogs(logger: Logger): {
+  onWriteError: (err: unknown) => void;
+  onIndexed: (e: { bindings: number; ms: number; bytes: number }) => void;
+  opened: (e: { bindings: number; restoredStatuses: number }) => void;
+  refresher: (refresher: RefresherSource) => void;
+} {
   return {
     onWriteError: (err) => logger.error({ err }, 'card store: statuses were not persisted'),
     onIndexed: (e) => logger.info({ bindings: e.bindings, ms: e.ms, bytes: e.bytes }, 'card store: bindings indexed in memory for taps'),
+    opened: (e) => logger.info({ bindings: e.bindings, restoredStatuses: e.restoredStatuses }, 'card store open'),
+    refresher: (refresher) => logRefresher(logger, refresher),
   };
 }
 
@@ -112,6 +123,25 @@ export function logCircuit(logger: Logger, clock: Clock, guard: CircuitSource): 
     log({ event: 'circuit.state', from: e.from, to: e.to, reason: e.reason, retryInMs: Math.max(0, e.openUntil - clock()) }, `ministry circuit ${e.to}`);
   });
   guard.on('paused', (e) => logger.warn({ pauseMs: e.until - clock() }, 'the ministry asked to slow down (429): pausing calls'));
+}
+
+/**
+ * The ministry side's observer (ministry/assemble.ts): the target chosen, its host's resolution,
+ * every call (health, state changes, a credentials refusal) and the guard's circuit, as log lines.
+ */
+export function ministryLogs(o: { logger: Logger; clock: Clock; health: MinistryHealth; sinks: () => Iterable<MinistryCallSink | undefined> }): {
+  target: (target: TargetReadout) => void;
+  address: ReturnType<typeof addressLogs>;
+  calls: (environment: string) => (e: MinistryCallEvent) => void;
+  circuit: (guard: CircuitSource) => void;
+} {
+  const { logger, clock } = o;
+  return {
+    target: (target) => logMinistryTarget(logger, target),
+    address: addressLogs(logger),
+    calls: (environment) => ministryCallObserver({ ...o, environment }),
+    circuit: (guard) => logCircuit(logger, clock, guard),
+  };
 }
 
 export function logRefresher(logger: Logger, refresher: RefresherSource): void {
