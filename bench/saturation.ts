@@ -10,7 +10,12 @@
  *   elapsedMs      decisions whose own elapsedMs was past the deadline (the station's clock)
  *   baseline       the same clients' slowest /healthz when all ask at once (same run)
  *
- * Run alone: `node dist/bench/saturation.js [--quick] [--clients=100,200,600]`.
+ * A late decision's time is split into before the station read it, the station's own elapsedMs,
+ * and after it answered (saturation-client.ts): what the station controls, and what it does not.
+ *
+ * Run alone: `node dist/bench/saturation.js [--quick] [--clients=100,200,600] [--utilization=U]`
+ * (`--utilization` sets the station's `limits.maxEventLoopUtilization`; 1 turns that shedding off,
+ * for a comparison in the same run).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -84,6 +89,8 @@ export async function benchSaturation(o: BenchOptions = { quick: false }): Promi
   const began = performance.now();
   const levels = (argValue('clients') ?? '100,200,600').split(',').map(Number);
   const durationMs = o.quick ? 5_000 : 20_000;
+  const utilizationArg = argValue('utilization');
+  const utilization = utilizationArg === undefined ? undefined : Number(utilizationArg);
   const dir = mkdtempSync(join(tmpdir(), 'hg-bench-saturation-'));
   let ministry: Ministry | undefined;
   let station: Station | undefined;
@@ -101,6 +108,7 @@ export async function benchSaturation(o: BenchOptions = { quick: false }): Promi
         dataDir: join(dir, 'data'),
         log: { level: 'info' },
         refresher: { enabled: false },
+        ...(utilization === undefined ? {} : { limits: { maxEventLoopUtilization: utilization } }),
         gates: { defaults: { deadlineMs: DEADLINE_MS, ministryUnavailable: 'deny' }, list: [{ id: 'G1' }] },
       },
     });
@@ -119,6 +127,7 @@ export async function benchSaturation(o: BenchOptions = { quick: false }): Promi
         `  saturation ${clients} clients: ${r.answers} answers, ${r.decided} decided, ${r.shed} shed (${((100 * r.shed) / Math.max(1, r.answers)).toFixed(1)} %), ` +
           `${r.late} later than ${DEADLINE_MS + 5} ms (${r.lateDecided} decided, ${r.lateShed} shed), p50 ${r.p50Ms.toFixed(1)} p99 ${r.p99Ms.toFixed(1)} max ${r.maxMs.toFixed(1)} ms, shed max ${r.shedMaxMs.toFixed(1)} ms; ` +
           `elapsedMs > ${DEADLINE_MS}: ${r.elapsedOverDeadline} (max ${r.elapsedMaxMs.toFixed(1)}); /healthz burst max ${r.healthBurstMaxMs.toFixed(0)} ms; client loop delay max ${r.clientLoopMaxMs.toFixed(0)} ms; ` +
+          `${r.lateSplit === null ? '' : `late decisions' time: before the station read them p50 ${r.lateSplit.beforeP50.toFixed(0)} max ${r.lateSplit.beforeMax.toFixed(0)} ms, station p50 ${r.lateSplit.stationP50.toFixed(0)} max ${r.lateSplit.stationMax.toFixed(0)} ms, after it answered p50 ${r.lateSplit.afterP50.toFixed(0)} max ${r.lateSplit.afterMax.toFixed(0)} ms; `}` +
           `station: ${JSON.stringify(stationCounts)}, loop delay max ${res.stationLoopMaxMs.toFixed(0)} ms, main thread ran ${(100 * res.stationMainRunShare).toFixed(0)} % and waited for a core ${(100 * res.stationMainWaitShare).toFixed(0)} % of the run${Object.keys(r.other).length > 0 ? `; other ${JSON.stringify(r.other)}` : ''}`,
       );
     }
@@ -131,11 +140,11 @@ export async function benchSaturation(o: BenchOptions = { quick: false }): Promi
   const rows: Row[] = results.map((r) => ({
     figure: `saturation: ${r.clients} keep-alive clients of new codes, ministry at ${MINISTRY_LATENCY_MS} ms, ${durationMs / 1000} s`,
     baseline: `/healthz burst of ${r.clients}: max ${r.healthBurstMaxMs.toFixed(0)} ms`,
-    measured: `${r.late} of ${r.answers} later than ${DEADLINE_MS + 5} ms (max ${r.maxMs.toFixed(0)} ms); shed ${((100 * r.shed) / Math.max(1, r.answers)).toFixed(1)} %; elapsedMs > deadline ${r.elapsedOverDeadline}; station loop delay max ${r.stationLoopMaxMs.toFixed(0)} ms, waited for a core ${(100 * r.stationMainWaitShare).toFixed(0)} %`,
+    measured: `${r.late} of ${r.answers} later than ${DEADLINE_MS + 5} ms (max ${r.maxMs.toFixed(0)} ms); shed ${((100 * r.shed) / Math.max(1, r.answers)).toFixed(1)} %; elapsedMs > deadline ${r.elapsedOverDeadline}; ${r.lateSplit === null ? '' : `late decisions: before read max ${r.lateSplit.beforeMax.toFixed(0)} ms, after answer max ${r.lateSplit.afterMax.toFixed(0)} ms; `}station loop delay max ${r.stationLoopMaxMs.toFixed(0)} ms, waited for a core ${(100 * r.stationMainWaitShare).toFixed(0)} %`,
     target: '0 late',
     met: r.late === 0 && r.elapsedOverDeadline === 0 && Object.keys(r.other).length === 0,
   }));
-  return { name: 'saturation', rows, details: { deadlineMs: DEADLINE_MS, ministryLatencyMs: MINISTRY_LATENCY_MS, durationMs, loadAverage: { before: loadBefore, after: loadAfter }, results }, durationMs: performance.now() - began };
+  return { name: 'saturation', rows, details: { deadlineMs: DEADLINE_MS, ministryLatencyMs: MINISTRY_LATENCY_MS, durationMs, maxEventLoopUtilization: utilization ?? 'default', loadAverage: { before: loadBefore, after: loadAfter }, results }, durationMs: performance.now() - began };
 }
 
 if (isMain(import.meta.url)) runAlone(benchSaturation);
