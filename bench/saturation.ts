@@ -126,7 +126,7 @@ export async function benchSaturation(o: BenchOptions = { quick: false }): Promi
       console.log(
         `  saturation ${clients} clients: ${r.answers} answers, ${r.decided} decided, ${r.shed} shed (${((100 * r.shed) / Math.max(1, r.answers)).toFixed(1)} %), ` +
           `${r.late} later than ${DEADLINE_MS + 5} ms (${r.lateDecided} decided, ${r.lateShed} shed), p50 ${r.p50Ms.toFixed(1)} p99 ${r.p99Ms.toFixed(1)} max ${r.maxMs.toFixed(1)} ms, shed max ${r.shedMaxMs.toFixed(1)} ms; ` +
-          `elapsedMs > ${DEADLINE_MS}: ${r.elapsedOverDeadline} (max ${r.elapsedMaxMs.toFixed(1)}); /healthz burst max ${r.healthBurstMaxMs.toFixed(0)} ms; client loop delay max ${r.clientLoopMaxMs.toFixed(0)} ms; ` +
+          `elapsedMs > ${DEADLINE_MS}: ${r.elapsedOverDeadline} (max ${r.elapsedMaxMs.toFixed(1)}); /healthz burst max ${r.healthBurstMaxMs.toFixed(0)} ms; client loop delay max ${r.clientLoopMaxMs.toFixed(0)} ms, its own send delay max ${r.sendDelayMaxMs.toFixed(0)} ms; ` +
           `${r.lateSplit === null ? '' : `late decisions' time: before the station read them p50 ${r.lateSplit.beforeP50.toFixed(0)} max ${r.lateSplit.beforeMax.toFixed(0)} ms, station p50 ${r.lateSplit.stationP50.toFixed(0)} max ${r.lateSplit.stationMax.toFixed(0)} ms, after it answered p50 ${r.lateSplit.afterP50.toFixed(0)} max ${r.lateSplit.afterMax.toFixed(0)} ms; `}` +
           `station: ${JSON.stringify(stationCounts)}, loop delay max ${res.stationLoopMaxMs.toFixed(0)} ms, main thread ran ${(100 * res.stationMainRunShare).toFixed(0)} % and waited for a core ${(100 * res.stationMainWaitShare).toFixed(0)} % of the run${Object.keys(r.other).length > 0 ? `; other ${JSON.stringify(r.other)}` : ''}`,
       );

@@ -25,7 +25,11 @@ declare module 'node:http' {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Monotonic ms (performance.now) when node handed the parsed request line and headers over. */
+    /**
+     * Monotonic ms (performance.now) when the event loop began reading the batch of requests
+     * this one came in (see `stampArrival`): for a request alone in its turn of the loop, when
+     * node handed its parsed request line and headers over.
+     */
     arrivedAt: number;
   }
   interface FastifyInstance {
@@ -127,22 +131,40 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
 }
 
 /**
- * Stamps each request with the earliest moment node shows it to JavaScript: its parser has just
- * read the request line and headers. fastify's own listener is wrapped rather than a second one
- * added: with two listeners node copies the listener array on every request.
+ * Stamps each request with when it was, at the latest, waiting to be read: the moment the event
+ * loop began reading the batch of requests it came in. One turn of the loop reads every socket
+ * that became readable while the turn before ran, one request after another; the last of a
+ * batch of 600 was already waiting while the 599 before it were parsed and decided, and its
+ * deadline counts that wait. The first request of a turn marks the batch's start, and the check
+ * phase that follows the reading (a `setImmediate`, one per turn that reads requests) ends it;
+ * a request alone in its turn is stamped when node hands it over, as before.
+ *
+ * fastify's own listener is wrapped rather than a second one added: with two listeners node
+ * copies the listener array on every request.
  */
-function stampArrival(server: Server): void {
+export function stampArrival(server: Server): void {
+  let batchStart = 0;
+  let inBatch = false;
+  const endBatch = (): void => {
+    inBatch = false;
+  };
+  const stamp = (raw: IncomingMessage): void => {
+    if (!inBatch) {
+      inBatch = true;
+      batchStart = performance.now();
+      setImmediate(endBatch);
+    }
+    raw[ARRIVED] = batchStart;
+  };
   const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   if (listeners.length !== 1) {
-    server.prependListener('request', (raw: IncomingMessage) => {
-      raw[ARRIVED] = performance.now();
-    });
+    server.prependListener('request', stamp);
     return;
   }
   const route = listeners[0]!;
   server.removeListener('request', route);
   server.on('request', (raw: IncomingMessage, res: ServerResponse) => {
-    raw[ARRIVED] = performance.now();
+    stamp(raw);
     route(raw, res);
   });
 }
