@@ -29,7 +29,7 @@
  * resolution is subtracted, as `hes_gate_event_loop_delay_seconds` does.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -114,6 +114,34 @@ function gcDuring(before: Scrape, after: Scrape): string {
     .join(', ');
 }
 
+/** Every 50 ms, the share of it the process's main thread ran or waited to run (/proc/<pid>/schedstat). */
+function busySampler(pid: number): { stop(): number[] } {
+  const read = (): number => {
+    try {
+      const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      return (run ?? 0) + (wait ?? 0);
+    } catch {
+      return Number.NaN;
+    }
+  };
+  const shares: number[] = [];
+  let lastNs = read();
+  let lastAt = performance.now();
+  const timer = setInterval(() => {
+    const ns = read();
+    const at = performance.now();
+    if (Number.isFinite(ns) && Number.isFinite(lastNs)) shares.push((ns - lastNs) / 1e6 / (at - lastAt));
+    lastNs = ns;
+    lastAt = at;
+  }, 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      return shares;
+    },
+  };
+}
+
 /** Card taps on the reader's PTY, each timed until the controller's OPEN line arrives. */
 class SerialTaps {
   readonly latencies: number[] = [];
@@ -190,6 +218,14 @@ interface ScenarioResult {
   lateAfterDecisionMaxMs: number;
   /** Event-loop delay max: the longest tick interval less the timer's resolution. */
   loopMaxMs: number;
+  /**
+   * The station's main thread, on a CPU or runnable and waiting for one, as a share of each
+   * 50 ms (from /proc/<pid>/schedstat, read by this process: nothing asked of the station): how
+   * busy its event loop was, the figure admission sheds on above limits.maxEventLoopUtilization
+   * (0.6). Max over the windows, and the share of windows above 0.6.
+   */
+  busyMax: number;
+  busyOver60: number;
   /** The longest tick interval as prom-client exports it. */
   loopIntervalMaxMs: number;
   /** Garbage collections in the station during the scenario, by kind. */
@@ -221,6 +257,7 @@ async function scenario(station: Station, taps: SerialTaps, key: ScenarioKey, na
     (err: Error) => ((workDone = true), (note = `work failed: ${err.message.slice(0, 120)}`)),
   );
   const enough = (): boolean => workDone && performance.now() - t0 >= minMs;
+  const busy = busySampler(station.proc.pid!);
   const serial = taps.run(100, enough);
   while (!enough()) {
     const r = await openLoop({
@@ -253,6 +290,7 @@ async function scenario(station: Station, taps: SerialTaps, key: ScenarioKey, na
   }
   await working;
   await serial;
+  const busyShares = busy.stop();
   const workMs = performance.now() - t0;
   const after = await scrape(station.url);
   const loop = after.loopIntervalMaxMs;
@@ -273,6 +311,8 @@ async function scenario(station: Station, taps: SerialTaps, key: ScenarioKey, na
     lateBeforeDecisionMaxMs: lateBefore,
     lateAfterDecisionMaxMs: lateAfter,
     loopMaxMs: Math.max(0, loop - LOOP_RESOLUTION_MS),
+    busyMax: Math.max(0, ...busyShares),
+    busyOver60: busyShares.filter((b) => b > 0.6).length / Math.max(1, busyShares.length),
     loopIntervalMaxMs: loop,
     gc: gcDuring(before, after),
     serialTaps: s.length,
@@ -423,7 +463,7 @@ export async function benchNoStall(o: BenchOptions = { quick: false }): Promise<
     const share = r.httpOnTime / Math.max(1, r.httpSent);
     const serialShare = r.serialOnTime / Math.max(1, r.serialTaps);
     console.log(
-      `  ${r.name}: ${(r.workMs / 1000).toFixed(1)} s (${r.note}); HTTP ${r.httpOnTime}/${r.httpSent} within ${DEADLINE_MS + 5} ms, p99 ${r.httpP99Ms.toFixed(1)} max ${r.httpMaxMs.toFixed(1)} ms, non-2xx ${r.non2xx} (station's elapsedMs max ${r.stationElapsedMaxMs.toFixed(1)} ms; generator sent ${r.httpLateSends} late, by up to ${r.httpMaxSendLagMs.toFixed(1)} ms${r.httpOnTime < r.httpSent ? `; late taps: up to ${r.lateBeforeDecisionMaxMs.toFixed(0)} ms from intended send to decision, ${r.lateAfterDecisionMaxMs.toFixed(0)} ms from decision to answer read` : ''}); loop delay max ${r.loopMaxMs.toFixed(1)} ms (tick interval max ${r.loopIntervalMaxMs.toFixed(1)} ms; GC ${r.gc || 'none'}); serial ${r.serialOnTime}/${r.serialTaps} within ${DEADLINE_MS + 25} ms, max ${r.serialMaxMs.toFixed(1)} ms`,
+      `  ${r.name}: ${(r.workMs / 1000).toFixed(1)} s (${r.note}); HTTP ${r.httpOnTime}/${r.httpSent} within ${DEADLINE_MS + 5} ms, p99 ${r.httpP99Ms.toFixed(1)} max ${r.httpMaxMs.toFixed(1)} ms, non-2xx ${r.non2xx} (station's elapsedMs max ${r.stationElapsedMaxMs.toFixed(1)} ms; generator sent ${r.httpLateSends} late, by up to ${r.httpMaxSendLagMs.toFixed(1)} ms${r.httpOnTime < r.httpSent ? `; late taps: up to ${r.lateBeforeDecisionMaxMs.toFixed(0)} ms from intended send to decision, ${r.lateAfterDecisionMaxMs.toFixed(0)} ms from decision to answer read` : ''}); loop delay max ${r.loopMaxMs.toFixed(1)} ms (tick interval max ${r.loopIntervalMaxMs.toFixed(1)} ms; GC ${r.gc || 'none'}); main thread busy max ${(100 * r.busyMax).toFixed(0)} % of 50 ms, over 60 % in ${(100 * r.busyOver60).toFixed(1)} % of windows; serial ${r.serialOnTime}/${r.serialTaps} within ${DEADLINE_MS + 25} ms, max ${r.serialMaxMs.toFixed(1)} ms`,
     );
     out.push({
       figure: `taps during: ${r.name}`,

@@ -7,14 +7,18 @@
  *   event loop lag (probe, see ops/event-loop.ts) > maxEventLoopDelayMs,
  *     while decisions wait for the ministry ───────────────────────────────┐
  *   event loop utilization (smoothed) > maxEventLoopUtilization,           │
- *     while decisions wait for the ministry ───────────────────────────────┤
+ *     while at least busyShedFrom decisions wait for the ministry ─────────┤
  *   decisions admitted and not yet answered ≥ maxInFlight ─────────────────┴─> shed
  *
  * A lagging loop fires every deadline timer late, so admitting more work that waits on one only
  * makes every answer in flight later; shedding lets the loop catch up. A saturated loop can keep
  * its timers on time while requests queue unread in their sockets between its turns — time no
  * `elapsedMs` counts, and that a decision answered by its deadline timer cannot spare; shedding
- * (with `Retry-After`) keeps the loop's busy share below the point where that queue grows. A cache hit waits on no
+ * (with `Retry-After`) keeps the loop's busy share below the point where that queue grows. That
+ * rule waits for a flood of new codes — the ministry's in-flight cap half full (`busyShedFrom`)
+ * — so a busy station's occasional new code, whose shedding would not make the loop any less
+ * busy (a refresher rotation and rush-hour taps at 200/s keep it over 60 % busy in 2.5–6 % of
+ * 50 ms windows), is still decided. A cache hit waits on no
  * timer: while nothing waits for the ministry, a lagging loop (a busy machine, a GC) still
  * answers it at once, and shedding it would trade a real decision for a 503 that costs as much.
  * Counts are kept here and read by metrics at scrape time.
@@ -31,6 +35,8 @@ export interface AdmissionOptions {
   busy?: () => number;
   /** Above this busy share (0–1), decisions that would wait for the ministry are shed; 1 never sheds. @default 1 */
   maxEventLoopUtilization?: number;
+  /** The busy-share rule applies while at least this many decisions wait for the ministry. @default 1 */
+  busyShedFrom?: number;
   maxInFlight: number;
   /** Monotonic ms, read only when a decision is shed for the loop (when it last happened, for `/readyz`). @default performance.now */
   now?: () => number;
@@ -78,7 +84,7 @@ export class Admission {
         this.lastLoopShedAt = this.now();
         return 'event-loop';
       }
-      if (this.o.busy !== undefined && this.o.busy() > (this.o.maxEventLoopUtilization ?? 1)) {
+      if (this.o.busy !== undefined && (this.o.waiting?.() ?? 1) >= (this.o.busyShedFrom ?? 1) && this.o.busy() > (this.o.maxEventLoopUtilization ?? 1)) {
         this.counters.shedLoopBusy += 1;
         this.lastLoopShedAt = this.now();
         return 'loop-busy';

@@ -63,7 +63,7 @@ export async function openHttpSide(s: HttpSideSources): Promise<FastifyInstance>
   const { config, logger, clock, ministry, city, vehicle, vehicles, journal, station, devices, eventLoop, metrics, live } = s;
   const { environment } = ministry;
   const { cards, storeHealth, status, refresher } = s.cards;
-  const admission = new Admission({ lagMs: () => eventLoop.lagMs(), waiting: () => status.inflightCount, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, busy: () => eventLoop.utilization(), maxEventLoopUtilization: config.limits.maxEventLoopUtilization, maxInFlight: config.limits.maxDecisionsInFlight });
+  const admission = new Admission({ lagMs: () => eventLoop.lagMs(), waiting: () => status.inflightCount, maxEventLoopDelayMs: config.limits.maxEventLoopDelayMs, busy: () => eventLoop.utilization(), maxEventLoopUtilization: config.limits.maxEventLoopUtilization, busyShedFrom: Math.ceil(config.resilience.maxInFlight / 2), maxInFlight: config.limits.maxDecisionsInFlight });
   const app = createHttpApp({ bodyLimitBytes: config.server.bodyLimitBytes, logger, limits: config.limits });
   if (config.log.requests) logRequests(app, app.log as Logger);
   s.closers.add(() => closeHttpApp(app));

@@ -45,6 +45,14 @@ describe('admission control', () => {
     expect(a.loopSheds().total).toBe(1);
   });
 
+  it('sheds for the busy share only in a flood of new codes, not for a busy station\'s occasional one', () => {
+    let waiting = 3;
+    const a = new Admission({ lagMs: () => 0, waiting: () => waiting, busy: () => 0.9, maxEventLoopDelayMs: 10, maxEventLoopUtilization: 0.6, busyShedFrom: 32, maxInFlight: 1000 });
+    expect(a.admit()).toBeNull();
+    waiting = 32;
+    expect(a.admit()).toBe('loop-busy');
+  });
+
   it('never sheds for the busy share at 1, and sheds for it by default', () => {
     const a = new Admission({ lagMs: () => 0, waiting: () => 1, busy: () => 1, maxEventLoopDelayMs: 10, maxEventLoopUtilization: 1, maxInFlight: 100 });
     expect(a.admit()).toBeNull();
