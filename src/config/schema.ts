@@ -246,6 +246,21 @@ export interface Config {
     horizonMs: number;
     /** Vehicles' reported list age above this is alerted on (HesGateVehicleListStale), ms. @default 21600000 (6 h) */
     maxListAgeMs: number;
+    /**
+     * An optional push notice: after each version it publishes, the hub publishes a retained
+     * `{"version":V,"issuedAt":ms}` (QoS 1) so vehicles poll the head at once. Best effort: a
+     * broker that is down never holds publication back.
+     */
+    mqtt: {
+      /** The broker: mqtt:// or mqtts:// (TLS, system CAs), no credentials in it. @default null (no notice) */
+      url: string | null;
+      /** @default 'hes-gate/vehicle-list' */
+      topic: string;
+      /** The broker user. @default null (anonymous) */
+      user: string | null;
+      /** Its password: HES_GATE_VEHICLES_MQTT_PASSWORD or HES_GATE_VEHICLES_MQTT_PASSWORD_FILE only. */
+      password: Secret | null;
+    };
   };
   /** On board a vehicle (`city.role: "vehicle"`, docs/vehicles.md): where its card list comes from and its journal goes. */
   vehicle: {
@@ -269,6 +284,23 @@ export interface Config {
     uploadUrl: string | null;
     /** How often journal records are uploaded (when the link is up). @default 300000 */
     uploadEveryMs: number;
+    /**
+     * An optional push notice from the hub's broker: a notice of a version newer than the one
+     * held makes the vehicle poll the head now (the same verified path; the notice is trusted for
+     * nothing else). The regular poll stays as the fallback.
+     */
+    mqtt: {
+      /** The broker: mqtt:// or mqtts:// (TLS, system CAs), no credentials in it. @default null (no notice) */
+      url: string | null;
+      /** @default 'hes-gate/vehicle-list' */
+      topic: string;
+      /** The broker user. @default null (anonymous) */
+      user: string | null;
+      /** Its password: HES_GATE_VEHICLE_MQTT_PASSWORD or HES_GATE_VEHICLE_MQTT_PASSWORD_FILE only. */
+      password: Secret | null;
+      /** Polls a flood of notices causes: at most one per this gap (more notices meanwhile are coalesced into one), ms. @default 10000 */
+      minPollGapMs: number;
+    };
   };
   log: {
     /** @default 'info' */

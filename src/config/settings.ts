@@ -34,6 +34,24 @@ const baseUrl: Check = (v) => {
   }
 };
 
+/** An MQTT broker: mqtt:// or mqtts:// (TLS), with no credentials in it (the user and password keys). */
+const mqttUrl: Check = (v) => {
+  if (v === null) return null;
+  const expected = 'an mqtt:// or mqtts:// URL without credentials in it (use the mqtt user key and its password variable), or null';
+  if (typeof v !== 'string') return expected;
+  try {
+    const u = new URL(v);
+    if (u.password !== '' || u.username !== '') return expected;
+    return (u.protocol === 'mqtt:' || u.protocol === 'mqtts:') && u.hostname !== '' ? null : expected;
+  } catch {
+    return expected;
+  }
+};
+
+/** A topic to publish on or subscribe to: a plain name, no wildcard, not a broker's `$` topic. */
+const mqttTopic: Check = (v) =>
+  typeof v === 'string' && v !== '' && Buffer.byteLength(v) <= 256 && !/[#+\u0000]/.test(v) && !v.startsWith('$') ? null : 'an MQTT topic name: 1–256 bytes, no `+` or `#` wildcard, not starting with `$`';
+
 /** The city's Redis: redis:// or rediss:// (TLS), with no password in it (HES_GATE_CITY_REDIS_PASSWORD). */
 const redisUrl: Check = (v) => {
   if (v === null) return null;
@@ -176,6 +194,9 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['vehicles.keepSnapshots', [5, must.int(1, 100)]],
   ['vehicles.horizonMs', [172_800_000, must.int(60_000, 30 * 86_400_000)]],
   ['vehicles.maxListAgeMs', [21_600_000, must.int(60_000, 30 * 86_400_000)]],
+  ['vehicles.mqtt.url', [null, mqttUrl]],
+  ['vehicles.mqtt.topic', ['hes-gate/vehicle-list', mqttTopic]],
+  ['vehicles.mqtt.user', [null, must.nullableStr]],
   ['vehicle.id', [null, nullableStationId]],
   ['vehicle.headUrl', [null, baseUrl]],
   ['vehicle.filesUrl', [null, baseUrl]],
@@ -186,6 +207,10 @@ export const LEAVES: ReadonlyMap<string, readonly [unknown, Check]> = new Map<st
   ['vehicle.pollMs', [300_000, must.int(1000, 86_400_000)]],
   ['vehicle.uploadUrl', [null, baseUrl]],
   ['vehicle.uploadEveryMs', [300_000, must.int(1000, 86_400_000)]],
+  ['vehicle.mqtt.url', [null, mqttUrl]],
+  ['vehicle.mqtt.topic', ['hes-gate/vehicle-list', mqttTopic]],
+  ['vehicle.mqtt.user', [null, must.nullableStr]],
+  ['vehicle.mqtt.minPollGapMs', [10_000, must.int(1000, 3_600_000)]],
 ]);
 
 /** The default of a leaf setting, for code that needs the same value (`defaultOf('refresher.backoffMaxMs')`). */
@@ -217,7 +242,11 @@ export const ENV_LEAVES: ReadonlyMap<string, readonly [string, (raw: string) => 
   ['HES_GATE_VEHICLES_ENABLED', ['vehicles.enabled', flag]],
   ['HES_GATE_VEHICLES_LIST_KEY_FILE', ['vehicles.listKeyFile', (s) => s]],
   ['HES_GATE_VEHICLES_SIGNING_KEY_FILE', ['vehicles.signingKeyFile', (s) => s]],
+  ['HES_GATE_VEHICLES_MQTT_URL', ['vehicles.mqtt.url', (s) => s]],
+  ['HES_GATE_VEHICLES_MQTT_USER', ['vehicles.mqtt.user', (s) => s]],
   ['HES_GATE_VEHICLE_TOKEN_FILE', ['vehicle.tokenFile', (s) => s]],
+  ['HES_GATE_VEHICLE_MQTT_URL', ['vehicle.mqtt.url', (s) => s]],
+  ['HES_GATE_VEHICLE_MQTT_USER', ['vehicle.mqtt.user', (s) => s]],
 ]);
 
 /** Secrets: the variable itself, or `<NAME>_FILE` naming a file that holds it. */
@@ -227,4 +256,6 @@ export const SECRETS: ReadonlyMap<string, string> = new Map([
   ['HES_GATE_ADMIN_TOKEN', 'server.adminToken'],
   ['HES_GATE_SIMULATOR_TOKEN', 'simulator.controlToken'],
   ['HES_GATE_CITY_REDIS_PASSWORD', 'city.redisPassword'],
+  ['HES_GATE_VEHICLES_MQTT_PASSWORD', 'vehicles.mqtt.password'],
+  ['HES_GATE_VEHICLE_MQTT_PASSWORD', 'vehicle.mqtt.password'],
 ]);

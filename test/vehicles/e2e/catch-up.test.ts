@@ -38,7 +38,7 @@ import { ListWorkerClient } from '../../../src/vehicles/vehicle/list-worker-clie
 import { SignedClock } from '../../../src/vehicles/vehicle/signed-clock.js';
 import { runCli } from '../../cli/cli.js';
 import { cardIdFor, codeFor, manualClock } from '../../cards/helpers.js';
-import { bind, hubDir, type HubDir } from '../hub/fixture.js';
+import { bind, hubDir, NO_MQTT, type HubDir } from '../hub/fixture.js';
 import { LinkProxy, SEGMENT } from '../link-proxy.js';
 import { hasNginx, Nginx } from '../nginx.js';
 
@@ -204,7 +204,7 @@ describe.skipIf(!hasNginx)('vehicles end to end: a hub publishing to nginx, two 
       config: {
         dataDir: h.dataDir,
         // Snapshots every 36 h, two kept: a vehicle catches up by deltas until its version falls out of the kept chains.
-        vehicles: { enabled: true, listKeyFile: h.listKeyFile, signingKeyFile: h.signingKeyFile, publishDir: null, publishEveryMs: 5 * MINUTE, snapshotEveryMs: 36 * HOUR, keepSnapshots: 2, horizonMs: 48 * HOUR, maxListAgeMs: MAX_LIST_AGE },
+        vehicles: { enabled: true, listKeyFile: h.listKeyFile, signingKeyFile: h.signingKeyFile, publishDir: null, publishEveryMs: 5 * MINUTE, snapshotEveryMs: 36 * HOUR, keepSnapshots: 2, horizonMs: 48 * HOUR, maxListAgeMs: MAX_LIST_AGE, mqtt: NO_MQTT },
       },
       store,
       lease,

@@ -9,6 +9,9 @@ import type { HealthStatus } from '../../../src/types.js';
 import { ListKey } from '../../../src/vehicles/list/index.js';
 import { tempDir } from '../../cards/helpers.js';
 
+/** vehicles.mqtt with no broker (no push notice). */
+export const NO_MQTT = { url: null, topic: 'hes-gate/vehicle-list', user: null, password: null } as const;
+
 export interface HubDir {
   dataDir: string;
   publishDir: string;

@@ -19,7 +19,7 @@ import { startVehiclePublishing, type VehiclePublishing } from '../../../src/veh
 import { openHead } from '../../../src/vehicles/list/index.js';
 import { runCli } from '../../cli/cli.js';
 import { cardIdFor, codeFor } from '../../cards/helpers.js';
-import { bind, hubDir, type HubDir } from './fixture.js';
+import { bind, hubDir, NO_MQTT, type HubDir } from './fixture.js';
 
 let h: HubDir;
 let store: StationStore;
@@ -60,7 +60,7 @@ beforeAll(async () => {
   journal = new Journal({ file: join(h.dataDir, 'journal.db'), clock: Date.now, retentionMs: 86_400_000, maxBytes: 64 * 1024 * 1024 });
   await journal.ready;
   vp = await startVehiclePublishing({
-    config: { dataDir: h.dataDir, vehicles: { enabled: true, listKeyFile: h.listKeyFile, signingKeyFile: h.signingKeyFile, publishDir: null, publishEveryMs: 300_000, snapshotEveryMs: 21_600_000, keepSnapshots: 2, horizonMs: 172_800_000, maxListAgeMs: 21_600_000 } },
+    config: { dataDir: h.dataDir, vehicles: { enabled: true, listKeyFile: h.listKeyFile, signingKeyFile: h.signingKeyFile, publishDir: null, publishEveryMs: 300_000, snapshotEveryMs: 21_600_000, keepSnapshots: 2, horizonMs: 172_800_000, maxListAgeMs: 21_600_000, mqtt: NO_MQTT } },
     store,
     lease,
     journal,
