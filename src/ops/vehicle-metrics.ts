@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge } from 'prom-client';
 import type { Clock } from '../types.js';
-import type { VehicleHubReport } from '../vehicles/hub/types.js';
+import type { NoticeOutcome, VehicleHubReport } from '../vehicles/hub/types.js';
 import { KnownGauge, type Metrics } from './metrics.js';
 
 export interface VehicleMetricsSources {
@@ -15,6 +15,7 @@ export interface VehicleMetricsSources {
 }
 
 const KINDS = ['snapshot', 'delta'] as const;
+const NOTICE_OUTCOMES: readonly NoticeOutcome[] = ['sent', 'failed', 'deferred'];
 
 export function vehicleMetrics(metrics: Metrics, sources: VehicleMetricsSources): void {
   const registry = metrics.registry;
@@ -104,6 +105,26 @@ export function vehicleMetrics(metrics: Metrics, sources: VehicleMetricsSources)
       for (const v of sources.report().vehicles) {
         if (!v.revoked && v.lastUploadAt !== null) this.labels(v.id).set(Math.max(0, now - v.lastUploadAt) / 1000);
       }
+    },
+  });
+  new Counter({
+    name: 'hes_gate_vehicles_notices_total',
+    help: 'Push notices of a new vehicle list version, by outcome: sent (the broker acknowledged it), failed (refused), deferred (no broker connected: the newest is sent on reconnect). Absent without vehicles.mqtt.url.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const n = sources.report().notices;
+      if (n !== null) for (const outcome of NOTICE_OUTCOMES) this.labels(outcome).inc(n.outcomes[outcome]);
+    },
+  });
+  new KnownGauge({
+    name: 'hes_gate_vehicles_notice_broker_up',
+    help: '1 while the push-notice broker (vehicles.mqtt.url) is connected, 0 otherwise; absent without one.',
+    registers: [registry],
+    value: () => {
+      const n = sources.report().notices;
+      return n === null ? undefined : n.connected ? 1 : 0;
     },
   });
 }

@@ -22,8 +22,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resolve when `proc` prints a line matching `ready`; reject when it exits first or after `timeoutMs`. */
-function waitForLine(proc: ChildProcess, ready: RegExp, what: string, timeoutMs = 20_000): Promise<void> {
+/** Resolve when `proc` prints a line matching `ready` (on stdout, or `stream`); reject when it exits first or after `timeoutMs`. */
+export function waitForLine(proc: ChildProcess, ready: RegExp, what: string, timeoutMs = 20_000, stream = proc.stdout): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const onData = (b: Buffer): void => {
@@ -34,12 +34,12 @@ function waitForLine(proc: ChildProcess, ready: RegExp, what: string, timeoutMs 
     const timer = setTimeout(() => done(new Error(`${what} was not ready within ${timeoutMs} ms:\n${seen}`)), timeoutMs);
     const done = (err?: Error): void => {
       clearTimeout(timer);
-      proc.stdout?.off('data', onData);
+      stream?.off('data', onData);
       proc.off('exit', onExit);
       if (err === undefined) resolve();
       else reject(err);
     };
-    proc.stdout?.on('data', onData);
+    stream?.on('data', onData);
     proc.once('exit', onExit);
   });
 }

@@ -22,6 +22,7 @@ import type { DecisionRecord } from '../../journal/types.js';
 import { ListKey, signHead } from '../list/index.js';
 import { readHeadRecord } from './head-record.js';
 import { startListBuilder } from './list-builder.js';
+import { VehicleNotices } from './notices.js';
 import { VehiclePublisher } from './publisher.js';
 import type { VehicleHubReport, VehicleServing } from './types.js';
 
@@ -32,7 +33,7 @@ import { VehicleRegistry, type RegistryStore } from './vehicle-registry.js';
 export type LeaseView = Pick<EventEmitter<LeaseEvents>, 'on' | 'off'> & { readonly holding: boolean; readonly token: number | null };
 
 export interface VehiclePublishingOptions {
-  config: Readonly<Pick<Config, 'dataDir' | 'vehicles'> & Partial<Pick<Config, 'cache'>>>;
+  config: Readonly<Pick<Config, 'dataDir' | 'vehicles'> & Partial<Pick<Config, 'cache' | 'stationId'>>>;
   store: RegistryStore;
   lease: LeaseView;
   journal: { record(e: DecisionRecord): void } | null;
@@ -41,6 +42,8 @@ export interface VehiclePublishingOptions {
   timers?: Timers;
   /** How often the registry is re-read when another process changed it, ms. @default 1000 */
   registryRefreshMs?: number;
+  /** How often the notice broker is tried again after a loss, ms. @default 5000 */
+  noticeReconnectMs?: number;
 }
 
 
@@ -92,6 +95,12 @@ export async function startVehiclePublishing(o: VehiclePublishingOptions): Promi
   });
   await registry.start();
 
+  // The push notice: the mqtt package is loaded only when a broker is configured.
+  const notices =
+    v.mqtt.url === null
+      ? null
+      : await VehicleNotices.open({ url: v.mqtt.url, topic: v.mqtt.topic, user: v.mqtt.user, password: v.mqtt.password, clientIdPrefix: `hes-gate-hub-${o.config.stationId ?? 'hub'}`, logger, ...(o.noticeReconnectMs === undefined ? {} : { reconnectPeriodMs: o.noticeReconnectMs }) });
+
   const publisher = new VehiclePublisher({
     publishDir,
     headFile,
@@ -106,6 +115,7 @@ export async function startVehiclePublishing(o: VehiclePublishingOptions): Promi
     clock: o.clock,
     ...(o.timers === undefined ? {} : { timers: o.timers }),
     logger,
+    ...(notices === null ? {} : { onPublished: (n: { version: number; issuedAt: number }) => notices.notify(n) }),
   });
   const lead = ({ token }: { token: number }): void => {
     publisher.lead(token).catch((err: unknown) => logger.error({ event: 'vehicles.build.failed', error: (err as { code?: string }).code ?? 'error' }, `vehicles: the list builder did not start: ${(err as Error).message}`));
@@ -121,6 +131,7 @@ export async function startVehiclePublishing(o: VehiclePublishingOptions): Promi
     routes: { registry, head: () => publisher.headText(), headFor: (after) => publisher.headFor(after), publishDir, journal: o.journal, clock: o.clock },
     report: () => ({
       publisher: publisher.report(),
+      notices: notices?.report() ?? null,
       vehicles: registry.vehicles().map((r) => ({ id: r.id, revoked: r.revokedAt !== null, lastUploadAt: r.lastUploadAt, lastListIssuedAt: r.lastListIssuedAt, lastListVersion: r.lastListVersion })),
       maxListAgeMs: v.maxListAgeMs,
     }),
@@ -129,6 +140,7 @@ export async function startVehiclePublishing(o: VehiclePublishingOptions): Promi
       o.lease.off('lost', standBy);
       registry.stop();
       await publisher.standBy();
+      await notices?.close();
     },
   };
 }

@@ -52,6 +52,8 @@ export interface PublisherOptions {
   clock: Clock;
   timers?: Timers;
   logger: Logger;
+  /** A version was published (its head written): the push notice (notices.ts). Must not throw; never awaited. */
+  onPublished?: (v: { version: number; issuedAt: number }) => void;
 }
 
 /**
@@ -223,6 +225,7 @@ export class VehiclePublisher {
     }
     const bytes = files.reduce((n, [, f]) => n + f.bytes, 0);
     o.logger.info({ event: 'vehicles.published', version, kind, bytes, entries: built.entries, durationMs: Math.round(built.durationMs) }, `vehicles: published version ${version} (${files.map(([k]) => k).join(' and ')})`);
+    o.onPublished?.({ version, issuedAt });
     await this.#prune(chains);
     return 'published';
   }

@@ -35,8 +35,18 @@ export interface PublisherReport {
   lastBuildMs: number | null;
 }
 
+/** What became of a push notice: acknowledged by the broker, refused, or not sent (no broker connected: the newest goes on reconnect). */
+export type NoticeOutcome = 'sent' | 'failed' | 'deferred';
+
+export interface NoticeReport {
+  connected: boolean;
+  outcomes: Record<NoticeOutcome, number>;
+}
+
 export interface VehicleHubReport {
   publisher: PublisherReport;
+  /** null when no notice broker is configured (vehicles.mqtt.url). */
+  notices: NoticeReport | null;
   vehicles: Array<{ id: string; revoked: boolean; lastUploadAt: number | null; lastListIssuedAt: number | null; lastListVersion: number | null }>;
   maxListAgeMs: number;
 }

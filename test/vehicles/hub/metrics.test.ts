@@ -20,6 +20,7 @@ describe('vehicle metrics', () => {
     let now = T;
     const report: VehicleHubReport = {
       publisher: { publishing: true, version: 2_000_000_003, issuedAt: T - 60_000, entries: 500, versions: { snapshot: 1, delta: 2 }, lastBytes: { snapshot: 1234, delta: null }, unchanged: 4, failures: 1, lastBuildMs: 250 },
+      notices: null,
       vehicles: [
         { id: 'bus-34', revoked: false, lastUploadAt: T - 30_000, lastListIssuedAt: T - 3_600_000, lastListVersion: 2_000_000_001 },
         { id: 'ferry-2', revoked: true, lastUploadAt: T - 30_000, lastListIssuedAt: T - 3_600_000, lastListVersion: 2_000_000_001 },

@@ -66,6 +66,7 @@ async function families(): Promise<Map<string, string>> {
     clock: () => now,
     report: () => ({
       publisher: { publishing: true, version: 3_000_000_004, issuedAt: now - 60_000, entries: 1200, versions: { snapshot: 1, delta: 3 }, lastBytes: { snapshot: 3000, delta: 80 }, unchanged: 2, failures: 0, lastBuildMs: 420 },
+      notices: null,
       vehicles: [{ id: 'bus-34', revoked: false, lastUploadAt: now - 30_000, lastListIssuedAt: now - 7 * 3_600_000, lastListVersion: 3_000_000_001 }],
       maxListAgeMs: 21_600_000,
     }),
