@@ -6,11 +6,12 @@
  */
 import { Counter, Gauge } from 'prom-client';
 import type { RefusalReason } from '../vehicles/list/types.js';
-import type { OnBoardReport } from '../vehicles/vehicle/on-board-types.js';
+import type { NoticeTaken, OnBoardReport } from '../vehicles/vehicle/on-board-types.js';
 import { KnownGauge, type Metrics } from './metrics.js';
 
 /** One series per reason, always present (the list the list's contract names). */
 const REFUSALS: readonly RefusalReason[] = ['signature', 'tampered', 'replayed', 'mismatch', 'malformed'];
+const NOTICES_TAKEN: readonly NoticeTaken[] = ['poll', 'coalesced', 'stale', 'malformed'];
 
 export function onBoardMetrics(metrics: Metrics, report: () => OnBoardReport): void {
   const registers = [metrics.registry];
@@ -68,5 +69,16 @@ export function onBoardMetrics(metrics: Metrics, report: () => OnBoardReport): v
     help: 'Journal records not yet acknowledged by the hub (as of the last upload round; absent when the journal is off).',
     registers,
     value: () => report().uploads?.pending,
+  });
+  new Counter({
+    name: 'hes_gate_vehicle_notices_total',
+    help: 'Push notices received, by outcome: poll (a head poll now), coalesced (joined a poll at the end of the rate limit), stale (a version held), malformed (not a notice). Absent without vehicle.mqtt.url.',
+    labelNames: ['outcome'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const n = report().notices;
+      if (n !== null) for (const outcome of NOTICES_TAKEN) this.inc({ outcome }, n.taken[outcome]);
+    },
   });
 }

@@ -110,6 +110,15 @@ export class ListFetcher {
     return this.#running;
   }
 
+  /**
+   * A poll that starts now, or right after the one running: that one may have asked for the head
+   * before the version a notice tells of was published. Never rejects.
+   */
+  pollFresh(): Promise<void> {
+    const running = this.#running;
+    return running === null ? this.poll() : running.then(() => this.poll());
+  }
+
   #schedule(ms: number): void {
     if (this.#stopped) return;
     this.#timer = this.#timers.setTimeout(() => void this.poll().then(() => this.#schedule(this.#o.pollMs)), ms);

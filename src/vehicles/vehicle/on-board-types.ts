@@ -25,6 +25,16 @@ export interface UploaderReport {
   lastUploadAt: number | null;
 }
 
+/** What a push notice did: made a poll now, joined one waiting, was about a version held (stale), or was no notice. */
+export type NoticeTaken = 'poll' | 'coalesced' | 'stale' | 'malformed';
+
+export interface NoticeListenerReport {
+  connected: boolean;
+  taken: Record<NoticeTaken, number>;
+  /** Head polls the notices caused. */
+  polls: number;
+}
+
 export interface OnBoardReport {
   list: ListFetcherReport;
   /** List age on the signed clock, ms; null before any list. */
@@ -33,4 +43,6 @@ export interface OnBoardReport {
   clockBehindMs: number;
   /** null when the journal is off (nothing is uploaded). */
   uploads: UploaderReport | null;
+  /** null when no notice broker is configured (vehicle.mqtt.url). */
+  notices: NoticeListenerReport | null;
 }

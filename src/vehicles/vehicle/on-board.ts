@@ -25,6 +25,7 @@ import { hubAgent } from './hub-http.js';
 import type { LinkChange } from './link-state.js';
 import { ListFetcher } from './list-fetcher.js';
 import { ListWorkerClient } from './list-worker-client.js';
+import { NoticeListener } from './notice-listener.js';
 import { vehicleReadiness } from './readiness.js';
 import { SignedClock } from './signed-clock.js';
 import { UploadCursor } from './upload-cursor.js';
@@ -74,6 +75,7 @@ export function onBoard(config: Readonly<Config>, baseClock: Clock, logger: Logg
   let worker: ListWorkerClient | null = null;
   let fetcher: ListFetcher | null = null;
   let uploader: Uploader | null = null;
+  let notices: NoticeListener | null = null;
   let lastRefusal: RefusalReason | null = null;
   const linkLog = (what: string) => (c: LinkChange): void => {
     const line = { event: 'vehicle.link', part: what, state: c.state, previous: c.previous, detail: c.detail };
@@ -88,6 +90,7 @@ export function onBoard(config: Readonly<Config>, baseClock: Clock, logger: Logg
       listAgeMs: list.issuedAt === null ? null : signed.now() - list.issuedAt,
       clockBehindMs: signed.behindMs(),
       uploads: uploader?.report() ?? null,
+      notices: notices?.report() ?? null,
     };
   };
 
@@ -128,6 +131,20 @@ export function onBoard(config: Readonly<Config>, baseClock: Clock, logger: Logg
         },
       });
       await fetcher.start();
+      if (v.mqtt.url !== null) {
+        const f = fetcher;
+        notices = await NoticeListener.open({
+          url: v.mqtt.url,
+          topic: v.mqtt.topic,
+          user: v.mqtt.user,
+          password: v.mqtt.password,
+          clientIdPrefix: `hes-gate-vehicle-${v.id ?? config.stationId}`,
+          logger: log,
+          held: () => cardList.held?.version ?? null,
+          poll: () => f.pollFresh(),
+          minPollGapMs: v.mqtt.minPollGapMs,
+        });
+      }
       if (report().list.version === null) log.warn({ event: 'vehicle.list.none' }, 'no vehicle list held yet: card taps are decided by the outage policy until one is fetched');
       if (journal === null) {
         log.warn({ event: 'vehicle.upload.off' }, 'journal.enabled is false: this vehicle keeps and uploads no decisions');
@@ -158,6 +175,7 @@ export function onBoard(config: Readonly<Config>, baseClock: Clock, logger: Logg
       uploader.start();
     },
     async close() {
+      await notices?.close();
       await uploader?.stop();
       await fetcher?.stop();
       await worker?.close();
