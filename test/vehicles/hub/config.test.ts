@@ -16,8 +16,30 @@ function problems(overrides: Record<string, unknown>, env: NodeJS.ProcessEnv = {
 describe('vehicles.* settings', () => {
   it('default to off, with the documented values', () => {
     const { config } = loadConfig({ noFile: true, env: {} });
-    expect(config.vehicles).toEqual({ enabled: false, listKeyFile: null, signingKeyFile: null, publishDir: null, publishEveryMs: 300_000, snapshotEveryMs: 21_600_000, keepSnapshots: 5, horizonMs: 172_800_000, maxListAgeMs: 21_600_000 });
+    expect(config.vehicles).toEqual({ enabled: false, listKeyFile: null, signingKeyFile: null, publishDir: null, publishEveryMs: 300_000, snapshotEveryMs: 21_600_000, keepSnapshots: 5, horizonMs: 172_800_000, maxListAgeMs: 21_600_000, mqtt: { url: null, topic: 'hes-gate/vehicle-list', user: null, password: null } });
     expect(vehicleProblems(config)).toEqual([]);
+  });
+
+  it('take the notice broker from the file or HES_GATE_VEHICLES_MQTT_*, its password from the environment only, and refuse what is not an mqtt(s) broker or a plain topic', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'pw'), 'hub-broker-pass\n');
+    const { config } = loadConfig({ noFile: true, overrides: hub, env: { HES_GATE_VEHICLES_MQTT_URL: 'mqtts://broker.example:8883', HES_GATE_VEHICLES_MQTT_USER: 'hub', HES_GATE_VEHICLES_MQTT_PASSWORD_FILE: join(dir, 'pw') } });
+    expect(config.vehicles.mqtt).toMatchObject({ url: 'mqtts://broker.example:8883', topic: 'hes-gate/vehicle-list', user: 'hub' });
+    expect(config.vehicles.mqtt.password?.reveal()).toBe('hub-broker-pass');
+    expect(JSON.stringify(config)).not.toContain('hub-broker-pass');
+    const invalid = (mqtt: Record<string, unknown>): string | undefined => {
+      try {
+        loadConfig({ noFile: true, overrides: { ...hub, vehicles: { mqtt } }, env: {} });
+      } catch (err) {
+        return `${(err as { code: string }).code} ${String((err as { details?: { key?: string } }).details?.key)}`;
+      }
+      return undefined;
+    };
+    expect(invalid({ url: 'mqtt://broker:1883', topic: 'city/vehicle-list' })).toBeUndefined();
+    for (const url of ['http://broker:1883', 'ws://broker/mqtt', 'mqtt://hub:secret@broker:1883', 'not a url']) expect(invalid({ url }), url).toBe('HG_CONFIG_INVALID vehicles.mqtt.url');
+    for (const topic of ['', 'city/#', 'city/+/list', '$SYS/x']) expect(invalid({ topic }), topic).toBe('HG_CONFIG_INVALID vehicles.mqtt.topic');
+    // A password in the file is not a setting: env or its _FILE only.
+    expect(invalid({ password: 'x' })).toBe('HG_CONFIG_INVALID vehicles.mqtt.password');
   });
 
   it('refuse publishing on any role but hub, without its key files, or with a horizon shorter than the list age', () => {

@@ -6,7 +6,7 @@
  * taken by the test (the publisher's timers never fire).
  */
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -129,5 +129,17 @@ describe.skipIf(!hasMosquitto)('the hub\'s push notice', () => {
     expect(await v.publisher.step()).toBe('published');
     expect(v.report().notices).toMatchObject({ connected: false, outcomes: { sent: 0, failed: 0, deferred: 1 } });
     expect(v.report().publisher.versions.snapshot).toBe(1);
+  });
+});
+
+describe('the mqtt package', () => {
+  it('is loaded only by mqtt-link.ts, on first use (a dynamic import): a node without a broker never loads it', () => {
+    const src = join(import.meta.dirname, '../../../src');
+    const loads: string[] = [];
+    for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(join(src, file), 'utf8');
+      for (const m of text.matchAll(/^(import|export)\s+(type\s+)?[^;]*from\s+'mqtt';|import\('mqtt'\)/gm)) if (m[2] === undefined) loads.push(`${file}: ${m[0].startsWith('import(') ? 'dynamic' : 'static'}`);
+    }
+    expect(loads).toEqual(['vehicles/mqtt-link.ts: dynamic']);
   });
 });

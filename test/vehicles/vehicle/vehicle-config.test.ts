@@ -54,4 +54,13 @@ describe('vehicle configuration', () => {
     expect(codeOf(() => load({ id: 'a vehicle' }))).toBe('HG_CONFIG_INVALID vehicle.id');
     expect(codeOf(() => load({ tokne: 'x' }))).toBe('HG_CONFIG_INVALID vehicle.tokne');
   });
+
+  it('takes a notice broker with HES_GATE_VEHICLE_MQTT_* and its own password, a gap of 10 s by default, and refuses another scheme', () => {
+    const config = load({}, { HES_GATE_VEHICLE_MQTT_URL: 'mqtt://broker.example:1883', HES_GATE_VEHICLE_MQTT_USER: 'bus-34', HES_GATE_VEHICLE_MQTT_PASSWORD: 'bus-broker-pass' });
+    expect(config.vehicle.mqtt).toMatchObject({ url: 'mqtt://broker.example:1883', topic: 'hes-gate/vehicle-list', user: 'bus-34', minPollGapMs: 10_000 });
+    expect(config.vehicle.mqtt.password?.reveal()).toBe('bus-broker-pass');
+    expect(load({}).vehicle.mqtt).toMatchObject({ url: null, user: null, password: null });
+    expect(codeOf(() => load({ mqtt: { url: 'https://broker.example' } }))).toBe('HG_CONFIG_INVALID vehicle.mqtt.url');
+    expect(codeOf(() => load({ mqtt: { minPollGapMs: 10 } }))).toBe('HG_CONFIG_INVALID vehicle.mqtt.minPollGapMs');
+  });
 });

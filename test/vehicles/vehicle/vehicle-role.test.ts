@@ -7,14 +7,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connectAsync } from 'mqtt';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startTestGate } from '../../http/helpers.js';
 import type { HesGate } from '../../../src/hes-gate.js';
 import { hasPromtool, promtool } from '../../ops/promtool.js';
+import { hasMosquitto, Mosquitto } from '../mosquitto.js';
 import { ListHub, TOKEN } from './list-hub.js';
 
 const CARD = '04A1B2C3D4';
 const ADMIN = 'admin-token-abcdef0123456789';
+const MQTT_PASSWORD = 'bus-34-notice-pass-51c2';
 
 describe('hes-gate as a vehicle', () => {
   let hub: ListHub;
@@ -31,17 +34,17 @@ describe('hes-gate as a vehicle', () => {
     await hub.stop();
   });
 
-  async function vehicle(): Promise<Awaited<ReturnType<typeof startTestGate>>> {
+  async function vehicle(more: { mqtt?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<Awaited<ReturnType<typeof startTestGate>>> {
     const secrets = mkdtempSync(join(tmpdir(), 'hg-vehicle-secrets-'));
     writeFileSync(join(secrets, 'token'), `${TOKEN}\n`, { mode: 0o600 });
     writeFileSync(join(secrets, 'list.key'), `${hub.keyText}\n`, { mode: 0o600 });
     const started = await startTestGate(
       {
         city: { role: 'vehicle' },
-        vehicle: { headUrl: hub.headUrl, publicKey: hub.signer.publicKey, listKeyFile: join(secrets, 'list.key'), pollMs: 3_600_000, uploadEveryMs: 3_600_000 },
+        vehicle: { headUrl: hub.headUrl, publicKey: hub.signer.publicKey, listKeyFile: join(secrets, 'list.key'), pollMs: 3_600_000, uploadEveryMs: 3_600_000, ...(more.mqtt === undefined ? {} : { mqtt: more.mqtt }) },
         journal: { flushIntervalMs: 10 },
       },
-      { HES_GATE_VEHICLE_TOKEN_FILE: join(secrets, 'token'), HES_GATE_ADMIN_TOKEN: ADMIN },
+      { HES_GATE_VEHICLE_TOKEN_FILE: join(secrets, 'token'), HES_GATE_ADMIN_TOKEN: ADMIN, ...more.env },
     );
     gate = started.gate;
     return started;
@@ -102,5 +105,38 @@ describe('hes-gate as a vehicle', () => {
     expect((await post({ gate: 'bus-1', card: CARD })).body).toMatchObject({ verdict: 'deny', reason: 'MINISTRY_UNAVAILABLE', source: 'none' });
     const ready = (await (await fetch(`${gate!.url}/readyz`)).json()) as { checks: Record<string, { ok: boolean; detail: string }> };
     expect(ready.checks['vehicle list']).toEqual({ ok: false, detail: 'no list yet: the outage policy decides card taps (link refused)' });
+  });
+
+  it.skipIf(!hasMosquitto)('with vehicle.mqtt.url, a newer version\'s notice brings the list long before the hourly poll; the password stays out of logs', async () => {
+    const broker = await Mosquitto.start({ users: { 'bus-34': MQTT_PASSWORD, hub: 'hub-pass' } });
+    try {
+      const now = Date.now();
+      const s1 = hub.snapshot(1, now - 60_000, { [CARD]: { cls: 'pass', validUntil: null, profile: 'standard' } });
+      hub.publish(s1, []);
+      const secrets = mkdtempSync(join(tmpdir(), 'hg-vehicle-mqtt-'));
+      writeFileSync(join(secrets, 'mqtt-password'), `${MQTT_PASSWORD}\n`, { mode: 0o600 });
+      const { url, logs } = await vehicle({ mqtt: { url: broker.url, user: 'bus-34', minPollGapMs: 1000 }, env: { HES_GATE_VEHICLE_MQTT_PASSWORD_FILE: join(secrets, 'mqtt-password') } });
+      await gate!.vehicle!.poll();
+      expect(gate!.vehicle!.report().list.version).toBe(1);
+      await vi.waitFor(() => expect(gate!.vehicle!.report().notices?.connected).toBe(true), { timeout: 10_000, interval: 20 });
+
+      const d2 = hub.delta(1, 2, now, { [CARD]: { cls: 'risky', validUntil: null, profile: 'standard' } });
+      hub.publish(s1, [d2]);
+      const pub = await connectAsync(broker.url, { reconnectPeriod: 0, username: 'hub', password: 'hub-pass' });
+      await pub.publishAsync('hes-gate/vehicle-list', JSON.stringify({ version: 2, issuedAt: now }), { qos: 1, retain: true });
+      await pub.endAsync();
+      await vi.waitFor(() => expect(gate!.vehicle!.report().list.version).toBe(2), { timeout: 10_000, interval: 20 });
+      expect(gate!.vehicle!.report().notices).toMatchObject({ taken: { poll: 1, malformed: 0 }, polls: 1 });
+
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^hes_gate_vehicle_notices_total\{outcome="poll"\} 1$/m);
+      expect(metrics).toMatch(/^hes_gate_vehicle_notices_total\{outcome="malformed"\} 0$/m);
+      expect(logs.raw.join('\n')).not.toContain(MQTT_PASSWORD);
+      expect(logs.raw.join('\n')).toContain('vehicle.notice.broker');
+    } finally {
+      await gate?.close();
+      gate = undefined;
+      await broker.stop();
+    }
   });
 });
