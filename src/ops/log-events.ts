@@ -51,12 +51,16 @@ export const LOG_EVENTS = [
   'vehicles.skipped',
   'vehicles.prune',
   'vehicles.pruned',
+  'vehicles.notice.broker',
+  'vehicles.notice',
   'vehicles.registry.failed',
   // On board a vehicle (vehicles/vehicle): its list and its uploads.
   'vehicle.list.version',
   'vehicle.list.refused',
   'vehicle.list.none',
   'vehicle.link',
+  'vehicle.notice.broker',
+  'vehicle.notice.subscribe',
   'vehicle.upload.off',
   'vehicle.upload.restart',
 ] as const;
