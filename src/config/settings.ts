@@ -34,37 +34,33 @@ const baseUrl: Check = (v) => {
   }
 };
 
-/** An MQTT broker: mqtt:// or mqtts:// (TLS), with no credentials in it (the user and password keys). */
-const mqttUrl: Check = (v) => {
-  if (v === null) return null;
-  const expected = 'an mqtt:// or mqtts:// URL without credentials in it (use the mqtt user key and its password variable), or null';
-  if (typeof v !== 'string') return expected;
-  try {
-    const u = new URL(v);
-    if (u.password !== '' || u.username !== '') return expected;
-    return (u.protocol === 'mqtt:' || u.protocol === 'mqtts:') && u.hostname !== '' ? null : expected;
-  } catch {
-    return expected;
-  }
-};
-
 /** A topic to publish on or subscribe to: a plain name, no wildcard, not a broker's `$` topic. */
 const mqttTopic: Check = (v) =>
   typeof v === 'string' && v !== '' && Buffer.byteLength(v) <= 256 && !/[#+\u0000]/.test(v) && !v.startsWith('$') ? null : 'an MQTT topic name: 1–256 bytes, no `+` or `#` wildcard, not starting with `$`';
 
+/**
+ * A URL of one of `schemes` (e.g. `redis:`, `rediss:`) with no credentials in it (they
+ * come from the user key and a password variable), or null.
+ */
+const credentialFreeUrl =
+  (schemes: readonly string[], expected: string): Check =>
+  (v) => {
+    if (v === null) return null;
+    if (typeof v !== 'string') return expected;
+    try {
+      const u = new URL(v);
+      if (u.password !== '' || u.username !== '') return expected;
+      return schemes.includes(u.protocol) ? null : expected;
+    } catch {
+      return expected;
+    }
+  };
+
 /** The city's Redis: redis:// or rediss:// (TLS), with no password in it (HES_GATE_CITY_REDIS_PASSWORD). */
-const redisUrl: Check = (v) => {
-  if (v === null) return null;
-  const expected = 'a redis:// or rediss:// URL without a password in it (use HES_GATE_CITY_REDIS_PASSWORD), or null';
-  if (typeof v !== 'string') return expected;
-  try {
-    const u = new URL(v);
-    if (u.password !== '' || u.username !== '') return expected;
-    return u.protocol === 'redis:' || u.protocol === 'rediss:' ? null : expected;
-  } catch {
-    return expected;
-  }
-};
+const redisUrl = credentialFreeUrl(['redis:', 'rediss:'], 'a redis:// or rediss:// URL without a password in it (use HES_GATE_CITY_REDIS_PASSWORD), or null');
+
+/** An MQTT broker: mqtt:// or mqtts:// (TLS), with no credentials in it (the user and password keys). */
+const mqttUrl = credentialFreeUrl(['mqtt:', 'mqtts:'], 'an mqtt:// or mqtts:// URL without credentials in it (use the mqtt user key and its password variable), or null');
 
 /** Sentinel addresses: ["host:port", …]. */
 const hostPorts: Check = (v) =>

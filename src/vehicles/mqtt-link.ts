@@ -13,18 +13,16 @@ import type { Secret } from '../config/sensitive-value.js';
 
 export type { MqttClient } from 'mqtt';
 
-export interface MqttLinkOptions {
+/** Where the notice travels: the broker, the topic, who this node is there. */
+export interface NoticeBroker {
   url: string;
+  topic: string;
   user: string | null;
   password: Secret | null;
   /** The client id's stem; a random suffix keeps two processes from taking over each other's session. */
   clientIdPrefix: string;
-  /** @default 5000 */
+  /** How often a lost broker is tried again, ms. @default 5000 */
   reconnectPeriodMs?: number;
-  /** @default 10000 */
-  connectTimeoutMs?: number;
-  /** The broker's state changed: connected, or not (with the error code or `closed`). */
-  onState: (up: boolean, detail: string) => void;
 }
 
 function codeOf(err: unknown): string {
@@ -32,7 +30,8 @@ function codeOf(err: unknown): string {
   return typeof e.code === 'string' || typeof e.code === 'number' ? String(e.code) : typeof e.name === 'string' ? e.name : 'error';
 }
 
-export async function openMqtt(o: MqttLinkOptions): Promise<MqttClient> {
+/** A client that connects in the background; `onState` hears each change: connected, or not (with the error code or `closed`). */
+export async function openMqtt(o: NoticeBroker, onState: (up: boolean, detail: string) => void): Promise<MqttClient> {
   const { connect } = await import('mqtt');
   const client = connect(o.url, {
     clientId: `${o.clientIdPrefix.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${randomBytes(4).toString('hex')}`,
@@ -40,13 +39,13 @@ export async function openMqtt(o: MqttLinkOptions): Promise<MqttClient> {
     ...(o.password === null ? {} : { password: o.password.reveal() }),
     clean: true,
     reconnectPeriod: o.reconnectPeriodMs ?? 5000,
-    connectTimeout: o.connectTimeoutMs ?? 10_000,
+    connectTimeout: 10_000,
   });
   let up: boolean | null = null;
   const set = (next: boolean, detail: string): void => {
     if (next === up) return;
     up = next;
-    o.onState(next, detail);
+    onState(next, detail);
   };
   client.on('connect', () => set(true, ''));
   // An 'error' with no listener would throw: a refused connection or a bad password is a state, told once.

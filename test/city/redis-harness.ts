@@ -22,6 +22,31 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A server's program on this machine: on the PATH, or in /usr/sbin (Debian's servers, off a user's PATH); null when absent. */
+export function findServer(name: string): string | null {
+  const r = spawnSync('sh', ['-c', `command -v ${name} || { test -x /usr/sbin/${name} && echo /usr/sbin/${name}; }`], { encoding: 'utf8' });
+  const path = r.stdout.trim();
+  return path === '' ? null : path;
+}
+
+/**
+ * Send `sig` to a server process and resolve when it has exited (at once when it is not running);
+ * `alsoKill` are pids that outlive it on that signal (an nginx master's workers), SIGKILLed after it.
+ */
+export async function signalAndWait(p: ChildProcess | null, sig: NodeJS.Signals, alsoKill: readonly number[] = []): Promise<void> {
+  if (p === null || p.exitCode !== null || p.signalCode !== null) return;
+  const gone = new Promise((r) => p.once('exit', r));
+  p.kill(sig);
+  for (const pid of alsoKill) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await gone;
+}
+
 /** Resolve when `proc` prints a line matching `ready` (on stdout, or `stream`); reject when it exits first or after `timeoutMs`. */
 export function waitForLine(proc: ChildProcess, ready: RegExp, what: string, timeoutMs = 20_000, stream = proc.stdout): Promise<void> {
   return new Promise((resolve, reject) => {

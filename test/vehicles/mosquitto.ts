@@ -7,20 +7,14 @@
  * password file in mosquitto's PBKDF2-SHA512 format (`$7$`), written here. As root, the broker
  * keeps the current user (`user` directive) so it can read the 0700 temp dir.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForLine } from '../city/redis-harness.js';
+import { findServer, freePort, signalAndWait, waitForLine } from '../city/redis-harness.js';
 
-function findMosquitto(): string | null {
-  const r = spawnSync('sh', ['-c', 'command -v mosquitto || { test -x /usr/sbin/mosquitto && echo /usr/sbin/mosquitto; }'], { encoding: 'utf8' });
-  const path = r.stdout.trim();
-  return path === '' ? null : path;
-}
-
-export const MOSQUITTO = findMosquitto();
+export const MOSQUITTO = findServer('mosquitto');
 export const hasMosquitto = MOSQUITTO !== null;
 
 export interface MosquittoOptions {
@@ -68,7 +62,8 @@ export class Mosquitto {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
-  private async spawn(): Promise<void> {
+  /** Start (again) on this port; retained messages are not kept across a restart (no persistence). */
+  async spawn(): Promise<void> {
     const proc = spawn(MOSQUITTO!, ['-c', join(this.dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     proc.once('exit', () => {
@@ -80,28 +75,13 @@ export class Mosquitto {
     proc.stderr!.resume();
   }
 
-  /** The broker is gone (SIGKILL): clients see their connection drop. */
+  /** The broker is gone (SIGKILL): clients see their connection drop. Start it again on the same port with `spawn`. */
   async kill(): Promise<void> {
-    await this.signal('SIGKILL');
-  }
-
-  /** Start again on the same port (retained messages are not kept: no persistence). */
-  async restart(): Promise<void> {
-    await this.signal('SIGTERM');
-    await this.spawn();
+    await signalAndWait(this.proc, 'SIGKILL');
   }
 
   async stop(): Promise<void> {
-    await this.signal('SIGTERM');
+    await signalAndWait(this.proc, 'SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private async signal(sig: NodeJS.Signals): Promise<void> {
-    const p = this.proc;
-    if (p === null || p.exitCode !== null || p.signalCode !== null) return;
-    const gone = new Promise((r) => p.once('exit', r));
-    p.kill(sig);
-    await gone;
-    this.proc = null;
   }
 }

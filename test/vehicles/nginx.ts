@@ -17,15 +17,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../city/redis-harness.js';
+import { findServer, freePort, signalAndWait } from '../city/redis-harness.js';
 
-function findNginx(): string | null {
-  const r = spawnSync('sh', ['-c', 'command -v nginx || { test -x /usr/sbin/nginx && echo /usr/sbin/nginx; }'], { encoding: 'utf8' });
-  const path = r.stdout.trim();
-  return path === '' ? null : path;
-}
-
-export const NGINX = findNginx();
+export const NGINX = findServer('nginx');
 export const hasNginx = NGINX !== null;
 
 export interface NginxOptions {
@@ -198,19 +192,9 @@ export class Nginx {
 
   private async signal(sig: NodeJS.Signals): Promise<void> {
     const p = this.proc;
-    if (p === null || p.exitCode !== null || p.signalCode !== null) return;
     // A master's workers leave with it on SIGTERM, but outlive a SIGKILL of it: kill them too, by their ids.
-    const workers = sig === 'SIGKILL' && (this.options.workers ?? 0) > 0 ? childPids(p.pid!) : [];
-    const gone = new Promise((r) => p.once('exit', r));
-    p.kill(sig);
-    for (const pid of workers) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    await gone;
+    const workers = p !== null && p.exitCode === null && p.signalCode === null && sig === 'SIGKILL' && (this.options.workers ?? 0) > 0 ? childPids(p.pid!) : [];
+    await signalAndWait(p, sig, workers);
     this.proc = null;
   }
 }

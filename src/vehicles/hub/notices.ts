@@ -11,21 +11,12 @@
  * reaches a vehicle that subscribes later (after a tunnel, at start).
  */
 import type { Logger } from 'pino';
-import type { Secret } from '../../config/sensitive-value.js';
 import { encodeNotice, type ListNotice } from '../list/notice.js';
-import { closeMqtt, openMqtt, type MqttClient } from '../mqtt-link.js';
+import { closeMqtt, openMqtt, type MqttClient, type NoticeBroker } from '../mqtt-link.js';
 import type { NoticeOutcome, NoticeReport } from './types.js';
 
-export interface NoticesOptions {
-  url: string;
-  topic: string;
-  user: string | null;
-  password: Secret | null;
-  /** Names the client at the broker (with a random suffix). */
-  clientIdPrefix: string;
+export interface NoticesOptions extends NoticeBroker {
   logger: Logger;
-  /** @default 5000 */
-  reconnectPeriodMs?: number;
 }
 
 export class VehicleNotices {
@@ -49,16 +40,9 @@ export class VehicleNotices {
   /** Connects in the background: resolves at once, whether the broker answers or not. */
   static async open(o: NoticesOptions): Promise<VehicleNotices> {
     const log = o.logger;
-    const client = await openMqtt({
-      url: o.url,
-      user: o.user,
-      password: o.password,
-      clientIdPrefix: o.clientIdPrefix,
-      ...(o.reconnectPeriodMs === undefined ? {} : { reconnectPeriodMs: o.reconnectPeriodMs }),
-      onState: (up, detail) => {
-        if (up) log.info({ event: 'vehicles.notice.broker', state: 'up' }, 'vehicles: the notice broker is connected');
-        else log.warn({ event: 'vehicles.notice.broker', state: 'down', detail }, `vehicles: the notice broker is not connected (${detail}); versions are published without a notice, vehicles poll`);
-      },
+    const client = await openMqtt(o, (up, detail) => {
+      if (up) log.info({ event: 'vehicles.notice.broker', state: 'up' }, 'vehicles: the notice broker is connected');
+      else log.warn({ event: 'vehicles.notice.broker', state: 'down', detail }, `vehicles: the notice broker is not connected (${detail}); versions are published without a notice, vehicles poll`);
     });
     return new VehicleNotices(client, o);
   }

@@ -14,11 +14,10 @@
  * subscribes again after a tunnel gets it at once.
  */
 import type { Logger } from 'pino';
-import type { Secret } from '../../config/sensitive-value.js';
 import { systemTimers } from '../../system-timers.js';
 import type { Timers } from '../../types.js';
 import { parseNotice } from '../list/notice.js';
-import { closeMqtt, openMqtt, type MqttClient } from '../mqtt-link.js';
+import { closeMqtt, openMqtt, type MqttClient, type NoticeBroker } from '../mqtt-link.js';
 import type { NoticeListenerReport, NoticeTaken } from './on-board-types.js';
 
 export interface NoticeGateOptions {
@@ -103,15 +102,8 @@ export class NoticeGate {
   }
 }
 
-export interface NoticeListenerOptions extends NoticeGateOptions {
-  url: string;
-  topic: string;
-  user: string | null;
-  password: Secret | null;
-  clientIdPrefix: string;
+export interface NoticeListenerOptions extends NoticeGateOptions, NoticeBroker {
   logger: Logger;
-  /** @default 5000 */
-  reconnectPeriodMs?: number;
 }
 
 export class NoticeListener {
@@ -127,16 +119,9 @@ export class NoticeListener {
   static async open(o: NoticeListenerOptions): Promise<NoticeListener> {
     const log = o.logger;
     const gate = new NoticeGate(o);
-    const client = await openMqtt({
-      url: o.url,
-      user: o.user,
-      password: o.password,
-      clientIdPrefix: o.clientIdPrefix,
-      ...(o.reconnectPeriodMs === undefined ? {} : { reconnectPeriodMs: o.reconnectPeriodMs }),
-      onState: (up, detail) => {
-        if (up) log.info({ event: 'vehicle.notice.broker', state: 'up' }, 'list notices: the broker is connected');
-        else log.warn({ event: 'vehicle.notice.broker', state: 'down', detail }, `list notices: the broker is not connected (${detail}); the regular poll carries the list`);
-      },
+    const client = await openMqtt(o, (up, detail) => {
+      if (up) log.info({ event: 'vehicle.notice.broker', state: 'up' }, 'list notices: the broker is connected');
+      else log.warn({ event: 'vehicle.notice.broker', state: 'down', detail }, `list notices: the broker is not connected (${detail}); the regular poll carries the list`);
     });
     // A clean session each time: subscribe on every connect (the retained notice comes with it).
     client.on('connect', () => {

@@ -119,7 +119,7 @@ describe.skipIf(!hasMosquitto)('the hub\'s push notice', () => {
     expect(stepMs).toBeLessThan(5000);
     expect(events().filter((e) => e['event'] === 'vehicles.notice.broker').map((e) => e['state'])).toEqual(['up', 'down']);
 
-    await broker.restart();
+    await broker.spawn();
     await vi.waitFor(() => expect(v.report().notices?.outcomes.sent).toBe(1), { timeout: 10_000, interval: 20 });
     expect(JSON.parse((await retained(broker.url)).payload)).toEqual({ version: head.version, issuedAt: head.issuedAt });
   });
