@@ -124,6 +124,18 @@ describe.skipIf(!hasMosquitto)('the hub\'s push notice', () => {
     expect(JSON.parse((await retained(broker.url)).payload)).toEqual({ version: head.version, issuedAt: head.issuedAt });
   });
 
+  it('with a wrong password the broker refuses the hub: said once, never with the password, and publication goes on', async () => {
+    broker = await Mosquitto.start({ users: { hub: PASSWORD } });
+    const wrong = 'not-the-hub-password-93';
+    const v = await start(broker.url, { user: 'hub', password: new Secret(wrong) });
+    await vi.waitFor(() => expect(events().some((e) => e['event'] === 'vehicles.notice.broker')).toBe(true), { timeout: 10_000, interval: 20 });
+    expect(await v.publisher.step()).toBe('published');
+    expect(v.report().notices).toMatchObject({ connected: false, outcomes: { sent: 0, deferred: 1 } });
+    const said = events().filter((e) => e['event'] === 'vehicles.notice.broker');
+    expect(said.map((e) => e['state'])).toEqual(['down']);
+    expect(lines.join('')).not.toContain(wrong);
+  });
+
   it('publishes with no broker at all behind the URL', async () => {
     const v = await start(`mqtt://127.0.0.1:${await freePort()}`, { user: null, password: null });
     expect(await v.publisher.step()).toBe('published');
