@@ -70,7 +70,13 @@ export class Mosquitto {
       if (this.proc === proc) this.proc = null;
     });
     // stderr: mosquitto's stdout is block-buffered on a pipe, its stderr is not.
-    await waitForLine(proc, / running/, `mosquitto :${this.port}`, 20_000, proc.stderr);
+    try {
+      await waitForLine(proc, / running/, `mosquitto :${this.port}`, 20_000, proc.stderr);
+    } catch (err) {
+      // Not ready in time: it must not outlive the test run.
+      await signalAndWait(proc, 'SIGKILL');
+      throw err;
+    }
     // Keep reading: a full pipe would stall the broker.
     proc.stderr!.resume();
   }
