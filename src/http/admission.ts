@@ -77,14 +77,16 @@ export class Admission {
       this.counters.shedInFlight += 1;
       return 'in-flight';
     }
-    // Whether anything waits first: a count, while the lag reads the clock.
-    if (this.o.waiting === undefined || this.o.waiting() > 0) {
+    // Whether anything waits first: a count, while the lag reads the clock. Without a count,
+    // something is taken to wait.
+    const waiting = this.o.waiting === undefined ? 1 : this.o.waiting();
+    if (waiting > 0) {
       if (this.o.lagMs() > this.o.maxEventLoopDelayMs) {
         this.counters.shedEventLoop += 1;
         this.lastLoopShedAt = this.now();
         return 'event-loop';
       }
-      if (this.o.busy !== undefined && (this.o.waiting?.() ?? 1) >= (this.o.busyShedFrom ?? 1) && this.o.busy() > (this.o.maxEventLoopUtilization ?? 1)) {
+      if (this.o.busy !== undefined && waiting >= (this.o.busyShedFrom ?? 1) && this.o.busy() > (this.o.maxEventLoopUtilization ?? 1)) {
         this.counters.shedLoopBusy += 1;
         this.lastLoopShedAt = this.now();
         return 'loop-busy';
