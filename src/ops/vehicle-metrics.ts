@@ -81,32 +81,29 @@ export function vehicleMetrics(metrics: Metrics, sources: VehicleMetricsSources)
       this.set(sources.report().maxListAgeMs / 1000);
     },
   });
-  new Gauge({
-    name: 'hes_gate_vehicles_list_age_seconds',
-    help: 'Per registered vehicle: now minus the issue time of the list version its last upload said it decides from (grows while it is offline); absent before its first upload.',
-    labelNames: ['vehicle'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      const now = sources.clock();
-      for (const v of sources.report().vehicles) {
-        if (!v.revoked && v.lastListIssuedAt !== null) this.labels(v.id).set(Math.max(0, now - v.lastListIssuedAt) / 1000);
-      }
-    },
-  });
-  new Gauge({
-    name: 'hes_gate_vehicles_since_upload_seconds',
-    help: 'Per registered vehicle: seconds since its last store-and-forward upload reached this hub; absent before the first.',
-    labelNames: ['vehicle'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      const now = sources.clock();
-      for (const v of sources.report().vehicles) {
-        if (!v.revoked && v.lastUploadAt !== null) this.labels(v.id).set(Math.max(0, now - v.lastUploadAt) / 1000);
-      }
-    },
-  });
+  /** Per registered vehicle that is not revoked: seconds since one of its times; absent while that time is unknown. */
+  const sinceByVehicle = (name: string, help: string, at: (v: VehicleHubReport['vehicles'][number]) => number | null): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['vehicle'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const now = sources.clock();
+        for (const v of sources.report().vehicles) {
+          const t = at(v);
+          if (!v.revoked && t !== null) this.labels(v.id).set(Math.max(0, now - t) / 1000);
+        }
+      },
+    });
+  };
+  sinceByVehicle(
+    'hes_gate_vehicles_list_age_seconds',
+    'Per registered vehicle: now minus the issue time of the list version its last upload said it decides from (grows while it is offline); absent before its first upload.',
+    (v) => v.lastListIssuedAt,
+  );
+  sinceByVehicle('hes_gate_vehicles_since_upload_seconds', 'Per registered vehicle: seconds since its last store-and-forward upload reached this hub; absent before the first.', (v) => v.lastUploadAt);
   new Counter({
     name: 'hes_gate_vehicles_notices_total',
     help: 'Push notices of a new vehicle list version, by outcome: sent (the broker acknowledged it), failed (refused), deferred (no broker connected: the newest is sent on reconnect). Absent without vehicles.mqtt.url.',
