@@ -24,8 +24,6 @@ import type { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeaseEvents } from '../../../src/city/types.js';
 import { openStationStore, type StationStore } from '../../../src/cards/station-store.js';
-import { createHttpApp } from '../../../src/http/app.js';
-import { registerApi } from '../../../src/http/api.js';
 import { createLogger } from '../../../src/ops/logger.js';
 import type { StatusOutcome, Timers } from '../../../src/types.js';
 import { startVehiclePublishing, type VehiclePublishing } from '../../../src/vehicles/hub/index.js';
@@ -38,7 +36,7 @@ import { ListWorkerClient } from '../../../src/vehicles/vehicle/list-worker-clie
 import { SignedClock } from '../../../src/vehicles/vehicle/signed-clock.js';
 import { runCli } from '../../cli/cli.js';
 import { cardIdFor, codeFor, manualClock } from '../../cards/helpers.js';
-import { bind, hubDir, NO_MQTT, type HubDir } from '../hub/fixture.js';
+import { bind, hubDir, NO_MQTT, type HubDir, vehicleRoutesApp } from '../hub/fixture.js';
 import { LinkProxy, SEGMENT } from '../link-proxy.js';
 import { hasNginx, Nginx } from '../nginx.js';
 
@@ -214,19 +212,7 @@ describe.skipIf(!hasNginx)('vehicles end to end: a hub publishing to nginx, two 
       timers: never,
     });
     await vp.publisher.lead(1);
-    app = createHttpApp({ bodyLimitBytes: 8192, logger: createLogger('silent') });
-    await registerApi(app, {
-      version: 'test',
-      clock: clock.now,
-      station: 'hub-a',
-      tokens: { admin: null, api: null },
-      ops: { registry: (await import('prom-client')).register, readiness: [], informational: () => [], devices: () => [] },
-      decisions: { decisions: {} as never },
-      live: { feed: {} as never, history: async () => ({}) as never },
-      journal: null,
-      cards: { store },
-      vehicles: vp.routes,
-    });
+    app = await vehicleRoutesApp(store, vp.routes, clock.now);
     hubUrl = await app.listen({ host: '127.0.0.1', port: 0 });
     nginx = await Nginx.start({ root: vp.routes.publishDir });
     agent = hubAgent({ connectTimeoutMs: 2000, headersTimeoutMs: 5000, bodyTimeoutMs: 5000 });

@@ -12,7 +12,6 @@ import { createPublicKey } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CityKey } from '../../../src/city/city-key.js';
@@ -23,22 +22,13 @@ import { nodeKeyFile } from '../../city/e2e/node-keys.js';
 import { hasRedis, RedisServer } from '../../city/redis-harness.js';
 import { LinkProxy } from '../link-proxy.js';
 import { hasNginx, Nginx } from '../nginx.js';
+import { until } from '../hub/fixture.js';
 
 const ADMIN = 'vehicle-fleet-admin-token-0123456789';
 const CARDS = 200;
 const card = (i: number): string => `04F1${i.toString(16).toUpperCase().padStart(10, '0')}`;
 /** Most cards RISKLESS, every fifth RISKY: classes a vehicle decides alone, as the hub does. */
 const codeOf = (i: number): string => (i % 5 === 2 ? SAMPLE.RISKY : SAMPLE.RISKLESS);
-
-async function until<T>(what: string | (() => string), check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const t0 = performance.now();
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`${typeof what === 'string' ? what : what()}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function metric(url: string, name: string): Promise<number | null> {
   const text = await (await fetch(`${url}/metrics`)).text();

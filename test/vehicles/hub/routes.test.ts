@@ -11,15 +11,13 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LeaseEvents } from '../../../src/city/types.js';
 import { openStationStore, type StationStore } from '../../../src/cards/station-store.js';
-import { createHttpApp } from '../../../src/http/app.js';
-import { registerApi } from '../../../src/http/api.js';
 import { Journal } from '../../../src/journal/journal.js';
 import { createLogger } from '../../../src/ops/logger.js';
 import { startVehiclePublishing, type VehiclePublishing } from '../../../src/vehicles/hub/index.js';
 import { openHead } from '../../../src/vehicles/list/index.js';
 import { runCli } from '../../cli/cli.js';
 import { cardIdFor, codeFor } from '../../cards/helpers.js';
-import { bind, hubDir, NO_MQTT, type HubDir } from './fixture.js';
+import { bind, hubDir, NO_MQTT, type HubDir, vehicleRoutesApp } from './fixture.js';
 
 let h: HubDir;
 let store: StationStore;
@@ -68,19 +66,7 @@ beforeAll(async () => {
     clock: Date.now,
     registryRefreshMs: 50,
   });
-  app = createHttpApp({ bodyLimitBytes: 8192, logger: createLogger('silent') });
-  await registerApi(app, {
-    version: 'test',
-    clock: Date.now,
-    station: 'hub-a',
-    tokens: { admin: null, api: null },
-    ops: { registry: (await import('prom-client')).register, readiness: [], informational: () => [], devices: () => [] },
-    decisions: { decisions: {} as never },
-    live: { feed: {} as never, history: async () => ({}) as never },
-    journal: null,
-    cards: { store },
-    vehicles: vp.routes,
-  });
+  app = await vehicleRoutesApp(store, vp.routes, Date.now);
   await app.ready();
 });
 

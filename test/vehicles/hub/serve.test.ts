@@ -10,7 +10,6 @@ import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CityKey } from '../../../src/city/city-key.js';
 import { SAMPLE } from '../../../src/simulator/index.js';
@@ -18,6 +17,7 @@ import { ListKey, lookup, openFile, openHead } from '../../../src/vehicles/list/
 import { runCli, serveUntilReady, startCli, stop } from '../../cli/cli.js';
 import { nodeKeyFile } from '../../city/e2e/node-keys.js';
 import { hasRedis, RedisServer } from '../../city/redis-harness.js';
+import { until } from './fixture.js';
 
 const ADMIN = 'vehicle-serve-admin-token-0123456789';
 const cards: Array<[string, string, string]> = [
@@ -27,16 +27,6 @@ const cards: Array<[string, string, string]> = [
   // (its findings table), so the list says `expired`, as every station would deny it.
   ['04A1000000000003', SAMPLE.RISKLESS_PAST_EXPIRY, 'expired'],
 ];
-
-async function until<T>(what: string | (() => string), check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const t0 = performance.now();
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`${typeof what === 'string' ? what : what()}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.skipIf(!hasRedis)('a hub publishing the vehicle list (hes-gate serve)', () => {
   let dir: string;
