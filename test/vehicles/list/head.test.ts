@@ -1,7 +1,8 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ListHead, RefusalReason } from '../../../src/vehicles/list/index.js';
-import { ListRefused, openHead, signHead } from '../../../src/vehicles/list/index.js';
+import type { ListHead } from '../../../src/vehicles/list/index.js';
+import { openHead, signHead } from '../../../src/vehicles/list/index.js';
+import { refusal } from './helpers.js';
 
 const hub = generateKeyPairSync('ed25519');
 const other = generateKeyPairSync('ed25519');
@@ -18,16 +19,6 @@ const HEAD: ListHead = {
     { name: name('c'), bytes: 41_000, version: 12, base: 11 },
   ],
 };
-
-function refusal(fn: () => unknown): RefusalReason | 'accepted' {
-  try {
-    fn();
-    return 'accepted';
-  } catch (err) {
-    if (err instanceof ListRefused) return err.reason;
-    throw err;
-  }
-}
 
 describe('the head', () => {
   it('opens to the head it was signed from; the signature covers the head text as written', () => {

@@ -1,7 +1,7 @@
 /** What the list's tests share: values, entries and states as fast-check arbitraries, and a fixed key. */
 import fc from 'fast-check';
-import type { EntryValue, ListEntry, ListState } from '../../../src/vehicles/list/index.js';
-import { buildState, ListKey } from '../../../src/vehicles/list/index.js';
+import type { EntryValue, ListEntry, ListState, RefusalReason } from '../../../src/vehicles/list/index.js';
+import { buildState, ListKey, ListRefused } from '../../../src/vehicles/list/index.js';
 
 /** A fixed key, so a test's fingerprints (and its counts of false matches) are the same every run. */
 export const TEST_KEY_TEXT = `# tests\nk1:${Buffer.alloc(32, 42).toString('base64')}\n`;
@@ -41,4 +41,15 @@ export function shuffledPalette(s: ListState): ListState {
   const palette = [{ cls: 'unknown', validUntil: null, profile: 'zzz' } as EntryValue, ...order.map((i) => s.palette[i]!)];
   const at = new Map(order.map((old, k) => [old, k + 1]));
   return { bits: s.bits, fps: s.fps, values: s.values.map((v) => at.get(v)!), palette };
+}
+
+/** What a list check said: the reason it refused, or 'accepted'. */
+export function refusal(fn: () => unknown): RefusalReason | 'accepted' {
+  try {
+    fn();
+    return 'accepted';
+  } catch (err) {
+    if (err instanceof ListRefused) return err.reason;
+    throw err;
+  }
 }

@@ -1,25 +1,15 @@
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ListState, OpenedDelta, RefusalReason, VersionMeta } from '../../../src/vehicles/list/index.js';
-import { advance, buildState, diff, encodeDelta, encodeSnapshot, fileName, ListRefused, openFile, signFile, stateDigest, valueKey } from '../../../src/vehicles/list/index.js';
-import { arbBits, arbState, arbStatePair, ISSUED, MINUTE } from './helpers.js';
+import type { ListState, OpenedDelta, VersionMeta } from '../../../src/vehicles/list/index.js';
+import { advance, buildState, diff, encodeDelta, encodeSnapshot, fileName, openFile, signFile, stateDigest, valueKey } from '../../../src/vehicles/list/index.js';
+import { arbBits, arbState, arbStatePair, ISSUED, MINUTE, refusal } from './helpers.js';
 
 const hub = generateKeyPairSync('ed25519');
 const other = generateKeyPairSync('ed25519');
 const META: VersionMeta = { keyId: 'k1', version: 7, issuedAt: ISSUED, horizonMs: 172_800_000 };
 
 const entries = (s: ListState): Array<[number, string]> => Array.from(s.fps, (fp, i) => [fp, valueKey(s.palette[s.values[i]!]!)]);
-
-function refusal(fn: () => unknown): RefusalReason | 'accepted' {
-  try {
-    fn();
-    return 'accepted';
-  } catch (err) {
-    if (err instanceof ListRefused) return err.reason;
-    throw err;
-  }
-}
 
 function deltaFile(prev: ListState, next: ListState, version = 8, base = 7): Buffer {
   return signFile(encodeDelta(diff(prev, next), { ...META, version, base, bits: next.bits, count: next.fps.length, stateDigest: stateDigest(next) }), hub.privateKey);
